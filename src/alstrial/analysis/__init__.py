@@ -1,0 +1,1 @@
+"""Efficacy analysis: pure functions on pandas DataFrames returning small result objects."""

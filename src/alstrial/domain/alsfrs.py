@@ -1,0 +1,255 @@
+"""ALSFRS-R scoring: validation, total, subscores and the disease progression rate (dFS).
+
+Rules: alstrial DOMAIN.md sections 2 and 3 (Cedarbaum et al. 1999; Kimura et al. 2006).
+Every entry point (web form, API schema, importers, command line) validates through
+:func:`validate_items`, so a rule lives in exactly one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Any
+
+from alstrial.domain.alsfrs_items import (
+    CUTTING_KEYS,
+    ITEM_BY_KEY,
+    ITEM_KEYS,
+    ITEMS,
+    SCORED_ORDER_WITH_GASTROSTOMY,
+    SCORED_ORDER_WITHOUT_GASTROSTOMY,
+    Domain,
+)
+from alstrial.domain.errors import FieldError, ValidationError
+
+MAX_TOTAL = 48
+MAX_ITEM = 4
+ORIGINAL_MAX_TOTAL = 40
+
+
+def _check_score(key: str, value: Any) -> int:
+    """One item score as an int 0-4, or a FieldError naming the item."""
+    label = f"item {ITEM_BY_KEY[key].number} ({key})" if key in ITEM_BY_KEY else key
+    if isinstance(value, bool) or value is None:
+        raise FieldError(key, f"{label} must be an integer 0-4, got {value!r}")
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.lstrip("-").isdigit():
+            raise FieldError(key, f"{label} must be an integer 0-4, got {value!r}")
+        value = int(text)
+    elif isinstance(value, Real) and not isinstance(value, Integral):
+        if float(value) != int(value):
+            raise FieldError(key, f"{label} must be a whole number 0-4, got {value!r}")
+        value = int(value)
+    elif not isinstance(value, Integral):
+        raise FieldError(key, f"{label} must be an integer 0-4, got {value!r}")
+    value = int(value)
+    if not 0 <= value <= MAX_ITEM:
+        raise FieldError(key, f"{label} must be between 0 and 4, got {value}")
+    return value
+
+
+def validate_items(items: Mapping[str, Any]) -> dict[str, int]:
+    """Validate one visit's ALSFRS-R items and return them as ``{key: int}``.
+
+    ``items`` maps the keys of DOMAIN.md section 2 to scores; a missing key or ``None`` means
+    not scored. Exactly one of 5a (``cutting_without_gastrostomy``) and 5b
+    (``cutting_with_gastrostomy``) must be scored. Raises :class:`ValidationError` listing every
+    bad field, so a form can show each error next to its field.
+    """
+    errors: list[FieldError] = []
+    unknown = sorted(set(items) - set(ITEM_KEYS))
+    errors.extend(FieldError(key, f"unknown ALSFRS-R item {key!r}") for key in unknown)
+    clean: dict[str, int] = {}
+    for key in ITEM_KEYS:
+        value = items.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        try:
+            clean[key] = _check_score(key, value)
+        except FieldError as error:
+            errors.append(error)
+    for key in ITEM_KEYS:
+        if key in CUTTING_KEYS or key in clean or any(e.field == key for e in errors):
+            continue
+        item = ITEM_BY_KEY[key]
+        errors.append(FieldError(key, f"item {item.number} ({key}) is required"))
+    scored_cutting = [k for k in CUTTING_KEYS if k in clean or any(e.field == k for e in errors)]
+    if len(scored_cutting) == 2:
+        errors.append(
+            FieldError(
+                "cutting_with_gastrostomy",
+                "score item 5a (without gastrostomy) or 5b (with gastrostomy), not both",
+            )
+        )
+    elif not scored_cutting:
+        errors.append(
+            FieldError(
+                "cutting_without_gastrostomy",
+                "item 5 is required: score 5a (without gastrostomy) or 5b (with gastrostomy)",
+            )
+        )
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+@dataclass(frozen=True)
+class AlsfrsR:
+    """One validated ALSFRS-R visit. Build it with :meth:`from_items` or :meth:`from_sequence`."""
+
+    items: Mapping[str, int]
+
+    @classmethod
+    def from_items(cls, items: Mapping[str, Any]) -> AlsfrsR:
+        return cls(items=validate_items(items))
+
+    @classmethod
+    def from_sequence(
+        cls, scores: list[Any] | tuple[Any, ...], gastrostomy: bool = False
+    ) -> AlsfrsR:
+        """Twelve scores in questionnaire order 1..12; item 5 is 5b when ``gastrostomy``."""
+        if len(scores) != 12:
+            raise ValidationError(
+                [FieldError("items", f"expected 12 item scores, got {len(scores)}")]
+            )
+        order = SCORED_ORDER_WITH_GASTROSTOMY if gastrostomy else SCORED_ORDER_WITHOUT_GASTROSTOMY
+        return cls.from_items(dict(zip(order, scores, strict=True)))
+
+    def __getitem__(self, key: str) -> int:
+        return self.items[key]
+
+    @property
+    def gastrostomy(self) -> bool:
+        """True when item 5b was scored: the gastrostomy status used by King's staging."""
+        return "cutting_with_gastrostomy" in self.items
+
+    @property
+    def cutting(self) -> int:
+        """Item 5, whichever of 5a or 5b was scored."""
+        key = CUTTING_KEYS[1] if self.gastrostomy else CUTTING_KEYS[0]
+        return self.items[key]
+
+    @property
+    def total(self) -> int:
+        """ALSFRS-R total, 0-48 points."""
+        return alsfrs_total(self.items)
+
+    def subscore(self, domain: Domain | str) -> int:
+        return domain_subscore(self.items, Domain(domain))
+
+    @property
+    def bulbar(self) -> int:
+        return self.subscore(Domain.BULBAR)
+
+    @property
+    def fine_motor(self) -> int:
+        return self.subscore(Domain.FINE_MOTOR)
+
+    @property
+    def gross_motor(self) -> int:
+        return self.subscore(Domain.GROSS_MOTOR)
+
+    @property
+    def respiratory(self) -> int:
+        return self.subscore(Domain.RESPIRATORY)
+
+    def subscores(self) -> dict[str, int]:
+        return {domain.value: self.subscore(domain) for domain in Domain}
+
+
+def alsfrs_total(items: Mapping[str, int]) -> int:
+    """Sum of the twelve scored items (0-48). ``items`` must already be validated."""
+    return sum(int(items[item.key]) for item in ITEMS if item.key in items)
+
+
+def domain_subscore(items: Mapping[str, int], domain: Domain) -> int:
+    """Subscore of one domain, 0-12 points.
+
+    Bulbar is items 1-3, fine motor 4-6, gross motor 7-9, respiratory 10-12.
+    """
+    return sum(int(items[i.key]) for i in ITEMS if i.domain == domain and i.key in items)
+
+
+def check_stored_total(items: Mapping[str, Any], stored_total: Any) -> AlsfrsR:
+    """Validate items and a total recorded beside them; a disagreement is an error, not trusted."""
+    score = AlsfrsR.from_items(items)
+    if stored_total is not None and stored_total != "":
+        try:
+            stored = float(stored_total)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                [FieldError("alsfrs_r_total", f"total {stored_total!r} is not a number")]
+            ) from None
+        if stored != score.total:
+            raise ValidationError(
+                [
+                    FieldError(
+                        "alsfrs_r_total",
+                        f"stored total {stored_total} differs from the item sum {score.total}",
+                    )
+                ]
+            )
+    return score
+
+
+def validate_total(total: Any, field: str = "alsfrs_r_total", maximum: int = MAX_TOTAL) -> int:
+    """A total recorded without items: an integer 0-48 (0-40 for the original ALSFRS)."""
+    if isinstance(total, bool) or total is None or (isinstance(total, str) and not total.strip()):
+        raise FieldError(field, f"{field} is required")
+    try:
+        number = float(total)
+    except (TypeError, ValueError):
+        raise FieldError(field, f"{field} must be a number 0-{maximum}, got {total!r}") from None
+    if number != int(number) or not 0 <= number <= maximum:
+        raise FieldError(field, f"{field} must be a whole number 0-{maximum}, got {total!r}")
+    return int(number)
+
+
+def delta_fs(total: float, months_since_onset: float) -> float:
+    """Disease progression rate dFS (Kimura et al. 2006): (48 - total) / months from onset.
+
+    Points/month, positive; larger is faster progression. ``months_since_onset`` must be > 0.
+    """
+    if not months_since_onset > 0:
+        raise FieldError(
+            "months_since_onset", f"months since onset must be > 0, got {months_since_onset!r}"
+        )
+    return (MAX_TOTAL - float(total)) / float(months_since_onset)
+
+
+@dataclass(frozen=True)
+class AlsfrsOriginal:
+    """The original 10-item ALSFRS (0-40): items 1-9 and a single respiratory item.
+
+    Kept apart from :class:`AlsfrsR`: the two totals are never mixed or converted silently.
+    """
+
+    items: Mapping[str, int]
+
+    @classmethod
+    def from_items(cls, items: Mapping[str, Any]) -> AlsfrsOriginal:
+        errors: list[FieldError] = []
+        clean: dict[str, int] = {}
+        keys = [i.key for i in ITEMS if i.domain != Domain.RESPIRATORY] + ["respiratory"]
+        for key in keys:
+            value = items.get(key)
+            if key in CUTTING_KEYS and value is None:
+                continue
+            try:
+                clean[key] = _check_score(key, value)
+            except FieldError as error:
+                errors.append(error)
+        if sum(k in clean for k in CUTTING_KEYS) != 1 and not any(
+            e.field in CUTTING_KEYS for e in errors
+        ):
+            errors.append(FieldError("cutting_without_gastrostomy", "score exactly one of 5a/5b"))
+        if errors:
+            raise ValidationError(errors)
+        return cls(items=clean)
+
+    @property
+    def total(self) -> int:
+        """Original ALSFRS total, 0-40 points."""
+        return sum(self.items.values())

@@ -1,0 +1,1 @@
+"""Data exchange: CDISC SDTM, ODM, Dataset-JSON and data dictionaries."""

@@ -1,0 +1,1 @@
+"""Natural-history registries in PRO-ACT format: reading (proact) and synthesis (synth)."""

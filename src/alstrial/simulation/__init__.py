@@ -1,0 +1,1 @@
+"""Natural-history model, trial designs and simulation engines (no Django)."""
