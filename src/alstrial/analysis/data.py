@@ -1,0 +1,440 @@
+"""Reading and validating the analysis data: ``subjects.csv`` and ``visits.csv``.
+
+Format: alstrial INTERFACES.md, section "Analysis data". ALSFRS-R items and totals are checked by
+the one validator, :mod:`alstrial.domain.alsfrs` (DOMAIN.md section 2); this module only says
+where (file, line, column) each problem is. Nothing is analysed from a half-valid file: every
+problem in both files is collected and raised together as one :class:`AnalysisDataError`.
+
+Days are integers on one time axis per subject (any origin). Optional subject columns
+``tracheostomy_day`` and ``permanent_ventilation_day`` end the ALSFRS-R series like death
+(DOMAIN.md section 3); a visit after ``death_day`` is an error, a visit after tracheostomy or
+permanent ventilation is left out of the analysis and counted (see :mod:`.slopes`).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from alstrial.domain.alsfrs import check_stored_total, validate_total
+from alstrial.domain.alsfrs_items import CUTTING_KEYS, ITEM_KEYS
+from alstrial.domain.errors import FieldError, ValidationError
+
+ARMS = ("treated", "control")
+ONSET_SITES = ("bulbar", "spinal", "other")
+SUBJECT_COLUMNS = (
+    "subject_id",
+    "arm",
+    "age_years",
+    "sex",
+    "onset_site",
+    "onset_day",
+    "index_day",
+    "death_day",
+)
+#: Optional subject columns: days of events that end the ALSFRS-R series (DOMAIN.md section 3).
+SERIES_END_COLUMNS = ("tracheostomy_day", "permanent_ventilation_day")
+DAY_COLUMNS = ("onset_day", "index_day", "death_day", *SERIES_END_COLUMNS)
+TOTAL_COLUMN = "alsfrs_r_total"
+#: Item columns required when totals are computed from items: all but 5a/5b, plus one of them.
+REQUIRED_ITEM_COLUMNS = tuple(k for k in ITEM_KEYS if k not in CUTTING_KEYS)
+
+SUBJECTS_FILE = "subjects.csv"
+VISITS_FILE = "visits.csv"
+
+
+class RowError(FieldError):
+    """One bad value in a data file: ``file``, ``line`` (1 is the header), ``column``, ``reason``."""
+
+    def __init__(self, file: str, line: int | None, column: str, reason: str, value: Any = ""):
+        super().__init__(column, reason)
+        self.file = file
+        self.line = line
+        self.column = column
+        self.reason = reason
+        self.value = "" if value is None else str(value)
+
+    def __str__(self) -> str:
+        where = f"{self.file}, line {self.line}" if self.line else self.file
+        return f"{where}, column {self.column}: {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "value": self.value,
+            "reason": self.reason,
+        }
+
+
+class AnalysisDataError(ValidationError):
+    """Every problem found in the analysis files; raised so that nothing is analysed."""
+
+    errors: list[RowError]
+
+    def __init__(self, errors: Iterable[RowError]):
+        super().__init__(errors)
+        self.args = (f"{len(self.errors)} problem(s) in the analysis data",)
+
+    def __str__(self) -> str:
+        lines = [f"{len(self.errors)} problem(s) in the analysis data:"]
+        lines.extend(f"  {error}" for error in self.errors)
+        return "\n".join(lines)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per problem: file, line, column, value, reason."""
+        columns = ["file", "line", "column", "value", "reason"]
+        return pd.DataFrame([e.to_dict() for e in self.errors], columns=columns)
+
+
+@dataclass(frozen=True)
+class AnalysisData:
+    """Validated analysis data.
+
+    ``subjects``: one row per subject, indexed by position, with the columns of
+    :data:`SUBJECT_COLUMNS` (+ :data:`SERIES_END_COLUMNS`); days are pandas ``Int64`` (nullable).
+    ``visits``: ``subject_id, day, alsfrs_r_total`` sorted by subject and day; ``gastrostomy``
+    (nullable boolean) when items were given.
+    """
+
+    subjects: pd.DataFrame
+    visits: pd.DataFrame
+
+    @classmethod
+    def from_frames(
+        cls,
+        subjects: pd.DataFrame,
+        visits: pd.DataFrame,
+        subjects_name: str = SUBJECTS_FILE,
+        visits_name: str = VISITS_FILE,
+    ) -> AnalysisData:
+        """Validate two frames in the CSV shape (row ``i`` is reported as line ``i + 2``)."""
+        return validate(
+            _frame_records(subjects),
+            list(subjects.columns),
+            _frame_records(visits),
+            list(visits.columns),
+            subjects_name,
+            visits_name,
+        )
+
+    def combine(self, other: AnalysisData) -> AnalysisData:
+        """This data plus another set of subjects (e.g. matched registry controls)."""
+        shared = set(self.subjects["subject_id"]) & set(other.subjects["subject_id"])
+        if shared:
+            raise AnalysisDataError(
+                RowError("subjects", None, "subject_id", f"subject_id {sid!r} appears twice")
+                for sid in sorted(shared)
+            )
+        subjects = pd.concat([self.subjects, other.subjects], ignore_index=True)
+        visits = pd.concat([self.visits, other.visits], ignore_index=True)
+        visits = visits.sort_values(["subject_id", "day"], ignore_index=True)
+        return AnalysisData(subjects=subjects, visits=visits)
+
+    def arm_of(self) -> dict[str, str]:
+        return dict(zip(self.subjects["subject_id"], self.subjects["arm"], strict=True))
+
+
+def read_analysis_data(subjects_path: str | Path, visits_path: str | Path) -> AnalysisData:
+    """Read and validate ``subjects.csv`` and ``visits.csv``; raise :class:`AnalysisDataError`."""
+    subjects_path, visits_path = Path(subjects_path), Path(visits_path)
+    s_records, s_columns = _read_csv(subjects_path)
+    v_records, v_columns = _read_csv(visits_path)
+    return validate(
+        s_records, s_columns, v_records, v_columns, subjects_path.name, visits_path.name
+    )
+
+
+Record = tuple[int, Mapping[str, Any]]
+
+
+def _read_csv(path: Path) -> tuple[list[Record], list[str]]:
+    """Rows with their physical line numbers (the header is line 1)."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            columns = [c.strip() for c in (reader.fieldnames or [])]
+            reader.fieldnames = columns
+            records = []
+            for row in reader:
+                if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+                    continue  # a blank line is not a row
+                records.append((reader.line_num, row))
+    except OSError as error:
+        raise AnalysisDataError([RowError(path.name, None, "-", f"cannot read: {error}")]) from None
+    except (csv.Error, UnicodeDecodeError) as error:
+        raise AnalysisDataError(
+            [RowError(path.name, None, "-", f"not a CSV file: {error}")]
+        ) from None
+    return records, columns
+
+
+def _frame_records(frame: pd.DataFrame) -> list[Record]:
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return [(i + 2, row) for i, row in enumerate(rows)]
+
+
+def _blank(value: Any) -> bool:
+    return (
+        value is None
+        or (isinstance(value, str) and not value.strip())
+        or value is pd.NA
+        or (isinstance(value, float) and value != value)
+    )
+
+
+def _integer(value: Any) -> int:
+    """A whole number of days; ``ValueError`` otherwise ("12", 12, 12.0 pass; "12.5" does not)."""
+    if isinstance(value, bool):
+        raise ValueError
+    number = float(str(value).strip()) if isinstance(value, str) else float(value)
+    if number != int(number):
+        raise ValueError
+    return int(number)
+
+
+def validate(
+    subject_records: list[Record],
+    subject_columns: list[str],
+    visit_records: list[Record],
+    visit_columns: list[str],
+    subjects_name: str = SUBJECTS_FILE,
+    visits_name: str = VISITS_FILE,
+) -> AnalysisData:
+    """Check both files completely and build :class:`AnalysisData`, or raise every problem."""
+    errors: list[RowError] = []
+    missing = [c for c in SUBJECT_COLUMNS if c not in subject_columns]
+    errors.extend(RowError(subjects_name, 1, c, "missing column") for c in missing)
+    use_items = _visit_layout(visit_columns, visits_name, errors)
+    if errors:
+        raise AnalysisDataError(errors)
+    subjects = _check_subjects(subject_records, subject_columns, subjects_name, errors)
+    visits = _check_visits(visit_records, use_items, subjects, visits_name, errors)
+    if errors:
+        raise AnalysisDataError(errors)
+    subject_frame = pd.DataFrame(
+        list(subjects.values()), columns=[*SUBJECT_COLUMNS, *SERIES_END_COLUMNS]
+    )
+    for column in DAY_COLUMNS:
+        subject_frame[column] = subject_frame[column].astype("Int64")
+    subject_frame["age_years"] = subject_frame["age_years"].astype("Float64")
+    visit_frame = pd.DataFrame(visits, columns=["subject_id", "day", TOTAL_COLUMN, "gastrostomy"])
+    visit_frame = visit_frame.astype({"day": "int64", TOTAL_COLUMN: "int64"})
+    visit_frame["gastrostomy"] = visit_frame["gastrostomy"].astype("boolean")
+    visit_frame = visit_frame.sort_values(["subject_id", "day"], ignore_index=True)
+    return AnalysisData(subjects=subject_frame, visits=visit_frame)
+
+
+def _visit_layout(columns: list[str], name: str, errors: list[RowError]) -> bool:
+    """True when visits carry item columns (the total is then computed from them)."""
+    errors.extend(
+        RowError(name, 1, c, "missing column") for c in ("subject_id", "day") if c not in columns
+    )
+    items_given = [c for c in ITEM_KEYS if c in columns]
+    if not items_given:
+        if TOTAL_COLUMN not in columns:
+            errors.append(
+                RowError(name, 1, TOTAL_COLUMN, "missing column: give alsfrs_r_total or the items")
+            )
+        return False
+    errors.extend(
+        RowError(name, 1, c, "missing item column")
+        for c in REQUIRED_ITEM_COLUMNS
+        if c not in columns
+    )
+    if not any(c in columns for c in CUTTING_KEYS):
+        errors.append(RowError(name, 1, CUTTING_KEYS[0], "missing item column: give 5a and/or 5b"))
+    return True
+
+
+def _check_subjects(
+    records: list[Record], columns: list[str], name: str, errors: list[RowError]
+) -> dict[str, dict[str, Any]]:
+    subjects: dict[str, dict[str, Any]] = {}
+    first_line: dict[str, int] = {}
+    for line, row in records:
+        before = len(errors)
+        sid = "" if _blank(row.get("subject_id")) else str(row["subject_id"]).strip()
+        if not sid:
+            errors.append(RowError(name, line, "subject_id", "subject_id is empty"))
+        elif sid in first_line:
+            errors.append(
+                RowError(
+                    name,
+                    line,
+                    "subject_id",
+                    f"duplicate subject_id {sid!r} (first on line {first_line[sid]})",
+                    sid,
+                )
+            )
+        arm = "" if _blank(row.get("arm")) else str(row["arm"]).strip()
+        if arm not in ARMS:
+            errors.append(
+                RowError(name, line, "arm", f"arm must be treated or control, got {arm!r}", arm)
+            )
+        site = None if _blank(row.get("onset_site")) else str(row["onset_site"]).strip()
+        if site is not None and site not in ONSET_SITES:
+            errors.append(
+                RowError(
+                    name,
+                    line,
+                    "onset_site",
+                    f"onset_site must be bulbar, spinal or other, got {site!r}",
+                    site,
+                )
+            )
+        clean: dict[str, Any] = {
+            "subject_id": sid,
+            "arm": arm,
+            "onset_site": site,
+            "sex": None if _blank(row.get("sex")) else str(row["sex"]).strip(),
+        }
+        age = row.get("age_years")
+        clean["age_years"] = None
+        if not _blank(age):
+            try:
+                clean["age_years"] = float(age)
+                if not 0 <= clean["age_years"] <= 120:
+                    raise ValueError
+            except (TypeError, ValueError):
+                errors.append(
+                    RowError(
+                        name,
+                        line,
+                        "age_years",
+                        f"age_years must be a number 0-120, got {age!r}",
+                        age,
+                    )
+                )
+        for column in DAY_COLUMNS:
+            value = row.get(column) if column in columns else None
+            clean[column] = None
+            if _blank(value):
+                continue
+            try:
+                clean[column] = _integer(value)
+            except (TypeError, ValueError):
+                errors.append(
+                    RowError(
+                        name,
+                        line,
+                        column,
+                        f"{column} must be a whole number of days, got {value!r}",
+                        value,
+                    )
+                )
+        if (
+            clean["onset_day"] is not None
+            and clean["index_day"] is not None
+            and (clean["onset_day"] > clean["index_day"])
+        ):
+            errors.append(
+                RowError(
+                    name,
+                    line,
+                    "onset_day",
+                    f"onset_day {clean['onset_day']} is after index_day {clean['index_day']}",
+                    clean["onset_day"],
+                )
+            )
+        if sid and sid not in first_line:
+            first_line[sid] = line
+            if len(errors) == before:
+                subjects[sid] = clean
+    # Subjects with a bad row are unknown to the visit checks but are not "unknown subjects".
+    for sid in set(first_line) - set(subjects):
+        subjects.setdefault(sid, {"subject_id": sid, "_invalid": True})
+    return subjects
+
+
+def _check_visits(
+    records: list[Record],
+    use_items: bool,
+    subjects: dict[str, dict[str, Any]],
+    name: str,
+    errors: list[RowError],
+) -> list[tuple[str, int, int, bool | None]]:
+    visits: list[tuple[str, int, int, bool | None]] = []
+    seen: dict[tuple[str, int], int] = {}
+    for line, row in records:
+        before = len(errors)
+        sid = "" if _blank(row.get("subject_id")) else str(row["subject_id"]).strip()
+        subject = subjects.get(sid)
+        if not sid:
+            errors.append(RowError(name, line, "subject_id", "subject_id is empty"))
+        elif subject is None:
+            errors.append(
+                RowError(
+                    name,
+                    line,
+                    "subject_id",
+                    f"unknown subject {sid!r} (not in the subjects file)",
+                    sid,
+                )
+            )
+        day = None
+        try:
+            day = _integer(row.get("day"))
+        except (TypeError, ValueError):
+            errors.append(
+                RowError(
+                    name,
+                    line,
+                    "day",
+                    f"day must be a whole number of days, got {row.get('day')!r}",
+                    row.get("day"),
+                )
+            )
+        if day is not None and sid:
+            if (sid, day) in seen:
+                errors.append(
+                    RowError(
+                        name,
+                        line,
+                        "day",
+                        f"duplicate visit: subject {sid!r} day {day} is also on "
+                        f"line {seen[(sid, day)]}",
+                        day,
+                    )
+                )
+            else:
+                seen[(sid, day)] = line
+            death = (subject or {}).get("death_day")
+            if death is not None and day > death:
+                errors.append(
+                    RowError(
+                        name, line, "day", f"visit on day {day} is after death on day {death}", day
+                    )
+                )
+        total, gastrostomy = _visit_score(row, use_items, name, line, errors)
+        if len(errors) == before and subject is not None and not subject.get("_invalid"):
+            visits.append((sid, day, total, gastrostomy))
+    return visits
+
+
+def _visit_score(
+    row: Mapping[str, Any], use_items: bool, name: str, line: int, errors: list[RowError]
+) -> tuple[int | None, bool | None]:
+    """The visit's ALSFRS-R total (checked by alstrial.domain.alsfrs) and gastrostomy status."""
+    stored = row.get(TOTAL_COLUMN)
+    if not use_items:
+        try:
+            return validate_total(stored, TOTAL_COLUMN), None
+        except FieldError as error:
+            errors.append(RowError(name, line, error.field, error.message, stored))
+            return None, None
+    items = {key: row.get(key) for key in ITEM_KEYS if not _blank(row.get(key))}
+    try:
+        score = check_stored_total(items, None if _blank(stored) else stored)
+    except ValidationError as error:
+        for field_error in error.errors:
+            value = stored if field_error.field == TOTAL_COLUMN else row.get(field_error.field)
+            errors.append(RowError(name, line, field_error.field, field_error.message, value))
+        return None, None
+    return score.total, score.gastrostomy
