@@ -1,0 +1,1 @@
+"""The trial report: HTML and PDF rendered from the analysis result objects."""
