@@ -78,8 +78,8 @@ def test_binary_and_category_levels_are_proportions(groups):
 def test_sample_sizes_and_effective_sample_size(groups):
     treated, controls, matched, weights = groups
     sizes = balance_table(treated, controls, ["age_years"], matched, weights).sample_sizes
-    assert sizes["treated_before"] == 12 and sizes["control_before"] == 30
-    assert sizes["treated_after"] == 10 and sizes["control_after"] == 14
+    assert (sizes["treated_before"], sizes["control_before"]) == (12, 30)
+    assert (sizes["treated_after"], sizes["control_after"]) == (10, 14)
     assert sizes["control_ess"] == pytest.approx(weights.sum() ** 2 / (weights**2).sum())
 
 
