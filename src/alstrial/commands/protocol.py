@@ -1,7 +1,98 @@
-"""`alstrial` commands for this area (filled in by its issue)."""
+"""``alstrial protocol``: check a protocol file and show its visit schedule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+protocol_app = typer.Typer(
+    name="protocol",
+    help="Trial protocols (TOML files; see docs/protocols.md).",
+    no_args_is_help=True,
+)
+
+
+def _schedule_table(protocol):
+    from rich.table import Table
+
+    table = Table(title=f"Visit schedule: {protocol.slug} (day 0 = {protocol.day_zero})")
+    for column, justify in (
+        ("visit", "left"),
+        ("name", "left"),
+        ("phase / epoch", "left"),
+        ("target day", "right"),
+        ("window (days)", "right"),
+        ("forms", "left"),
+    ):
+        table.add_column(column, justify=justify)
+    for row in protocol.schedule():
+        marks = []
+        if row.harvest:
+            marks.append("harvest")
+        if row.administration:
+            marks.append(f"dose {row.administration}")
+        name = f"{row.name} [{', '.join(marks)}]" if marks else row.name
+        table.add_row(
+            row.visit,
+            name,
+            f"{row.phase} / {row.epoch}",
+            str(row.day),
+            f"{row.earliest_day} to {row.latest_day}",
+            ", ".join(row.forms),
+        )
+    return table
+
+
+def _interventions_summary(protocol) -> list[str]:
+    iv = protocol.interventions
+    dose, route, admin = iv.dose, iv.route, iv.administrations
+    route_text = route.name
+    if route.level:
+        route_text += f" ({route.level})"
+    if route.pump_rate_ul_per_min:
+        route_text += f", pump {route.pump_rate_ul_per_min:g} µl/min"
+    interval = f", {admin.interval_days} days apart" if admin.interval_days else ""
+    return [
+        f"Harvest: {iv.harvest.procedure.replace('_', ' ')} from the {iv.harvest.site}, "
+        f"{iv.harvest.volume_ml:g} ml, at {', '.join(iv.harvest.visits)}",
+        f"Product: {iv.product.description}; expansion: {iv.product.expansion_method}; "
+        f"at most {iv.product.passages_max} passages; expires {iv.product.expiry_hours:g} h "
+        "after formulation",
+        f"Dose ({dose.rule}): {dose.target:.3g} {dose.unit} "
+        f"(allowed {dose.minimum:.3g} to {dose.maximum:.3g}) in {iv.vehicle.volume_ml:g} ml "
+        f"{iv.vehicle.name}",
+        f"Route: {route_text}",
+        f"Administrations: {admin.count}{interval}, at {', '.join(admin.visits)}",
+    ]
+
+
+def check(
+    file: Annotated[Path, typer.Argument(help="Protocol file (TOML).", show_default=False)],
+) -> None:
+    """Validate a protocol file; print its visit schedule and interventions."""
+    from rich.console import Console
+
+    from alstrial.domain.protocol import ProtocolError, load_protocol
+
+    try:
+        protocol = load_protocol(file)
+    except ProtocolError as error:
+        for message in error.messages():
+            typer.echo(f"error: {message}", err=True)
+        typer.echo(f"{file}: {len(error.errors)} problem(s); nothing loaded.", err=True)
+        raise typer.Exit(1) from None
+    console = Console()
+    console.print(f"{protocol.title} (version {protocol.version})", highlight=False)
+    console.print(f"Reference: {protocol.reference}", highlight=False)
+    console.print(_schedule_table(protocol))
+    for line in _interventions_summary(protocol):
+        console.print(line, highlight=False)
+    console.print(f"{file}: OK ({len(protocol.schedule())} visits)", highlight=False)
+
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to ``app``."""
+    """Add ``alstrial protocol ...`` to ``app``."""
+    protocol_app.command("check")(check)
+    app.add_typer(protocol_app, name="protocol")

@@ -1,0 +1,193 @@
+"""Rules that span sections of a protocol: schedule order, windows, administrations, day 0.
+
+Each check runs only on sections that were read cleanly (a broken section has already been
+reported), and records every problem with the key path it concerns. Key paths use the position
+of the block in the file, 0-based: ``phases[1].visits[2]`` is the third visit of the second phase.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+from alstrial.domain.protocol_model import (
+    CELL_PRODUCT,
+    EPOCHS,
+    AnalysisSettings,
+    Interventions,
+    Phase,
+    Safety,
+)
+from alstrial.domain.protocol_reader import Errors
+
+
+def _visit_paths(phases: list[Phase]) -> dict[str, str]:
+    return {
+        v.code: f"phases[{p}].visits[{i}]"
+        for p, phase in enumerate(phases)
+        for i, v in enumerate(phase.visits)
+    }
+
+
+def check_schedule(phases: list[Phase], errors: Errors) -> None:
+    """Phases in epoch order; visit codes unique; visits in day order; windows not overlapping.
+
+    Two windows that share a day overlap: a visit on that day could belong to either, so the
+    latest day of a visit must come strictly before the earliest day of the next one.
+    """
+    for p in range(1, len(phases)):
+        if EPOCHS.index(phases[p].epoch) < EPOCHS.index(phases[p - 1].epoch):
+            errors.add(
+                f"phases[{p}].epoch",
+                f"{phases[p].epoch} comes after {phases[p - 1].epoch} (phases[{p - 1}]); "
+                f"phases must follow the order {', '.join(EPOCHS)}",
+            )
+    codes: dict[str, str] = {}
+    for p, phase in enumerate(phases):
+        for i, v in enumerate(phase.visits):
+            path = f"phases[{p}].visits[{i}]"
+            if v.code in codes:
+                errors.add(f"{path}.code", f"visit code {v.code!r} is also used by {codes[v.code]}")
+            codes.setdefault(v.code, path)
+    flat = [
+        (f"phases[{p}].visits[{i}]", v)
+        for p, phase in enumerate(phases)
+        for i, v in enumerate(phase.visits)
+    ]
+    for (prev_path, prev), (path, v) in pairwise(flat):
+        if v.day <= prev.day:
+            errors.add(
+                f"{path}.day",
+                f"visit {v.code} (day {v.day}) must come after visit {prev.code} "
+                f"(day {prev.day}, {prev_path}): list visits in day order",
+            )
+        elif prev.latest_day >= v.earliest_day:
+            errors.add(
+                f"{prev_path}.window_after_days",
+                f"window of visit {prev.code} (days {prev.earliest_day} to {prev.latest_day}) "
+                f"overlaps the window of the next visit {v.code} "
+                f"(days {v.earliest_day} to {v.latest_day})",
+            )
+
+
+def check_interventions(phases: list[Phase], iv: Interventions, errors: Errors) -> None:
+    """Administration and harvest visits exist, carry their forms, and follow the interval."""
+    paths = _visit_paths(phases)
+    visits = {v.code: v for phase in phases for v in phase.visits}
+    epoch_of = {v.code: phase.epoch for phase in phases for v in phase.visits}
+    admin = iv.administrations
+    admin_ok = True
+    for index, code in enumerate(admin.visits):
+        key = f"interventions.administrations.visits[{index}]"
+        if code not in visits:
+            errors.add(key, f"no visit has code {code!r}")
+            admin_ok = False
+            continue
+        if epoch_of[code] != "TREATMENT":
+            errors.add(key, f"visit {code} is in the {epoch_of[code]} epoch, not TREATMENT")
+        if "administration" not in visits[code].forms:
+            errors.add(
+                f"{paths[code]}.forms", f"visit {code} carries an administration: add its form"
+            )
+    for code, v in visits.items():
+        if "administration" in v.forms and code not in admin.visits:
+            errors.add(
+                f"{paths[code]}.forms",
+                f"visit {code} has the administration form but is not listed in "
+                "interventions.administrations.visits",
+            )
+    if admin_ok and admin.interval_days is not None:
+        days = [visits[c].day for c in admin.visits]
+        for index in range(1, len(days)):
+            gap = days[index] - days[index - 1]
+            if gap != admin.interval_days:
+                errors.add(
+                    f"interventions.administrations.visits[{index}]",
+                    f"visit {admin.visits[index]} is {gap} days after "
+                    f"{admin.visits[index - 1]}, but interval_days is {admin.interval_days}",
+                )
+    _check_harvest(iv, visits, paths, admin_ok, errors)
+
+
+def _check_harvest(iv: Interventions, visits: dict, paths: dict, admin_ok: bool, errors) -> None:
+    """Harvest visits exist, carry the harvest form, and each precedes the administration it
+    feeds: one harvest for all administrations, or one per administration."""
+    harvest, admin = iv.harvest, iv.administrations
+    if len(harvest.visits) not in (1, admin.count):
+        errors.add(
+            "interventions.harvest.visits",
+            f"lists {len(harvest.visits)} harvests: give one, or one per administration "
+            f"({admin.count})",
+        )
+    for index, code in enumerate(harvest.visits):
+        key = f"interventions.harvest.visits[{index}]"
+        if code not in visits:
+            errors.add(key, f"no visit has code {code!r}")
+            continue
+        if "harvest" not in visits[code].forms:
+            errors.add(f"{paths[code]}.forms", f"visit {code} carries a harvest: add its form")
+        fed = admin.visits[index] if len(harvest.visits) == admin.count else admin.visits[0]
+        if admin_ok and visits[code].day >= visits[fed].day:
+            errors.add(key, f"harvest visit {code} must come before administration visit {fed}")
+    for code, v in visits.items():
+        if "harvest" in v.forms and code not in harvest.visits:
+            errors.add(
+                f"{paths[code]}.forms",
+                f"visit {code} has the harvest form but is not listed in "
+                "interventions.harvest.visits",
+            )
+
+
+def check_day_zero(
+    identity: dict, phases: list[Phase], iv: Interventions | None, errors: Errors
+) -> None:
+    """The day-0 visit exists, has day 0 and is the event ``day_zero`` names."""
+    code = identity["day_zero_visit"]
+    visits = {v.code: v for phase in phases for v in phase.visits}
+    if code not in visits:
+        errors.add("trial.day_zero_visit", f"no visit has code {code!r}")
+        return
+    if visits[code].day != 0:
+        errors.add(
+            f"{_visit_paths(phases)[code]}.day",
+            f"visit {code} is the day-0 visit (trial.day_zero_visit) but has day "
+            f"{visits[code].day}",
+        )
+    event = identity["day_zero"]
+    if event == "enrolment":
+        epoch = next(p.epoch for p in phases for v in p.visits if v.code == code)
+        if epoch not in ("SCREENING", "RUN-IN"):
+            errors.add("trial.day_zero_visit", f"enrolment visit {code} is in the {epoch} epoch")
+    elif iv is not None:
+        expected = (
+            iv.administrations.visits[0]
+            if event == "first_administration"
+            else iv.harvest.visits[0]
+        )
+        if code != expected:
+            errors.add(
+                "trial.day_zero_visit",
+                f"day_zero is {event}, which is visit {expected}, not {code}",
+            )
+
+
+def check_safety(safety: Safety, iv: Interventions, errors: Errors) -> None:
+    """Expected events name procedures this protocol actually uses."""
+    used = {iv.harvest.procedure, CELL_PRODUCT}
+    if iv.route.procedure:
+        used.add(iv.route.procedure)
+    for index, event in enumerate(safety.expected_events):
+        if event.procedure not in used:
+            errors.add(
+                f"safety.expected_events[{index}].procedure",
+                f"{event.procedure} is not a procedure of this protocol "
+                f"(it uses {', '.join(sorted(used))})",
+            )
+
+
+def check_analysis(analysis: AnalysisSettings, phases: list[Phase], errors: Errors) -> None:
+    """A lead-in length needs a RUN-IN phase to measure it in."""
+    if analysis.lead_in_months > 0 and not any(p.epoch == "RUN-IN" for p in phases):
+        errors.add(
+            "analysis.lead_in_months",
+            f"is {analysis.lead_in_months:g} but no phase has epoch RUN-IN",
+        )
