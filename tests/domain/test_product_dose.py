@@ -13,6 +13,7 @@ from alstrial.domain.product_dose import (
     is_expired,
     validate_weight,
 )
+from alstrial.domain.protocol import bundled_protocol
 
 PER_KG = DoseRule(DoseBasis.PER_KG, 1e6, "autologous CSF", 2.0, 48)
 
@@ -69,3 +70,9 @@ def test_expiry_needs_an_aware_time():
     with pytest.raises(FieldError) as info:
         expiry(datetime(2024, 3, 1, 8, 30), 48)
     assert info.value.field == "formulated_at"
+
+
+def test_dose_rule_from_the_mazzini2003_and_kim2009_protocols():
+    kim = DoseRule.from_protocol(bundled_protocol("kim2009"))
+    assert (kim.basis, kim.cells, kim.volume_ml, kim.expiry_hours) == ("per_kg", 1e6, 2.0, 24)
+    assert kim.vehicle == "autologous cerebrospinal fluid"

@@ -52,6 +52,19 @@ class DoseRule:
         if errors:
             raise ValidationError(errors)
 
+    @classmethod
+    def from_protocol(cls, protocol) -> DoseRule:
+        """The dose of a checked :class:`alstrial.domain.protocol_model.Protocol`: its dose rule's
+        target, the vehicle and volume, and the product's expiry after formulation."""
+        interventions = protocol.interventions
+        return cls(
+            basis=interventions.dose.rule,
+            cells=interventions.dose.target,
+            vehicle=interventions.vehicle.name,
+            volume_ml=interventions.vehicle.volume_ml,
+            expiry_hours=interventions.product.expiry_hours,
+        )
+
     def describe(self) -> str:
         unit = "cells/kg" if self.basis is DoseBasis.PER_KG else "cells"
         return f"{self.cells:.3g} {unit} in {self.volume_ml:g} ml {self.vehicle}"

@@ -17,22 +17,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from alstrial.domain.errors import FieldError, ValidationError
 
-#: ISCT positive markers (Dominici 2006): each >= 95% of cells.
-ISCT_POSITIVE = ("cd105", "cd73", "cd90")
-#: ISCT negative markers: each <= 2%. A tuple is a choice: either marker may be measured.
-ISCT_NEGATIVE: tuple[tuple[str, ...], ...] = (
-    ("cd45",),
-    ("cd34",),
-    ("cd14", "cd11b"),
-    ("cd79a", "cd19"),
-    ("hla_dr",),
-)
 MARKER_LABELS = {
     "cd105": "CD105",
     "cd73": "CD73",
@@ -47,6 +37,46 @@ MARKER_LABELS = {
 }
 #: Endotoxin limit for intrathecal and intraspinal products, EU per kg (DOMAIN.md section 7).
 INTRATHECAL_ENDOTOXIN_EU_PER_KG = 0.2
+
+
+def marker_key(name: str) -> str:
+    """``HLA-DR`` -> ``hla_dr``; ``CD105`` -> ``cd105`` (the keys QC results are entered under)."""
+    return name.strip().lower().replace("-", "_")
+
+
+@dataclass(frozen=True)
+class MarkerLimit:
+    """A flow-cytometry criterion: ``>= percent`` (limit ``min``) or ``<= percent`` (``max``).
+
+    ``alternatives`` holds more than one marker key when either may be measured (CD14 or CD11b;
+    ISCT, Dominici 2006); every one measured must meet the limit.
+    """
+
+    alternatives: tuple[str, ...]
+    limit: str
+    percent: float
+
+    @property
+    def key(self) -> str:
+        return "_or_".join(self.alternatives)
+
+    @property
+    def label(self) -> str:
+        return " or ".join(MARKER_LABELS.get(m, m) for m in self.alternatives)
+
+
+#: ISCT minimal criteria (Dominici 2006): CD105, CD73, CD90 >= 95 %; CD45, CD34, CD14 or CD11b,
+#: CD79a or CD19, HLA-DR <= 2 %.
+ISCT_MARKERS: tuple[MarkerLimit, ...] = (
+    MarkerLimit(("cd105",), "min", 95.0),
+    MarkerLimit(("cd73",), "min", 95.0),
+    MarkerLimit(("cd90",), "min", 95.0),
+    MarkerLimit(("cd45",), "max", 2.0),
+    MarkerLimit(("cd34",), "max", 2.0),
+    MarkerLimit(("cd14", "cd11b"), "max", 2.0),
+    MarkerLimit(("cd79a", "cd19"), "max", 2.0),
+    MarkerLimit(("hla_dr",), "max", 2.0),
+)
 
 
 class Outcome(StrEnum):
@@ -69,52 +99,81 @@ class Karyotype(StrEnum):
 
 @dataclass(frozen=True)
 class ReleaseCriteria:
-    """Release thresholds from the protocol (percent of cells, cells, EU/kg)."""
+    """Release thresholds from the protocol's ``[release]`` table.
+
+    Percentages are percent of cells. The viable count range is per administration, in cells/kg
+    (``viable_count_per_kg``) or cells; a per-kg range needs the recipient's weight.
+    """
 
     viability_min_pct: float = 70.0
-    #: the lot's viable cells must be at least the dose and at most ``max_dose_multiple`` x dose
-    max_dose_multiple: float = 1.5
-    positive_marker_min_pct: float = 95.0
-    negative_marker_max_pct: float = 2.0
+    viable_count_min: float = 0.9e6
+    viable_count_max: float = 1.1e6
+    viable_count_per_kg: bool = True
+    markers: tuple[MarkerLimit, ...] = ISCT_MARKERS
+    sterility_required: bool = True
+    mycoplasma_required: bool = True
     endotoxin_max_eu_per_kg: float = INTRATHECAL_ENDOTOXIN_EU_PER_KG
+    appearance: str = "conforms to the specification"
     karyotype_required: bool = False
     trilineage_required: bool = False
 
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> ReleaseCriteria:
-        """Build from a protocol's ``release`` table; unknown keys are an error naming the key."""
-        known = {f.name for f in fields(cls)}
-        errors = [
-            FieldError(f"release.{key}", "unknown release criterion")
-            for key in data
-            if key not in known
-        ]
-        if errors:
-            raise ValidationError(errors)
-        criteria = cls(**dict(data))
-        criteria.validate()
-        return criteria
-
-    def validate(self) -> None:
+    def __post_init__(self) -> None:
         errors = []
-        for name, low, high in (
-            ("viability_min_pct", 0, 100),
-            ("positive_marker_min_pct", 0, 100),
-            ("negative_marker_max_pct", 0, 100),
-        ):
-            value = getattr(self, name)
-            if not _finite(value) or not low <= value <= high:
-                errors.append(
-                    FieldError(f"release.{name}", f"must be {low}-{high}%, got {value!r}")
+        if not _finite(self.viability_min_pct) or not 0 <= self.viability_min_pct <= 100:
+            errors.append(
+                FieldError(
+                    "release.viability_min_percent",
+                    f"must be 0-100%, got {self.viability_min_pct!r}",
                 )
-        if not _finite(self.max_dose_multiple) or self.max_dose_multiple < 1:
-            errors.append(FieldError("release.max_dose_multiple", "must be a number >= 1"))
+            )
+        if not (
+            _finite(self.viable_count_min)
+            and _finite(self.viable_count_max)
+            and 0 < self.viable_count_min <= self.viable_count_max
+        ):
+            errors.append(
+                FieldError(
+                    "release.viable_count_min", "the viable count range must be 0 < min <= max"
+                )
+            )
         if not _finite(self.endotoxin_max_eu_per_kg) or self.endotoxin_max_eu_per_kg <= 0:
             errors.append(
                 FieldError("release.endotoxin_max_eu_per_kg", "must be a positive number")
             )
+        for m in self.markers:
+            if m.limit not in ("min", "max") or not _finite(m.percent) or not 0 <= m.percent <= 100:
+                errors.append(FieldError(f"release.markers.{m.key}", "must be a min/max of 0-100%"))
         if errors:
             raise ValidationError(errors)
+
+    @classmethod
+    def from_protocol(cls, protocol) -> ReleaseCriteria:
+        """From a checked :class:`alstrial.domain.protocol_model.Protocol` (its ``release`` and
+        dose rule). ``not_tested`` sterility or mycoplasma means the test is not a criterion."""
+        release = protocol.release
+        return cls(
+            viability_min_pct=release.viability_min_percent,
+            viable_count_min=release.viable_count_min,
+            viable_count_max=release.viable_count_max,
+            viable_count_per_kg=release.viable_count_unit == "cells/kg",
+            markers=tuple(
+                MarkerLimit(tuple(marker_key(a) for a in m.alternatives), m.limit, m.percent)
+                for m in release.markers
+            ),
+            sterility_required=release.sterility == "negative",
+            mycoplasma_required=release.mycoplasma == "negative",
+            endotoxin_max_eu_per_kg=release.endotoxin_max_eu_per_kg,
+            appearance=release.appearance,
+            karyotype_required=release.karyotype == "normal",
+        )
+
+    def viable_range_cells(self, weight_kg: float | None) -> tuple[float, float] | None:
+        """(min, max) viable cells for one administration; ``None`` if a weight is needed."""
+        if not self.viable_count_per_kg:
+            return (self.viable_count_min, self.viable_count_max)
+        if weight_kg is None:
+            return None
+        return (self.viable_count_min * weight_kg, self.viable_count_max * weight_kg)
 
 
 @dataclass(frozen=True)
@@ -257,33 +316,36 @@ def evaluate_release(
     criteria: ReleaseCriteria,
     results: QcResults,
     *,
-    dose_cells: float | None,
     dose_volume_ml: float,
     weight_kg: float | None,
 ) -> ReleaseEvaluation:
     """Evaluate every release criterion of one lot.
 
-    ``dose_cells`` is the dose this lot must deliver (cells; ``None`` when it cannot be computed
-    yet, e.g. no weight for a per-kg rule), ``dose_volume_ml`` the formulated volume (ml) and
-    ``weight_kg`` the recipient's (the donor's) current weight, needed for the endotoxin limit in
-    EU/kg. Missing inputs give ``pending``; nothing is assumed.
+    ``dose_volume_ml`` is the formulated volume (ml) and ``weight_kg`` the recipient's (the
+    donor's) current weight, needed for a per-kg viable count range and for the endotoxin limit
+    in EU/kg. Missing results or inputs give ``pending``; nothing is assumed.
     """
     out: list[CriterionResult] = []
     out.append(
-        _at_least("viability", "Viability", results.viability_pct, criteria.viability_min_pct, "%")
+        _at_least("viability", "Viability", results.viability_pct, criteria.viability_min_pct)
     )
-    out.append(_viable_count(criteria, results.viable_cells, dose_cells))
-    for key in ISCT_POSITIVE:
-        label = MARKER_LABELS[key]
-        out.append(
-            _at_least(key, label, results.markers.get(key), criteria.positive_marker_min_pct, "%")
-        )
-    for group in ISCT_NEGATIVE:
-        out.append(_negative_marker(group, results.markers, criteria.negative_marker_max_pct))
-    out.append(_negative_test("sterility", "Sterility", results.sterility))
-    out.append(_negative_test("mycoplasma", "Mycoplasma", results.mycoplasma))
+    out.append(_viable_count(criteria, results.viable_cells, weight_kg))
+    out.extend(_marker(limit, results.markers) for limit in criteria.markers)
+    if criteria.sterility_required:
+        out.append(_negative_test("sterility", "Sterility", results.sterility))
+    if criteria.mycoplasma_required:
+        out.append(_negative_test("mycoplasma", "Mycoplasma", results.mycoplasma))
     out.append(_endotoxin(criteria, results.endotoxin_eu_per_ml, dose_volume_ml, weight_kg))
-    out.append(_yes("appearance", "Appearance", results.appearance_ok, "conforms"))
+    out.append(
+        _yes(
+            "appearance",
+            "Appearance",
+            results.appearance_ok,
+            criteria.appearance,
+            "conforms",
+            "does not conform",
+        )
+    )
     if criteria.karyotype_required:
         observed = results.karyotype.value if results.karyotype else "not entered"
         outcome = (
@@ -295,43 +357,61 @@ def evaluate_release(
         )
         out.append(CriterionResult("karyotype", "Karyotype", "normal", observed, outcome))
     if criteria.trilineage_required:
-        out.append(_yes("trilineage", "Trilineage differentiation", results.trilineage_ok, "shown"))
+        out.append(
+            _yes(
+                "trilineage",
+                "Trilineage differentiation",
+                results.trilineage_ok,
+                "osteo-, adipo- and chondrogenic",
+                "shown",
+                "not shown",
+            )
+        )
     return ReleaseEvaluation(tuple(out))
 
 
-def _at_least(key, label, value, minimum, unit) -> CriterionResult:
-    requirement = f">= {minimum:g}{unit}"
+def _at_least(key, label, value, minimum) -> CriterionResult:
+    requirement = f">= {minimum:g}%"
     if value is None:
         return CriterionResult(key, label, requirement, "not entered", Outcome.PENDING)
     outcome = Outcome.PASS if value >= minimum else Outcome.FAIL
-    return CriterionResult(key, label, requirement, f"{value:g}{unit}", outcome)
+    return CriterionResult(key, label, requirement, f"{value:g}%", outcome)
 
 
-def _viable_count(criteria: ReleaseCriteria, viable, dose_cells) -> CriterionResult:
+def _viable_count(criteria: ReleaseCriteria, viable, weight_kg) -> CriterionResult:
     label = "Viable cell count"
-    if dose_cells is None:
-        requirement = f"dose to {criteria.max_dose_multiple:g} x dose (dose not yet computed)"
-        observed = "not entered" if viable is None else f"{viable:.3g} cells"
-        return CriterionResult("viable_cells", label, requirement, observed, Outcome.PENDING)
-    high = dose_cells * criteria.max_dose_multiple
-    requirement = f"{dose_cells:.3g} to {high:.3g} cells"
+    unit = "cells/kg" if criteria.viable_count_per_kg else "cells"
+    span = f"{criteria.viable_count_min:.3g} to {criteria.viable_count_max:.3g} {unit}"
+    observed = "not entered" if viable is None else f"{viable:.3g} cells"
+    cells = criteria.viable_range_cells(weight_kg)
+    if cells is None:
+        return CriterionResult(
+            "viable_cells", label, f"{span} (no weight recorded)", observed, Outcome.PENDING
+        )
+    low, high = cells
+    requirement = (
+        span if not criteria.viable_count_per_kg else f"{span}: {low:.3g}-{high:.3g} cells"
+    )
     if viable is None:
-        return CriterionResult("viable_cells", label, requirement, "not entered", Outcome.PENDING)
-    outcome = Outcome.PASS if dose_cells <= viable <= high else Outcome.FAIL
-    return CriterionResult("viable_cells", label, requirement, f"{viable:.3g} cells", outcome)
+        return CriterionResult("viable_cells", label, requirement, observed, Outcome.PENDING)
+    outcome = Outcome.PASS if low <= viable <= high else Outcome.FAIL
+    return CriterionResult("viable_cells", label, requirement, observed, outcome)
 
 
-def _negative_marker(group, markers, maximum) -> CriterionResult:
-    """A negative marker (or a choice such as CD14 or CD11b): each one measured must be <= max."""
-    key = "_or_".join(group)
-    label = " or ".join(MARKER_LABELS[m] for m in group)
-    requirement = f"<= {maximum:g}%"
-    measured = {m: markers[m] for m in group if m in markers}
+def _marker(limit: MarkerLimit, markers) -> CriterionResult:
+    """One marker (or a choice such as CD14 or CD11b): each one measured must meet the limit."""
+    requirement = f"{'>=' if limit.limit == 'min' else '<='} {limit.percent:g}%"
+    measured = {m: markers[m] for m in limit.alternatives if m in markers}
     if not measured:
-        return CriterionResult(key, label, requirement, "not entered", Outcome.PENDING)
-    observed = ", ".join(f"{MARKER_LABELS[m]} {v:g}%" for m, v in measured.items())
-    outcome = Outcome.PASS if all(v <= maximum for v in measured.values()) else Outcome.FAIL
-    return CriterionResult(key, label, requirement, observed, outcome)
+        return CriterionResult(limit.key, limit.label, requirement, "not entered", Outcome.PENDING)
+    observed = ", ".join(f"{MARKER_LABELS.get(m, m)} {v:g}%" for m, v in measured.items())
+    ok = all(
+        (v >= limit.percent) if limit.limit == "min" else (v <= limit.percent)
+        for v in measured.values()
+    )
+    return CriterionResult(
+        limit.key, limit.label, requirement, observed, Outcome.PASS if ok else Outcome.FAIL
+    )
 
 
 def _negative_test(key, label, value: Microbial | None) -> CriterionResult:
@@ -341,12 +421,11 @@ def _negative_test(key, label, value: Microbial | None) -> CriterionResult:
     return CriterionResult(key, label, "negative", value.value, outcome)
 
 
-def _yes(key, label, value: bool | None, word: str) -> CriterionResult:
+def _yes(key, label, value: bool | None, requirement: str, yes: str, no: str) -> CriterionResult:
     if value is None:
-        return CriterionResult(key, label, word, "not entered", Outcome.PENDING)
-    return CriterionResult(
-        key, label, word, word if value else f"not {word}", Outcome.PASS if value else Outcome.FAIL
-    )
+        return CriterionResult(key, label, requirement, "not entered", Outcome.PENDING)
+    outcome = Outcome.PASS if value else Outcome.FAIL
+    return CriterionResult(key, label, requirement, yes if value else no, outcome)
 
 
 def _endotoxin(criteria, eu_per_ml, volume_ml, weight_kg) -> CriterionResult:
