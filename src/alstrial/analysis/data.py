@@ -49,7 +49,7 @@ VISITS_FILE = "visits.csv"
 
 
 class RowError(FieldError):
-    """One bad value in a data file: ``file``, ``line`` (1 is the header), ``column``, ``reason``."""
+    """One bad value in a file: ``file``, ``line`` (1 is the header), ``column``, ``reason``."""
 
     def __init__(self, file: str, line: int | None, column: str, reason: str, value: Any = ""):
         super().__init__(column, reason)

@@ -64,7 +64,7 @@ SLOPE_COLUMNS = (
 
 
 def ols_slope(months: Any, totals: Any) -> float:
-    """Least-squares slope of ``totals`` on ``months`` (points/month); NaN with < 2 distinct times."""
+    """Least-squares slope of ``totals`` on ``months`` (points/month); NaN with < 2 times."""
     x = np.asarray(months, dtype=float)
     y = np.asarray(totals, dtype=float)
     if x.size < 2:
