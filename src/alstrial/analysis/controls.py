@@ -1,0 +1,387 @@
+"""External controls from a natural-history registry (PRO-ACT format), matched to the treated.
+
+The registry comes as frames (see :mod:`alstrial.registry.proact`, which reads the files):
+``registry.alsfrs`` (``subject_id, day, scale, total``; ``scale`` is ``"R"`` or ``"original"``)
+and ``registry.subjects`` (``subject_id, age_years, sex, onset_site, onset_day, death_day``).
+Days are each patient's own registry days (PRO-ACT ``*_Delta``: onset is negative).
+
+**Index day of a registry patient** (the registry analogue of the first injection): only
+revised-scale (ALSFRS-R) visits count (DOMAIN.md section 2: never mix the totals); visits after
+death are dropped and counted; of several visits on one day the first row is kept. The index day
+is the *first* visit day ``d`` such that
+
+1. a lead-in start visit exists ``lead_in_days`` before it, within +-``window_days``
+   (the visit closest to ``d - lead_in_days`` is taken; on a tie the earlier one), like the
+   treated's screening visit one lead-in before the first injection;
+2. a visit exists at the end of follow-up: in ``[d + follow_up_days - window_days,
+   d + follow_up_days]`` (it must fall inside the analysis window, INTERFACES.md "Analysis data");
+3. onset is known and before ``d``, and age is known.
+
+Taking the first qualifying visit, not the best-fitting one, avoids choosing a day by its
+outcome. The control's visits are the lead-in start, every visit up to ``d`` after it, and every
+visit in ``(d, d + follow_up_days]``, so the engine computes the lead-in and follow-up slopes
+exactly as for the treated.
+
+**Covariates at the index day** (the same for treated and registry patients):
+``age_years`` (registry: age at registry day 0 plus d / 365.25), ``disease_duration_months``
+((index day - onset day) / 30.4375), ``baseline_alsfrs_r`` (total at the last visit on or before
+the index day), ``delta_fs`` (Kimura 2006, :func:`alstrial.domain.alsfrs.delta_fs`, from onset to
+that visit), ``lead_in_slope`` (OLS over the lead-in visits, points/month), ``onset_site``,
+``sex``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alstrial.analysis.balance import BalanceTable
+from alstrial.analysis.matching import Matcher
+from alstrial.domain.alsfrs import delta_fs
+from alstrial.domain.errors import FieldError
+from alstrial.domain.time import DAYS_PER_MONTH, DAYS_PER_YEAR
+
+CONTROL_SUBJECT_COLUMNS = (
+    "subject_id",
+    "arm",
+    "age_years",
+    "sex",
+    "onset_site",
+    "onset_day",
+    "index_day",
+    "death_day",
+)
+CONTROL_VISIT_COLUMNS = ("subject_id", "day", "alsfrs_r_total")
+COVARIATE_COLUMNS = (
+    "age_years",
+    "sex",
+    "onset_site",
+    "disease_duration_months",
+    "baseline_alsfrs_r",
+    "delta_fs",
+    "lead_in_slope",
+)
+REGISTRY_ALSFRS_COLUMNS = ("subject_id", "day", "scale", "total")
+REGISTRY_SUBJECT_COLUMNS = (
+    "subject_id",
+    "age_years",
+    "sex",
+    "onset_site",
+    "onset_day",
+    "death_day",
+)
+INDEX_RULE = (
+    "first revised-scale visit with a visit lead_in_days (+-window_days) before it and a visit "
+    "in [follow_up_days - window_days, follow_up_days] after it; onset before it, age known"
+)
+
+
+@dataclass(frozen=True)
+class ControlPool:
+    """Registry patients who qualify as controls, with their covariates and windowed visits.
+
+    ``candidates``: one row per eligible patient: ``subject_id`` (``id_prefix`` + registry id),
+    ``registry_id``, ``index_day``, ``lead_in_start_day``, ``death_day``, ``onset_day``,
+    ``n_lead_in``, ``n_follow_up`` and :data:`COVARIATE_COLUMNS`. ``visits``: ``subject_id, day,
+    alsfrs_r_total`` of those windows. ``flow``: how many patients each rule removed.
+    """
+
+    candidates: pd.DataFrame
+    visits: pd.DataFrame
+    flow: dict[str, int]
+    settings: dict[str, Any]
+
+
+def _lead_in_ols(codes: np.ndarray, months: np.ndarray, totals: np.ndarray, n: int) -> np.ndarray:
+    """OLS slope of total on months per group code (points/month); NaN with < 2 distinct times."""
+    count = np.bincount(codes, minlength=n).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_x = np.bincount(codes, months, n) / count
+        mean_y = np.bincount(codes, totals, n) / count
+    dx = months - mean_x[codes]
+    sxx = np.bincount(codes, dx * dx, n)
+    sxy = np.bincount(codes, dx * (totals - mean_y[codes]), n)
+    slope = np.full(n, np.nan)
+    ok = sxx > 0
+    slope[ok] = sxy[ok] / sxx[ok]
+    return slope
+
+
+def _require(frame: Any, columns, name: str) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise FieldError(name, f"the registry has no {name} table")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise FieldError(
+            missing[0], f"column {missing[0]!r} is missing from the registry {name} table"
+        )
+    return frame
+
+
+def control_pool(
+    registry: Any,
+    lead_in_days: int = 90,
+    follow_up_days: int = 90,
+    window_days: int = 14,
+    days_per_month: float = DAYS_PER_MONTH,
+    id_prefix: str = "registry-",
+) -> ControlPool:
+    """Every registry patient with an index day by the module's rule, and why others fail."""
+    for name, value in (("lead_in_days", lead_in_days), ("follow_up_days", follow_up_days)):
+        if int(value) != value or value <= 0:
+            raise FieldError(name, f"{name} must be a positive whole number, got {value!r}")
+    if int(window_days) != window_days or not 0 <= window_days < min(lead_in_days, follow_up_days):
+        raise FieldError(
+            "window_days",
+            f"window_days must be a whole number from 0 to less "
+            f"than the lead-in and follow-up, got {window_days!r}",
+        )
+    alsfrs = _require(getattr(registry, "alsfrs", None), REGISTRY_ALSFRS_COLUMNS, "alsfrs")
+    people = _require(getattr(registry, "subjects", None), REGISTRY_SUBJECT_COLUMNS, "subjects")
+    people = people.drop_duplicates("subject_id").set_index("subject_id")
+    flow = {"registry_patients": len(people)}
+    revised = alsfrs.loc[
+        (alsfrs["scale"] == "R") & alsfrs["total"].notna(), ["subject_id", "day", "total"]
+    ]
+    revised = revised[revised["subject_id"].isin(people.index)]
+    death = people["death_day"].reindex(revised["subject_id"]).to_numpy(dtype=float)
+    after_death = revised["day"].to_numpy(dtype=float) > np.nan_to_num(death, nan=np.inf)
+    flow["visits_after_death_dropped"] = int(after_death.sum())
+    revised = revised[~after_death].sort_values(["subject_id", "day"], kind="stable")
+    duplicated = revised.duplicated(["subject_id", "day"])
+    flow["duplicate_visit_days_dropped"] = int(duplicated.sum())
+    revised = revised[~duplicated]
+    # A total must be a whole number of points; a fractional one (old PRO-ACT rows with decimal
+    # items) is left out and counted, never rounded into a score nobody recorded.
+    fractional = revised["total"].to_numpy(dtype=float) % 1 != 0
+    flow["fractional_totals_dropped"] = int(fractional.sum())
+    revised = revised[~fractional]
+    flow["without_revised_visits"] = int(len(people) - revised["subject_id"].nunique())
+
+    ids = revised["subject_id"].to_numpy()
+    codes, uniques = pd.factorize(ids, sort=False)
+    day = revised["day"].to_numpy(dtype=np.int64)
+    total = revised["total"].to_numpy(dtype=float)
+    reach = int(lead_in_days + follow_up_days + 2 * window_days + 1)
+    low = int(day.min()) if len(day) else 0
+    span = (int(day.max()) - low if len(day) else 0) + 2 * reach + 1
+    key = codes.astype(np.int64) * span + (day - low + reach)  # days never cross patients
+
+    start_lo = np.searchsorted(key, key - lead_in_days - window_days, "left")
+    start_hi = np.searchsorted(key, key - lead_in_days + window_days, "right")
+    end_lo = np.searchsorted(key, key + follow_up_days - window_days, "left")
+    end_hi = np.searchsorted(key, key + follow_up_days, "right")
+    onset = people["onset_day"].reindex(ids).to_numpy(dtype=float)
+    age = people["age_years"].reindex(ids).to_numpy(dtype=float)
+    has_lead_in = start_hi > start_lo
+    has_follow_up = end_hi > end_lo
+    known = ~np.isnan(onset) & ~np.isnan(age) & (onset < day)
+    qualifies = has_lead_in & has_follow_up & known
+    patients_known = np.bincount(codes, known, len(uniques)) > 0
+    flow["without_onset_or_age"] = int((~patients_known).sum())
+    first_code, first_row = np.unique(codes[qualifies], return_index=True)
+    index_rows = np.flatnonzero(qualifies)[first_row]
+    flow["without_lead_in_and_follow_up"] = int(patients_known.sum() - len(index_rows))
+    flow["eligible"] = len(index_rows)
+
+    # The lead-in start: of the visits in the window, the one closest to d - lead_in_days.
+    target = key[index_rows] - lead_in_days
+    lo, hi = start_lo[index_rows], start_hi[index_rows]
+    after = np.clip(np.searchsorted(key, target, "left"), lo, hi - 1)
+    before = np.clip(after - 1, lo, hi - 1)
+    take_before = np.abs(target - key[before]) <= np.abs(key[after] - target)
+    start_rows = np.where(take_before, before, after)
+    stop_rows = end_hi[index_rows]  # one past the last follow-up visit
+
+    lengths = stop_rows - start_rows
+    member = np.repeat(np.arange(len(index_rows)), lengths)
+    rows = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    rows = rows + np.repeat(start_rows, lengths)
+    subject_ids = np.array([f"{id_prefix}{uniques[c]}" for c in first_code], dtype=object)
+    visits = pd.DataFrame(
+        {"subject_id": subject_ids[member], "day": day[rows], "alsfrs_r_total": total[rows]}
+    )
+    visits["alsfrs_r_total"] = visits["alsfrs_r_total"].astype(np.int64)
+    lead = rows <= index_rows[member]
+    months = (day[rows] - day[index_rows][member]) / days_per_month
+    slope = _lead_in_ols(member[lead], months[lead], total[rows][lead], len(index_rows))
+
+    registry_ids = uniques[first_code]
+    info = people.loc[registry_ids]
+    index_day = day[index_rows]
+    duration = (index_day - onset[index_rows]) / days_per_month
+    baseline = total[index_rows]
+    candidates = pd.DataFrame(
+        {
+            "subject_id": subject_ids,
+            "registry_id": registry_ids,
+            "index_day": index_day,
+            "lead_in_start_day": day[start_rows],
+            "onset_day": onset[index_rows].astype(np.int64),
+            "death_day": pd.array(info["death_day"].to_numpy(dtype=float)).astype("Int64"),
+            "n_lead_in": np.bincount(member[lead], minlength=len(index_rows)),
+            "n_follow_up": lengths - np.bincount(member[lead], minlength=len(index_rows)),
+            "age_years": age[index_rows] + index_day / DAYS_PER_YEAR,
+            "sex": info["sex"].to_numpy(),
+            "onset_site": info["onset_site"].to_numpy(),
+            "disease_duration_months": duration,
+            "baseline_alsfrs_r": baseline,
+            "delta_fs": [delta_fs(b, m) for b, m in zip(baseline, duration, strict=True)],
+            "lead_in_slope": slope,
+        }
+    )
+    settings = {
+        "lead_in_days": int(lead_in_days),
+        "follow_up_days": int(follow_up_days),
+        "window_days": int(window_days),
+        "days_per_month": float(days_per_month),
+        "index_rule": INDEX_RULE,
+    }
+    return ControlPool(candidates=candidates, visits=visits, flow=flow, settings=settings)
+
+
+def treated_covariates(
+    subjects: pd.DataFrame, visits: pd.DataFrame, days_per_month: float = DAYS_PER_MONTH
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Covariates of the treated at their index day, and the treated who cannot be matched.
+
+    Returns ``(covariates, unusable)``; ``unusable`` has ``treated_id, reason`` (no index day,
+    no onset day or onset after index, no age, no visit on or before the index day).
+    """
+    for column in ("subject_id", "arm", "age_years", "sex", "onset_site", "onset_day", "index_day"):
+        if column not in subjects.columns:
+            raise FieldError(column, f"column {column!r} is missing from the subjects")
+    for column in CONTROL_VISIT_COLUMNS:
+        if column not in visits.columns:
+            raise FieldError(column, f"column {column!r} is missing from the visits")
+    treated = subjects[subjects["arm"] == "treated"]
+    rows, problems = [], []
+    by_subject = {sid: group for sid, group in visits.groupby("subject_id", sort=False)}
+    for subject in treated.itertuples(index=False):
+        sid, reason = subject.subject_id, None
+        group = by_subject.get(sid)
+        if pd.isna(subject.index_day):
+            reason = "no index_day"
+        elif pd.isna(subject.age_years):
+            reason = "no age_years"
+        elif pd.isna(subject.onset_site):
+            reason = "no onset_site"
+        elif pd.isna(subject.onset_day) or subject.onset_day >= subject.index_day:
+            reason = "no onset_day before index_day"
+        elif group is None or not (group["day"] <= subject.index_day).any():
+            reason = "no ALSFRS-R visit on or before index_day"
+        if reason:
+            problems.append({"treated_id": sid, "reason": reason})
+            continue
+        group = group.sort_values("day")
+        lead = group[group["day"] <= subject.index_day]
+        baseline_day = int(lead["day"].iloc[-1])
+        baseline = float(lead["alsfrs_r_total"].iloc[-1])
+        months_lead = (lead["day"].to_numpy(float) - subject.index_day) / days_per_month
+        rows.append(
+            {
+                "subject_id": sid,
+                "index_day": int(subject.index_day),
+                "age_years": float(subject.age_years),
+                "sex": subject.sex,
+                "onset_site": subject.onset_site,
+                "disease_duration_months": (subject.index_day - subject.onset_day) / days_per_month,
+                "baseline_alsfrs_r": baseline,
+                "delta_fs": delta_fs(baseline, (baseline_day - subject.onset_day) / days_per_month),
+                "lead_in_slope": _lead_in_ols(
+                    np.zeros(len(lead), dtype=np.int64),
+                    months_lead,
+                    lead["alsfrs_r_total"].to_numpy(float),
+                    1,
+                )[0],
+            }
+        )
+    covariates = pd.DataFrame(rows, columns=["subject_id", "index_day", *COVARIATE_COLUMNS])
+    return covariates, pd.DataFrame(problems, columns=["treated_id", "reason"])
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """The matching of the treated to registry controls, and everything needed to report it.
+
+    ``matches`` (``treated_id, control_id, distance, round``), ``unmatched`` (``treated_id,
+    reason``), ``balance`` (:class:`BalanceTable`), ``weights`` (ATT weight per control id),
+    ``params`` (the matcher's options), ``flow`` (registry patients removed by each rule),
+    ``settings`` (lead-in, follow-up, window, days per month, index rule) and
+    ``caliper_widths`` (caliper in the units of each checked quantity).
+    """
+
+    matches: pd.DataFrame
+    unmatched: pd.DataFrame
+    balance: BalanceTable
+    weights: pd.Series
+    params: dict[str, Any]
+    flow: dict[str, int]
+    settings: dict[str, Any]
+    caliper_widths: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> pd.DataFrame:
+        return self.matches.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        from alstrial.analysis.results import records
+
+        return {
+            "settings": dict(self.settings),
+            "matcher": dict(self.params),
+            "caliper_widths": {
+                k: (v if np.isfinite(v) else None) for k, v in self.caliper_widths.items()
+            },
+            "registry_flow": dict(self.flow),
+            "matches": records(self.matches),
+            "unmatched": records(self.unmatched),
+            "balance": self.balance.to_dict(),
+        }
+
+
+def matched_controls(
+    subjects: pd.DataFrame,
+    visits: pd.DataFrame,
+    registry: Any,
+    matcher: Matcher | None = None,
+    follow_up_days: int = 90,
+    lead_in_days: int = 90,
+    window_days: int = 14,
+    days_per_month: float = DAYS_PER_MONTH,
+) -> tuple[pd.DataFrame, pd.DataFrame, MatchResult]:
+    """Registry controls matched to the treated, as analysis-CSV frames, and the matching.
+
+    ``subjects``/``visits`` are the trial's analysis frames (INTERFACES.md "Analysis data"); only
+    ``arm == "treated"`` rows are matched. Returns ``(control_subjects, control_visits,
+    result)`` with ``control_subjects`` in the ``subjects.csv`` shape (``arm = "control"``,
+    ``age_years`` at the index day) and ``control_visits`` in the ``visits.csv`` shape. With
+    replacement a control serving several treated subjects appears once (its weight is in
+    ``result.weights``).
+    """
+    matcher = matcher or Matcher()
+    pool = control_pool(registry, lead_in_days, follow_up_days, window_days, days_per_month)
+    covariates, unusable = treated_covariates(subjects, visits, days_per_month)
+    if covariates.empty:
+        reasons = "; ".join(f"{r.treated_id}: {r.reason}" for r in unusable.itertuples())
+        raise FieldError("arm", f"no treated subject can be matched ({reasons or 'none given'})")
+    if pool.candidates.empty:
+        raise FieldError("registry", f"no registry patient qualifies as a control ({pool.flow})")
+    matcher.fit(covariates, pool.candidates)
+    used = pool.candidates[pool.candidates["subject_id"].isin(matcher.weights_.index)]
+    control_subjects = used.assign(arm="control")[list(CONTROL_SUBJECT_COLUMNS)]
+    control_subjects = control_subjects.reset_index(drop=True)
+    control_visits = pool.visits[pool.visits["subject_id"].isin(used["subject_id"])]
+    result = MatchResult(
+        matches=matcher.matches_,
+        unmatched=pd.concat([unusable, matcher.unmatched_], ignore_index=True),
+        balance=matcher.balance_,
+        weights=matcher.weights_,
+        params=matcher.get_params(),
+        flow=pool.flow,
+        settings=pool.settings,
+        caliper_widths=matcher.caliper_widths_,
+    )
+    return control_subjects, control_visits.reset_index(drop=True), result

@@ -1,0 +1,166 @@
+"""Registry controls: index-day rule, covariates and matched frames, on a hand-made registry."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alstrial.analysis.controls import control_pool, matched_controls, treated_covariates
+from alstrial.analysis.data import AnalysisData
+from alstrial.analysis.matching import Matcher
+from alstrial.domain.errors import FieldError
+
+DPM = 30.4375
+
+
+def registry_frames():
+    visits = [
+        # A: index 90 (lead-in start 0; follow-up end 180 within [166, 180]).
+        *[("A", d, "R", t) for d, t in [(0, 40), (30, 39), (90, 37), (120, 36), (180, 34)]],
+        # B: original scale only: never a control.
+        *[("B", d, "original", t) for d, t in [(0, 35), (90, 33), (180, 31)]],
+        # C: no visit at the end of any follow-up window (200 is past 90 + 90).
+        *[("C", d, "R", t) for d, t in [(0, 44), (90, 43), (200, 41)]],
+        # D: unknown onset.
+        *[("D", d, "R", t) for d, t in [(0, 40), (90, 38), (180, 36)]],
+        # E: lead-in start closest to 85 - 90 = -5 is day -10; death on 172 drops 175 and 260.
+        *[
+            ("E", d, "R", t)
+            for d, t in [(-10, 42), (5, 41), (85, 40), (100, 38), (170, 36), (175, 35), (260, 30)]
+        ],
+        # F: a duplicate day and a fractional total; index 100.
+        *[("F", d, "R", t) for d, t in [(10, 30), (10, 29), (50, 28.5), (100, 27), (190, 25)]],
+    ]
+    alsfrs = pd.DataFrame(visits, columns=["subject_id", "day", "scale", "total"])
+    subjects = pd.DataFrame(
+        {
+            "subject_id": ["A", "B", "C", "D", "E", "F"],
+            "age_years": [50.0, 60.0, 55.0, 58.0, 62.0, 45.0],
+            "sex": ["M", "F", "M", "F", "F", "M"],
+            "onset_site": ["spinal", "bulbar", "spinal", "spinal", "bulbar", "spinal"],
+            "onset_day": [-300, -200, -400, None, -500, -250],
+            "death_day": [None, None, None, None, 172, None],
+        }
+    )
+    return SimpleNamespace(alsfrs=alsfrs, subjects=subjects)
+
+
+def test_index_day_rule_and_flow():
+    pool = control_pool(registry_frames())
+    got = pool.candidates.set_index("registry_id")
+    assert list(got.index) == ["A", "E", "F"]
+    assert got["index_day"].tolist() == [90, 85, 100]
+    assert got["lead_in_start_day"].tolist() == [0, -10, 10]
+    assert pool.flow == {
+        "registry_patients": 6,
+        "visits_after_death_dropped": 2,
+        "duplicate_visit_days_dropped": 1,
+        "fractional_totals_dropped": 1,
+        "without_revised_visits": 1,
+        "without_onset_or_age": 1,
+        "without_lead_in_and_follow_up": 1,
+        "eligible": 3,
+    }
+    windows = pool.visits.groupby("subject_id")["day"].apply(list).to_dict()
+    assert windows == {
+        "registry-A": [0, 30, 90, 120, 180],
+        "registry-E": [-10, 5, 85, 100, 170],
+        "registry-F": [10, 100, 190],
+    }
+    assert got["n_lead_in"].tolist() == [3, 3, 2]
+    assert got["n_follow_up"].tolist() == [2, 2, 1]
+
+
+def test_registry_covariates_at_the_index_day():
+    a = control_pool(registry_frames()).candidates.set_index("registry_id").loc["A"]
+    duration = (90 + 300) / DPM
+    assert a["age_years"] == pytest.approx(50 + 90 / 365.25)
+    assert a["disease_duration_months"] == pytest.approx(duration)
+    assert a["baseline_alsfrs_r"] == 37
+    assert a["delta_fs"] == pytest.approx((48 - 37) / duration)
+    months = (np.array([0, 30, 90]) - 90) / DPM
+    assert a["lead_in_slope"] == pytest.approx(np.polyfit(months, [40, 39, 37], 1)[0])
+
+
+def trial_frames():
+    subjects = pd.DataFrame(
+        {
+            "subject_id": ["T1", "T2", "T3"],
+            "arm": ["treated", "treated", "treated"],
+            "age_years": [51.0, 61.0, 40.0],
+            "sex": ["M", "F", "M"],
+            "onset_site": ["spinal", "bulbar", "spinal"],
+            "onset_day": [-390, -580, None],
+            "index_day": [0, 0, 0],
+            "death_day": [None, None, None],
+        }
+    )
+    visits = pd.DataFrame(
+        {
+            "subject_id": ["T1"] * 4 + ["T2"] * 3 + ["T3"] * 2,
+            "day": [-90, -45, 0, 90, -91, 0, 88, -90, 0],
+            "alsfrs_r_total": [40, 38, 37, 36, 44, 41, 40, 30, 29],
+        }
+    )
+    return subjects, visits
+
+
+def test_treated_covariates_and_unusable_subjects():
+    covariates, unusable = treated_covariates(*trial_frames())
+    t1 = covariates.set_index("subject_id").loc["T1"]
+    assert t1["disease_duration_months"] == pytest.approx(390 / DPM)
+    assert t1["baseline_alsfrs_r"] == 37
+    assert t1["delta_fs"] == pytest.approx(11 / (390 / DPM))
+    assert t1["lead_in_slope"] == pytest.approx(
+        np.polyfit(np.array([-90, -45, 0]) / DPM, [40, 38, 37], 1)[0]
+    )
+    assert unusable.to_dict("records") == [
+        {"treated_id": "T3", "reason": "no onset_day before index_day"}
+    ]
+
+
+def test_matched_controls_in_the_analysis_csv_shape():
+    subjects, visits = trial_frames()
+    matcher = Matcher(caliper=None, covariates=("age_years", "disease_duration_months"))
+    control_subjects, control_visits, result = matched_controls(
+        subjects, visits, registry_frames(), matcher=matcher
+    )
+    pairs = dict(zip(result.matches["treated_id"], result.matches["control_id"], strict=True))
+    # T2 is bulbar: E is the only bulbar candidate. T1 spinal: nearest of A and F is A.
+    assert pairs == {"T1": "registry-A", "T2": "registry-E"}
+    assert result.unmatched["treated_id"].tolist() == ["T3"]
+    assert list(control_subjects.columns) == [
+        "subject_id",
+        "arm",
+        "age_years",
+        "sex",
+        "onset_site",
+        "onset_day",
+        "index_day",
+        "death_day",
+    ]
+    assert set(control_subjects["arm"]) == {"control"}
+    assert set(control_visits["subject_id"]) == {"registry-A", "registry-E"}
+    # The analysis engine accepts them as a control arm.
+    trial = AnalysisData.from_frames(subjects, visits)
+    combined = trial.combine(AnalysisData.from_frames(control_subjects, control_visits))
+    assert (combined.subjects["arm"] == "control").sum() == 2
+    assert result.to_dict()["registry_flow"]["eligible"] == 3
+    assert result.settings["lead_in_days"] == 90
+
+
+def test_missing_registry_column_is_named():
+    registry = registry_frames()
+    registry.subjects = registry.subjects.drop(columns=["onset_day"])
+    with pytest.raises(FieldError, match="'onset_day' is missing from the registry subjects"):
+        control_pool(registry)
+
+
+def test_no_qualifying_registry_patient_is_a_clear_error():
+    registry = registry_frames()
+    registry.alsfrs = registry.alsfrs[registry.alsfrs["subject_id"] == "C"]
+    with pytest.raises(FieldError, match="no registry patient qualifies"):
+        matched_controls(*trial_frames(), registry)
