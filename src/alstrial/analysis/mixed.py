@@ -266,7 +266,7 @@ def _attempt(model: MixedLM, optimizer: str, start: MixedLMParams) -> tuple[Any,
     messages = tuple(dict.fromkeys(str(w.message) for w in caught))
     max_gradient = float(np.max(np.abs(gradient))) if gradient.size else 0.0
     negative_definite = bool(np.all(np.linalg.eigvalsh((hessian + hessian.T) / 2) < 0))
-    converged = bool(fit.converged) and np.isfinite(fit.llf)
+    converged = bool(fit.converged and np.isfinite(fit.llf))
     # On the boundary the covariance-scale Hessian need not be negative definite.
     curvature_ok = negative_definite or is_singular(np.asarray(fit.cov_re), fit.scale)
     accepted = converged and max_gradient < GRADIENT_TOLERANCE and curvature_ok

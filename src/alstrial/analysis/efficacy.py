@@ -1,0 +1,241 @@
+"""The efficacy analysis: every statistic of INTERFACES.md "Analysis data" in one result object.
+
+:func:`analyse` takes validated :class:`~alstrial.analysis.data.AnalysisData` and
+:class:`~alstrial.analysis.settings.AnalysisSettings` and returns an :class:`EfficacyResult`
+whose ``to_dict()`` is the documented ``--json`` object (with added keys: settings, exclusions,
+confidence intervals, the methods of the rank tests, responders, the two-arm mixed model and
+CAFS). The command line, the report and the web pages all render this one object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alstrial.analysis.cafs import CafsResult, cafs
+from alstrial.analysis.data import ARMS, AnalysisData
+from alstrial.analysis.effects import paired_difference, welch_difference
+from alstrial.analysis.mixed import MixedModelResult, fit_piecewise
+from alstrial.analysis.responders import ResponderAnalysis, responders
+from alstrial.analysis.results import Estimate, TestResult, plain
+from alstrial.analysis.settings import AnalysisSettings
+from alstrial.analysis.slopes import SubjectSlopes, subject_slopes, windowed_visits
+from alstrial.analysis.tests import mann_whitney, paired_t, welch_t, wilcoxon_signed_rank
+
+RANK_TEST_RULE = (
+    "exact p when each group has fewer than {limit} values and there are no ties (signed-rank: "
+    "and no zero differences; zeros are dropped); otherwise the normal approximation with tie "
+    "correction and continuity correction (R wilcox.test)"
+)
+BETWEEN_ARM_OUTCOMES = ("change", "follow_up_slope")
+
+
+def _mean(values: pd.Series) -> float:
+    values = values.dropna()
+    return float(values.mean()) if len(values) else float("nan")
+
+
+@dataclass(frozen=True)
+class ArmSummary:
+    """One arm: mean slopes (points/month) and change (points); follow-up vs lead-in slope tests
+    over the ``n_paired`` subjects with both slopes."""
+
+    arm: str
+    n: int
+    n_paired: int
+    mean_lead_in_slope: float
+    mean_follow_up_slope: float
+    mean_change: float
+    paired_t: TestResult
+    wilcoxon: TestResult
+    slope_difference: Estimate  # mean of follow-up minus lead-in slope, paired t CI
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "mean_lead_in_slope": plain(self.mean_lead_in_slope),
+            "mean_follow_up_slope": plain(self.mean_follow_up_slope),
+            "mean_change": plain(self.mean_change),
+            "paired_t_p": plain(self.paired_t.p_value),
+            "wilcoxon_p": plain(self.wilcoxon.p_value),
+            "n_paired": self.n_paired,
+            "mean_slope_difference": self.slope_difference.to_dict(),
+            "paired_t": self.paired_t.to_dict(),
+            "wilcoxon": self.wilcoxon.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class BetweenArms:
+    """Treated minus control for one outcome (``change`` in points or ``follow_up_slope`` in
+    points/month): Welch's t and Mann-Whitney U, two-sided."""
+
+    outcome: str
+    n_treated: int
+    n_control: int
+    mean_treated: float
+    mean_control: float
+    difference: Estimate
+    welch_t: TestResult
+    mann_whitney: TestResult
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "difference": plain(self.difference.estimate),
+            "welch_t_p": plain(self.welch_t.p_value),
+            "mann_whitney_p": plain(self.mann_whitney.p_value),
+            "difference_ci": [plain(self.difference.ci_low), plain(self.difference.ci_high)],
+            "n_treated": self.n_treated,
+            "n_control": self.n_control,
+            "mean_treated": plain(self.mean_treated),
+            "mean_control": plain(self.mean_control),
+            "welch_t": self.welch_t.to_dict(),
+            "mann_whitney": self.mann_whitney.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class EfficacyResult:
+    settings: AnalysisSettings
+    slopes: SubjectSlopes
+    arms: dict[str, ArmSummary]
+    between_arms: dict[str, BetweenArms]
+    responders: ResponderAnalysis
+    mixed_treated: MixedModelResult
+    mixed_two_arm: MixedModelResult | None
+    cafs: CafsResult | None
+    counts: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per arm: n, mean slopes and change, within-arm p-values."""
+        rows = []
+        for arm, s in self.arms.items():
+            rows.append(
+                {
+                    "arm": arm,
+                    "n": s.n,
+                    "n_paired": s.n_paired,
+                    "mean_lead_in_slope": s.mean_lead_in_slope,
+                    "mean_follow_up_slope": s.mean_follow_up_slope,
+                    "mean_change": s.mean_change,
+                    "mean_slope_difference": s.slope_difference.estimate,
+                    "ci_low": s.slope_difference.ci_low,
+                    "ci_high": s.slope_difference.ci_high,
+                    "paired_t_p": s.paired_t.p_value,
+                    "wilcoxon_p": s.wilcoxon.p_value,
+                    "wilcoxon_method": s.wilcoxon.method,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def tests_table(self) -> pd.DataFrame:
+        """Every hypothesis test: comparison, test, statistic, p-value, method, n."""
+        rows = []
+        for arm, s in self.arms.items():
+            for test in (s.paired_t, s.wilcoxon):
+                rows.append({"comparison": f"{arm}: follow-up vs lead-in slope", **test.to_dict()})
+        for outcome, b in self.between_arms.items():
+            for test in (b.welch_t, b.mann_whitney):
+                rows.append({"comparison": f"treated vs control: {outcome}", **test.to_dict()})
+        if self.cafs is not None:
+            rows.append({"comparison": "treated vs control: CAFS", **self.cafs.test.to_dict()})
+        frame = pd.DataFrame(rows)
+        if len(frame):
+            frame["n"] = frame["n"].map(
+                lambda n: "/".join(map(str, n)) if isinstance(n, list) else n
+            )
+        return frame
+
+    def to_dict(self) -> dict[str, Any]:
+        settings = self.settings.to_dict()
+        settings["rank_test_rule"] = RANK_TEST_RULE.format(limit=self.settings.exact_rank_limit)
+        slopes = self.slopes.to_dict()
+        mixed = {"treated": self.mixed_treated.to_dict()}
+        if self.mixed_two_arm is not None:
+            mixed["two_arm"] = self.mixed_two_arm.to_dict()
+        return {
+            "settings": settings,
+            "subjects": slopes["subjects"],
+            "arms": {arm: summary.to_dict() for arm, summary in self.arms.items()},
+            "between_arms": {k: v.to_dict() for k, v in self.between_arms.items()},
+            "mixed_model": mixed,
+            "responders": self.responders.to_dict(),
+            "cafs": None if self.cafs is None else self.cafs.to_dict(),
+            "exclusions": slopes["exclusions"],
+            "counts": self.counts,
+        }
+
+
+def analyse(data: AnalysisData, settings: AnalysisSettings | None = None) -> EfficacyResult:
+    """Run the whole efficacy analysis (see the module docstring)."""
+    settings = settings or AnalysisSettings()
+    slopes = subject_slopes(data, settings)
+    table = slopes.table
+    arms = {arm: _arm_summary(arm, table[table["arm"] == arm], settings) for arm in ARMS}
+    treated, control = table[table["arm"] == "treated"], table[table["arm"] == "control"]
+    between = {
+        outcome: BetweenArms(
+            outcome=outcome,
+            n_treated=int(treated[outcome].notna().sum()),
+            n_control=int(control[outcome].notna().sum()),
+            mean_treated=_mean(treated[outcome]),
+            mean_control=_mean(control[outcome]),
+            difference=welch_difference(treated[outcome], control[outcome], settings.confidence),
+            welch_t=welch_t(treated[outcome], control[outcome]),
+            mann_whitney=mann_whitney(
+                treated[outcome], control[outcome], settings.exact_rank_limit
+            ),
+        )
+        for outcome in BETWEEN_ARM_OUTCOMES
+    }
+    visits, _ = windowed_visits(data, settings)
+    mixed_treated = fit_piecewise(visits, two_arm=False, confidence=settings.confidence)
+    mixed_two_arm = (
+        fit_piecewise(visits, two_arm=True, confidence=settings.confidence)
+        if len(control)
+        else None
+    )
+    died = slopes.exclusion_counts()["died_during_follow_up"]
+    cafs_result = (
+        cafs(table, data.subjects, settings.follow_up_days, settings.exact_rank_limit)
+        if died and len(treated) and len(control)
+        else None
+    )
+    counts = {
+        "subjects": {arm: int((data.subjects["arm"] == arm).sum()) for arm in ARMS},
+        "analysed": {arm: int((table["arm"] == arm).sum()) for arm in ARMS},
+        "visits": len(data.visits),
+        "visits_analysed": len(visits),
+    }
+    return EfficacyResult(
+        settings=settings,
+        slopes=slopes,
+        arms=arms,
+        between_arms=between,
+        responders=responders(
+            table, settings.absolute_thresholds, settings.relative_thresholds, settings.confidence
+        ),
+        mixed_treated=mixed_treated,
+        mixed_two_arm=mixed_two_arm,
+        cafs=cafs_result,
+        counts=counts,
+    )
+
+
+def _arm_summary(arm: str, table: pd.DataFrame, settings: AnalysisSettings) -> ArmSummary:
+    pre = table["lead_in_slope"].to_numpy(dtype=float)
+    post = table["follow_up_slope"].to_numpy(dtype=float)
+    return ArmSummary(
+        arm=arm,
+        n=len(table),
+        n_paired=int(np.sum(~np.isnan(pre) & ~np.isnan(post))),
+        mean_lead_in_slope=_mean(table["lead_in_slope"]),
+        mean_follow_up_slope=_mean(table["follow_up_slope"]),
+        mean_change=_mean(table["change"]),
+        paired_t=paired_t(post, pre),
+        wilcoxon=wilcoxon_signed_rank(post, pre, settings.exact_rank_limit),
+        slope_difference=paired_difference(post, pre, settings.confidence),
+    )
