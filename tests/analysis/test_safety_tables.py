@@ -1,0 +1,227 @@
+"""Safety tables on a small hand-made trial; every expected count was worked out by hand.
+
+The trial: N = 5 subjects (S1-S5); S5 had no event. LP = lumbar puncture, CP = cell product.
+
+| id | subj | term          | gr | serious          | LP / CP             | expected | days |
+|----|------|---------------|----|------------------|---------------------|----------|------|
+| 1  | S1   | headache      | 1  | -                | probable/unrelated  | yes      | 2    |
+| 2  | S1   | headache      | 2  | -                | possible/unrelated  | yes      | 1    |
+| 3  | S2   | headache      | 3  | hospitalisation  | possible/unlikely   | no (>2)  | 6    |
+| 4  | S2   | low back pain | 1  | -                | unlikely/unrelated  | yes      | -    |
+| 5  | S3   | meningitis    | 4  | hosp.; life-thr. | probable/possible   | no       | 15   |
+| 6  | S4   | pneumonia     | 5  | death            | unrelated/unrelated | no       | 5    |
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from alstrial.analysis import safety_tables as st
+from alstrial.domain.errors import FieldError
+
+HOSP = "hospitalisation"
+ROWS = [
+    (1, "S1", "headache", 1, "", "probable", "unrelated", True, "03-01", "03-03", "recovered"),
+    (2, "S1", "headache", 2, "", "possible", "unrelated", True, "03-10", "03-11", "recovered"),
+    (3, "S2", "headache", 3, HOSP, "possible", "unlikely", False, "03-02", "03-08", "recovered"),
+    (4, "S2", "low back pain", 1, "", "unlikely", "unrelated", True, "03-02", None, "recovering"),
+    (5, "S3", "meningitis", 4, f"{HOSP};life_threatening", "probable", "possible", False,
+     "03-05", "03-20", "recovered"),
+    (6, "S4", "pneumonia", 5, "death", "unrelated", "unrelated", False, "03-07", "03-12", "fatal"),
+]  # fmt: skip
+COLUMNS = [
+    "event_id",
+    "subject_id",
+    "term",
+    "grade",
+    "seriousness_criteria",
+    "relatedness_lumbar_puncture",
+    "relatedness_cell_product",
+    "expected",
+    "onset_date",
+    "resolution_date",
+    "outcome",
+]
+AE = pd.DataFrame(ROWS, columns=COLUMNS)
+for _column in ("onset_date", "resolution_date"):
+    AE[_column] = AE[_column].map(lambda md: f"2026-{md}" if md else None)
+SUBJECTS = pd.DataFrame({"subject_id": ["S1", "S2", "S3", "S4", "S5"]})
+
+
+def row(frame, column, value):
+    found = frame[frame[column] == value]
+    assert len(found) == 1, value
+    return found.iloc[0]
+
+
+def test_derived_columns_follow_the_domain_rules():
+    events = st.prepare_events(AE, SUBJECTS).set_index("event_id")
+    assert list(events["serious"]) == [False, False, True, False, True, True]
+    assert list(events["related"]) == [True, True, True, False, True, False]
+    # SUSAR: serious, related, unexpected -> events 3 and 5; event 6 is unrelated
+    assert list(events["susar"]) == [False, False, True, False, True, False]
+    assert events.loc[5, "related_to"] == "cell_product;lumbar_puncture"
+    assert list(events["duration_days"].fillna(-1)) == [2, 1, 6, -1, 15, 5]
+
+
+def test_overview_counts():
+    table = st.overview(AE, SUBJECTS).set_index("category")
+    assert table.attrs["N"] == 5
+    # any AE: S1-S4 = 4 subjects (80.0%), 6 events
+    assert tuple(table.loc["any adverse event"]) == (4, 80.0, 6)
+    # related: events 1,2 (S1), 3 (S2), 5 (S3) -> 3 subjects, 4 events
+    assert tuple(table.loc["related (possible or more)"]) == (3, 60.0, 4)
+    # grade >= 3: events 3, 5, 6 -> S2, S3, S4
+    assert tuple(table.loc["grade 3 or more"]) == (3, 60.0, 3)
+    assert tuple(table.loc["serious (SAE)"]) == (3, 60.0, 3)
+    assert tuple(table.loc["SUSAR"]) == (2, 40.0, 2)
+    assert tuple(table.loc["fatal (grade 5)"]) == (1, 20.0, 1)
+
+
+def test_by_term_counts_subjects_once_and_events_by_grade():
+    table = st.by_term(AE, SUBJECTS)
+    assert list(table["term"]) == [
+        "any term",
+        "headache",  # 2 subjects
+        "low back pain",  # then 1 subject each, alphabetically
+        "meningitis",
+        "pneumonia",
+    ]
+    headache = row(table, "term", "headache")
+    assert (headache["subjects"], headache["percent"], headache["events"]) == (2, 40.0, 3)
+    assert [headache[f"grade_{g}"] for g in range(1, 6)] == [1, 1, 1, 0, 0]
+    assert (headache["serious"], headache["related"]) == (1, 3)
+    total = row(table, "term", "any term")
+    assert (total["subjects"], total["events"]) == (4, 6)  # distinct subjects, not 2+1+1+1
+    assert [total[f"grade_{g}"] for g in range(1, 6)] == [2, 1, 1, 1, 1]
+
+
+def test_worst_grade_counts_each_subject_once_per_term():
+    table = st.by_worst_grade(AE, SUBJECTS)
+    headache = row(table, "term", "headache")
+    # S1 worst headache grade 2, S2 grade 3
+    assert [headache[f"grade_{g}"] for g in range(1, 6)] == [0, 1, 1, 0, 0]
+    total = row(table, "term", "any term")
+    # worst over all terms: S1 2, S2 3, S3 4, S4 5
+    assert [total[f"grade_{g}"] for g in range(1, 6)] == [0, 1, 1, 1, 1]
+
+
+def test_relatedness_by_cause_and_category():
+    table = st.by_relatedness(AE, SUBJECTS).set_index(["cause", "relatedness"])
+    lp = table.loc["lumbar puncture"]
+    assert tuple(lp.loc["probable", ["subjects", "events"]]) == (2, 2)  # S1 (1), S3 (5)
+    assert tuple(lp.loc["possible", ["subjects", "events"]]) == (2, 2)  # S1 (2), S2 (3)
+    assert tuple(lp.loc["unlikely", ["subjects", "events"]]) == (1, 1)
+    assert tuple(lp.loc["unrelated", ["subjects", "events"]]) == (1, 1)
+    assert tuple(lp.loc["certain", ["subjects", "events"]]) == (0, 0)
+    assert lp["events"].sum() == 6
+    product = table.loc["cell product"]
+    assert tuple(product.loc["possible", ["subjects", "events"]]) == (1, 1)
+
+
+def test_seriousness_counts_an_event_under_each_criterion():
+    table = st.by_seriousness(AE, SUBJECTS).set_index("criterion")
+    assert tuple(table.loc["requires or prolongs hospitalisation", ["subjects", "events"]]) == (
+        2,
+        2,
+    )
+    assert tuple(table.loc["is life-threatening", ["subjects", "events"]]) == (1, 1)
+    assert tuple(table.loc["results in death", ["subjects", "events"]]) == (1, 1)
+    assert table.loc["congenital anomaly or birth defect", "events"] == 0
+
+
+def test_time_to_resolution_over_resolved_events():
+    table = st.time_to_resolution(AE)
+    headache = row(table, "term", "headache")
+    # durations 2, 1, 6: mean 3, median 2, range 1-6
+    assert (headache["events"], headache["resolved"], headache["unresolved"]) == (3, 3, 0)
+    assert headache["mean_days"] == pytest.approx(3.0)
+    assert headache["median_days"] == pytest.approx(2.0)
+    assert (headache["min_days"], headache["max_days"]) == (1, 6)
+    assert headache["mean_weeks"] == pytest.approx(3 / 7)
+    back = row(table, "term", "low back pain")
+    assert (back["resolved"], back["unresolved"]) == (0, 1)
+    assert math.isnan(back["mean_days"])
+
+
+def test_sae_and_death_listings():
+    saes = st.sae_listing(AE)
+    assert list(saes["event_id"]) == [3, 5, 6]
+    assert saes.loc[1, "seriousness_criteria"] == "hospitalisation; life_threatening"
+    assert list(saes["susar"]) == [True, True, False]
+    deaths = st.death_listing(AE)
+    assert list(deaths["subject_id"]) == ["S4"]
+    assert deaths.loc[0, "death_date"] == pd.Timestamp("2026-03-12")
+    assert deaths.loc[0, "related_to"] == ""
+
+
+def test_empty_trial_gives_zero_counts_not_errors():
+    empty = AE.iloc[0:0]
+    table = st.overview(empty, SUBJECTS)
+    assert list(table["subjects"]) == [0] * 6
+    assert list(st.by_term(empty, SUBJECTS)["term"]) == ["any term"]
+    assert st.sae_listing(empty).empty
+
+
+def test_bad_input_names_the_column():
+    with pytest.raises(FieldError) as excinfo:
+        st.overview(AE.drop(columns=["expected"]), SUBJECTS)
+    assert "expected" in excinfo.value.message
+    bad = AE.copy()
+    bad.loc[2, "grade"] = 6
+    with pytest.raises(FieldError) as excinfo:
+        st.by_term(bad, SUBJECTS)
+    assert excinfo.value.field == "grade"
+    assert "row 3" in excinfo.value.message
+    bad = AE.copy()
+    bad.loc[0, "relatedness_cell_product"] = "maybe"
+    with pytest.raises(FieldError) as excinfo:
+        st.by_term(bad, SUBJECTS)
+    assert excinfo.value.field == "relatedness_cell_product"
+    with pytest.raises(FieldError) as excinfo:
+        st.by_term(AE, SUBJECTS.iloc[1:])
+    assert "S1" in excinfo.value.message
+
+
+MRI = pd.DataFrame(
+    {
+        "subject_id": ["S1", "S1", "S1", "S2", "S2", "S3"],
+        "scan_date": ["2026-01-01", "2026-07-01", "2026-04-01", "2026-01-02", "2026-06-01",
+                      "2026-01-03"],
+        "cord_volume_ml": [10.0, 9.5, 9.8, 8.0, 8.4, 9.0],
+        "abnormal_proliferation": [False, False, False, False, True, False],
+    }
+)  # fmt: skip
+
+
+def test_mri_change_from_baseline_per_subject():
+    table = st.mri_by_subject(MRI).set_index("subject_id")
+    # S1: baseline 10.0 (Jan), last 9.5 (Jul; scans are sorted by date) -> -0.5 ml, -5%
+    assert table.loc["S1", "scans"] == 3
+    assert table.loc["S1", "change_ml"] == pytest.approx(-0.5)
+    assert table.loc["S1", "change_percent"] == pytest.approx(-5.0)
+    assert table.loc["S2", "change_percent"] == pytest.approx(5.0)
+    assert bool(table.loc["S2", "abnormal_proliferation"])
+    assert table.loc["S3", "change_ml"] == 0.0
+
+
+def test_mri_summary_for_the_trial():
+    summary = st.mri_summary(MRI).iloc[0]
+    assert summary["subjects_scanned"] == 3
+    assert summary["subjects_with_follow_up"] == 2  # S3 has only a baseline
+    assert summary["mean_change_percent"] == pytest.approx(0.0)  # (-5 + 5) / 2
+    assert summary["min_change_percent"] == pytest.approx(-5.0)
+    assert summary["max_change_percent"] == pytest.approx(5.0)
+    assert summary["subjects_with_proliferation"] == 1
+
+
+def test_mri_bad_volume_names_the_column():
+    bad = MRI.copy()
+    bad.loc[3, "cord_volume_ml"] = 0
+    with pytest.raises(FieldError) as excinfo:
+        st.mri_summary(bad)
+    assert excinfo.value.field == "cord_volume_ml"
+    assert "row 4" in excinfo.value.message
