@@ -83,6 +83,9 @@ def test_registry_covariates_at_the_index_day():
     assert a["delta_fs"] == pytest.approx((48 - 37) / duration)
     months = (np.array([0, 30, 90]) - 90) / DPM
     assert a["lead_in_slope"] == pytest.approx(np.polyfit(months, [40, 39, 37], 1)[0])
+    after = (np.array([90, 120, 180]) - 90) / DPM
+    assert a["follow_up_slope"] == pytest.approx(np.polyfit(after, [37, 36, 34], 1)[0])
+    assert a["change"] == 34 - 37
 
 
 def trial_frames():

@@ -85,7 +85,9 @@ class ControlPool:
 
     ``candidates``: one row per eligible patient: ``subject_id`` (``id_prefix`` + registry id),
     ``registry_id``, ``index_day``, ``lead_in_start_day``, ``death_day``, ``onset_day``,
-    ``n_lead_in``, ``n_follow_up`` and :data:`COVARIATE_COLUMNS`. ``visits``: ``subject_id, day,
+    ``n_lead_in``, ``n_follow_up``, :data:`COVARIATE_COLUMNS` and two outcomes,
+    ``follow_up_slope`` (points/month) and ``change`` (points), kept for the report's
+    natural-history check and never offered as covariates. ``visits``: ``subject_id, day,
     alsfrs_r_total`` of those windows. ``flow``: how many patients each rule removed.
     """
 
@@ -95,7 +97,7 @@ class ControlPool:
     settings: dict[str, Any]
 
 
-def _lead_in_ols(codes: np.ndarray, months: np.ndarray, totals: np.ndarray, n: int) -> np.ndarray:
+def _ols_by_group(codes: np.ndarray, months: np.ndarray, totals: np.ndarray, n: int) -> np.ndarray:
     """OLS slope of total on months per group code (points/month); NaN with < 2 distinct times."""
     count = np.bincount(codes, minlength=n).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -207,7 +209,14 @@ def control_pool(
     visits["alsfrs_r_total"] = visits["alsfrs_r_total"].astype(np.int64)
     lead = rows <= index_rows[member]
     months = (day[rows] - day[index_rows][member]) / days_per_month
-    slope = _lead_in_ols(member[lead], months[lead], total[rows][lead], len(index_rows))
+    slope = _ols_by_group(member[lead], months[lead], total[rows][lead], len(index_rows))
+    # Outcomes of the whole pool (for the natural-history check of the report; never covariates):
+    # the follow-up is the baseline plus the visits after it, as in the analysis engine.
+    follow = rows >= index_rows[member]
+    follow_up_slope = _ols_by_group(
+        member[follow], months[follow], total[rows][follow], len(index_rows)
+    )
+    last_total = total[stop_rows - 1]
 
     registry_ids = uniques[first_code]
     info = people.loc[registry_ids]
@@ -231,6 +240,8 @@ def control_pool(
             "baseline_alsfrs_r": baseline,
             "delta_fs": [delta_fs(b, m) for b, m in zip(baseline, duration, strict=True)],
             "lead_in_slope": slope,
+            "follow_up_slope": follow_up_slope,
+            "change": last_total - total[index_rows],
         }
     )
     settings = {
@@ -291,7 +302,7 @@ def treated_covariates(
                 "disease_duration_months": (subject.index_day - subject.onset_day) / days_per_month,
                 "baseline_alsfrs_r": baseline,
                 "delta_fs": delta_fs(baseline, (baseline_day - subject.onset_day) / days_per_month),
-                "lead_in_slope": _lead_in_ols(
+                "lead_in_slope": _ols_by_group(
                     np.zeros(len(lead), dtype=np.int64),
                     months_lead,
                     lead["alsfrs_r_total"].to_numpy(float),
