@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """Sites, roles per site, site isolation and the clinical-record base (docs/web.md)."""
+
+    name = "alstrial.web.core"
+    label = "core"
+    verbose_name = "Sites and roles"

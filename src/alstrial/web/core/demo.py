@@ -1,0 +1,71 @@
+"""The demo hook every app may provide: ``<app>/demo.py`` with ``load_demo(ctx: DemoContext)``.
+
+``alstrial demo`` creates the database, then calls each app's hook in the order of
+``settings.ALSTRIAL_APPS`` inside one transaction (so a failing hook leaves nothing behind).
+Hooks write through the same service functions as the UI (``save_clinical`` and the apps' own
+services), so demo data has a normal audit trail.
+"""
+
+from __future__ import annotations
+
+import importlib
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+from django.db import transaction
+
+DEMO_PASSWORD = "demo-password"
+
+
+@dataclass
+class DemoContext:
+    """What earlier hooks created, handed to later ones.
+
+    - ``today``: the demo's reference date (schedules are laid out around it);
+    - ``seed``: seed for every random generator (same seed, same demo);
+    - ``sites``: ``{"seoul": Site, "novara": Site}`` (core);
+    - ``users``: ``{"coordinator.seoul": User, ...}`` (core; INTERFACES.md demo users);
+    - ``trials``: ``{"kim2009": Trial, "mazzini2003": Trial}`` (trials);
+    - ``subjects``: ``{trial slug: [Subject, ...]}`` (subjects);
+    - ``log``: prints one line of progress.
+    """
+
+    today: date
+    seed: int = 2009
+    sites: dict = field(default_factory=dict)
+    users: dict = field(default_factory=dict)
+    trials: dict = field(default_factory=dict)
+    subjects: dict = field(default_factory=dict)
+    log: Callable[[str], None] = print
+
+    def rng(self, name: str) -> random.Random:
+        """A generator of its own for ``name``, so one hook's draws do not shift another's."""
+        return random.Random(f"{self.seed}:{name}")
+
+
+def demo_hooks() -> list[tuple[str, Callable[[DemoContext], None]]]:
+    """``(app, load_demo)`` for every installed alstrial app that has a ``demo`` module."""
+    hooks = []
+    for app in settings.ALSTRIAL_APPS:
+        try:
+            module = importlib.import_module(f"{app}.demo")
+        except ModuleNotFoundError as error:
+            if error.name != f"{app}.demo":
+                raise
+            continue
+        hook = getattr(module, "load_demo", None)
+        if hook is not None:
+            hooks.append((app, hook))
+    return hooks
+
+
+def load_all_demo_data(ctx: DemoContext) -> DemoContext:
+    """Run every app's ``load_demo`` in order, atomically."""
+    with transaction.atomic():
+        for app, hook in demo_hooks():
+            ctx.log(f"demo: {app}")
+            hook(ctx)
+    return ctx

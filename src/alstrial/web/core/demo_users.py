@@ -1,0 +1,15 @@
+"""The demo users of INTERFACES.md and their roles per site (demo data only)."""
+
+from __future__ import annotations
+
+#: ``{username: {site code: [roles]}}``; ``admin`` is also a superuser.
+DEMO_ROLES: dict[str, dict[str, list[str]]] = {
+    "admin": {"seoul": ["admin"], "novara": ["admin"]},
+    "coordinator.seoul": {"seoul": ["coordinator"]},
+    "investigator.seoul": {"seoul": ["investigator"]},
+    "celllab.seoul": {"seoul": ["cell_lab"]},
+    "coordinator.novara": {"novara": ["coordinator"]},
+    "celllab.novara": {"novara": ["cell_lab"]},
+    "safety.monitor": {"seoul": ["safety_monitor"], "novara": ["safety_monitor"]},
+    "statistician": {"seoul": ["statistician"], "novara": ["statistician"]},
+}

@@ -1,0 +1,74 @@
+"""Sites and the roles a user holds at each site.
+
+A user may hold several roles at one site and different roles at different sites; every page
+and query is narrowed to the sites where the user holds a role (``alstrial.web.core.access``).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+
+
+class Role(models.TextChoices):
+    """What a user may do at a site (INTERFACES.md demo users; docs/web.md role table)."""
+
+    COORDINATOR = "coordinator", "Study coordinator"
+    INVESTIGATOR = "investigator", "Investigator"
+    CELL_LAB = "cell_lab", "Cell laboratory"
+    SAFETY_MONITOR = "safety_monitor", "Safety monitor"
+    STATISTICIAN = "statistician", "Statistician (read-only, de-identified)"
+    AUDITOR = "auditor", "Auditor (read-only)"
+    ADMIN = "admin", "Site administrator"
+
+
+#: Roles that enter or change clinical data on the subject and assessment pages.
+DATA_ENTRY_ROLES = (Role.COORDINATOR, Role.INVESTIGATOR, Role.ADMIN)
+#: Roles that never write anything.
+READ_ONLY_ROLES = (Role.STATISTICIAN, Role.AUDITOR)
+#: Roles that may read the audit trail.
+AUDIT_ROLES = (Role.AUDITOR, Role.ADMIN, Role.INVESTIGATOR, Role.COORDINATOR, Role.SAFETY_MONITOR)
+#: Roles that see de-identified data only (no identity, free text or calendar dates).
+DEIDENTIFIED_ROLES = (Role.STATISTICIAN,)
+
+
+class Site(models.Model):
+    """A clinical site. ``code`` (``seoul``) is used in URLs; ``prefix`` starts subject IDs."""
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    prefix = models.CharField(
+        max_length=3,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z]{3}$", "three capital letters, e.g. SEO")],
+        help_text="Three capital letters that begin this site's subject IDs (SEO-0007-K).",
+    )
+
+    class Meta:
+        ordering = ("code",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SiteMembership(models.Model):
+    """One role held by one user at one site."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="site_memberships"
+    )
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=32, choices=Role.choices)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=["user", "site", "role"], name="unique_site_role"),
+        )
+        ordering = (
+            "site__code",
+            "role",
+        )
+
+    def __str__(self) -> str:
+        return f"{self.user} - {self.get_role_display()} at {self.site.code}"

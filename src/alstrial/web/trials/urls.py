@@ -1,0 +1,8 @@
+from django.urls import path
+
+from alstrial.web.trials import views
+
+app_name = "trials"
+urlpatterns = [
+    path("<slug:slug>/", views.dashboard, name="dashboard"),
+]

@@ -1,0 +1,25 @@
+"""URL configuration. Each app adds itself with one line in ``APP_URLS``."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from alstrial.web.core import views as core_views
+
+# One line per app: (URL prefix, the app's urls module). The app's urls.py sets app_name.
+APP_URLS = [
+    ("trials/", "alstrial.web.trials.urls"),
+    ("subjects/", "alstrial.web.subjects.urls"),
+    ("assessments/", "alstrial.web.assessments.urls"),
+    ("audit/", "alstrial.web.audit.urls"),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    *(path(prefix, include(module)) for prefix, module in APP_URLS),
+]

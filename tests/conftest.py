@@ -1,0 +1,1 @@
+"""Shared pytest set-up. Web fixtures live in tests/web/conftest.py."""

@@ -1,0 +1,121 @@
+"""Web fixtures shared by every tests/web suite (core, subjects, assessments, product, safety, api).
+
+- ``sites``: ``{"seoul": Site, "novara": Site}``;
+- ``make_user(username, {"seoul": ["coordinator"], ...})``: a user with those roles;
+- ``users``: the demo users of INTERFACES.md with their roles (see ``DEMO_ROLES``);
+- ``kim_trial`` (at seoul) and ``mazzini_trial`` (at novara), from the shipped protocols;
+- ``screened_subject`` / ``enrolled_subject(site_code="seoul")``: subjects made through the
+  services, as a coordinator of that site.
+Passwords hash with MD5 in tests only (Argon2 is deliberately slow).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from alstrial.web.core.demo_users import DEMO_ROLES
+
+TODAY = date.today()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def sites(db):
+    from alstrial.web.core.models import Site
+
+    return {
+        "seoul": Site.objects.create(code="seoul", name="Seoul", prefix="SEO"),
+        "novara": Site.objects.create(code="novara", name="Novara", prefix="NOV"),
+    }
+
+
+@pytest.fixture
+def make_user(db, sites):
+    from django.contrib.auth import get_user_model
+
+    from alstrial.web.core.models import SiteMembership
+
+    def make(username: str, roles: dict[str, list[str]], password: str = "pw-for-tests-only"):
+        user = get_user_model().objects.create_user(username=username, password=password)
+        for site_code, site_roles in roles.items():
+            for role in site_roles:
+                SiteMembership.objects.create(user=user, site=sites[site_code], role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def users(make_user):
+    """The INTERFACES.md demo users with the roles ``alstrial demo`` gives them."""
+    return {name: make_user(name, roles) for name, roles in DEMO_ROLES.items()}
+
+
+@pytest.fixture
+def kim_trial(sites):
+    from alstrial.web.trials.services import create_bundled_trial
+
+    return create_bundled_trial("kim2009", [sites["seoul"]])
+
+
+@pytest.fixture
+def mazzini_trial(sites):
+    from alstrial.web.trials.services import create_bundled_trial
+
+    return create_bundled_trial("mazzini2003", [sites["novara"]])
+
+
+SCREENING_VALUES = {
+    "sex": "M",
+    "age_years": 52,
+    "onset_site": "spinal",
+    "el_escorial": "probable",
+    "alsfrs_r_total": 40,
+    "fvc_percent_predicted": 85.0,
+}
+
+
+@pytest.fixture
+def screen(users, kim_trial, mazzini_trial, sites):
+    """``screen(site_code, **overrides)``: a screened subject of that site's trial."""
+    from alstrial.web.subjects.services import screen_subject
+
+    trials = {"seoul": kim_trial, "novara": mazzini_trial}
+
+    def run(site_code: str = "seoul", *, days_ago: int = 100, **overrides):
+        screening_date = TODAY - timedelta(days=days_ago)
+        values = {
+            **SCREENING_VALUES,
+            "symptom_onset_date": screening_date - timedelta(days=400),
+            **overrides,
+        }
+        return screen_subject(
+            site=sites[site_code],
+            trial=trials[site_code],
+            user=users[f"coordinator.{site_code}"],
+            consent_date=screening_date,
+            screening_date=screening_date,
+            values=values,
+        )
+
+    return run
+
+
+@pytest.fixture
+def enrolled_subject(screen, users):
+    """``enrolled_subject(site_code="seoul", days_ago=100)``: screened and enrolled."""
+    from alstrial.web.subjects.services import enrol_subject
+
+    def run(site_code: str = "seoul", *, days_ago: int = 100):
+        subject = screen(site_code, days_ago=days_ago)
+        return enrol_subject(
+            subject, users[f"coordinator.{site_code}"], enrolment_date=subject.screening_date
+        )
+
+    return run

@@ -1,0 +1,79 @@
+"""save_clinical / delete_clinical: reasons, optimistic locking, history (issue 3 items 4 and 6)."""
+
+from __future__ import annotations
+
+import pytest
+
+from alstrial.domain.errors import ValidationError
+from alstrial.web.core.records import ConflictError, delete_clinical, save_clinical
+from alstrial.web.subjects.models import Subject, Visit
+
+
+def test_first_save_records_initial_reason_and_user(screen, users):
+    subject = screen("seoul")
+    first = subject.history.earliest("history_date")
+    assert first.history_type == "+"
+    assert first.history_user == users["coordinator.seoul"]
+    assert first.history_change_reason == "screening"
+    assert subject.version == 1
+
+
+def test_change_without_reason_is_refused_and_nothing_saved(screen, users):
+    subject = screen("seoul")
+    subject.sex = "F"
+    with pytest.raises(ValidationError) as caught:
+        save_clinical(subject, users["coordinator.seoul"], "  ")
+    assert "reason" in caught.value.by_field()
+    stored = Subject.objects.get(pk=subject.pk)
+    assert stored.sex == "M"
+    assert stored.version == 1
+    assert stored.history.count() == 1
+
+
+def test_stale_version_is_a_conflict_and_first_save_wins(screen, users):
+    subject = screen("seoul")
+    alice = Subject.objects.get(pk=subject.pk)
+    bob = Subject.objects.get(pk=subject.pk)
+    alice.sex = "F"
+    save_clinical(alice, users["coordinator.seoul"], "sex was mistyped")
+    bob.age_years = 60
+    with pytest.raises(ConflictError) as caught:
+        save_clinical(bob, users["investigator.seoul"], "age corrected")
+    assert "coordinator.seoul" in str(caught.value)
+    assert caught.value.current == 2
+    stored = Subject.objects.get(pk=subject.pk)
+    assert (stored.sex, stored.age_years, stored.version) == ("F", 52, 2)
+
+
+def test_expected_version_from_the_form_is_checked(screen, users):
+    subject = screen("seoul")
+    subject.sex = "F"
+    with pytest.raises(ConflictError):
+        save_clinical(subject, users["coordinator.seoul"], "fix", expected_version=7)
+    assert Subject.objects.get(pk=subject.pk).sex == "M"
+
+
+def test_direct_save_is_refused():
+    with pytest.raises(RuntimeError, match="save_clinical"):
+        Subject().save()
+
+
+def test_delete_needs_reason_and_is_recorded(enrolled_subject, users):
+    subject = enrolled_subject("seoul")
+    visit = subject.visits.order_by("sequence").last()
+    visit_id = visit.pk
+    with pytest.raises(ValidationError):
+        delete_clinical(visit, users["coordinator.seoul"], "")
+    assert Visit.objects.filter(pk=visit.pk).exists()
+    delete_clinical(visit, users["coordinator.seoul"], "created in error")
+    assert not Visit.objects.filter(pk=visit_id).exists()
+    last = Visit.history.filter(id=visit_id).latest("history_date")
+    assert (last.history_type, last.history_change_reason) == ("-", "created in error")
+
+
+def test_save_needs_a_logged_in_user(screen):
+    from django.contrib.auth.models import AnonymousUser
+
+    subject = screen("seoul")
+    with pytest.raises(PermissionError):
+        save_clinical(subject, AnonymousUser(), "x")
