@@ -108,6 +108,7 @@ class EfficacyResult:
     mixed_two_arm: MixedModelResult | None
     cafs: CafsResult | None
     counts: dict[str, Any] = field(default_factory=dict)
+    matching: Any = None  # alstrial.analysis.controls.MatchResult when controls were matched
 
     def summary(self) -> pd.DataFrame:
         """One row per arm: n, mean slopes and change, within-arm p-values."""
@@ -166,11 +167,15 @@ class EfficacyResult:
             "cafs": None if self.cafs is None else self.cafs.to_dict(),
             "exclusions": slopes["exclusions"],
             "counts": self.counts,
+            "matching": None if self.matching is None else self.matching.to_dict(),
         }
 
 
-def analyse(data: AnalysisData, settings: AnalysisSettings | None = None) -> EfficacyResult:
-    """Run the whole efficacy analysis (see the module docstring)."""
+def analyse(
+    data: AnalysisData, settings: AnalysisSettings | None = None, matching: Any = None
+) -> EfficacyResult:
+    """Run the whole efficacy analysis (see the module docstring); ``matching`` (the match
+    result of registry controls, if any) is carried into the result and its JSON."""
     settings = settings or AnalysisSettings()
     slopes = subject_slopes(data, settings)
     table = slopes.table
@@ -222,6 +227,7 @@ def analyse(data: AnalysisData, settings: AnalysisSettings | None = None) -> Eff
         mixed_two_arm=mixed_two_arm,
         cafs=cafs_result,
         counts=counts,
+        matching=matching,
     )
 
 

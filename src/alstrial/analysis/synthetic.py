@@ -52,7 +52,7 @@ def kim_like_cohort(
     visit_rows = []
     for i in range(n):
         start = index_day[i] - lead_in_days
-        intercept = 48 - decline[i] * onset_months[i] + rng.normal(0, 1)
+        intercept = float(np.clip(rng.normal(39, 4), 24, 47))  # total at the lead-in start
         days = np.arange(start, index_day[i] + follow_up_days + 1, visit_every_days)
         days = days + rng.integers(-3, 4, size=days.size) * (days != index_day[i])
         died = np.inf

@@ -1,7 +1,132 @@
-"""`alstrial` commands for this area (filled in by its issue)."""
+"""``alstrial analyse``: the efficacy analysis of INTERFACES.md "Analysis data"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+#: Exit status for bad input (unreadable or invalid files, bad options), as ``alstrial alsfrs``.
+EXIT_BAD_INPUT = 2
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def analyse(
+    subjects: Annotated[Path, typer.Option("--subjects", help="subjects.csv", show_default=False)],
+    visits: Annotated[Path, typer.Option("--visits", help="visits.csv", show_default=False)],
+    registry: Annotated[
+        Path | None,
+        typer.Option("--registry", help="PRO-ACT folder: draw matched external controls."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write tables (CSV) and figures here.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result object.")] = False,
+    follow_up_days: Annotated[
+        int, typer.Option("--follow-up-days", help="Follow-up window after index_day (days).")
+    ] = 90,
+    pre_slope: Annotated[
+        str, typer.Option("--pre-slope", help="Lead-in slope definition: ols, two_point, onset.")
+    ] = "ols",
+) -> None:
+    """Efficacy analysis: ALSFRS-R slopes, within- and between-arm tests, mixed model."""
+    from alstrial.analysis.data import AnalysisDataError, read_analysis_data
+    from alstrial.analysis.efficacy import analyse as run_analysis
+    from alstrial.analysis.output import result_json, write_outputs
+    from alstrial.analysis.settings import AnalysisSettings
+
+    try:
+        settings = AnalysisSettings(follow_up_days=follow_up_days, pre_slope=pre_slope)
+    except ValueError as error:
+        raise _fail(str(error)) from None
+    try:
+        data = read_analysis_data(subjects, visits)
+    except AnalysisDataError as error:
+        typer.echo(f"error: {len(error.errors)} problem(s) in the analysis data:", err=True)
+        for problem in error.errors:
+            typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    matching = None
+    if registry is not None:
+        data, matching = _with_registry_controls(data, registry, settings)
+    result = run_analysis(data, settings, matching=matching)
+    if out is not None:
+        written = write_outputs(result, data, out)
+        if not as_json:
+            typer.echo(f"wrote {len(written)} files to {out}")
+    if as_json:
+        typer.echo(result_json(result))
+    elif out is None:
+        _print_summary(result)
+
+
+def _with_registry_controls(data, registry: Path, settings):
+    """The trial data plus registry controls matched to the treated (engineer D's
+    ``matched_controls`` on engineer B's ``read_registry``)."""
+    from alstrial.analysis.controls import matched_controls
+    from alstrial.analysis.data import AnalysisData, AnalysisDataError
+    from alstrial.domain.errors import FieldError, ValidationError
+    from alstrial.registry.proact import read_registry
+
+    if (data.subjects["arm"] == "control").any():
+        raise _fail(
+            "the subjects file already has control subjects; --registry draws external "
+            "controls: give one or the other, never both mixed"
+        )
+    try:
+        pool = read_registry(registry)
+        control_subjects, control_visits, matching = matched_controls(
+            data.subjects,
+            data.visits,
+            pool,
+            follow_up_days=settings.follow_up_days,
+            days_per_month=settings.days_per_month,
+        )
+        controls = AnalysisData.from_frames(
+            control_subjects,
+            control_visits,
+            "registry controls (subjects)",
+            "registry controls (visits)",
+        )
+        return data.combine(controls), matching
+    except AnalysisDataError as error:
+        raise _fail(str(error)) from None
+    except (FieldError, ValidationError, OSError, ValueError) as error:
+        raise _fail(f"registry {registry}: {error}") from None
+
+
+def _print_summary(result) -> None:
+    frame = result.summary()
+    typer.echo(
+        f"ALSFRS-R efficacy analysis (months = days / {result.settings.days_per_month}; "
+        f"follow-up {result.settings.follow_up_days} days; lead-in slope "
+        f"{result.settings.pre_slope})"
+    )
+    typer.echo(frame.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    typer.echo("")
+    typer.echo(
+        result.tests_table()[["comparison", "test", "statistic", "p_value", "method"]].to_string(
+            index=False, float_format=lambda v: f"{v:.4g}"
+        )
+    )
+    mixed = result.mixed_treated
+    typer.echo("")
+    typer.echo(
+        f"mixed model (treated): slope change {mixed.estimate:.3f} points/month "
+        f"(SE {mixed.se:.3f}, p = {mixed.p_value:.4g}; optimizer {mixed.optimizer or '-'}"
+        f"{', singular' if mixed.singular else ''}){' ' + mixed.note if mixed.note else ''}"
+    )
+    counts = {k: v for k, v in result.slopes.exclusion_counts().items() if v}
+    if counts:
+        typer.echo(
+            "exclusions and truncations: " + ", ".join(f"{rule} {n}" for rule, n in counts.items())
+        )
+
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to ``app``."""
+    app.command("analyse")(analyse)

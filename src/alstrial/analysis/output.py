@@ -1,0 +1,79 @@
+"""Writing an :class:`~alstrial.analysis.efficacy.EfficacyResult` to a folder.
+
+Tables (CSV): ``subject_slopes.csv``, ``arm_summary.csv``, ``tests.csv``, ``responders.csv``,
+``mixed_model.csv``, ``exclusions.csv`` (and ``cafs.csv`` when CAFS was computed); the JSON
+object (``analysis.json``); figures (PNG and PDF): ``trajectories``, ``paired_slopes``.
+Files are written to a temporary folder beside ``out`` and moved in only when all are written,
+so a failure leaves no half-written set.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from alstrial.analysis.data import AnalysisData
+from alstrial.analysis.efficacy import EfficacyResult
+from alstrial.analysis.figures import paired_slopes_figure, trajectories_figure
+from alstrial.analysis.slopes import windowed_visits
+
+
+def result_json(result: EfficacyResult) -> str:
+    """The ``--json`` object as text (strict JSON: missing values are ``null``)."""
+    return json.dumps(result.to_dict(), indent=2, allow_nan=False)
+
+
+def write_outputs(result: EfficacyResult, data: AnalysisData, out: str | Path) -> list[Path]:
+    """Write every table and figure into ``out`` (created); returns the files written."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".alstrial-analysis-", dir=out.parent))
+    try:
+        _write_all(result, data, staging)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for path in sorted(staging.iterdir()):
+            target = out / path.name
+            path.replace(target)
+            written.append(target)
+        return written
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_all(result: EfficacyResult, data: AnalysisData, folder: Path) -> None:
+    result.slopes.table.to_csv(folder / "subject_slopes.csv", index=False)
+    result.summary().to_csv(folder / "arm_summary.csv", index=False)
+    result.tests_table().to_csv(folder / "tests.csv", index=False)
+    result.responders.summary().to_csv(folder / "responders.csv", index=False)
+    result.slopes.exclusions.to_csv(folder / "exclusions.csv", index=False)
+    models = [result.mixed_treated] + ([result.mixed_two_arm] if result.mixed_two_arm else [])
+    mixed = pd.concat(
+        [
+            m.summary()
+            .rename_axis("term")
+            .reset_index()
+            .assign(model=m.model, optimizer=m.optimizer, singular=m.singular)
+            for m in models
+        ],
+        ignore_index=True,
+    )
+    mixed.to_csv(folder / "mixed_model.csv", index=False)
+    if result.cafs is not None:
+        result.cafs.scores.to_csv(folder / "cafs.csv", index=False)
+    (folder / "analysis.json").write_text(result_json(result) + "\n", encoding="utf-8")
+    visits, _ = windowed_visits(data, result.settings)
+    for name, fig in (
+        ("trajectories", trajectories_figure(visits)),
+        ("paired_slopes", paired_slopes_figure(result.slopes.table)),
+    ):
+        try:
+            fig.savefig(folder / f"{name}.png", dpi=200)
+            fig.savefig(folder / f"{name}.pdf")
+        finally:
+            plt.close(fig)
