@@ -1,0 +1,172 @@
+"""Running a simulation: chunks of trials spread over cores (joblib) or a Dask cluster.
+
+``Simulation(design, ...).run(trials, seed)`` (parameters in, ``run`` out; STYLE.md). Each chunk
+of :data:`~alstrial.simulation.trials.CHUNK_SIZE` trials has its own seed (see
+:mod:`.trials`), so the per-trial results are the same for any number of workers, any
+scheduler and either engine:
+
+- ``vectorized`` (default): :mod:`.vectorized`, all trials of a chunk at once;
+- ``reference``: :mod:`.reference`, one trial at a time through the analysis engine.
+
+Workers: ``n_jobs`` joblib workers (threads: numpy releases the GIL in the random draws and
+array arithmetic, and threads start at once), or a Dask distributed cluster with
+``scheduler=ADDRESS`` (``"local"`` starts a ``LocalCluster`` and closes it afterwards).
+Ctrl-C cancels the outstanding chunks and raises :class:`SimulationInterrupted`; nothing is
+returned half-done.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from alstrial.simulation.designs import Design
+from alstrial.simulation.natural_history import NaturalHistory
+from alstrial.simulation.reference import run_chunk_reference
+from alstrial.simulation.results import AnalysisSummary, SimulationResult
+from alstrial.simulation.trials import ChunkOutcome, chunk_bounds, draw_chunk
+from alstrial.simulation.vectorized import run_chunk_vectorized
+
+ENGINES: dict[str, Callable[..., ChunkOutcome]] = {
+    "vectorized": run_chunk_vectorized,
+    "reference": run_chunk_reference,
+}
+#: Runs with at least this many chunks show a progress bar when asked to.
+PROGRESS_MIN_CHUNKS = 4
+
+
+class SimulationInterrupted(RuntimeError):
+    """The run was stopped (Ctrl-C); no result was produced."""
+
+
+def simulate_chunk(
+    design: Design,
+    model: NaturalHistory,
+    effect: float,
+    engine: str,
+    seed: int,
+    chunk_index: int,
+    n_trials: int,
+) -> ChunkOutcome:
+    """Draw and analyse one chunk (a top-level function, so workers can receive it)."""
+    draws = draw_chunk(design, model, seed, chunk_index, n_trials)
+    return ENGINES[engine](design, model, draws, effect)
+
+
+@dataclass
+class Simulation:
+    """A simulation of ``design`` under a natural-history ``model`` (default: literature).
+
+    ``effect``: the treatment's slope change, points/month (default: the design's, usually 0).
+    ``n_jobs``: joblib workers (-1: all cores); ``scheduler``: a Dask scheduler address or
+    ``"local"``; ``progress``: show a rich progress bar on long runs.
+    """
+
+    design: Design
+    model: NaturalHistory = field(default_factory=NaturalHistory.literature)
+    effect: float | None = None
+    engine: str = "vectorized"
+    n_jobs: int = 1
+    scheduler: str | None = None
+    progress: bool = False
+    model_name: str = "literature"
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+
+    def run(self, trials: int, seed: int) -> SimulationResult:
+        """Simulate ``trials`` trials from ``seed`` and summarise them."""
+        if trials < 1:
+            raise ValueError(f"trials must be at least 1, got {trials}")
+        if seed < 0:
+            raise ValueError(f"seed must be >= 0, got {seed}")
+        effect = self.design.effect if self.effect is None else float(self.effect)
+        tasks = [
+            (self.design, self.model, effect, self.engine, seed, k, n)
+            for k, n in chunk_bounds(trials)
+        ]
+        start = time.perf_counter()
+        outcomes = list(self._outcomes(tasks))
+        seconds = time.perf_counter() - start
+        outcomes.sort(key=lambda o: o.first_trial)
+        estimates = np.concatenate([o.estimates for o in outcomes], axis=1)
+        p_values = np.concatenate([o.p_values for o in outcomes], axis=1)
+        return SimulationResult(
+            design=self.design,
+            trials=trials,
+            seed=seed,
+            effect=effect,
+            engine=self.engine,
+            seconds=seconds,
+            model=self.model_name,
+            analyses=tuple(
+                AnalysisSummary.from_arrays(self.design, name, effect, estimates[a], p_values[a])
+                for a, name in enumerate(self.design.analyses)
+            ),
+            estimates=estimates,
+            p_values=p_values,
+            n_enrolled=np.concatenate([o.n_enrolled for o in outcomes]),
+            n_controls=np.concatenate([o.n_controls for o in outcomes]),
+        )
+
+    def _outcomes(self, tasks: list[tuple]) -> Iterator[ChunkOutcome]:
+        source = self._dask(tasks) if self.scheduler else self._joblib(tasks)
+        if not (self.progress and len(tasks) >= PROGRESS_MIN_CHUNKS):
+            yield from _interruptible(source)
+            return
+        from rich.progress import Progress
+
+        trials = sum(task[-1] for task in tasks)
+        with Progress(transient=True) as bar:
+            job = bar.add_task(f"{self.design.name}: {trials} trials", total=trials)
+            for outcome in _interruptible(source):
+                bar.advance(job, outcome.estimates.shape[1])
+                yield outcome
+
+    def _joblib(self, tasks: list[tuple]) -> Iterator[ChunkOutcome]:
+        if self.n_jobs == 1 or len(tasks) == 1:
+            for task in tasks:
+                yield simulate_chunk(*task)
+            return
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=self.n_jobs, prefer="threads", return_as="generator_unordered")
+        yield from parallel(delayed(simulate_chunk)(*task) for task in tasks)
+
+    def _dask(self, tasks: list[tuple]) -> Iterator[ChunkOutcome]:
+        from distributed import Client, LocalCluster, as_completed
+
+        cluster = None
+        if self.scheduler == "local":
+            workers = self.n_jobs if self.n_jobs > 0 else None
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)
+            client = Client(cluster)
+        else:
+            client = Client(self.scheduler)
+        futures = []
+        try:
+            futures = [client.submit(simulate_chunk, *task, pure=False) for task in tasks]
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            client.cancel(futures)
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def _interruptible(source: Iterator[ChunkOutcome]) -> Iterator[ChunkOutcome]:
+    """Re-raise Ctrl-C as :class:`SimulationInterrupted` after closing the source."""
+    try:
+        yield from source
+    except KeyboardInterrupt:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
+        raise SimulationInterrupted(
+            "simulation stopped by the user; no result was written"
+        ) from None

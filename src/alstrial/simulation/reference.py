@@ -1,0 +1,219 @@
+"""The reference engine: one trial at a time, analysed by the analysis engine's own functions.
+
+This is the readable definition of what a simulated trial is. For each trial of a chunk it
+screens candidates in order, enrols the first eligible ones, allocates them, matches registry
+controls, writes the trial as the ``subjects.csv``/``visits.csv`` tables of INTERFACES.md
+("Analysis data"), and runs the analysis engine on them (:func:`alstrial.analysis.slopes.
+subject_slopes`, :func:`alstrial.analysis.tests.paired_t`, :func:`~alstrial.analysis.tests.
+welch_t`). The vectorized engine (:mod:`.vectorized`) must reach the same decisions from the
+same draws; the tests hold it to that.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from alstrial.analysis.data import AnalysisData
+from alstrial.analysis.settings import AnalysisSettings
+from alstrial.analysis.slopes import ols_slope, subject_slopes
+from alstrial.analysis.tests import paired_t, welch_t
+from alstrial.domain.time import DAYS_PER_MONTH
+from alstrial.simulation.designs import Design
+from alstrial.simulation.natural_history import NaturalHistory, Patients, expected_totals
+from alstrial.simulation.trials import (
+    ChunkDraws,
+    ChunkOutcome,
+    TrialDraws,
+    VisitGrid,
+    design_exit_months,
+    gone_mask,
+    observed_totals,
+    patient_count,
+    treatment_shift,
+    visit_grid,
+)
+
+
+def run_chunk_reference(
+    design: Design, model: NaturalHistory, draws: ChunkDraws, effect: float
+) -> ChunkOutcome:
+    """Simulate and analyse every trial of a chunk, one by one."""
+    n_analyses = len(design.analyses)
+    estimates = np.full((n_analyses, draws.n_trials), np.nan)
+    p_values = np.full((n_analyses, draws.n_trials), np.nan)
+    n_enrolled = np.zeros(draws.n_trials, dtype=int)
+    n_controls = np.zeros(draws.n_trials, dtype=int)
+    for i in range(draws.n_trials):
+        subjects, visits = simulate_trial(design, model, draws.trial(i), effect)
+        n_enrolled[i] = int((subjects["subject_id"].str.startswith("S")).sum())
+        n_controls[i] = int((subjects["arm"] == "control").sum())
+        for a, name in enumerate(design.analyses):
+            estimates[a, i], p_values[a, i] = analyse_trial(design, subjects, visits, name)
+    return ChunkOutcome(draws.first_trial, estimates, p_values, n_enrolled, n_controls)
+
+
+def simulate_trial(
+    design: Design, model: NaturalHistory, draws: TrialDraws, effect: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One trial as ``(subjects, visits)`` frames in the analysis-data format.
+
+    Enrolled subjects are ``S001``..; registry controls ``R001``.. (matched in treated order).
+    """
+    grid = visit_grid(design)
+    cands = draws.candidates
+    latent = expected_totals(cands, grid.entry_months) + model.noise_sd * draws.candidate_noise
+    gone = gone_mask(cands, grid)
+    exits = design_exit_months(design, draws.candidate_exit)
+    places, _ = patient_count(design)
+
+    enrolled: list[int] = []
+    for j in range(len(cands)):
+        if len(enrolled) == places:
+            break
+        if _eligible(design, grid, cands, latent[j], gone[j], j):
+            enrolled.append(j)
+
+    # Randomized allocation: the places with the n_treated smallest allocation numbers are
+    # treated (a random permutation, so a short trial still has both arms at random).
+    ranks = np.argsort(np.argsort(draws.allocation))
+    shift = treatment_shift(design, grid, effect)
+    subjects, visits = [], []
+    treated_rows: list[int] = []
+    for k, j in enumerate(enrolled):
+        treated = design.control_source != "randomized" or ranks[k] < design.n_treated
+        if treated:
+            treated_rows.append(j)
+        totals = observed_totals(latent[j], shift if treated else 0.0)
+        seen = ~gone[j] & ~(grid.months > exits[j])
+        sid = f"S{k + 1:03d}"
+        subjects.append(_subject_row(sid, "treated" if treated else "control", cands, j, grid))
+        visits.extend(_visit_rows(sid, grid, totals, seen))
+
+    if design.control_source == "registry" and draws.registry is not None:
+        reg = draws.registry
+        reg_latent = expected_totals(reg, grid.entry_months) + model.noise_sd * draws.registry_noise
+        reg_gone = gone_mask(reg, grid)
+        matches = _greedy_match(
+            design, grid, cands, latent, treated_rows, reg, reg_latent, reg_gone
+        )
+        for m, r in enumerate(matches):
+            sid = f"R{m + 1:03d}"
+            subjects.append(_subject_row(sid, "control", reg, r, grid))
+            visits.extend(_visit_rows(sid, grid, observed_totals(reg_latent[r]), ~reg_gone[r]))
+    return pd.DataFrame(subjects), pd.DataFrame(
+        visits, columns=["subject_id", "day", "alsfrs_r_total"]
+    )
+
+
+def _eligible(
+    design: Design, grid: VisitGrid, cands: Patients, latent: np.ndarray, gone: np.ndarray, j: int
+) -> bool:
+    """The enrolment rules of the design, checked at baseline for candidate ``j``."""
+    rules = design.enrolment
+    lead = slice(0, grid.n_lead_in)
+    if gone[lead].any():  # every lead-in visit must have happened
+        return False
+    totals = observed_totals(latent[lead])
+    if grid.n_lead_in >= 2:
+        decline = -ols_slope(grid.months[lead], totals)
+        if not rules.min_lead_in_decline <= decline <= rules.max_lead_in_decline:
+            return False
+    if totals[-1] < rules.min_baseline_total:
+        return False
+    onset_months = cands.months_since_onset[j] + grid.entry_months[grid.baseline]
+    return onset_months <= rules.max_months_since_onset
+
+
+def _covariates(design: Design, grid: VisitGrid, people: Patients, latent: np.ndarray, j: int):
+    """Matching covariates of person ``j`` at baseline (``baseline_total`` is the observed one)."""
+    values = {
+        "age_years": people.age_years[j],
+        "months_since_onset": people.months_since_onset[j],
+        "baseline_total": observed_totals(latent[j, grid.baseline]),
+    }
+    return [values[c] for c in design.matching.covariates]
+
+
+def _greedy_match(
+    design, grid, cands, latent, treated_rows, reg, reg_latent, reg_gone
+) -> list[int]:
+    """Registry rows matched to the treated, in enrolment order, nearest unused first."""
+    usable = [not reg_gone[r, : grid.n_lead_in].any() for r in range(len(reg))]
+    reg_covariates = [_covariates(design, grid, reg, reg_latent, r) for r in range(len(reg))]
+    matches: list[int] = []
+    for j in treated_rows[: design.n_control]:
+        mine = _covariates(design, grid, cands, latent, j)
+        best, best_distance = -1, math.inf
+        for r in range(len(reg)):
+            if not usable[r]:
+                continue
+            distance = 0.0
+            for x, y, scale in zip(mine, reg_covariates[r], design.matching.scales, strict=True):
+                distance += ((x - y) / scale) ** 2
+            if distance < best_distance:  # strict: the lowest index wins a tie
+                best, best_distance = r, distance
+        if best < 0:
+            break
+        usable[best] = False
+        matches.append(best)
+    return matches
+
+
+def _subject_row(sid: str, arm: str, people: Patients, j: int, grid: VisitGrid) -> dict:
+    entry_day = int(grid.days[0])
+    death = people.death_month[j]
+    # The first whole day on or after death: every kept visit falls before it.
+    death_day = entry_day + math.ceil(death * DAYS_PER_MONTH) if np.isfinite(death) else None
+    return {
+        "subject_id": sid,
+        "arm": arm,
+        "age_years": round(float(people.age_years[j]), 6),
+        "sex": "M" if people.male[j] else "F",
+        "onset_site": "bulbar" if people.bulbar_onset[j] else "spinal",
+        "onset_day": entry_day - round(float(people.months_since_onset[j]) * DAYS_PER_MONTH),
+        "index_day": 0,
+        "death_day": death_day,
+    }
+
+
+def _visit_rows(sid: str, grid: VisitGrid, totals: np.ndarray, seen: np.ndarray) -> list[dict]:
+    return [
+        {"subject_id": sid, "day": int(day), "alsfrs_r_total": int(total)}
+        for day, total, ok in zip(grid.days, totals, seen, strict=True)
+        if ok
+    ]
+
+
+def analyse_trial(
+    design: Design, subjects: pd.DataFrame, visits: pd.DataFrame, analysis: str
+) -> tuple[float, float]:
+    """``(estimate, p_value)`` of one named analysis of a trial, by the analysis engine.
+
+    The estimate is NaN when a group has fewer than 2 values (the tests' minimum).
+    """
+    data = AnalysisData.from_frames(subjects, visits)
+    settings = AnalysisSettings(follow_up_days=int(visit_grid(design).days[-1]))
+    table = subject_slopes(data, settings).table
+    treated = table[table["arm"] == "treated"]
+    control = table[table["arm"] == "control"]
+    if analysis == "paired_slope_t":
+        after = treated["follow_up_slope"].to_numpy(dtype=float)
+        before = treated["lead_in_slope"].to_numpy(dtype=float)
+        result = paired_t(after, before)
+        differences = (after - before)[~np.isnan(after - before)]
+        estimate = differences.mean() if differences.size >= 2 else math.nan
+        return float(estimate), result.p_value
+    if analysis == "welch_slope_change":
+        x = (treated["follow_up_slope"] - treated["lead_in_slope"]).to_numpy(dtype=float)
+        y = (control["follow_up_slope"] - control["lead_in_slope"]).to_numpy(dtype=float)
+    else:
+        column = {"welch_slope": "follow_up_slope", "welch_change": "change"}[analysis]
+        x = treated[column].to_numpy(dtype=float)
+        y = control[column].to_numpy(dtype=float)
+    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
+    result = welch_t(x, y)
+    estimate = x.mean() - y.mean() if x.size >= 2 and y.size >= 2 else math.nan
+    return float(estimate), result.p_value
