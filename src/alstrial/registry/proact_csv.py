@@ -1,0 +1,374 @@
+"""PRO-ACT files on disk: finding them, reading them as text and collecting rejected values.
+
+Structural problems (missing file or column, unreadable bytes, wrong delimiter, another format)
+raise :class:`RegistryFormatError` naming the file, and the line when known. Row-level problems
+are collected by :class:`Rejections` as (file, line, column, value, reason), where line is the
+line of the CSV file (header = line 1), so a data manager can open the file at that line.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+#: Cells holding these strings are missing values (PRO-ACT leaves cells empty; R exports "NA").
+MISSING_TOKENS = frozenset({"", "NA", "N/A", "NaN", "nan"})
+
+#: Form name -> accepted file names, lower case: current ``PROACT_<FORM>.csv`` and the 2016
+#: archive's ``<form>.csv`` (DOMAIN.md section 5). Matching is case-insensitive.
+FORM_FILES: dict[str, tuple[str, ...]] = {
+    form: (f"proact_{form}.csv", f"{form}.csv")
+    for form in ("alsfrs", "alshistory", "demographics", "deathdata", "fvc")
+}
+
+REJECTED_COLUMNS = ("file", "line", "column", "value", "reason")
+
+# File signatures of formats that are sometimes renamed to .csv by mistake.
+_FOREIGN_SIGNATURES = {
+    b"PK\x03\x04": "a ZIP archive (an Excel .xlsx workbook?)",
+    b"\xd0\xcf\x11\xe0": "an OLE document (an Excel .xls workbook?)",
+    b"%PDF": "a PDF document",
+    b"SQLite format 3": "an SQLite database",
+    b"\x1f\x8b": "a gzip archive",
+}
+
+
+class RegistryFormatError(ValueError):
+    """A structural error that refuses the whole registry: names the file (line, column)."""
+
+    def __init__(self, file: str, message: str, line: int | None = None, column: str = ""):
+        where = file + (f", line {line}" if line is not None else "")
+        where += f", column {column}" if column else ""
+        super().__init__(f"{where}: {message}")
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+
+
+@dataclass
+class Rejections:
+    """Rejected values, collected vectorised; :meth:`frame` gives the documented table."""
+
+    parts: list[pd.DataFrame] = field(default_factory=list)
+
+    def add(self, file: str, lines, column: str, values, reason) -> None:
+        """Record one reason (a string, or one per row) for each line in ``lines``."""
+        lines = np.asarray(lines, dtype=np.int64)
+        if len(lines) == 0:
+            return
+        values = pd.Series(values, dtype="object").astype(str).to_numpy() if len(lines) else []
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "file": file,
+                    "line": lines,
+                    "column": column,
+                    "value": values,
+                    "reason": reason if isinstance(reason, str) else np.asarray(reason, object),
+                }
+            )
+        )
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECTED_COLUMNS}).astype(
+                {"line": np.int64}
+            )
+        out = pd.concat(self.parts, ignore_index=True)
+        return out.sort_values(["file", "line", "column"], kind="stable", ignore_index=True)
+
+
+def find_files(directory: Path) -> dict[str, Path]:
+    """Form name -> path, matching PRO-ACT file names case-insensitively in both generations."""
+    if not directory.is_dir():
+        raise RegistryFormatError(str(directory), "is not a folder")
+    by_name: dict[str, list[Path]] = {}
+    for path in directory.iterdir():
+        if path.is_file():
+            by_name.setdefault(path.name.lower(), []).append(path)
+    found: dict[str, Path] = {}
+    for form, names in FORM_FILES.items():
+        matches = [p for name in names for p in by_name.get(name, [])]
+        if len(matches) > 1:
+            listed = ", ".join(sorted(p.name for p in matches))
+            raise RegistryFormatError(
+                str(directory), f"several files for the {form} form: {listed}; keep one"
+            )
+        if matches:
+            found[form] = matches[0]
+    if not found:
+        raise RegistryFormatError(
+            str(directory),
+            "no PRO-ACT files found (expected PROACT_ALSFRS.csv or alsfrs.csv and the others)",
+        )
+    return found
+
+
+def _check_text_file(path: Path) -> None:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(65536)
+    except OSError as error:
+        raise RegistryFormatError(path.name, f"cannot be read: {error.strerror}") from None
+    if not head.strip():
+        raise RegistryFormatError(path.name, "is empty: expected a header line")
+    for signature, what in _FOREIGN_SIGNATURES.items():
+        if head.startswith(signature):
+            raise RegistryFormatError(path.name, f"is {what}, not a CSV file")
+    if b"\x00" in head:
+        raise RegistryFormatError(path.name, "contains NUL bytes: not a text CSV file (UTF-16?)")
+
+
+def _header(path: Path) -> list[str]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            first = handle.readline()
+    except UnicodeDecodeError:
+        raise RegistryFormatError(path.name, "is not UTF-8 text", line=1) from None
+    header = next(csv.reader([first]), [])
+    if len(header) <= 1:
+        for delimiter, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if delimiter in first:
+                raise RegistryFormatError(
+                    path.name, f"fields are separated by {name}; PRO-ACT files use commas", line=1
+                )
+    return [h.strip() for h in header]
+
+
+def read_text_table(
+    path: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Read the wanted columns of one CSV as stripped strings, plus ``line`` (header = 1).
+
+    Column names are matched case-insensitively and renamed to the PRO-ACT spelling given.
+    Blank lines are dropped (their line numbers are kept by the others). A record spanning
+    several lines (a quoted line break) is numbered by the line where it starts.
+    """
+    _check_text_file(path)
+    header = _header(path)
+    lower = {h.lower(): h for h in header}
+    missing = [c for c in required if c.lower() not in lower]
+    if missing:
+        raise RegistryFormatError(
+            path.name, f"missing column(s) {', '.join(missing)}", line=1, column=missing[0]
+        )
+    wanted = {lower[c.lower()]: c for c in (*required, *optional) if c.lower() in lower}
+    try:
+        table = pd.read_csv(
+            path,
+            usecols=list(wanted),
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            encoding="utf-8-sig",
+            engine="c",
+        )
+    except UnicodeDecodeError as error:
+        raise RegistryFormatError(path.name, f"is not UTF-8 text ({error.reason})") from None
+    except (pd.errors.ParserError, ValueError) as error:
+        raise RegistryFormatError(path.name, f"cannot be parsed as CSV: {error}") from None
+    table = table.rename(columns=wanted)
+    for column in table.columns:
+        table[column] = table[column].str.strip()
+    table.insert(0, "line", _line_numbers(path, table))
+    blank = (table.drop(columns="line") == "").all(axis=1)
+    return table.loc[~blank].reset_index(drop=True)
+
+
+def _line_numbers(path: Path, table: pd.DataFrame) -> np.ndarray:
+    """File line of each record: row + 2, unless a quoted field holds a line break."""
+    multiline = False
+    for column in table.columns:
+        if table[column].str.contains("\n|\r", regex=True).any():
+            multiline = True
+            break
+    if not multiline:
+        return np.arange(2, len(table) + 2, dtype=np.int64)
+    starts = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        previous_end = reader.line_num
+        for _ in reader:
+            starts.append(previous_end + 1)
+            previous_end = reader.line_num
+    return np.asarray(starts[: len(table)], dtype=np.int64)
+
+
+def parse_numbers(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(float values with NaN for missing, mask of cells that are present but not numbers)."""
+    missing = text.isin(MISSING_TOKENS).to_numpy()
+    values = pd.to_numeric(text.where(~missing, None), errors="coerce").to_numpy(float)
+    bad = ~missing & ~np.isfinite(values)
+    return np.where(bad, np.nan, values), bad
+
+
+#: ALSFRS form: PRO-ACT item column -> alstrial item key (DOMAIN.md sections 2 and 5).
+#: ``Q10_Respiratory`` is the original ALSFRS's single respiratory item, key ``respiratory``.
+ALSFRS_ITEM_COLUMNS: dict[str, str] = {
+    "Q1_Speech": "speech",
+    "Q2_Salivation": "salivation",
+    "Q3_Swallowing": "swallowing",
+    "Q4_Handwriting": "handwriting",
+    "Q5a_Cutting_without_Gastrostomy": "cutting_without_gastrostomy",
+    "Q5b_Cutting_with_Gastrostomy": "cutting_with_gastrostomy",
+    "Q6_Dressing_and_Hygiene": "dressing_hygiene",
+    "Q7_Turning_in_Bed": "turning_in_bed",
+    "Q8_Walking": "walking",
+    "Q9_Climbing_Stairs": "climbing_stairs",
+    "Q10_Respiratory": "respiratory",
+    "R_1_Dyspnea": "dyspnea",
+    "R_2_Orthopnea": "orthopnea",
+    "R_3_Respiratory_Insufficiency": "respiratory_insufficiency",
+}
+#: Every ALSFRS column, in the order of DOMAIN.md section 5.
+ALSFRS_COLUMNS = (
+    "subject_id",
+    *ALSFRS_ITEM_COLUMNS,
+    "ALSFRS_Total",
+    "ALSFRS_R_Total",
+    "ALSFRS_Delta",
+    "Mode_of_Administration",
+    "ALSFRS_Responded_By",
+)
+ALSHISTORY_COLUMNS = (
+    "subject_id",
+    "Site_of_Onset",
+    "Onset_Delta",
+    "Diagnosis_Delta",
+    "Site_of_Onset___Bulbar",
+    "Site_of_Onset___Limb",
+    "Site_of_Onset___Limb_and_Bulbar",
+    "Site_of_Onset___Other",
+)
+DEMOGRAPHICS_COLUMNS = (
+    "subject_id",
+    "Demographics_Delta",
+    "Age",
+    "Date_of_Birth",
+    "Ethnicity",
+    "Race_Caucasian",
+    "Sex",
+)
+DEATHDATA_COLUMNS = ("subject_id", "Subject_Died", "Death_Days")
+FVC_COLUMNS = (
+    "subject_id",
+    "Forced_Vital_Capacity_Delta",
+    "Subject_Liters_Trial_1",
+    "Subject_Liters_Trial_2",
+    "Subject_Liters_Trial_3",
+    "pct_of_Normal_Trial_1",
+    "pct_of_Normal_Trial_2",
+    "pct_of_Normal_Trial_3",
+    "Subject_Normal",
+    "Forced_Vital_Capacity_Units",
+)
+
+
+class RowChecker:
+    """Checks the rows of one file, recording each problem and which rows are rejected."""
+
+    def __init__(self, table: pd.DataFrame, file: str, rejections: Rejections):
+        self.table = table
+        self.file = file
+        self.rejections = rejections
+        self.lines = table["line"].to_numpy()
+        self.rejected = np.zeros(len(table), dtype=bool)
+
+    def reject(self, mask: np.ndarray, column: str, reason) -> None:
+        """Reject the rows in ``mask``, quoting their value of ``column``."""
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        values = self.table[column].to_numpy()[mask] if column in self.table else [""] * mask.sum()
+        reasons = reason if isinstance(reason, str) else np.asarray(reason, object)[mask]
+        self.rejections.add(self.file, self.lines[mask], column, values, reasons)
+        self.rejected |= mask
+
+    def present(self, column: str) -> np.ndarray:
+        if column not in self.table:
+            return np.zeros(len(self.table), dtype=bool)
+        return ~self.table[column].isin(MISSING_TOKENS).to_numpy()
+
+    def text(self, column: str, required: bool = False) -> np.ndarray:
+        """A text column (missing tokens -> ""); ``required`` rejects rows where it is empty."""
+        if column not in self.table:
+            return np.full(len(self.table), "", dtype=object)
+        values = self.table[column].to_numpy(dtype=object)
+        missing = ~self.present(column)
+        if required:
+            self.reject(missing, column, f"{column} is required")
+        return np.where(missing, "", values)
+
+    def number(
+        self,
+        column: str,
+        *,
+        required: bool = False,
+        whole: bool = False,
+        low: float = -np.inf,
+        high: float = np.inf,
+        what: str = "",
+    ) -> np.ndarray:
+        """A numeric column as float (NaN where missing or rejected), checking its rules."""
+        if column not in self.table:
+            values = np.full(len(self.table), np.nan)
+            if required:
+                self.reject(np.ones(len(values), bool), column, f"{column} is required")
+            return values
+        values, bad = parse_numbers(self.table[column])
+        label = what or column
+        self.reject(bad, column, f"{label} is not a number")
+        if required:
+            self.reject(np.isnan(values) & ~bad, column, f"{column} is required")
+        with np.errstate(invalid="ignore"):
+            out_of_range = (values < low) | (values > high)
+            self.reject(out_of_range, column, f"{label} must be between {low:g} and {high:g}")
+            if whole:
+                decimal = ~np.isnan(values) & (values != np.round(values)) & ~out_of_range
+                self.reject(decimal, column, f"{label} must be a whole number")
+                values = np.where(decimal, np.nan, values)
+        return np.where(out_of_range, np.nan, values)
+
+    def reject_duplicates(
+        self, frame: pd.DataFrame, keys: list[str], column: str, what: str
+    ) -> None:
+        """Rows of ``frame`` (index = row number) sharing ``keys``: identical ones keep the
+        first and reject the others; conflicting ones are all rejected (no silent choice)."""
+        clash = frame.duplicated(keys, keep=False).to_numpy()
+        if not clash.any():
+            return
+        group = frame.loc[clash]
+        content = [c for c in group.columns if c != "line"]
+        distinct = group.drop_duplicates(content).groupby(keys, dropna=False).size()
+        n_distinct = group.join(distinct.rename("_n"), on=keys)["_n"].to_numpy()
+        first = group.groupby(keys, dropna=False)["line"].transform("min").to_numpy()
+        rows = group.index.to_numpy()
+        lines = group["line"].to_numpy()
+        conflicting = np.zeros(len(self.table), bool)
+        conflicting[rows[n_distinct > 1]] = True
+        listed = group.groupby(keys, dropna=False)["line"].transform(
+            lambda s: ", ".join(map(str, sorted(s)))
+        )
+        reasons = np.full(len(self.table), "", dtype=object)
+        reasons[rows] = f"conflicting rows for the same {what} (lines "
+        reasons[rows] = reasons[rows] + listed.to_numpy() + ")"
+        self.reject(conflicting, column, reasons)
+        repeat = np.zeros(len(self.table), bool)
+        repeat[rows[(n_distinct == 1) & (lines != first)]] = True
+        reasons[rows] = "duplicate of line " + first.astype(str)
+        self.reject(repeat, column, reasons)
+
+
+def messages(mask: np.ndarray, template: str, *columns: np.ndarray) -> np.ndarray:
+    """Per-row reasons: ``template.format(*values)`` where ``mask``, else None (full length)."""
+    out = np.full(len(mask), None, dtype=object)
+    picked = [np.asarray(c)[mask] for c in columns]
+    out[mask] = [template.format(*values) for values in zip(*picked, strict=True)]
+    return out
