@@ -1,7 +1,63 @@
-"""`alstrial` commands for this area (filled in by its issue)."""
+"""``alstrial registry``: write synthetic PRO-ACT registries (synth) and check real ones."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+registry_app = typer.Typer(
+    name="registry",
+    help="Natural-history registries in PRO-ACT format.",
+    no_args_is_help=True,
+)
+
+
+@registry_app.command("synth")
+def synth(
+    patients: Annotated[int, typer.Option("--patients", min=1, help="Number of subjects.")],
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same files).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the PRO-ACT files into.")],
+) -> None:
+    """Write a synthetic natural-history registry in PRO-ACT format."""
+    from alstrial.registry.synth import synthesize, write_proact
+
+    started = time.perf_counter()
+    registry = synthesize(patients, seed)
+    written = write_proact(registry, out)
+    for form, path in written.items():
+        typer.echo(f"{path}  {len(registry.forms[form]):>9} rows")
+    typer.echo(f"{patients} subjects, seed {seed}, {time.perf_counter() - started:.1f} s")
+
+
+@registry_app.command("check")
+def check(
+    directory: Annotated[Path, typer.Argument(help="Folder holding the PRO-ACT CSV files.")],
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on any rejected row.")] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write the rejected rows to this CSV.")
+    ] = None,
+) -> None:
+    """Read a PRO-ACT folder without importing it: counts and rejected rows."""
+    from alstrial.registry.proact import RegistryFormatError, RegistryRejectedRows, read_registry
+
+    try:
+        registry = read_registry(directory, strict=strict)
+    except RegistryFormatError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    except RegistryRejectedRows as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    for name, count in registry.counts().items():
+        typer.echo(f"{name:<22} {count:>9}")
+    if report is not None:
+        registry.rejected.to_csv(report, index=False)
+        typer.echo(f"rejected rows written to {report}")
+
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to ``app``."""
+    """Add ``alstrial registry ...`` to ``app``."""
+    app.add_typer(registry_app, name="registry")
