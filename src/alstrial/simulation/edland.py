@@ -1,0 +1,131 @@
+"""Closed-form power of the slope analyses under the linear random-slope model (Edland 2009).
+
+Edland SD (2009), "Which MRI measure is best for Alzheimer's disease prevention trials:
+statistical considerations of power and sample size", Joint Statistical Meetings Proceedings
+4996-4999 (implemented in R as ``longpower::edland.linear.power``). The sample size per arm for
+comparing the mean slopes of two arms is
+``n = 2 (z_{1-alpha/2} + z_{1-beta})^2 (sigma_b^2 + sigma_e^2 / sum (t_j - tbar)^2) / delta^2``,
+where ``sigma_b`` is the between-patient SD of the true slope, ``sigma_e`` the visit noise SD and
+``t_j`` the visit times. It holds for the natural-history model's linear variant
+(:meth:`NaturalHistory.linear`): straight lines, normal slopes, Gaussian noise, no floor, death,
+dropout or selection on the lead-in.
+
+Generalisation used here (same algebra): every analysis of a design is a per-subject linear
+statistic ``c . y`` of the visit totals (an OLS slope, a difference of slopes, a change), with
+``sum c = 0``. For ``y_j = a + b t_j + e_j`` its variance is
+``sigma_b^2 (c . t)^2 + sigma_e^2 sum c^2``; Edland's formula is the case of one OLS slope
+(``c . t = 1``, ``sum c^2 = 1 / sum (t_j - tbar)^2``). The totals are integers, so the noise
+variance gains ``1/12`` (rounding error, Sheppard's correction).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from alstrial.simulation.designs import Design
+from alstrial.simulation.natural_history import NaturalHistory
+from alstrial.simulation.results import analysis_target
+from alstrial.simulation.trials import visit_grid
+
+#: Variance of rounding a continuous score to an integer, points^2 (uniform on +-0.5).
+ROUNDING_VARIANCE = 1.0 / 12.0
+
+
+def _ols_weights(months: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """Weights ``w`` with ``w . y`` the OLS slope over the visits in ``window``."""
+    x = np.where(window, months, 0.0)
+    dx = np.where(window, months - x.sum() / window.sum(), 0.0)
+    return dx / (dx @ dx)
+
+
+def analysis_weights(design: Design, analysis: str) -> np.ndarray:
+    """The per-subject statistic of ``analysis`` as weights on the design's visits."""
+    grid = visit_grid(design)
+    index = np.arange(len(grid.months))
+    lead = index < grid.n_lead_in
+    post = index >= grid.baseline  # baseline plus follow-up visits
+    if analysis == "welch_change":
+        weights = np.zeros(len(grid.months))
+        weights[-1], weights[grid.baseline] = 1.0, -1.0
+        return weights
+    follow_up = _ols_weights(grid.months, post)
+    if analysis == "welch_slope":
+        return follow_up
+    return follow_up - _ols_weights(grid.months, lead)  # paired_slope_t, welch_slope_change
+
+
+def subject_variance(design: Design, model: NaturalHistory, analysis: str | None = None) -> float:
+    """Variance of one subject's statistic under the linear model (see the module docstring)."""
+    grid = visit_grid(design)
+    c = analysis_weights(design, analysis or design.primary)
+    noise = model.noise_sd**2 + ROUNDING_VARIANCE
+    return model.slope_sd**2 * float(c @ grid.months) ** 2 + noise * float(c @ c)
+
+
+def edland_problems(design: Design, model: NaturalHistory) -> list[str]:
+    """Why the closed form does not describe this design and model (empty when it does)."""
+    problems = []
+    if model.slope_skew or model.acceleration_per_year or model.floor_start is not None:
+        problems.append("the natural-history model is not linear")
+    if math.isfinite(model.survival_scale_months) or model.dropout_rate_per_month:
+        problems.append("the model has deaths or dropouts")
+    if design.dropout_per_month:
+        problems.append("the design has dropouts")
+    rules = design.enrolment
+    if math.isfinite(rules.min_lead_in_decline) or math.isfinite(rules.max_lead_in_decline):
+        problems.append("enrolment selects on the lead-in slope")
+    if design.control_source == "registry":
+        problems.append("controls are matched from a registry")
+    return problems
+
+
+def _standard_error(design: Design, model: NaturalHistory, analysis: str) -> tuple[float, int]:
+    """Standard error of the estimate and the t-test's degrees of freedom."""
+    var = subject_variance(design, model, analysis)
+    if analysis == "paired_slope_t":
+        return math.sqrt(var / design.n_treated), design.n_treated - 1
+    n_t, n_c = design.n_treated, design.n_control
+    return math.sqrt(var * (1 / n_t + 1 / n_c)), n_t + n_c - 2
+
+
+def edland_power(
+    design: Design,
+    model: NaturalHistory,
+    effect: float,
+    analysis: str | None = None,
+    distribution: str = "normal",
+) -> float:
+    """Two-sided power of ``analysis`` (default: the primary) at ``effect`` points/month.
+
+    ``distribution="normal"`` is Edland's formula; ``"t"`` uses the noncentral t distribution
+    with the pooled degrees of freedom (closer for small trials; Welch's df are about the same
+    when the arms are alike).
+    """
+    analysis = analysis or design.primary
+    delta = abs(analysis_target(design, analysis, effect))
+    se, df = _standard_error(design, model, analysis)
+    if distribution == "normal":
+        z = stats.norm.ppf(1 - design.alpha / 2)
+        return float(stats.norm.cdf(delta / se - z) + stats.norm.cdf(-delta / se - z))
+    if distribution == "t":
+        crit = stats.t.ppf(1 - design.alpha / 2, df)
+        ncp = delta / se
+        return float(stats.nct.sf(crit, df, ncp) + stats.nct.cdf(-crit, df, ncp))
+    raise ValueError(f"distribution must be 'normal' or 't', got {distribution!r}")
+
+
+def edland_sample_size(
+    design: Design, model: NaturalHistory, effect: float, power: float = 0.8
+) -> int:
+    """Subjects per arm (equal arms; the treated arm for ``paired_slope_t``) for ``power``:
+    Edland's formula, rounded up."""
+    analysis = design.primary
+    delta = analysis_target(design, analysis, effect)
+    if delta == 0:
+        raise ValueError("effect must not be 0 for a sample size")
+    z = stats.norm.ppf(1 - design.alpha / 2) + stats.norm.ppf(power)
+    arms = 1 if analysis == "paired_slope_t" else 2
+    return math.ceil(arms * z**2 * subject_variance(design, model, analysis) / delta**2)
