@@ -36,6 +36,8 @@ from alstrial.analysis.results import NAN, plain
 
 #: Tried in order; BFGS from moment starting values reached the optimum most often in our tests.
 OPTIMIZERS = ("bfgs", "lbfgs", "cg", "nm", "powell")
+#: Restarted from the best fit of the first round when no attempt was accepted.
+RESTART_OPTIMIZERS = ("nm", "powell", "bfgs")
 GRADIENT_TOLERANCE = 1e-3
 LLF_AGREEMENT = 1e-4  # REML log-likelihood units
 SINGULAR_TOLERANCE = 1e-4  # lme4's isSingular default
@@ -46,6 +48,7 @@ TWO_ARM_FORMULA = "total ~ t + t_post + treated + treated:t + treated:t_post"
 @dataclass(frozen=True)
 class FitAttempt:
     optimizer: str
+    start: str  # "moments" or "restart from <optimizer>"
     converged: bool
     reml_log_likelihood: float
     max_abs_gradient: float
@@ -56,6 +59,7 @@ class FitAttempt:
     def to_dict(self) -> dict[str, Any]:
         return {
             "optimizer": self.optimizer,
+            "start": self.start,
             "converged": self.converged,
             "reml_log_likelihood": plain(self.reml_log_likelihood),
             "max_abs_gradient": plain(self.max_abs_gradient),
@@ -153,15 +157,28 @@ def fit_piecewise(
     attempts: list[FitAttempt] = []
     fits = []
     for optimizer in OPTIMIZERS:
-        fit, attempt = _attempt(model, optimizer, start)
+        fit, attempt = _attempt(model, optimizer, start, "moments")
         attempts.append(attempt)
         fits.append(fit)
         if attempt.accepted:
             break
+    if not any(a.accepted for a in attempts):
+        # Second round: restart from the best fit so far, so that a second optimizer can
+        # confirm (or improve on) the optimum that the first one found.
+        finite = [i for i, a in enumerate(attempts) if np.isfinite(a.reml_log_likelihood)]
+        if finite:
+            top = max(finite, key=lambda i: attempts[i].reml_log_likelihood)
+            origin = f"restart from {attempts[top].optimizer}"
+            for optimizer in RESTART_OPTIMIZERS:
+                fit, attempt = _attempt(model, optimizer, fits[top].params_object, origin)
+                attempts.append(attempt)
+                fits.append(fit)
+                if attempt.accepted:
+                    break
     accepted = [i for i, a in enumerate(attempts) if a.accepted]
     note = ""
     if not accepted:
-        accepted, note = _boundary_agreement(attempts, fits)
+        accepted, note = _agreement(attempts)
         attempts = [replace(a, accepted=i in accepted) for i, a in enumerate(attempts)]
     if accepted:
         best = accepted[0]
@@ -186,27 +203,27 @@ def fit_piecewise(
     return _result(model_name, formula, term, frame, fit, attempts, best, confidence, note)
 
 
-def _boundary_agreement(attempts: list[FitAttempt], fits: list[Any]) -> tuple[list[int], str]:
-    """Accept a singular fit that two optimizers agree on.
+def _agreement(attempts: list[FitAttempt]) -> tuple[list[int], str]:
+    """Accept the best fit when two optimizers agree on it.
 
-    On the boundary (correlation +-1 or a zero variance) the optimizers creep along a flat ridge
-    and rarely bring the gradient below tolerance; the optimum is then confirmed when the best
-    REML log-likelihood is reached by at least two optimizers within ``LLF_AGREEMENT``.
+    Near the boundary (correlation near +-1 or a variance near 0) the REML surface is a flat,
+    ill-conditioned ridge: the optimizers creep along it and rarely bring the gradient below
+    ``GRADIENT_TOLERANCE``. The optimum is then taken as confirmed when at least two converged
+    attempts by different optimizers reach the best REML log-likelihood within
+    ``LLF_AGREEMENT``.
     """
     converged = [i for i, a in enumerate(attempts) if a.converged]
     if len(converged) < 2:
         return [], ""
     best = max(converged, key=lambda i: attempts[i].reml_log_likelihood)
-    fit = fits[best]
-    if not is_singular(np.asarray(fit.cov_re), fit.scale):
-        return [], ""
     top = attempts[best].reml_log_likelihood
     agree = [i for i in converged if top - attempts[i].reml_log_likelihood < LLF_AGREEMENT]
-    if len(agree) < 2:
+    optimizers = sorted({attempts[i].optimizer for i in agree})
+    if len(optimizers) < 2:
         return [], ""
-    names = ", ".join(attempts[i].optimizer for i in agree)
     return [best], (
-        f"boundary optimum: {names} agree on the REML log-likelihood within {LLF_AGREEMENT:g}"
+        f"optimum confirmed by {', '.join(optimizers)} agreeing on the REML log-likelihood "
+        f"within {LLF_AGREEMENT:g} (gradient {attempts[best].max_abs_gradient:.2g})"
     )
 
 
@@ -250,14 +267,16 @@ def moment_start(model: MixedLM) -> MixedLMParams:
     return MixedLMParams.from_components(fe_params=beta, cov_re=cov / scale)
 
 
-def _attempt(model: MixedLM, optimizer: str, start: MixedLMParams) -> tuple[Any, FitAttempt]:
+def _attempt(
+    model: MixedLM, optimizer: str, start: MixedLMParams, origin: str
+) -> tuple[Any, FitAttempt]:
     """One REML fit with one optimizer, its warnings recorded (they decide acceptance)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             fit = model.fit(reml=True, method=[optimizer], start_params=start)
         except (np.linalg.LinAlgError, ValueError) as error:
-            return None, FitAttempt(optimizer, False, NAN, NAN, False, (str(error),), False)
+            return None, FitAttempt(optimizer, origin, False, NAN, NAN, False, (str(error),), False)
         # The gradient in the optimizer's own (Cholesky-factor) parameterization is zero at the
         # optimum even on the boundary, where the covariance-scale gradient need not be.
         packed = fit.params_object.get_packed(use_sqrt=model.use_sqrt, has_fe=False)
@@ -271,7 +290,14 @@ def _attempt(model: MixedLM, optimizer: str, start: MixedLMParams) -> tuple[Any,
     curvature_ok = negative_definite or is_singular(np.asarray(fit.cov_re), fit.scale)
     accepted = converged and max_gradient < GRADIENT_TOLERANCE and curvature_ok
     return fit, FitAttempt(
-        optimizer, converged, float(fit.llf), max_gradient, negative_definite, messages, accepted
+        optimizer,
+        origin,
+        converged,
+        float(fit.llf),
+        max_gradient,
+        negative_definite,
+        messages,
+        accepted,
     )
 
 

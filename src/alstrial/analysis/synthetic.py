@@ -27,9 +27,12 @@ def kim_like_cohort(
     visit_every_days: int = 30,
     noise_sd: float = 1.5,
     death_rate_per_month: float = 0.0,
+    slope_sd: float = 0.6,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(subjects, visits)`` frames in the INTERFACES.md analysis-CSV shape.
 
+    ``slope_sd``: between-subject SD of the slope (points/month; 0 gives every subject the same
+    slope, a data set whose random-slope variance is on the boundary).
     ``death_rate_per_month``: constant hazard of death after the index day (0 = nobody dies);
     visits after a death are not generated.
     """
@@ -39,9 +42,11 @@ def kim_like_cohort(
     subject_ids = [f"T{i + 1:03d}" for i in range(n_treated)] + [
         f"C{i + 1:03d}" for i in range(n_control)
     ]
-    # Right-skewed slopes: a gamma with mean 1.0, SD 0.6 points/month of decline.
-    shape, scale = (1.0 / 0.6) ** 2, 0.6**2 / 1.0
-    decline = rng.gamma(shape, scale, size=n)
+    # Right-skewed slopes: a gamma with mean 1.0 and SD slope_sd points/month of decline.
+    if slope_sd > 0:
+        decline = rng.gamma((1.0 / slope_sd) ** 2, slope_sd**2 / 1.0, size=n)
+    else:
+        decline = np.ones(n)
     onset_months = rng.uniform(8, 24, size=n)
     index_day = rng.integers(100, 400, size=n) + lead_in_days
     onset_day = index_day - lead_in_days - np.round(onset_months * DAYS_PER_MONTH).astype(int)
