@@ -188,11 +188,11 @@ def test_bad_input_names_the_column():
 
 MRI = pd.DataFrame(
     {
-        "subject_id": ["S1", "S1", "S1", "S2", "S2", "S3"],
+        "subject_id": ["S1", "S1", "S1", "S2", "S2", "S3", "S3"],
         "scan_date": ["2026-01-01", "2026-07-01", "2026-04-01", "2026-01-02", "2026-06-01",
-                      "2026-01-03"],
-        "cord_volume_ml": [10.0, 9.5, 9.8, 8.0, 8.4, 9.0],
-        "abnormal_proliferation": [False, False, False, False, True, False],
+                      "2026-01-03", "2026-05-03"],
+        "cord_volume_ml": [10.0, 9.5, 9.8, 8.0, 8.4, 9.0, None],
+        "abnormal_proliferation": [False, False, False, False, True, False, False],
     }
 )  # fmt: skip
 
@@ -205,13 +205,15 @@ def test_mri_change_from_baseline_per_subject():
     assert table.loc["S1", "change_percent"] == pytest.approx(-5.0)
     assert table.loc["S2", "change_percent"] == pytest.approx(5.0)
     assert bool(table.loc["S2", "abnormal_proliferation"])
+    # S3: the second scan has no volume, so baseline and last are the same scan
+    assert (table.loc["S3", "scans"], table.loc["S3", "measured_scans"]) == (2, 1)
     assert table.loc["S3", "change_ml"] == 0.0
 
 
 def test_mri_summary_for_the_trial():
     summary = st.mri_summary(MRI).iloc[0]
     assert summary["subjects_scanned"] == 3
-    assert summary["subjects_with_follow_up"] == 2  # S3 has only a baseline
+    assert summary["subjects_with_follow_up"] == 2  # S3 has only a measured baseline
     assert summary["mean_change_percent"] == pytest.approx(0.0)  # (-5 + 5) / 2
     assert summary["min_change_percent"] == pytest.approx(-5.0)
     assert summary["max_change_percent"] == pytest.approx(5.0)

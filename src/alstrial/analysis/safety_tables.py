@@ -318,43 +318,60 @@ def death_listing(ae: pd.DataFrame) -> pd.DataFrame:
 
 def mri_by_subject(mri: pd.DataFrame) -> pd.DataFrame:
     """Per subject: scans, baseline and last spinal cord volume (ml), change (ml and % of
-    baseline) and whether any scan showed abnormal proliferation."""
+    baseline) and whether any scan showed abnormal proliferation.
+
+    The baseline is the earliest scan with a measured volume and "last" the latest one; a scan
+    without a volume (empty) still counts for proliferation. A volume that is not a number > 0
+    is refused with the row named.
+    """
     _require(mri, MRI_COLUMNS, "mri")
-    scans = mri.copy()
+    scans = mri.copy().reset_index(drop=True)
     scans["scan_date"] = pd.to_datetime(scans["scan_date"], errors="coerce")
-    volume = pd.to_numeric(scans["cord_volume_ml"], errors="coerce")
-    bad = scans.index[scans["scan_date"].isna() | volume.isna() | (volume <= 0)]
-    if len(bad):
-        row = int(bad[0]) + 1
-        raise FieldError("cord_volume_ml", f"mri row {row}: a scan date and a volume > 0 ml")
+    given = scans["cord_volume_ml"].notna() & (
+        scans["cord_volume_ml"].astype(str).str.strip() != ""
+    )
+    volume = pd.to_numeric(scans["cord_volume_ml"].where(given), errors="coerce")
+    for row in scans.index:
+        if pd.isna(scans.at[row, "scan_date"]):
+            raise FieldError("scan_date", f"mri row {row + 1}: a scan date is required")
+        if given[row] and not volume[row] > 0:
+            value = scans.at[row, "cord_volume_ml"]
+            raise FieldError(
+                "cord_volume_ml", f"mri row {row + 1}: {value!r} is not a volume > 0 ml"
+            )
     scans["cord_volume_ml"] = volume
     rows = []
     for subject, group in scans.sort_values("scan_date").groupby("subject_id", sort=True):
-        first, last = group.iloc[0], group.iloc[-1]
-        change = float(last["cord_volume_ml"] - first["cord_volume_ml"])
-        rows.append(
-            {
-                "subject_id": subject,
-                "scans": len(group),
+        measured = group.dropna(subset=["cord_volume_ml"])
+        row = {
+            "subject_id": subject,
+            "scans": len(group),
+            "measured_scans": len(measured),
+            "abnormal_proliferation": bool(group["abnormal_proliferation"].astype(bool).any()),
+        }
+        if len(measured):
+            first, last = measured.iloc[0], measured.iloc[-1]
+            change = float(last["cord_volume_ml"] - first["cord_volume_ml"])
+            row |= {
                 "baseline_date": first["scan_date"].date(),
                 "last_date": last["scan_date"].date(),
                 "baseline_volume_ml": float(first["cord_volume_ml"]),
                 "last_volume_ml": float(last["cord_volume_ml"]),
                 "change_ml": change,
                 "change_percent": 100.0 * change / float(first["cord_volume_ml"]),
-                "abnormal_proliferation": bool(group["abnormal_proliferation"].astype(bool).any()),
             }
-        )
-    columns = ["subject_id", "scans", "baseline_date", "last_date", "baseline_volume_ml"]
-    rest = ["last_volume_ml", "change_ml", "change_percent", "abnormal_proliferation"]
-    return pd.DataFrame(rows, columns=[*columns, *rest])
+        rows.append(row)
+    columns = ["subject_id", "scans", "measured_scans", "baseline_date", "last_date"]
+    rest = ["baseline_volume_ml", "last_volume_ml", "change_ml", "change_percent"]
+    return pd.DataFrame(rows, columns=[*columns, *rest, "abnormal_proliferation"])
 
 
 def mri_summary(mri: pd.DataFrame) -> pd.DataFrame:
-    """One row for the trial: subjects scanned, subjects with a follow-up scan, mean and range of
-    the volume change (% of baseline) over those, and subjects with abnormal proliferation."""
+    """One row for the trial: subjects scanned, subjects with a measured follow-up volume, mean
+    and range of the volume change (% of baseline) over those, and subjects with abnormal
+    proliferation on any scan."""
     per_subject = mri_by_subject(mri)
-    followed = per_subject[per_subject["scans"] >= 2]
+    followed = per_subject[per_subject["measured_scans"] >= 2]
     change = followed["change_percent"]
     return pd.DataFrame(
         [
