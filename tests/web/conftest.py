@@ -17,7 +17,7 @@ import pytest
 
 from alstrial.web.core.demo_users import DEMO_ROLES
 
-TODAY = date.today()
+TODAY = date.today()  # UTC in tests (TIME_ZONE is UTC)
 
 
 @pytest.fixture(autouse=True)

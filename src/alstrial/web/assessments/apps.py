@@ -6,3 +6,21 @@ class AssessmentsConfig(AppConfig):
 
     name = "alstrial.web.assessments"
     label = "assessments"
+
+    def ready(self) -> None:
+        from django.urls import reverse
+
+        from alstrial.web.assessments.models import VISIT_ASSESSMENTS
+        from alstrial.web.core.visit_forms import VisitForm, register_visit_form
+
+        for key, model in VISIT_ASSESSMENTS.items():
+            register_visit_form(
+                VisitForm(
+                    key=key,
+                    label=str(model._meta.verbose_name).capitalize(),
+                    is_done=lambda visit, model=model: model.objects.filter(visit=visit).exists(),
+                    url=lambda visit, key=key: reverse(
+                        "assessments:visit_form", args=[visit.pk, key]
+                    ),
+                )
+            )

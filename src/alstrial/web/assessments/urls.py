@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from alstrial.web.assessments import views
 
 app_name = "assessments"
-urlpatterns: list = []
+urlpatterns = [
+    path("visit/<int:visit_pk>/<slug:form_key>/", views.visit_form, name="visit_form"),
+    path("alsfrs/preview/", views.alsfrs_preview, name="alsfrs_preview"),
+    path("subject/<int:subject_pk>/endpoint/", views.endpoint_form, name="endpoint_new"),
+    path("subject/<int:subject_pk>/endpoint/<int:pk>/", views.endpoint_form, name="endpoint_edit"),
+]

@@ -1,14 +1,220 @@
-"""Subject pages."""
+"""Subject pages: list, screening, detail with the visit schedule, enrolment, visit status."""
 
 from __future__ import annotations
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
-from alstrial.web.core.access import role_required
-from alstrial.web.subjects.models import Subject
+from alstrial.domain.errors import ValidationError
+from alstrial.web.core.access import (
+    get_for_user_or_404,
+    has_role,
+    is_deidentified,
+    require_role,
+    role_required,
+    sites_for,
+)
+from alstrial.web.core.forms import add_domain_errors
+from alstrial.web.core.models import AUDIT_ROLES, DATA_ENTRY_ROLES
+from alstrial.web.core.records import ConflictError
+from alstrial.web.core.visit_forms import visit_form
+from alstrial.web.subjects.forms import EnrolForm, ScreeningForm, VisitForm
+from alstrial.web.subjects.models import Subject, Visit, VisitStatus, today
+from alstrial.web.subjects.services import (
+    enrol_subject,
+    record_missed_visit,
+    record_visit,
+    screen_subject,
+)
+from alstrial.web.trials.models import Trial
 
 
 @role_required()
 def subject_list(request):
-    subjects = Subject.objects.visible_to(request.user).select_related("site", "trial")
-    return render(request, "subjects/list.html", {"subjects": subjects})
+    subjects = (
+        Subject.objects.visible_to(request.user)
+        .select_related("site", "trial")
+        .order_by("trial__slug", "site__code", "number")
+    )
+    return render(
+        request,
+        "subjects/list.html",
+        {"subjects": subjects, "can_screen": bool(_trial_choices(request.user))},
+    )
+
+
+def _trial_choices(user) -> list[tuple[str, str]]:
+    """``("trial-slug:site-code", label)`` for each trial at a site where ``user`` enters data."""
+    choices = []
+    for site in sites_for(user, *DATA_ENTRY_ROLES):
+        for trial in Trial.objects.filter(sites=site):
+            choices.append((f"{trial.slug}:{site.code}", f"{trial.slug} at {site.name}"))
+    return choices
+
+
+@role_required(*DATA_ENTRY_ROLES)
+def screen(request):
+    """Screen a candidate: consent first, then the protocol's entry criteria."""
+    choices = _trial_choices(request.user)
+    form = ScreeningForm(request.POST or None, trial_choices=choices)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            trial_slug, site_code = data["trial"].split(":")
+            site = sites_for(request.user, *DATA_ENTRY_ROLES).get(code=site_code)
+            trial = Trial.objects.get(slug=trial_slug, sites=site)
+            values = {
+                k: data[k]
+                for k in (
+                    "sex",
+                    "age_years",
+                    "onset_site",
+                    "symptom_onset_date",
+                    "el_escorial",
+                    "alsfrs_r_total",
+                    "fvc_percent_predicted",
+                )
+            }
+            try:
+                subject = screen_subject(
+                    site=site,
+                    trial=trial,
+                    user=request.user,
+                    consent_date=data["consent_date"],
+                    screening_date=data["screening_date"],
+                    values=values,
+                )
+            except ValidationError as error:
+                add_domain_errors(form, error)
+                status = 400
+            else:
+                verdict = "eligible" if subject.eligible else "not eligible (screen failure)"
+                messages.success(request, f"{subject.code} screened: {verdict}.")
+                return redirect("subjects:detail", pk=subject.pk)
+        else:
+            status = 400
+    return render(request, "subjects/screen.html", {"form": form}, status=status)
+
+
+def _visit_rows(subject: Subject) -> list[dict]:
+    """Each visit with the status of every form it requires (required / done / missing)."""
+    rows = []
+    now = today()
+    for visit in subject.visits.order_by("sequence"):
+        forms = []
+        for key in visit.forms:
+            registered = visit_form(key)
+            if registered is None:
+                forms.append({"key": key, "label": key.replace("_", " "), "state": "elsewhere"})
+                continue
+            done = registered.is_done(visit)
+            closed = visit.status == VisitStatus.DONE or (
+                visit.latest_date is not None and visit.latest_date < now
+            )
+            state = "done" if done else ("missing" if closed else "required")
+            if visit.status == VisitStatus.MISSED:
+                state = "not collected"
+            forms.append(
+                {
+                    "key": key,
+                    "label": registered.label,
+                    "state": state,
+                    "url": registered.url(visit),
+                }
+            )
+        rows.append({"visit": visit, "forms": forms})
+    return rows
+
+
+@role_required()
+def subject_detail(request, pk: int):
+    subject = get_for_user_or_404(
+        Subject.objects.select_related("site", "trial"), request.user, pk=pk
+    )
+    context = {
+        "subject": subject,
+        "rows": _visit_rows(subject) if subject.day_zero_date else [],
+        "can_edit": has_role(request.user, subject.site, *DATA_ENTRY_ROLES),
+        "can_audit": has_role(request.user, subject.site, *AUDIT_ROLES),
+        "deidentified": is_deidentified(request.user, subject.site),
+        "endpoints": subject.endpoints.order_by("event_date"),
+        "enrol_form": EnrolForm(initial={"enrolment_date": today()}),
+    }
+    return render(request, "subjects/detail.html", context)
+
+
+@require_POST
+@role_required(*DATA_ENTRY_ROLES)
+def enrol(request, pk: int):
+    subject = get_for_user_or_404(Subject, request.user, pk=pk)
+    require_role(request.user, subject.site, *DATA_ENTRY_ROLES)
+    form = EnrolForm(request.POST)
+    if form.is_valid():
+        try:
+            enrol_subject(
+                subject,
+                request.user,
+                enrolment_date=form.cleaned_data["enrolment_date"],
+                day_zero_date=form.cleaned_data["day_zero_date"],
+            )
+        except ValidationError as error:
+            add_domain_errors(form, error)
+        else:
+            messages.success(request, f"{subject.code} enrolled; visit schedule created.")
+            return redirect("subjects:detail", pk=subject.pk)
+    subject.refresh_from_db()
+    context = {
+        "subject": subject,
+        "rows": [],
+        "can_edit": True,
+        "enrol_form": form,
+        "endpoints": [],
+    }
+    return render(request, "subjects/detail.html", context, status=400)
+
+
+@role_required()
+def visit_detail(request, pk: int):
+    """Record a visit as done (date) or missed (reason); change it later with a reason."""
+    visit = get_for_user_or_404(Visit.objects.select_related("subject__site"), request.user, pk=pk)
+    subject = visit.subject
+    can_edit = has_role(request.user, subject.site, *DATA_ENTRY_ROLES)
+    initial = {
+        "outcome": "missed" if visit.status == VisitStatus.MISSED else "done",
+        "visit_date": visit.visit_date,
+        "missed_reason": visit.missed_reason,
+        "version": visit.version,
+    }
+    form = VisitForm(request.POST or None, initial=initial)
+    status, conflict = 200, None
+    if request.method == "POST":
+        if not can_edit:
+            require_role(request.user, subject.site, *DATA_ENTRY_ROLES)
+        if form.is_valid():
+            data = form.cleaned_data
+            common = {"reason": data["reason"], "expected_version": data["version"]}
+            try:
+                if data["outcome"] == "missed":
+                    record_missed_visit(
+                        visit, request.user, missed_reason=data["missed_reason"], **common
+                    )
+                else:
+                    record_visit(visit, request.user, visit_date=data["visit_date"], **common)
+            except ValidationError as error:
+                add_domain_errors(form, error)
+                status = 400
+            except ConflictError as error:
+                conflict, status = str(error), 409
+            else:
+                messages.success(request, f"Visit {visit.code} recorded.")
+                return redirect("subjects:detail", pk=subject.pk)
+        else:
+            status = 400
+    if not can_edit:
+        for field in form.fields.values():
+            field.disabled = True
+    context = {"visit": visit, "subject": subject, "form": form, "conflict": conflict}
+    context["can_edit"] = can_edit
+    return render(request, "subjects/visit.html", context, status=status)

@@ -1,14 +1,55 @@
-"""The trial dashboard."""
+"""The trial dashboard: enrolment, visits due and overdue, missing forms, other apps' panels."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 from django.shortcuts import render
 
 from alstrial.web.core.access import get_for_user_or_404, role_required
+from alstrial.web.core.panels import dashboard_panels
+from alstrial.web.core.visit_forms import visit_form
+from alstrial.web.subjects.models import Subject, SubjectStatus, Visit, VisitStatus, today
 from alstrial.web.trials.models import Trial
+
+
+def trial_summary(trial: Trial, user) -> dict:
+    """Counts for the dashboard over the subjects ``user`` may see (their sites only)."""
+    subjects = Subject.objects.visible_to(user).filter(trial=trial)
+    by_status = Counter(subjects.values_list("status", flat=True))
+    visits = (
+        Visit.objects.visible_to(user)
+        .filter(subject__trial=trial, subject__status=SubjectStatus.ENROLLED)
+        .select_related("subject")
+        .order_by("subject__number", "sequence")
+    )
+    now = today()
+    due, overdue, missing = [], [], []
+    for visit in visits:
+        if visit.overdue:
+            overdue.append(visit)
+        elif visit.due:
+            due.append(visit)
+        closed = visit.status == VisitStatus.DONE or (visit.latest_date and visit.latest_date < now)
+        if visit.status == VisitStatus.MISSED or not closed:
+            continue
+        for key in visit.forms:
+            registered = visit_form(key)
+            if registered is not None and not registered.is_done(visit):
+                missing.append((visit, registered))
+    return {
+        "statuses": [(s.label, by_status.get(s.value, 0)) for s in SubjectStatus],
+        "screened": sum(by_status.values()),
+        "enrolled": by_status.get(SubjectStatus.ENROLLED, 0),
+        "due": due,
+        "overdue": overdue,
+        "missing": missing,
+    }
 
 
 @role_required()
 def dashboard(request, slug: str):
     trial = get_for_user_or_404(Trial.objects.distinct(), request.user, slug=slug)
-    return render(request, "trials/dashboard.html", {"trial": trial})
+    panels = [(p.template, p.context(request, trial)) for p in dashboard_panels()]
+    context = {"trial": trial, "summary": trial_summary(trial, request.user), "panels": panels}
+    return render(request, "trials/dashboard.html", context)

@@ -1,0 +1,170 @@
+"""Entering and editing the per-visit forms and the endpoint events.
+
+Every save goes through ``save_clinical`` inside one transaction with the visit date, so a
+refused value leaves nothing written; another site's visit answers 404; a stale version
+answers 409 with a conflict message.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from alstrial.domain.alsfrs import AlsfrsR
+from alstrial.domain.alsfrs_items import ITEMS
+from alstrial.domain.errors import ValidationError
+from alstrial.domain.staging import kings_stage, mitos_stage
+from alstrial.web.assessments.forms import EndpointForm, visit_form_class
+from alstrial.web.assessments.models import VISIT_ASSESSMENTS, EndpointEvent
+from alstrial.web.core.access import get_for_user_or_404, has_role, require_role, role_required
+from alstrial.web.core.forms import add_domain_errors
+from alstrial.web.core.models import DATA_ENTRY_ROLES
+from alstrial.web.core.records import ConflictError, save_clinical
+from alstrial.web.subjects.models import Subject, Visit, VisitStatus
+from alstrial.web.subjects.services import record_visit
+
+
+def _visit(request, visit_pk: int) -> Visit:
+    return get_for_user_or_404(
+        Visit.objects.select_related("subject__site", "subject__trial"), request.user, pk=visit_pk
+    )
+
+
+def _save_visit_form(form, instance, visit, user) -> None:
+    """Visit date and form values in one transaction (ValidationError/ConflictError roll back)."""
+    data = form.cleaned_data
+    reason = data.get("reason") or ""
+    with transaction.atomic():
+        if visit.status != VisitStatus.DONE or visit.visit_date != data["visit_date"]:
+            record_visit(visit, user, visit_date=data["visit_date"], reason=reason)
+        instance.visit = visit
+        save_clinical(instance, user, reason, expected_version=data.get("version"))
+
+
+@role_required()
+def visit_form(request, visit_pk: int, form_key: str):
+    """Enter, view or edit form ``form_key`` of one visit."""
+    visit = _visit(request, visit_pk)
+    model = VISIT_ASSESSMENTS.get(form_key)
+    if model is None or form_key not in visit.forms:
+        raise Http404("This visit does not collect that form")
+    subject = visit.subject
+    instance = model.objects.filter(visit=visit).first() or model(subject=subject, visit=visit)
+    can_edit = has_role(request.user, subject.site, *DATA_ENTRY_ROLES)
+    form_class = visit_form_class(form_key)
+    initial = {"visit_date": visit.visit_date, "version": instance.version}
+    status = 200
+    conflict = None
+    if request.method == "POST":
+        require_role(request.user, subject.site, *DATA_ENTRY_ROLES)
+        form = form_class(request.POST, instance=instance, initial=initial)
+        if form.is_valid():
+            try:
+                _save_visit_form(form, form.instance, visit, request.user)
+            except ValidationError as error:
+                add_domain_errors(form, error)
+                status = 400
+            except ConflictError as error:
+                conflict, status = str(error), 409
+            else:
+                messages.success(request, f"{model._meta.verbose_name} saved for {visit}.")
+                return redirect("subjects:detail", pk=subject.pk)
+        else:
+            status = 400
+    else:
+        form = form_class(instance=instance, initial=initial)
+    if not can_edit:
+        for field in form.fields.values():
+            field.disabled = True
+    template = f"assessments/{form_key}_form.html" if form_key == "alsfrs_r" else None
+    context = {
+        "visit": visit,
+        "subject": subject,
+        "form": form,
+        "form_key": form_key,
+        "title": model._meta.verbose_name.capitalize(),
+        "instance": instance,
+        "can_edit": can_edit,
+        "conflict": conflict,
+        "score": _score_context(instance.items()) if form_key == "alsfrs_r" else None,
+    }
+    return render(request, template or "assessments/visit_form.html", context, status=status)
+
+
+def _score_context(items: dict) -> dict:
+    """Total, subscores and stages when the items are valid; else the partial sum and why."""
+    try:
+        score = AlsfrsR.from_items(items)
+    except ValidationError as error:
+        entered = [v for v in items.values() if v not in (None, "")]
+        partial = sum(int(v) for v in entered if str(v).isdigit())
+        missing = [m for msgs in error.by_field().values() for m in msgs]
+        return {"complete": False, "partial": partial, "problems": missing}
+    kings = kings_stage(score)
+    return {
+        "complete": True,
+        "total": score.total,
+        "subscores": [(d.replace("_", " "), v) for d, v in score.subscores().items()],
+        "kings": kings.stage,
+        "kings_flags": kings.flags,
+        "mitos": mitos_stage(score),
+    }
+
+
+@require_POST
+@role_required()
+def alsfrs_preview(request):
+    """HTMX: the score panel for the items chosen so far (validation by the domain only)."""
+    items = {item.key: request.POST.get(item.key) or None for item in ITEMS}
+    return render(request, "assessments/_alsfrs_score.html", {"score": _score_context(items)})
+
+
+@role_required(*DATA_ENTRY_ROLES)
+def endpoint_form(request, subject_pk: int, pk: int | None = None):
+    """Record or correct a death, tracheostomy or permanent ventilation."""
+    subject = get_for_user_or_404(
+        Subject.objects.select_related("site"), request.user, pk=subject_pk
+    )
+    require_role(request.user, subject.site, *DATA_ENTRY_ROLES)
+    instance = (
+        get_for_user_or_404(EndpointEvent, request.user, pk=pk, subject=subject)
+        if pk
+        else EndpointEvent(subject=subject)
+    )
+    status, conflict = 200, None
+    form = EndpointForm(
+        request.POST or None, instance=instance, initial={"version": instance.version}
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                save_clinical(
+                    form.instance,
+                    request.user,
+                    form.cleaned_data.get("reason") or "",
+                    expected_version=form.cleaned_data.get("version"),
+                )
+            except ValidationError as error:
+                add_domain_errors(form, error)
+                status = 400
+            except ConflictError as error:
+                conflict, status = str(error), 409
+            else:
+                messages.success(request, f"{form.instance.get_kind_display()} recorded.")
+                return redirect("subjects:detail", pk=subject.pk)
+        else:
+            status = 400
+    context = {
+        "subject": subject,
+        "form": form,
+        "conflict": conflict,
+        "title": "Endpoint event",
+        "action": reverse("assessments:endpoint_new", args=[subject.pk])
+        if not pk
+        else reverse("assessments:endpoint_edit", args=[subject.pk, pk]),
+    }
+    return render(request, "assessments/endpoint_form.html", context, status=status)

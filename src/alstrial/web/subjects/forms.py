@@ -1,0 +1,55 @@
+"""Screening, enrolment and visit forms; values are checked by the domain and the services."""
+
+from __future__ import annotations
+
+from django import forms
+
+from alstrial.domain.protocol import EL_ESCORIAL
+from alstrial.web.core.forms import AuditedFormMixin
+from alstrial.web.subjects.models import OnsetSite, Sex
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ScreeningForm(forms.Form):
+    """Consent and the screening values judged against the protocol's entry criteria."""
+
+    trial = forms.ChoiceField(help_text="The trial and site the subject is screened for.")
+    consent_date = forms.DateField(
+        widget=DATE_WIDGET, help_text="Date of written informed consent."
+    )
+    screening_date = forms.DateField(widget=DATE_WIDGET)
+    sex = forms.ChoiceField(choices=Sex.choices)
+    age_years = forms.IntegerField(label="Age (years)")
+    onset_site = forms.ChoiceField(choices=OnsetSite.choices, label="Site of onset")
+    symptom_onset_date = forms.DateField(widget=DATE_WIDGET, label="Date of symptom onset")
+    el_escorial = forms.ChoiceField(
+        choices=[(c, c.replace("_", " ")) for c in EL_ESCORIAL], label="El Escorial category"
+    )
+    alsfrs_r_total = forms.IntegerField(label="ALSFRS-R total at screening (0-48)")
+    fvc_percent_predicted = forms.FloatField(label="FVC (% of predicted)")
+
+    def __init__(self, *args, trial_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["trial"].choices = list(trial_choices)
+
+
+class EnrolForm(forms.Form):
+    enrolment_date = forms.DateField(widget=DATE_WIDGET)
+    day_zero_date = forms.DateField(
+        widget=DATE_WIDGET,
+        required=False,
+        label="Planned day 0",
+        help_text="The protocol's day-0 event (e.g. first injection); visit windows count from it."
+        " Empty: computed from the screening date.",
+    )
+
+
+class VisitForm(AuditedFormMixin):
+    """Record a visit as done (with its date) or missed (with why)."""
+
+    outcome = forms.ChoiceField(choices=[("done", "Took place"), ("missed", "Missed")])
+    visit_date = forms.DateField(widget=DATE_WIDGET, required=False)
+    missed_reason = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Why was it missed?"
+    )
