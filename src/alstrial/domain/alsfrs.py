@@ -7,6 +7,7 @@ Every entry point (web form, API schema, importers, command line) validates thro
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -26,11 +27,30 @@ from alstrial.domain.errors import FieldError, ValidationError
 MAX_TOTAL = 48
 MAX_ITEM = 4
 ORIGINAL_MAX_TOTAL = 40
+ORIGINAL_RESPIRATORY_KEY = "respiratory"
+
+
+def _label(key: str) -> str:
+    """``item 5a (cutting_without_gastrostomy)``: how messages name an item."""
+    if key in ITEM_BY_KEY:
+        return f"item {ITEM_BY_KEY[key].number} ({key})"
+    if key == ORIGINAL_RESPIRATORY_KEY:
+        return "item 10 (respiratory, original ALSFRS)"
+    return key
+
+
+def _is_blank(value: Any) -> bool:
+    """Not scored: ``None``, an empty string, or NaN (how pandas reads an empty CSV cell)."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, Real) and not isinstance(value, Integral) and math.isnan(value)
 
 
 def _check_score(key: str, value: Any) -> int:
     """One item score as an int 0-4, or a FieldError naming the item."""
-    label = f"item {ITEM_BY_KEY[key].number} ({key})" if key in ITEM_BY_KEY else key
+    label = _label(key)
     if isinstance(value, bool) or value is None:
         raise FieldError(key, f"{label} must be an integer 0-4, got {value!r}")
     if isinstance(value, str):
@@ -39,7 +59,8 @@ def _check_score(key: str, value: Any) -> int:
             raise FieldError(key, f"{label} must be an integer 0-4, got {value!r}")
         value = int(text)
     elif isinstance(value, Real) and not isinstance(value, Integral):
-        if float(value) != int(value):
+        # NaN and infinity are not whole numbers (and int() of them would raise).
+        if not math.isfinite(value) or float(value) != int(value):
             raise FieldError(key, f"{label} must be a whole number 0-4, got {value!r}")
         value = int(value)
     elif not isinstance(value, Integral):
@@ -59,12 +80,13 @@ def validate_items(items: Mapping[str, Any]) -> dict[str, int]:
     bad field, so a form can show each error next to its field.
     """
     errors: list[FieldError] = []
-    unknown = sorted(set(items) - set(ITEM_KEYS))
+    # A blank unknown key (e.g. the original scale's empty Q10 column) carries no score.
+    unknown = sorted(k for k in set(items) - set(ITEM_KEYS) if not _is_blank(items[k]))
     errors.extend(FieldError(key, f"unknown ALSFRS-R item {key!r}") for key in unknown)
     clean: dict[str, int] = {}
     for key in ITEM_KEYS:
         value = items.get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if _is_blank(value):
             continue
         try:
             clean[key] = _check_score(key, value)
@@ -175,8 +197,10 @@ def domain_subscore(items: Mapping[str, int], domain: Domain) -> int:
 def check_stored_total(items: Mapping[str, Any], stored_total: Any) -> AlsfrsR:
     """Validate items and a total recorded beside them; a disagreement is an error, not trusted."""
     score = AlsfrsR.from_items(items)
-    if stored_total is not None and stored_total != "":
+    if not _is_blank(stored_total):
         try:
+            if isinstance(stored_total, bool):
+                raise TypeError("a boolean is not a total")
             stored = float(stored_total)
         except (TypeError, ValueError):
             raise ValidationError(
@@ -196,13 +220,15 @@ def check_stored_total(items: Mapping[str, Any], stored_total: Any) -> AlsfrsR:
 
 def validate_total(total: Any, field: str = "alsfrs_r_total", maximum: int = MAX_TOTAL) -> int:
     """A total recorded without items: an integer 0-48 (0-40 for the original ALSFRS)."""
-    if isinstance(total, bool) or total is None or (isinstance(total, str) and not total.strip()):
+    if isinstance(total, bool):
+        raise FieldError(field, f"{field} must be a number 0-{maximum}, got {total!r}")
+    if _is_blank(total):
         raise FieldError(field, f"{field} is required")
     try:
         number = float(total)
     except (TypeError, ValueError):
         raise FieldError(field, f"{field} must be a number 0-{maximum}, got {total!r}") from None
-    if number != int(number) or not 0 <= number <= maximum:
+    if not math.isfinite(number) or number != int(number) or not 0 <= number <= maximum:
         raise FieldError(field, f"{field} must be a whole number 0-{maximum}, got {total!r}")
     return int(number)
 
@@ -210,9 +236,19 @@ def validate_total(total: Any, field: str = "alsfrs_r_total", maximum: int = MAX
 def delta_fs(total: float, months_since_onset: float) -> float:
     """Disease progression rate dFS (Kimura et al. 2006): (48 - total) / months from onset.
 
-    Points/month, positive; larger is faster progression. ``months_since_onset`` must be > 0.
+    Points/month, positive; larger is faster progression. ``total`` is an ALSFRS-R total 0-48
+    (never an original-ALSFRS total; a non-integer, e.g. from old decimal items, is accepted);
+    ``months_since_onset`` must be > 0 and finite.
     """
-    if not months_since_onset > 0:
+    if isinstance(total, bool) or not (
+        isinstance(total, Real) and math.isfinite(total) and 0 <= total <= MAX_TOTAL
+    ):
+        raise FieldError("alsfrs_r_total", f"an ALSFRS-R total is 0-{MAX_TOTAL}, got {total!r}")
+    if isinstance(months_since_onset, bool) or not (
+        isinstance(months_since_onset, Real)
+        and math.isfinite(months_since_onset)
+        and months_since_onset > 0
+    ):
         raise FieldError(
             "months_since_onset", f"months since onset must be > 0, got {months_since_onset!r}"
         )
@@ -230,12 +266,19 @@ class AlsfrsOriginal:
 
     @classmethod
     def from_items(cls, items: Mapping[str, Any]) -> AlsfrsOriginal:
-        errors: list[FieldError] = []
+        keys = [i.key for i in ITEMS if i.domain != Domain.RESPIRATORY] + [ORIGINAL_RESPIRATORY_KEY]
+        # An ALSFRS-R respiratory item here means the two scales are being mixed: refuse it.
+        errors = [
+            FieldError(key, f"{key!r} is not an item of the original ALSFRS")
+            for key in sorted(set(items) - set(keys))
+            if not _is_blank(items[key])
+        ]
         clean: dict[str, int] = {}
-        keys = [i.key for i in ITEMS if i.domain != Domain.RESPIRATORY] + ["respiratory"]
         for key in keys:
             value = items.get(key)
-            if key in CUTTING_KEYS and value is None:
+            if _is_blank(value):
+                if key not in CUTTING_KEYS:
+                    errors.append(FieldError(key, f"{_label(key)} is required"))
                 continue
             try:
                 clean[key] = _check_score(key, value)
