@@ -73,6 +73,9 @@ REGISTRY_SUBJECT_COLUMNS = (
     "onset_day",
     "death_day",
 )
+#: Spellings of sex in analysis files mapped to the registry's codes (B's reader: ``M``/``F``), so
+#: that exact matching on sex compares like with like; other values are kept as given.
+SEX_CODES = {"m": "M", "male": "M", "f": "F", "female": "F"}
 INDEX_RULE = (
     "first revised-scale visit with a visit lead_in_days (+-window_days) before it and a visit "
     "in [follow_up_days - window_days, follow_up_days] after it; onset before it, age known"
@@ -297,7 +300,7 @@ def treated_covariates(
                 "subject_id": sid,
                 "index_day": int(subject.index_day),
                 "age_years": float(subject.age_years),
-                "sex": subject.sex,
+                "sex": SEX_CODES.get(str(subject.sex).strip().lower(), subject.sex),
                 "onset_site": subject.onset_site,
                 "disease_duration_months": (subject.index_day - subject.onset_day) / days_per_month,
                 "baseline_alsfrs_r": baseline,
@@ -322,7 +325,8 @@ class MatchResult:
     reason``), ``balance`` (:class:`BalanceTable`), ``weights`` (ATT weight per control id),
     ``params`` (the matcher's options), ``flow`` (registry patients removed by each rule),
     ``settings`` (lead-in, follow-up, window, days per month, index rule) and
-    ``caliper_widths`` (caliper in the units of each checked quantity).
+    ``caliper_widths`` (caliper in the units of each checked quantity) and ``pool`` (every
+    eligible registry patient, for the report's natural-history check; not in ``to_dict()``).
     """
 
     matches: pd.DataFrame
@@ -333,6 +337,7 @@ class MatchResult:
     flow: dict[str, int]
     settings: dict[str, Any]
     caliper_widths: dict[str, float] = field(default_factory=dict)
+    pool: ControlPool | None = None
 
     def summary(self) -> pd.DataFrame:
         return self.matches.copy()
@@ -394,5 +399,6 @@ def matched_controls(
         flow=pool.flow,
         settings=pool.settings,
         caliper_widths=matcher.caliper_widths_,
+        pool=pool,
     )
     return control_subjects, control_visits.reset_index(drop=True), result

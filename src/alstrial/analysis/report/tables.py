@@ -1,0 +1,392 @@
+"""Report tables: result objects turned into rows of formatted text, nothing recomputed.
+
+Every number comes from a result object (:class:`~alstrial.analysis.efficacy.EfficacyResult`,
+:class:`~alstrial.analysis.controls.MatchResult`, ...). The only arithmetic here is
+presentation: standard deviations of the per-subject values in the result's own slope table,
+and the Kim et al. 2009 convention (decline per 3 months = -3 x slope; change shown as points
+lost), which is labelled wherever it is used.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from alstrial.analysis.data import ARMS, AnalysisData
+from alstrial.analysis.efficacy import EfficacyResult
+from alstrial.analysis.results import Estimate, TestResult
+from alstrial.domain.time import DAYS_PER_MONTH
+
+ARM_LABELS = {"treated": "MSC-treated", "control": "Control"}
+DASH = "–"
+SEX_LABELS = {"m": "male", "male": "male", "f": "female", "female": "female"}
+#: Kim et al. 2009 (DOMAIN.md section 1): decline per 3 months, positive = points lost.
+KIM_2009 = {
+    "treated": {"lead_in": 2.68, "follow_up": 1.54, "p": "0.04"},
+    "control": {"lead_in": 3.15, "follow_up": 3.56, "p": "0.37"},
+    "change_p": "<0.01",
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled table of text cells; ``note`` says units and conventions."""
+
+    title: str
+    columns: Sequence[str]
+    rows: Sequence[Sequence[str]]
+    note: str = ""
+    key: str = ""
+    numeric_from: int = 1  # columns from this index on are right-aligned numbers
+    row_classes: Sequence[str] = field(default_factory=tuple)
+
+
+def number(value, digits: int = 2, signed: bool = False) -> str:
+    """A number for a table; a dash when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return DASH
+    if isinstance(value, float) and math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    text = f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+    return text.replace("-", "−")
+
+
+def p_value(value) -> str:
+    """p with 3 decimals, ``<0.001`` below that; a dash when not computable."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return DASH
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def mean_sd(values) -> str:
+    values = pd.Series(values, dtype=float).dropna()
+    if values.empty:
+        return DASH
+    sd = values.std(ddof=1) if len(values) > 1 else float("nan")
+    return f"{number(values.mean())} ({number(sd)})"
+
+
+def interval(estimate: Estimate, digits: int = 2) -> str:
+    return (
+        f"{number(estimate.estimate, digits, signed=True)} "
+        f"({number(estimate.ci_low, digits)} to {number(estimate.ci_high, digits)})"
+    )
+
+
+def count_percent(count: int, n: int) -> str:
+    return f"{count} ({100.0 * count / n:.0f}%)" if n else DASH
+
+
+def baseline_table(data: AnalysisData, result: EfficacyResult) -> Table:
+    """Baseline characteristics by arm, of the subjects analysed."""
+    slopes = result.slopes.table.set_index("subject_id")
+    subjects = data.subjects.set_index("subject_id")
+    arms = [arm for arm in ARMS if (slopes["arm"] == arm).any()]
+    groups = {arm: slopes.index[slopes["arm"] == arm] for arm in arms}
+    rows: list[list[str]] = [["Subjects analysed", *[str(len(groups[a])) for a in arms]]]
+
+    def continuous(label: str, values_of) -> None:
+        rows.append([label, *[mean_sd(values_of(groups[a])) for a in arms]])
+
+    continuous("Age at index, years", lambda ids: subjects.loc[ids, "age_years"])
+    # Trial files and registries spell sex differently (male / M); show one spelling.
+    sex = subjects["sex"].map(lambda v: SEX_LABELS.get(str(v).strip().lower(), v))
+    for values, label in ((sex, "Sex"), (subjects["onset_site"], "Onset site")):
+        levels = sorted(values.loc[slopes.index].dropna().astype(str).unique())
+        for level in levels:
+            rows.append(
+                [
+                    f"{label}: {level}, n (%)",
+                    *[
+                        count_percent(
+                            int((values.loc[groups[a]].astype(str) == level).sum()),
+                            len(groups[a]),
+                        )
+                        for a in arms
+                    ],
+                ]
+            )
+    duration = (subjects["index_day"] - subjects["onset_day"]).astype(float)
+    continuous(
+        "Disease duration at index, months",
+        lambda ids: duration.loc[ids] / result.settings.days_per_month,
+    )
+    continuous("Baseline ALSFRS-R total, points", lambda ids: slopes.loc[ids, "baseline_total"])
+    continuous("dFS (Kimura 2006), points/month", lambda ids: slopes.loc[ids, "delta_fs"])
+    continuous("Lead-in slope, points/month", lambda ids: slopes.loc[ids, "lead_in_slope"])
+    return Table(
+        title="Baseline characteristics",
+        columns=["", *[ARM_LABELS[a] for a in arms]],
+        rows=rows,
+        note="Mean (SD) unless stated. Months = days / "
+        f"{result.settings.days_per_month:g}. Slopes are signed (negative = decline).",
+        key="baseline",
+    )
+
+
+def _test_cell(test: TestResult) -> str:
+    cell = p_value(test.p_value)
+    return f"{cell} ({test.method})" if cell != DASH and test.method else cell
+
+
+def efficacy_table(result: EfficacyResult) -> Table:
+    """Within-arm lead-in vs follow-up slopes (signed points/month) and their tests."""
+    table = result.slopes.table
+    rows = []
+    for arm, summary in result.arms.items():
+        if summary.n == 0:
+            continue
+        group = table[table["arm"] == arm]
+        rows.append(
+            [
+                ARM_LABELS[arm],
+                f"{summary.n_paired} / {summary.n}",
+                mean_sd(group["lead_in_slope"]),
+                mean_sd(group["follow_up_slope"]),
+                interval(summary.slope_difference),
+                p_value(summary.paired_t.p_value),
+                _test_cell(summary.wilcoxon),
+            ]
+        )
+    confidence = f"{result.settings.confidence:.0%}"
+    return Table(
+        title="ALSFRS-R slope before and after the index day, within each arm",
+        columns=[
+            "Arm",
+            "n with both slopes / n",
+            "Lead-in slope, mean (SD)",
+            "Follow-up slope, mean (SD)",
+            f"Follow-up − lead-in ({confidence} CI)",
+            "Paired t p",
+            "Wilcoxon signed-rank p",
+        ],
+        rows=rows,
+        note="Points/month, signed: negative is decline, a positive difference is a slower "
+        "decline after the index day. Lead-in slope: "
+        f"{result.settings.pre_slope}; follow-up: OLS from the last lead-in visit to "
+        f"{result.settings.follow_up_days} days after the index day. Two-sided tests.",
+        key="efficacy",
+    )
+
+
+def between_arms_table(result: EfficacyResult) -> Table:
+    """Treated minus control: change in follow-up (points) and follow-up slope (points/month)."""
+    labels = {
+        "change": "ALSFRS-R change in follow-up, points",
+        "follow_up_slope": "Follow-up slope, points/month",
+    }
+    rows = []
+    for outcome, b in result.between_arms.items():
+        rows.append(
+            [
+                labels.get(outcome, outcome),
+                f"{number(b.mean_treated)} (n={b.n_treated})",
+                f"{number(b.mean_control)} (n={b.n_control})",
+                interval(b.difference),
+                p_value(b.welch_t.p_value),
+                _test_cell(b.mann_whitney),
+            ]
+        )
+    confidence = f"{result.settings.confidence:.0%}"
+    return Table(
+        title="Treated vs control",
+        columns=[
+            "Outcome",
+            "MSC-treated, mean",
+            "Control, mean",
+            f"Difference ({confidence} CI)",
+            "Welch t p",
+            "Mann–Whitney U p",
+        ],
+        rows=rows,
+        note="Difference = treated mean − control mean (Welch interval). Change = total at the "
+        "last follow-up visit − baseline total (negative = points lost).",
+        key="between_arms",
+    )
+
+
+def kim_table(result: EfficacyResult) -> Table:
+    """The efficacy numbers laid out as Kim et al. 2009 reported them (decline per 3 months)."""
+    rows = []
+    for arm, summary in result.arms.items():
+        if summary.n == 0:
+            continue
+        reference = KIM_2009[arm]
+        rows.append(
+            [
+                ARM_LABELS[arm],
+                number(-3.0 * summary.mean_lead_in_slope),
+                number(-3.0 * summary.mean_follow_up_slope),
+                p_value(summary.paired_t.p_value),
+                number(-summary.mean_change),
+                f"{reference['lead_in']:.2f} vs {reference['follow_up']:.2f} (p={reference['p']})",
+            ]
+        )
+    change = result.between_arms.get("change")
+    between = p_value(change.welch_t.p_value) if change else DASH
+    return Table(
+        title="Decline per 3 months, as in Kim et al. 2009 (positive = points lost)",
+        columns=[
+            "Arm",
+            "Lead-in decline per 3 months",
+            "Follow-up decline per 3 months",
+            "p (lead-in vs follow-up, paired t)",
+            "Points lost in follow-up",
+            "Kim 2009 reported (lead-in vs follow-up)",
+        ],
+        rows=rows,
+        note="Reproduces the paper's convention, not alstrial's: decline per 3 months = −3 × "
+        "mean OLS slope (points/month); points lost = −(last follow-up total − baseline). "
+        f"Treated vs control, points lost in follow-up: Welch t p = {between} (Kim 2009: 1.54 "
+        f"vs 3.56, p{KIM_2009['change_p']}).",
+        key="kim2009",
+    )
+
+
+def mixed_model_table(result: EfficacyResult) -> Table:
+    """The piecewise mixed model(s): the slope-change term with its test and fit diagnostics."""
+    rows = []
+    models = [result.mixed_treated, result.mixed_two_arm]
+    for model in (m for m in models if m is not None):
+        status = "converged" if model.converged else "NOT converged"
+        if model.singular:
+            status += ", singular random effects"
+        rows.append(
+            [
+                model.formula + " + (1 + t | subject), REML",
+                model.term,
+                number(model.estimate, 3, signed=True),
+                number(model.se, 3),
+                f"{number(model.ci_low, 3)} to {number(model.ci_high, 3)}",
+                p_value(model.p_value),
+                f"{model.n_subjects} / {model.n_visits}",
+                f"{status} ({model.optimizer})" + (f"; {model.note}" if model.note else ""),
+            ]
+        )
+    return Table(
+        title="Piecewise linear mixed model",
+        columns=[
+            "Model",
+            "Term",
+            "Estimate",
+            "SE",
+            f"{result.settings.confidence:.0%} CI",
+            "Wald p",
+            "Subjects / visits",
+            "Fit",
+        ],
+        rows=rows,
+        note="t = months from the index day, t_post = max(t, 0); the t_post coefficient is the "
+        "change in slope after the index day (points/month; positive = slower decline). "
+        "Two-sided Wald (normal) p-values.",
+        key="mixed",
+        numeric_from=2,
+    )
+
+
+def responders_table(result: EfficacyResult) -> Table:
+    """Responders per arm and definition, with exact (Clopper-Pearson) intervals."""
+    rows = []
+    for rate in result.responders.rates:
+        unit = "points/month" if rate.definition == "absolute" else "%"
+        rule = (
+            f"follow-up − lead-in slope ≥ {rate.threshold:g} {unit}"
+            if rate.definition == "absolute"
+            else f"(follow-up − lead-in) / |lead-in| ≥ {rate.threshold:g}{unit}"
+        )
+        rows.append(
+            [
+                ARM_LABELS.get(rate.arm, rate.arm),
+                rule,
+                f"{rate.responders} / {rate.n}",
+                number(100 * rate.proportion, 1),
+                f"{number(100 * rate.ci_low, 1)} to {number(100 * rate.ci_high, 1)}",
+            ]
+        )
+    return Table(
+        title="Responders",
+        columns=[
+            "Arm",
+            "Definition",
+            "Responders / n",
+            "%",
+            f"{result.settings.confidence:.0%} CI, %",
+        ],
+        rows=rows,
+        note="Absolute thresholds: NurOwn phase 3 (1.25) and phase 2 (1.5) points/month; "
+        "relative: Oh et al. 2018 (50/75/100%). Subjects without both slopes are not counted; "
+        "a lead-in slope of 0 has no relative change.",
+        key="responders",
+        numeric_from=2,
+    )
+
+
+def exclusions_table(result: EfficacyResult) -> Table:
+    """How many subjects each exclusion or truncation rule touched, per arm."""
+    from alstrial.analysis.slopes import EXCLUSION_RULES
+
+    frame = result.slopes.exclusions
+    rows = []
+    for rule, meaning in EXCLUSION_RULES.items():
+        counts = [
+            str(frame.loc[(frame["rule"] == rule) & (frame["arm"] == arm), "subject_id"].nunique())
+            for arm in ARMS
+        ]
+        rows.append([meaning, *counts])
+    return Table(
+        title="Exclusions and truncations",
+        columns=["Rule", *[ARM_LABELS[a] for a in ARMS]],
+        rows=rows,
+        note="Subjects, per rule (a subject can meet several).",
+        key="exclusions",
+    )
+
+
+def frame_table(title: str, frame: pd.DataFrame, note: str = "", key: str = "") -> Table:
+    """Any DataFrame (e.g. a safety table) as a report table; floats to 2 decimals."""
+    frame = frame.reset_index() if not isinstance(frame.index, pd.RangeIndex) else frame
+
+    def cell(value) -> str:
+        if isinstance(value, float | np.floating):
+            return number(float(value))
+        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+            return DASH
+        return str(value)
+
+    rows = [[cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    return Table(
+        title=title, columns=[str(c) for c in frame.columns], rows=rows, note=note, key=key
+    )
+
+
+def settings_rows(result: EfficacyResult, extra: Mapping[str, object] | None = None):
+    """The settings every output names, as (name, value) pairs."""
+    s = result.settings
+    rows = [
+        ("Days per month", f"{s.days_per_month:g} (months = days / {s.days_per_month:g})"),
+        ("Follow-up window", f"{s.follow_up_days} days after the index day"),
+        (
+            "Lead-in (pre-treatment) slope",
+            {
+                "ols": "OLS over all lead-in visits (two-point when there are exactly two)",
+                "two_point": "two-point: (baseline − first lead-in total) / months between",
+                "onset": "onset-anchored: (baseline total − 48) / months from onset",
+            }[s.pre_slope],
+        ),
+        ("Follow-up slope", "OLS from the last lead-in visit (baseline) to the end of follow-up"),
+        ("Confidence level", f"{s.confidence:.0%}"),
+        (
+            "Rank tests",
+            f"exact when each group has fewer than {s.exact_rank_limit} values and no "
+            "ties; otherwise normal approximation with continuity correction "
+            "(R wilcox.test)",
+        ),
+    ]
+    rows.extend((str(k), str(v)) for k, v in (extra or {}).items())
+    if s.days_per_month != DAYS_PER_MONTH:
+        rows.append(("Note", f"days per month differs from the default {DAYS_PER_MONTH:g}"))
+    return rows

@@ -1,0 +1,182 @@
+"""The trial report: every section in the HTML, the PDF's text, numbers traced to the results.
+
+A Kim-like cohort (the analysis engine's fixture) is matched to a synthetic PRO-ACT registry
+(the registry engineer's generator and reader), analysed, and reported.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+from scipy import stats
+
+from alstrial.analysis.controls import matched_controls
+from alstrial.analysis.data import AnalysisData
+from alstrial.analysis.efficacy import analyse
+from alstrial.analysis.report import build_report
+from alstrial.analysis.report.honesty import natural_history_check
+from alstrial.analysis.report.tables import kim_table, number, p_value
+from alstrial.analysis.synthetic import kim_like_cohort
+from alstrial.registry.proact import read_registry
+from alstrial.registry.synth import synthesize, write_proact
+
+SECTIONS = (
+    "settings",
+    "flow",
+    "baseline",
+    "efficacy",
+    "mixed-model",
+    "responders",
+    "figures",
+    "matching",
+    "safety",
+    "honesty",
+)
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("registry")
+    write_proact(synthesize(1500, seed=11), folder)
+    return read_registry(folder)
+
+
+@pytest.fixture(scope="module")
+def matched(registry):
+    subjects, visits = kim_like_cohort(seed=4, n_treated=22, n_control=0)
+    trial = AnalysisData.from_frames(subjects, visits)
+    control_subjects, control_visits, match = matched_controls(
+        trial.subjects, trial.visits, registry
+    )
+    data = trial.combine(AnalysisData.from_frames(control_subjects, control_visits))
+    return data, analyse(data, matching=match)
+
+
+@pytest.fixture(scope="module")
+def report(matched, tmp_path_factory):
+    data, result = matched
+    safety = {
+        "Adverse events by term": pd.DataFrame(
+            {"term": ["Headache", "Low back pain"], "subjects": [5, 3], "percent": [22.7, 13.6]}
+        )
+    }
+    out = tmp_path_factory.mktemp("report")
+    paths = build_report(result, data, out, trial="kim2009", safety=safety)
+    text = " ".join(page.extract_text() for page in PdfReader(paths.pdf).pages)
+    return paths, paths.html.read_text(encoding="utf-8"), re.sub(r"\s+", " ", text)
+
+
+def test_html_has_every_section_and_figure(report):
+    paths, html, _ = report
+    for section in SECTIONS:
+        assert f'<section id="{section}">' in html
+    for name in ("trajectories", "paired_slopes", "love_plot"):
+        assert f'src="figures/{name}.svg"' in html
+        assert (paths.html.parent / "figures" / f"{name}.svg").stat().st_size > 1000
+    assert {p.name for p in paths.figures} == {
+        "trajectories.svg",
+        "paired_slopes.svg",
+        "love_plot.svg",
+    }
+
+
+def test_every_output_names_its_settings(report):
+    _, html, text = report
+    for page in (html, text):
+        assert "30.4375" in page
+        assert "90 days" in page
+        assert "OLS over all lead-in visits" in page
+
+
+def test_pdf_text_has_the_sections_and_the_safety_table(report):
+    _, _, text = report
+    for heading in (
+        "Study flow",
+        "Baseline characteristics",
+        "Efficacy: ALSFRS-R",
+        "Mixed model",
+        "Responders",
+        "External controls",
+        "Safety",
+        "How far can this design be trusted",
+        "Regression to the mean",
+        "Informative dropout",
+        "Headache",
+    ):
+        assert heading in text
+
+
+def test_efficacy_numbers_trace_to_the_result(matched, report):
+    _, result = matched
+    _, html, text = report
+    table = result.slopes.table
+    treated = table[table["arm"] == "treated"]
+    # Kim 2009 convention: decline per 3 months = -3 x mean slope (independent recomputation).
+    lead_in_decline = number(-3 * treated["lead_in_slope"].mean())
+    assert kim_table(result).rows[0][1] == lead_in_decline
+    assert lead_in_decline in text
+    paired = stats.ttest_rel(treated["follow_up_slope"], treated["lead_in_slope"])
+    assert p_value(paired.pvalue) in kim_table(result).rows[0][3]
+    assert "positive = points lost" in html
+
+
+def test_balance_and_registry_flow_are_reported(matched, report):
+    _, result = matched
+    _, html, text = report
+    match = result.matching
+    assert f"{match.flow['eligible']}" in text
+    smd = match.balance.table.loc["age_years", "smd_after"]
+    assert number(smd, 3, signed=True) in html
+    assert "SD of the treated before matching" in text
+    assert f"Treated subjects matched {match.matches['treated_id'].nunique()} of 22" in text
+
+
+def test_natural_history_check_equals_direct_paired_t_tests(matched):
+    _, result = matched
+    check = natural_history_check(result.matching)
+    pool = result.matching.pool.candidates.dropna(subset=["lead_in_slope", "follow_up_slope"])
+    direct = stats.ttest_rel(pool["follow_up_slope"], pool["lead_in_slope"])
+    everyone = check.row("registry_all")
+    assert everyone.n == len(pool)
+    assert everyone.p_value == pytest.approx(direct.pvalue)
+    assert everyone.difference == pytest.approx(
+        (pool["follow_up_slope"] - pool["lead_in_slope"]).mean()
+    )
+    cut = np.quantile(pool["lead_in_slope"], 0.25)
+    fast = pool[pool["lead_in_slope"] <= cut]
+    assert check.row("registry_fast").n == len(fast)
+    assert check.row("registry_fast").p_value == pytest.approx(
+        stats.ttest_rel(fast["follow_up_slope"], fast["lead_in_slope"]).pvalue
+    )
+    matched_ids = set(result.matching.matches["control_id"])
+    assert check.row("registry_matched").n == len(pool[pool["subject_id"].isin(matched_ids)])
+
+
+def test_report_without_registry_says_so(tmp_path):
+    subjects, visits = kim_like_cohort(seed=2, n_treated=10, n_control=10)
+    data = AnalysisData.from_frames(subjects, visits)
+    paths = build_report(analyse(data), data, tmp_path / "plain", pdf=False)
+    html = paths.html.read_text(encoding="utf-8")
+    assert paths.pdf is None
+    assert "No registry controls were matched" in html
+    assert "No natural-history registry was given" in html
+    assert "No safety tables were given" in html
+    assert not (tmp_path / "plain" / "figures" / "love_plot.svg").exists()
+
+
+def test_a_failure_leaves_nothing_half_written(matched, tmp_path, monkeypatch):
+    data, result = matched
+    import weasyprint
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", broken)
+    with pytest.raises(OSError, match="disk full"):
+        build_report(result, data, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    assert list(tmp_path.iterdir()) == []
