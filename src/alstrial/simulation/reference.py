@@ -50,8 +50,8 @@ def run_chunk_reference(
         subjects, visits = simulate_trial(design, model, draws.trial(i), effect)
         n_enrolled[i] = int((subjects["subject_id"].str.startswith("S")).sum())
         n_controls[i] = int((subjects["arm"] == "control").sum())
-        for a, name in enumerate(design.analyses):
-            estimates[a, i], p_values[a, i] = analyse_trial(design, subjects, visits, name)
+        for a, outcome in enumerate(analyse_trial(design, subjects, visits)):
+            estimates[a, i], p_values[a, i] = outcome
     return ChunkOutcome(draws.first_trial, estimates, p_values, n_enrolled, n_controls)
 
 
@@ -188,17 +188,20 @@ def _visit_rows(sid: str, grid: VisitGrid, totals: np.ndarray, seen: np.ndarray)
 
 
 def analyse_trial(
-    design: Design, subjects: pd.DataFrame, visits: pd.DataFrame, analysis: str
-) -> tuple[float, float]:
-    """``(estimate, p_value)`` of one named analysis of a trial, by the analysis engine.
-
-    The estimate is NaN when a group has fewer than 2 values (the tests' minimum).
-    """
+    design: Design, subjects: pd.DataFrame, visits: pd.DataFrame
+) -> list[tuple[float, float]]:
+    """``(estimate, p_value)`` of each of the design's analyses of a trial (primary first), by
+    the analysis engine. An estimate is NaN when a group has fewer than 2 values (the tests'
+    minimum)."""
     data = AnalysisData.from_frames(subjects, visits)
     settings = AnalysisSettings(follow_up_days=int(visit_grid(design).days[-1]))
     table = subject_slopes(data, settings).table
     treated = table[table["arm"] == "treated"]
     control = table[table["arm"] == "control"]
+    return [_one_analysis(name, treated, control) for name in design.analyses]
+
+
+def _one_analysis(analysis: str, treated: pd.DataFrame, control: pd.DataFrame):
     if analysis == "paired_slope_t":
         after = treated["follow_up_slope"].to_numpy(dtype=float)
         before = treated["lead_in_slope"].to_numpy(dtype=float)

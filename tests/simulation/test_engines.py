@@ -1,0 +1,129 @@
+"""Both engines, every way of spreading the work: the same seed gives the same trials.
+
+p-values of the two engines agree to floating-point tolerance (the reference runs scipy through
+the analysis engine, the vectorized engine closed forms); a decision may only differ for a trial
+whose p-value is within that tolerance of alpha, which these tests allow and count (none has
+occurred with these seeds).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from alstrial.simulation.designs import list_designs, load_design
+from alstrial.simulation.engines import Simulation, SimulationInterrupted, _interruptible
+from alstrial.simulation.natural_history import NaturalHistory
+from alstrial.simulation.trials import CHUNK_SIZE
+
+P_TOLERANCE = 1e-9
+
+
+def assert_same_trials(a, b, alpha: float) -> None:
+    """Same estimates and p-values (to tolerance) and the same decisions away from alpha."""
+    assert a.trials == b.trials
+    np.testing.assert_array_equal(np.isnan(a.p_values), np.isnan(b.p_values))
+    np.testing.assert_allclose(a.p_values, b.p_values, rtol=0, atol=P_TOLERANCE)
+    np.testing.assert_allclose(a.estimates, b.estimates, rtol=0, atol=1e-9)
+    decided_a = np.nan_to_num(a.p_values, nan=1.0) < alpha
+    decided_b = np.nan_to_num(b.p_values, nan=1.0) < alpha
+    at_threshold = np.abs(np.nan_to_num(a.p_values, nan=1.0) - alpha) <= P_TOLERANCE
+    assert not np.any((decided_a != decided_b) & ~at_threshold)
+    np.testing.assert_array_equal(a.n_enrolled, b.n_enrolled)
+    np.testing.assert_array_equal(a.n_controls, b.n_controls)
+
+
+@pytest.mark.parametrize("name", list_designs())
+@pytest.mark.parametrize("effect", [0.0, 0.6])
+def test_engines_agree_on_every_design(name, effect):
+    design = load_design(name)
+    vectorized = Simulation(design, effect=effect).run(8, seed=2024)
+    reference = Simulation(design, effect=effect, engine="reference").run(8, seed=2024)
+    assert_same_trials(vectorized, reference, design.alpha)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["kim2009", "randomized_lead_in"])
+def test_engines_agree_on_a_few_hundred_trials(name):
+    # Two chunks (CHUNK_SIZE + 50 trials), with dropout and a delayed effect, so the chunk
+    # seeds, the masks and the effect model are all exercised.
+    design = load_design(name).with_changes(dropout_per_month=0.05, effect_delay_months=0.5)
+    trials = CHUNK_SIZE + 50
+    vectorized = Simulation(design, effect=0.4).run(trials, seed=7)
+    reference = Simulation(design, effect=0.4, engine="reference", n_jobs=2).run(trials, seed=7)
+    assert_same_trials(vectorized, reference, design.alpha)
+    # Not a vacuous agreement: the trials differ from each other and some were decided.
+    assert 0 < vectorized.rejection_rate < 1
+    assert np.unique(vectorized.p_values[0]).size == trials
+
+
+def test_under_enrolled_trials_agree_and_are_counted():
+    # A narrow entry window with few candidates leaves trials short of their places.
+    design = load_design("randomized_lead_in").with_changes(
+        enrolment=load_design("randomized_lead_in").enrolment.__class__(
+            min_lead_in_decline=0.9, max_lead_in_decline=1.1, max_screened=2
+        )
+    )
+    vectorized = Simulation(design).run(10, seed=3)
+    reference = Simulation(design, engine="reference").run(10, seed=3)
+    assert_same_trials(vectorized, reference, design.alpha)
+    assert vectorized.short_trials == 10
+
+
+def test_results_do_not_depend_on_the_number_of_workers():
+    design = load_design("kim2009")
+    trials = 2 * CHUNK_SIZE + 17
+    one = Simulation(design, n_jobs=1).run(trials, seed=99)
+    two = Simulation(design, n_jobs=2).run(trials, seed=99)
+    np.testing.assert_array_equal(one.p_values, two.p_values)
+    np.testing.assert_array_equal(one.estimates, two.estimates)
+
+
+def test_results_are_the_same_on_a_dask_cluster():
+    from distributed import LocalCluster
+
+    design = load_design("randomized_parallel")
+    trials = 2 * CHUNK_SIZE + 3
+    local = Simulation(design).run(trials, seed=5)
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        on_dask = Simulation(design, scheduler=cluster.scheduler_address).run(trials, seed=5)
+    np.testing.assert_array_equal(local.p_values, on_dask.p_values)
+    np.testing.assert_array_equal(local.estimates, on_dask.estimates)
+
+
+def test_the_seed_decides_the_trials():
+    design = load_design("randomized_parallel")
+    first = Simulation(design).run(50, seed=1)
+    again = Simulation(design).run(50, seed=1)
+    other = Simulation(design).run(50, seed=2)
+    np.testing.assert_array_equal(first.p_values, again.p_values)
+    assert not np.array_equal(first.p_values, other.p_values)
+
+
+def test_the_effect_moves_the_estimate_by_its_target():
+    # Linear model, no selection: the slope analysis estimates the effect without bias.
+    model = NaturalHistory.linear(baseline_mean=30.0, baseline_sd=3.0)
+    design = load_design("randomized_parallel").with_changes(dropout_per_month=0.0)
+    result = Simulation(design, model=model, effect=0.5).run(2000, seed=4)
+    estimates = result.estimates[0]
+    standard_error = estimates.std(ddof=1) / np.sqrt(estimates.size)
+    assert abs(result.primary.mean_estimate - 0.5) < 4 * standard_error
+
+
+def test_ctrl_c_becomes_a_clean_stop():
+    def chunks():
+        yield "first"
+        raise KeyboardInterrupt
+
+    with pytest.raises(SimulationInterrupted, match="no result was written"):
+        list(_interruptible(chunks()))
+
+
+def test_bad_run_arguments_are_refused():
+    design = load_design("kim2009")
+    with pytest.raises(ValueError, match="engine"):
+        Simulation(design, engine="fast")
+    with pytest.raises(ValueError, match="trials"):
+        Simulation(design).run(0, seed=1)
