@@ -33,6 +33,9 @@ def analyse(
     pre_slope: Annotated[
         str, typer.Option("--pre-slope", help="Lead-in slope definition: ols, two_point, onset.")
     ] = "ols",
+    report: Annotated[
+        bool, typer.Option("--report", help="Also write the HTML and PDF report into --out.")
+    ] = False,
 ) -> None:
     """Efficacy analysis: ALSFRS-R slopes, within- and between-arm tests, mixed model."""
     from alstrial.analysis.data import AnalysisDataError, read_analysis_data
@@ -40,6 +43,8 @@ def analyse(
     from alstrial.analysis.output import result_json, write_outputs
     from alstrial.analysis.settings import AnalysisSettings
 
+    if report and out is None:
+        raise _fail("--report needs --out DIR")
     try:
         settings = AnalysisSettings(follow_up_days=follow_up_days, pre_slope=pre_slope)
     except ValueError as error:
@@ -57,6 +62,11 @@ def analyse(
     result = run_analysis(data, settings, matching=matching)
     if out is not None:
         written = write_outputs(result, data, out)
+        if report:  # the trial report (engineer D's alstrial.analysis.report)
+            from alstrial.analysis.report import build_report
+
+            paths = build_report(result, data, out)
+            written.extend([paths.html, *([paths.pdf] if paths.pdf else [])])
         if not as_json:
             typer.echo(f"wrote {len(written)} files to {out}")
     if as_json:
