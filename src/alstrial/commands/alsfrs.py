@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from alstrial.domain.alsfrs import AlsfrsR, delta_fs
-from alstrial.domain.errors import ValidationError
+from alstrial.domain.errors import FieldError, ValidationError
 from alstrial.domain.staging import kings_stage, mitos_stage
 
 
@@ -49,6 +49,9 @@ def alsfrs(
         for field_error in error.errors:
             typer.echo(f"error: {field_error.message}", err=True)
         raise typer.Exit(2) from None
+    except FieldError as error:  # e.g. --onset-months 0: dFS needs time since onset
+        typer.echo(f"error: {error.message}", err=True)
+        raise typer.Exit(2) from None
     if as_json:
         typer.echo(json.dumps(result))
         return
@@ -68,4 +71,6 @@ def alsfrs(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("alsfrs")(alsfrs)
+    # A negative score (``-1``) must reach the item check, which names the item, rather than be
+    # rejected by the option parser as an unknown option.
+    app.command("alsfrs", context_settings={"ignore_unknown_options": True})(alsfrs)
