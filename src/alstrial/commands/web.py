@@ -1,7 +1,126 @@
-"""`alstrial` commands for this area (filled in by its issue)."""
+"""``alstrial demo``, ``alstrial serve`` and ``alstrial manage``: the trial operations web app.
+
+Django is imported inside the commands (after ``--db`` has set ``ALSTRIAL_DB``), so the rest of
+the command line starts fast and the database choice is made before settings are read.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
 
 import typer
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db", help="SQLite database file (default: $ALSTRIAL_DB or var/alstrial.sqlite3)."
+    ),
+]
+
+
+def setup_django(db: Path | None = None) -> None:
+    """Point the settings at ``db`` (when given) and start Django."""
+    if db is not None:
+        os.environ["ALSTRIAL_DB"] = str(Path(db).expanduser().resolve())
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alstrial.web.settings")
+    import django
+
+    django.setup()
+
+
+def _fresh_sqlite(path: Path) -> None:
+    """The demo starts from an empty SQLite file (its WAL and shared-memory files too)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _serve(host: str, port: int) -> None:
+    from django.core.management import call_command
+
+    typer.echo(f"Serving at http://{host}:{port}/ (Ctrl-C stops)")
+    # insecure_serving: runserver also serves the static files when DEBUG is off (local use).
+    call_command("runserver", f"{host}:{port}", use_reloader=False, insecure_serving=True)
+
+
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Where the demo report goes.")] = Path(
+        "out/demo"
+    ),
+    db: DbOption = None,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Set up, then exit.")] = False,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+) -> None:
+    """Create the demo database (sites, users, both trials, a synthetic cohort), write the
+    analysis data and report to OUT, then serve the app."""
+    os.environ["ALSTRIAL_DEMO"] = "1"
+    if db is None and not os.environ.get("DATABASE_URL"):
+        from alstrial.web.db import sqlite_path
+
+        db = sqlite_path()
+    if db is not None and not os.environ.get("DATABASE_URL"):
+        _fresh_sqlite(Path(db).expanduser().resolve())
+    setup_django(db)
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from alstrial.web.core.demo import DEMO_PASSWORD, DemoContext, load_all_demo_data
+    from alstrial.web.subjects.models import Subject
+
+    call_command("migrate", verbosity=0)
+    if Subject.objects.exists():
+        typer.echo("error: the database already holds subjects; give a new --db", err=True)
+        raise typer.Exit(1)
+    ctx = load_all_demo_data(DemoContext(today=timezone.localdate(), log=typer.echo))
+    written = write_trial_outputs(ctx.trials["kim2009"], out)
+    for path in written:
+        typer.echo(f"wrote {path}")
+    typer.echo("")
+    typer.echo(f"Demo users (password '{DEMO_PASSWORD}', demo data only):")
+    for username in ctx.users:
+        typer.echo(f"  {username}")
+    if not no_serve:
+        _serve(host, port)
+
+
+def write_trial_outputs(trial, out: Path) -> list[Path]:
+    """The trial's analysis data (subjects.csv, visits.csv) and, when available, its report."""
+    from alstrial.web.trials.analysis_data import write_analysis_csv
+
+    out = Path(out)
+    paths = list(write_analysis_csv(trial, out / "data"))
+    return paths
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    db: DbOption = None,
+) -> None:
+    """Apply pending migrations and serve the web app."""
+    setup_django(db)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    _serve(host, port)
+
+
+def manage(ctx: typer.Context, db: DbOption = None) -> None:
+    """Run a Django management command, e.g. ``alstrial manage check --deploy``."""
+    setup_django(db)
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["alstrial manage", *ctx.args])
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to ``app``."""
+    app.command("demo")(demo)
+    app.command("serve")(serve)
+    app.command(
+        "manage",
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    )(manage)

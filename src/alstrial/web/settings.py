@@ -53,6 +53,8 @@ ALSTRIAL_APPS = [
     "alstrial.web.trials",
     "alstrial.web.subjects",
     "alstrial.web.assessments",
+    "alstrial.web.product",
+    "alstrial.web.safety",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + ALSTRIAL_APPS
 

@@ -13,7 +13,9 @@ APP_URLS = [
     ("trials/", "alstrial.web.trials.urls"),
     ("subjects/", "alstrial.web.subjects.urls"),
     ("assessments/", "alstrial.web.assessments.urls"),
+    ("product/", "alstrial.web.product.urls"),
     ("audit/", "alstrial.web.audit.urls"),
+    ("safety/", "alstrial.web.safety.urls"),
 ]
 
 urlpatterns = [

@@ -30,6 +30,7 @@ class DemoContext:
     - ``users``: ``{"coordinator.seoul": User, ...}`` (core; INTERFACES.md demo users);
     - ``trials``: ``{"kim2009": Trial, "mazzini2003": Trial}`` (trials);
     - ``subjects``: ``{trial slug: [Subject, ...]}`` (subjects);
+    - ``data``: anything one hook leaves for a later one (documented by the hook that sets it);
     - ``log``: prints one line of progress.
     """
 
@@ -39,11 +40,39 @@ class DemoContext:
     users: dict = field(default_factory=dict)
     trials: dict = field(default_factory=dict)
     subjects: dict = field(default_factory=dict)
+    data: dict = field(default_factory=dict)
     log: Callable[[str], None] = print
 
     def rng(self, name: str) -> random.Random:
         """A generator of its own for ``name``, so one hook's draws do not shift another's."""
         return random.Random(f"{self.seed}:{name}")
+
+
+def load_demo(ctx: DemoContext) -> None:
+    """Core's own hook: the sites and the demo users of INTERFACES.md."""
+    from django.contrib.auth import get_user_model
+
+    from alstrial.web.core.demo_users import DEMO_ROLES
+    from alstrial.web.core.models import Site, SiteMembership
+
+    for code, name, prefix in (("seoul", "Seoul", "SEO"), ("novara", "Novara", "NOV")):
+        ctx.sites[code], _ = Site.objects.get_or_create(
+            code=code, defaults={"name": name, "prefix": prefix}
+        )
+    user_model = get_user_model()
+    for username, roles in DEMO_ROLES.items():
+        user = user_model.objects.filter(username=username).first()
+        if user is None:
+            user = user_model.objects.create_user(username=username, password=DEMO_PASSWORD)
+        if username == "admin":
+            user.is_staff = user.is_superuser = True
+            user.save(update_fields=["is_staff", "is_superuser"])
+        for site_code, site_roles in roles.items():
+            for role in site_roles:
+                SiteMembership.objects.get_or_create(
+                    user=user, site=ctx.sites[site_code], role=role
+                )
+        ctx.users[username] = user
 
 
 def demo_hooks() -> list[tuple[str, Callable[[DemoContext], None]]]:

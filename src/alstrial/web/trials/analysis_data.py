@@ -1,0 +1,94 @@
+"""A trial's analysis data from the database: the ``subjects.csv`` / ``visits.csv`` frames of
+INTERFACES.md "Analysis data", for ``alstrial report --trial SLUG`` and the SDTM export.
+
+Days are study days (day 0 = the subject's day-0 anchor, the first administration for both
+shipped protocols), so ``index_day`` is 0 for every treated subject. A subject counts as
+treated when the visit carrying administration 1 is done. Only ALSFRS-R visits that were
+recorded (done) are listed; months are derived later as days / 30.4375.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from alstrial.domain.alsfrs_items import ITEMS
+from alstrial.web.assessments.models import AlsfrsAssessment, EndpointKind
+from alstrial.web.subjects.models import Subject, SubjectStatus, VisitStatus
+
+SUBJECT_COLUMNS = (
+    "subject_id",
+    "arm",
+    "age_years",
+    "sex",
+    "onset_site",
+    "onset_day",
+    "index_day",
+    "death_day",
+)
+VISIT_COLUMNS = ("subject_id", "day", "alsfrs_r_total")
+ITEM_COLUMNS = tuple(item.key for item in ITEMS)
+
+
+def _treated(subject: Subject) -> bool:
+    return subject.visits.filter(administration=1, status=VisitStatus.DONE).exists()
+
+
+def analysis_frames(trial, *, items: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(subjects, visits)`` DataFrames of the treated subjects of ``trial`` (a Trial).
+
+    With ``items=True`` the visits frame also has the twelve item columns (5a/5b: one empty).
+    The caller is responsible for site access: this reads every site of the trial.
+    """
+    subject_rows, visit_rows = [], []
+    subjects = (
+        Subject.objects.filter(trial=trial, status=SubjectStatus.ENROLLED)
+        .select_related("site")
+        .order_by("site__code", "number")
+    )
+    for subject in subjects:
+        if subject.day_zero_date is None or not _treated(subject):
+            continue
+        death = subject.endpoints.filter(kind=EndpointKind.DEATH).first()
+        subject_rows.append(
+            {
+                "subject_id": subject.code,
+                "arm": "treated",
+                "age_years": subject.age_years,
+                "sex": subject.sex,
+                "onset_site": subject.onset_site or "other",
+                "onset_day": subject.study_day(subject.symptom_onset_date),
+                "index_day": 0,
+                "death_day": subject.study_day(death.event_date) if death else None,
+            }
+        )
+        assessments = (
+            AlsfrsAssessment.objects.filter(subject=subject, visit__status=VisitStatus.DONE)
+            .select_related("visit")
+            .order_by("visit__visit_date")
+        )
+        for a in assessments:
+            row = {
+                "subject_id": subject.code,
+                "day": subject.study_day(a.visit.visit_date),
+                "alsfrs_r_total": a.total,
+            }
+            if items:
+                row.update({key: getattr(a, key) for key in ITEM_COLUMNS})
+            visit_rows.append(row)
+    subjects_frame = pd.DataFrame(subject_rows, columns=list(SUBJECT_COLUMNS))
+    subjects_frame["death_day"] = subjects_frame["death_day"].astype("Int64")
+    columns = list(VISIT_COLUMNS) + (list(ITEM_COLUMNS) if items else [])
+    return subjects_frame, pd.DataFrame(visit_rows, columns=columns)
+
+
+def write_analysis_csv(trial, out_dir) -> tuple:
+    """Write ``subjects.csv`` and ``visits.csv`` to ``out_dir``; returns their paths."""
+    from pathlib import Path
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    subjects, visits = analysis_frames(trial)
+    subjects_path, visits_path = out / "subjects.csv", out / "visits.csv"
+    subjects.to_csv(subjects_path, index=False)
+    visits.to_csv(visits_path, index=False)
+    return subjects_path, visits_path
