@@ -127,7 +127,8 @@ class ProtocolError(ValidationError):
         self.args = ("\n".join(self.messages()),)
 
     def messages(self) -> list[str]:
-        """``"FILE: KEY: REASON"`` for each problem, in file order."""
+        """``"FILE: KEY: REASON"`` for each problem: problems with single keys in file order,
+        then those of rules spanning sections (schedule, administrations, day 0, safety)."""
         return [f"{self.source}: {e.field}: {e.message}" for e in self.errors]
 
     def __str__(self) -> str:
