@@ -108,6 +108,11 @@ def test_kim_expected_events_are_those_of_lumbar_puncture_and_harvest(kim):
         "bone marrow aspiration site pain",
     )
     assert kim.safety.expected_terms("spinal_surgery") == ()
+    assert kim.interventions.causes() == (
+        "cell_product",
+        "bone_marrow_aspiration",
+        "lumbar_puncture",
+    )
     death_rules = [r for r in kim.safety.stopping_rules if r.event == "related_death"]
     assert [(r.subjects, r.action) for r in death_rules] == [(1, "halt_trial")]
 
@@ -132,6 +137,8 @@ def test_mazzini_design(mazzini):
     assert max(mri_days) >= 365
     assert [r.visit for r in schedule if r.administration] == ["IMPL"]
     assert mazzini.visit("IMPL").day == 0
+    assert "spinal_surgery" in iv.causes()
+    assert "lumbar_puncture" not in iv.causes()
     assert set(mazzini.safety.expected_terms("spinal_surgery")) == {
         "intercostal pain",
         "leg dysesthesia",

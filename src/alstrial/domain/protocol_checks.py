@@ -10,7 +10,6 @@ from __future__ import annotations
 from itertools import pairwise
 
 from alstrial.domain.protocol_model import (
-    CELL_PRODUCT,
     EPOCHS,
     AnalysisSettings,
     Interventions,
@@ -172,9 +171,7 @@ def check_day_zero(
 
 def check_safety(safety: Safety, iv: Interventions, errors: Errors) -> None:
     """Expected events name procedures this protocol actually uses."""
-    used = {iv.harvest.procedure, CELL_PRODUCT}
-    if iv.route.procedure:
-        used.add(iv.route.procedure)
+    used = set(iv.causes())
     for index, event in enumerate(safety.expected_events):
         if event.procedure not in used:
             errors.add(

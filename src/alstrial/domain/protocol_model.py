@@ -226,6 +226,14 @@ class Interventions(_Dict):
     route: Route
     administrations: Administrations
 
+    def causes(self) -> tuple[str, ...]:
+        """What an adverse event can be related to in this protocol: the cell product, the
+        harvest procedure and the route's procedure (DOMAIN.md section 8)."""
+        causes = [CELL_PRODUCT, self.harvest.procedure]
+        if self.route.procedure:
+            causes.append(self.route.procedure)
+        return tuple(causes)
+
 
 @dataclass(frozen=True)
 class Eligibility(_Dict):
