@@ -143,29 +143,39 @@ def _header(path: Path) -> list[str]:
 def read_text_table(
     path: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()
 ) -> pd.DataFrame:
-    """Read the wanted columns of one CSV as stripped strings, plus ``line`` (header = 1).
+    """Read the wanted columns of one CSV as text, plus ``line`` (header = 1).
 
-    Column names are matched case-insensitively and renamed to the PRO-ACT spelling given.
-    Blank lines are dropped (their line numbers are kept by the others). A record spanning
-    several lines (a quoted line break) is numbered by the line where it starts.
+    Column names are matched case-insensitively (surrounding spaces ignored) and renamed to
+    the PRO-ACT spelling given. Cells keep their text; leading spaces are skipped while
+    parsing, and numbers tolerate trailing spaces. Blank lines are dropped (the other rows
+    keep their true line numbers). A record spanning several lines (a quoted line break) is
+    numbered by the line where it starts.
     """
     _check_text_file(path)
     header = _header(path)
-    lower = {h.lower(): h for h in header}
-    missing = [c for c in required if c.lower() not in lower]
+    positions: dict[str, int] = {}
+    for position, name in enumerate(header):
+        if name.lower() in positions:
+            raise RegistryFormatError(path.name, f"column {name} appears twice", 1, name)
+        positions[name.lower()] = position
+    missing = [c for c in required if c.lower() not in positions]
     if missing:
         raise RegistryFormatError(
             path.name, f"missing column(s) {', '.join(missing)}", line=1, column=missing[0]
         )
-    wanted = {lower[c.lower()]: c for c in (*required, *optional) if c.lower() in lower}
+    wanted = {positions[c.lower()]: c for c in (*required, *optional) if c.lower() in positions}
     try:
         table = pd.read_csv(
             path,
-            usecols=list(wanted),
+            header=None,
+            skiprows=1,
+            names=range(len(header)),
+            usecols=sorted(wanted),
             dtype=str,
             keep_default_na=False,
             na_filter=False,
             skip_blank_lines=False,
+            skipinitialspace=True,
             encoding="utf-8-sig",
             engine="c",
         )
@@ -174,22 +184,30 @@ def read_text_table(
     except (pd.errors.ParserError, ValueError) as error:
         raise RegistryFormatError(path.name, f"cannot be parsed as CSV: {error}") from None
     table = table.rename(columns=wanted)
-    for column in table.columns:
-        table[column] = table[column].str.strip()
-    table.insert(0, "line", _line_numbers(path, table))
-    blank = (table.drop(columns="line") == "").all(axis=1)
+    table.insert(0, "line", _line_numbers(path, len(table)))
+    blank = (table.drop(columns="line") == "").all(axis=1).to_numpy()
     return table.loc[~blank].reset_index(drop=True)
 
 
-def _line_numbers(path: Path, table: pd.DataFrame) -> np.ndarray:
-    """File line of each record: row + 2, unless a quoted field holds a line break."""
-    multiline = False
-    for column in table.columns:
-        if table[column].str.contains("\n|\r", regex=True).any():
-            multiline = True
-            break
-    if not multiline:
-        return np.arange(2, len(table) + 2, dtype=np.int64)
+def _count_lines(path: Path) -> int:
+    lines = 0
+    last = b"\n"
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 24):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (last != b"\n")
+
+
+def _line_numbers(path: Path, records: int) -> np.ndarray:
+    """File line of each data record (header = line 1).
+
+    When the file has exactly one line per record, record i is on line i + 2. Otherwise (a
+    quoted field holds a line break, or lines end in a bare carriage return) the records are
+    counted again with the csv module, which knows where each one starts.
+    """
+    if _count_lines(path) == records + 1:
+        return np.arange(2, records + 2, dtype=np.int64)
     starts = []
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
@@ -198,15 +216,24 @@ def _line_numbers(path: Path, table: pd.DataFrame) -> np.ndarray:
         for _ in reader:
             starts.append(previous_end + 1)
             previous_end = reader.line_num
-    return np.asarray(starts[: len(table)], dtype=np.int64)
+    if len(starts) != records:
+        raise RegistryFormatError(
+            path.name, f"has {records} records for pandas but {len(starts)} for the csv module"
+        )
+    return np.asarray(starts, dtype=np.int64)
 
 
 def parse_numbers(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(float values with NaN for missing, mask of cells that are present but not numbers)."""
-    missing = text.isin(MISSING_TOKENS).to_numpy()
-    values = pd.to_numeric(text.where(~missing, None), errors="coerce").to_numpy(float)
-    bad = ~missing & ~np.isfinite(values)
-    return np.where(bad, np.nan, values), bad
+    """(float values with NaN for missing, mask of cells that are present but not numbers).
+
+    Missing: empty, blank or a :data:`MISSING_TOKENS` cell. Infinities are not numbers here.
+    """
+    values = pd.to_numeric(text, errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        # Only the cells that did not parse are stripped and compared with the tokens.
+        bad[bad] = ~text[bad].str.strip().isin(MISSING_TOKENS).to_numpy()
+    return np.where(np.isfinite(values), values, np.nan), bad
 
 
 #: ALSFRS form: PRO-ACT item column -> alstrial item key (DOMAIN.md sections 2 and 5).
@@ -280,6 +307,7 @@ class RowChecker:
         self.rejections = rejections
         self.lines = table["line"].to_numpy()
         self.rejected = np.zeros(len(table), dtype=bool)
+        self._numbers: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def reject(self, mask: np.ndarray, column: str, reason) -> None:
         """Reject the rows in ``mask``, quoting their value of ``column``."""
@@ -291,17 +319,25 @@ class RowChecker:
         self.rejections.add(self.file, self.lines[mask], column, values, reasons)
         self.rejected |= mask
 
+    def _parsed(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        if column not in self._numbers:
+            self._numbers[column] = parse_numbers(self.table[column])
+        return self._numbers[column]
+
     def present(self, column: str) -> np.ndarray:
+        """Numeric column ``column`` holds something (a number or a bad value)."""
         if column not in self.table:
             return np.zeros(len(self.table), dtype=bool)
-        return ~self.table[column].isin(MISSING_TOKENS).to_numpy()
+        values, bad = self._parsed(column)
+        return ~np.isnan(values) | bad
 
     def text(self, column: str, required: bool = False) -> np.ndarray:
-        """A text column (missing tokens -> ""); ``required`` rejects rows where it is empty."""
+        """A text column, stripped (missing -> ""); ``required`` rejects rows where it is empty."""
         if column not in self.table:
             return np.full(len(self.table), "", dtype=object)
-        values = self.table[column].to_numpy(dtype=object)
-        missing = ~self.present(column)
+        values = self.table[column].str.strip()
+        missing = values.isin(MISSING_TOKENS).to_numpy()
+        values = values.to_numpy(dtype=object)
         if required:
             self.reject(missing, column, f"{column} is required")
         return np.where(missing, "", values)
@@ -322,7 +358,7 @@ class RowChecker:
             if required:
                 self.reject(np.ones(len(values), bool), column, f"{column} is required")
             return values
-        values, bad = parse_numbers(self.table[column])
+        values, bad = self._parsed(column)
         label = what or column
         self.reject(bad, column, f"{label} is not a number")
         if required:
