@@ -1,0 +1,140 @@
+"""The whole analysis: the documented JSON object (exact keys) and every number in it against
+scipy called directly on the per-subject table."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from alstrial.analysis.data import AnalysisData
+from alstrial.analysis.efficacy import analyse
+from alstrial.analysis.settings import AnalysisSettings
+from alstrial.analysis.synthetic import kim_like_cohort
+
+#: INTERFACES.md "Analysis data": the documented keys (more may be added, none may be missing).
+DOCUMENTED_SUBJECT_KEYS = {
+    "subject_id",
+    "arm",
+    "lead_in_slope",
+    "follow_up_slope",
+    "change",
+    "n_lead_in",
+    "n_follow_up",
+}
+DOCUMENTED_ARM_KEYS = {
+    "n",
+    "mean_lead_in_slope",
+    "mean_follow_up_slope",
+    "mean_change",
+    "paired_t_p",
+    "wilcoxon_p",
+}
+DOCUMENTED_BETWEEN_KEYS = {"difference", "welch_t_p", "mann_whitney_p"}
+DOCUMENTED_MIXED_KEYS = {"slope_change", "slope_change_se", "slope_change_p"}
+
+
+@pytest.fixture(scope="module")
+def result():
+    subjects, visits = kim_like_cohort(11, effect=0.6, death_rate_per_month=0.03)
+    return analyse(AnalysisData.from_frames(subjects, visits))
+
+
+@pytest.fixture(scope="module")
+def document(result):
+    # round-trip through strict JSON: no NaN, only JSON types
+    return json.loads(json.dumps(result.to_dict(), allow_nan=False))
+
+
+def test_documented_keys(document):
+    assert {"settings", "subjects", "arms", "between_arms", "mixed_model"} <= set(document)
+    assert document["settings"]["days_per_month"] == 30.4375
+    assert document["settings"]["follow_up_days"] == 90
+    assert document["settings"]["pre_slope"] == "ols"
+    for subject in document["subjects"]:
+        assert set(subject) >= DOCUMENTED_SUBJECT_KEYS
+    assert set(document["arms"]) == {"treated", "control"}
+    for arm in document["arms"].values():
+        assert set(arm) >= DOCUMENTED_ARM_KEYS
+    assert set(document["between_arms"]) == {"change", "follow_up_slope"}
+    for outcome in document["between_arms"].values():
+        assert set(outcome) >= DOCUMENTED_BETWEEN_KEYS
+    assert set(document["mixed_model"]["treated"]) >= DOCUMENTED_MIXED_KEYS
+    assert {"counts", "subjects"} <= set(document["exclusions"])
+
+
+def test_arm_numbers_against_scipy(result, document):
+    table = result.slopes.table
+    for arm in ("treated", "control"):
+        rows = table[table["arm"] == arm].dropna(subset=["lead_in_slope", "follow_up_slope"])
+        pre, post = rows["lead_in_slope"].to_numpy(), rows["follow_up_slope"].to_numpy()
+        got = document["arms"][arm]
+        assert got["n"] == int((table["arm"] == arm).sum())
+        assert got["mean_lead_in_slope"] == pytest.approx(
+            table.loc[table["arm"] == arm, "lead_in_slope"].mean()
+        )
+        assert got["mean_change"] == pytest.approx(table.loc[table["arm"] == arm, "change"].mean())
+        assert got["paired_t_p"] == pytest.approx(stats.ttest_rel(post, pre).pvalue)
+        d = post - pre
+        d = d[d != 0]
+        ties = len(np.unique(np.abs(d))) != len(d) or len(d) != len(post)
+        method = "approx" if ties or len(d) >= 50 else "exact"
+        expected = stats.wilcoxon(d, method=method, correction=method == "approx")
+        assert got["wilcoxon_p"] == pytest.approx(expected.pvalue)
+
+
+def test_between_arms_against_scipy(result, document):
+    table = result.slopes.table
+    for outcome in ("change", "follow_up_slope"):
+        t = table.loc[table["arm"] == "treated", outcome].dropna().to_numpy()
+        c = table.loc[table["arm"] == "control", outcome].dropna().to_numpy()
+        got = document["between_arms"][outcome]
+        assert got["difference"] == pytest.approx(t.mean() - c.mean())
+        assert got["welch_t_p"] == pytest.approx(stats.ttest_ind(t, c, equal_var=False).pvalue)
+        ties = len(np.unique(np.concatenate([t, c]))) != len(t) + len(c)
+        method = "asymptotic" if ties else "exact"
+        expected = stats.mannwhitneyu(t, c, method=method, use_continuity=True)
+        assert got["mann_whitney_p"] == pytest.approx(expected.pvalue)
+
+
+def test_mixed_model_p_value_is_two_sided_normal_wald(document):
+    mixed = document["mixed_model"]["treated"]
+    z = mixed["slope_change"] / mixed["slope_change_se"]
+    assert mixed["slope_change_p"] == pytest.approx(2 * stats.norm.sf(abs(z)))
+    assert mixed["converged"] is True
+    assert "two_arm" in document["mixed_model"]
+
+
+def test_cafs_present_when_deaths_occur(result, document):
+    assert result.slopes.exclusion_counts()["died_during_follow_up"] > 0
+    assert document["cafs"] is not None
+    assert set(document["cafs"]["arms"]) == {"treated", "control"}
+
+
+def test_treated_only_data():
+    subjects, visits = kim_like_cohort(12, n_control=0)
+    document = analyse(AnalysisData.from_frames(subjects, visits)).to_dict()
+    assert document["arms"]["control"]["n"] == 0
+    assert document["arms"]["control"]["mean_change"] is None
+    assert document["between_arms"]["change"]["difference"] is None
+    assert "two_arm" not in document["mixed_model"]
+    assert document["cafs"] is None
+
+
+def test_settings_change_the_numbers():
+    subjects, visits = kim_like_cohort(13)
+    data = AnalysisData.from_frames(subjects, visits)
+    short = analyse(data, AnalysisSettings(follow_up_days=45, pre_slope="two_point")).to_dict()
+    assert short["settings"]["follow_up_days"] == 45
+    assert {s["lead_in_slope_method"] for s in short["subjects"]} == {"two_point"}
+    default = analyse(data).to_dict()
+    assert short["arms"]["treated"]["mean_change"] != default["arms"]["treated"]["mean_change"]
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ValueError, match="pre_slope"):
+        AnalysisSettings(pre_slope="linear")
+    with pytest.raises(ValueError, match="follow_up_days"):
+        AnalysisSettings(follow_up_days=0)
