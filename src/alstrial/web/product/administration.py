@@ -1,0 +1,210 @@
+"""Administering a dose: the chain-of-identity gate (DOMAIN.md section 7; issue 4).
+
+:func:`administer_dose` is the only way an administration is recorded. Inside one transaction it
+locks the subject and the scanned lot, asks the domain's ``check_administration`` (two
+identifiers, donor = recipient, released, not expired, same site, dose number not given)
+and checks the administration details (route from the protocol; intraspinal level and pump
+rate; time). If anything fails, nothing is administered: a :class:`RefusedAttempt` and, when the
+lot exists, a ``refused`` custody entry are committed, and :class:`AdministrationRefused` is
+raised naming every failure. Forms, the API and importers all call this function.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from alstrial.domain.errors import FieldError, ValidationError
+from alstrial.domain.product import CustodyEvent, LotStatus
+from alstrial.domain.product_identity import (
+    LotFacts,
+    SubjectFacts,
+    check_administration,
+    normalise,
+)
+from alstrial.web.core.models import Role
+from alstrial.web.core.records import save_clinical
+from alstrial.web.product.ledger import append_custody, move_lot, require
+from alstrial.web.product.models import Administration, Lot, RefusedAttempt, Route
+from alstrial.web.subjects.models import Subject
+
+ADMINISTERING_ROLES = (Role.INVESTIGATOR, Role.ADMIN)
+#: Clock tolerance for an administration time slightly ahead of the server, minutes.
+CLOCK_SKEW_MINUTES = 5
+
+
+class AdministrationRefused(ValidationError):
+    """The administration was refused; ``attempt`` is the audited :class:`RefusedAttempt`."""
+
+    def __init__(self, errors, attempt: RefusedAttempt):
+        super().__init__(errors)
+        self.attempt = attempt
+
+
+def _detail_errors(protocol, *, route, administered_at, spinal_level, pump_rate) -> list:
+    """Checks of the administration details against the protocol (not of identity)."""
+    errors: list[FieldError] = []
+    expected_route = protocol.interventions.route.name
+    if route != expected_route:
+        errors.append(
+            FieldError("route", f"the protocol's route is {expected_route}, not {route or 'none'}")
+        )
+    if route == Route.INTRASPINAL:
+        if not (spinal_level or "").strip():
+            errors.append(FieldError("spinal_level", "give the spinal level of the implantation"))
+        if pump_rate is None or not float(pump_rate) > 0:
+            errors.append(
+                FieldError("pump_rate_ul_per_min", "give the micrometric pump rate (µl/min)")
+            )
+    if administered_at is None or administered_at.tzinfo is None:
+        errors.append(FieldError("administered_at", "the time of administration is required"))
+    elif administered_at > timezone.now() + timedelta(minutes=CLOCK_SKEW_MINUTES):
+        errors.append(FieldError("administered_at", "the time of administration is in the future"))
+    return errors
+
+
+def _timing_errors(lot: Lot | None, administered_at: datetime | None) -> list[FieldError]:
+    """A dose cannot be given before it was formulated or released (no backdating past them)."""
+    if lot is None or administered_at is None:
+        return []
+    errors = []
+    if lot.formulated_at and administered_at < lot.formulated_at:
+        errors.append(FieldError("administered_at", "the dose was not yet formulated at that time"))
+    signature = lot.active_signature
+    if signature is not None and administered_at < signature.signed_at:
+        errors.append(FieldError("administered_at", "the lot was not yet released at that time"))
+    return errors
+
+
+def _facts(subject: Subject, lot: Lot | None) -> tuple[SubjectFacts, LotFacts | None]:
+    given = frozenset(
+        Administration.objects.filter(subject=subject).values_list("dose_number", flat=True)
+    )
+    subject_facts = SubjectFacts(subject.code, subject.site.code, given)
+    if lot is None:
+        return subject_facts, None
+    lot_facts = LotFacts(
+        lot_id=lot.code,
+        donor_subject_id=lot.subject.code,
+        site=lot.site.code,
+        status=LotStatus(lot.status),
+        expires_at=lot.expires_at,
+        dose_number=lot.dose_number,
+    )
+    return subject_facts, lot_facts
+
+
+def administer_dose(
+    subject: Subject,
+    user,
+    *,
+    scanned_subject_id: str,
+    scanned_lot_id: str,
+    route: str,
+    administered_at: datetime | None = None,
+    operator=None,
+    visit=None,
+    spinal_level: str = "",
+    pump_rate_ul_per_min: float | None = None,
+    immediate_reactions: str = "",
+    channel: str = "form",
+) -> Administration:
+    """Give the scanned lot to ``subject``, or refuse and audit the attempt.
+
+    ``scanned_subject_id`` and ``scanned_lot_id`` are the two identifiers entered or scanned
+    separately at the bedside. ``channel`` (form, api, import) is recorded with a refusal.
+    """
+    require(user, subject.site, *ADMINISTERING_ROLES, what="administer doses")
+    administered_at = administered_at or timezone.now()
+    refusal: AdministrationRefused | None = None
+    with transaction.atomic():
+        # Lock the recipient first (dose numbers), then the lot: one order, no deadlock.
+        subject = (
+            Subject.objects.select_for_update().select_related("site", "trial").get(pk=subject.pk)
+        )
+        lot = (
+            Lot.objects.select_for_update()
+            .select_related("subject", "site")
+            .filter(code=normalise(scanned_lot_id))
+            .first()
+        )
+        subject_facts, lot_facts = _facts(subject, lot)
+        errors = check_administration(
+            scanned_subject_id=scanned_subject_id,
+            scanned_lot_id=scanned_lot_id,
+            subject=subject_facts,
+            lot=lot_facts,
+            now=administered_at,
+        )
+        errors += _detail_errors(
+            subject.trial.protocol,
+            route=route,
+            administered_at=administered_at,
+            spinal_level=spinal_level,
+            pump_rate=pump_rate_ul_per_min,
+        )
+        errors += _timing_errors(lot, administered_at)
+        if visit is not None and visit.subject_id != subject.pk:
+            errors.append(FieldError("visit", "the visit belongs to another subject"))
+        if errors:
+            refusal = _refuse(
+                subject, lot, user, scanned_subject_id, scanned_lot_id, errors, channel
+            )
+        else:
+            return _administer(
+                subject,
+                lot,
+                user,
+                administered_at=administered_at,
+                operator=operator or user,
+                visit=visit,
+                route=route,
+                spinal_level=spinal_level,
+                pump_rate_ul_per_min=pump_rate_ul_per_min,
+                immediate_reactions=immediate_reactions,
+                scanned_subject_id=scanned_subject_id,
+                scanned_lot_id=scanned_lot_id,
+            )
+    # Raised after the transaction has committed the audit record of the refusal.
+    raise refusal
+
+
+def _refuse(subject, lot, user, scanned, errors, channel):
+    scanned_subject_id, scanned_lot_id = scanned
+    attempt = RefusedAttempt.objects.create(
+        subject=subject,
+        lot=lot,
+        scanned_subject_id=(scanned_subject_id or "")[:60],
+        scanned_lot_id=(scanned_lot_id or "")[:60],
+        reasons=[{"field": e.field, "message": e.message} for e in errors],
+        channel=channel,
+        user=user,
+        at=timezone.now(),
+    )
+    if lot is not None:
+        status = LotStatus(lot.status)
+        note = f"administration to {subject.code} refused: " + "; ".join(e.message for e in errors)
+        append_custody(lot, user, CustodyEvent.REFUSED, status, status, note)
+    return AdministrationRefused(errors, attempt)
+
+
+def _administer(subject, lot, user, **details) -> Administration:
+    administration = Administration(
+        subject=subject,
+        lot=lot,
+        dose_number=lot.dose_number,
+        cells_given=lot.dose_cells,
+        volume_ml=lot.volume_ml,
+        **details,
+    )
+    save_clinical(administration, user)
+    move_lot(
+        lot,
+        user,
+        CustodyEvent.ADMINISTERED,
+        note=f"dose {lot.dose_number} given to {subject.code}",
+        at=details["administered_at"],
+    )
+    return administration

@@ -1,0 +1,88 @@
+"""The custody ledger and lot status changes, shared by every product service.
+
+A lot's status changes only here: the transition is asked of the domain table
+(:func:`alstrial.domain.product.next_status`) first, then the lot is saved through
+``save_clinical`` (versioned, audited) and one :class:`CustodyEntry` is appended.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.apps import apps
+from django.utils import timezone
+
+from alstrial.domain.errors import FieldError, ValidationError
+from alstrial.domain.product import CustodyEvent, LotStatus, next_status
+from alstrial.web.core.access import has_role
+from alstrial.web.core.records import save_clinical
+from alstrial.web.product.models import CustodyEntry, Lot
+
+
+def require(user, site, *roles: str, what: str) -> None:
+    """PermissionError unless ``user`` holds one of ``roles`` at ``site`` (views answer 403)."""
+    if user is None or not user.is_authenticated:
+        raise PermissionError("an identified, logged-in user is required")
+    if not has_role(user, site, *roles):
+        raise PermissionError(f"your role at this site does not allow you to {what}")
+
+
+def refuse(field: str, message: str) -> None:
+    raise ValidationError([FieldError(field, message)])
+
+
+def move_lot(lot: Lot, user, event: CustodyEvent, note: str = "", at: datetime | None = None):
+    """Apply ``event`` to ``lot`` (status per the domain table), save it, append custody.
+
+    Call inside the service's transaction, on a lot read with ``select_for_update``.
+    """
+    before = LotStatus(lot.status)
+    try:
+        after = next_status(before, event)
+    except FieldError as error:
+        raise ValidationError([error]) from None
+    if after is not before:
+        lot.status = after.value
+        save_clinical(lot, user, f"{event.label}: {note}" if note else event.label)
+    return append_custody(lot, user, event, before, after, note, at)
+
+
+def append_custody(
+    lot: Lot,
+    user,
+    event: CustodyEvent,
+    before: LotStatus | None,
+    after: LotStatus,
+    note: str = "",
+    at: datetime | None = None,
+) -> CustodyEntry:
+    return CustodyEntry.objects.create(
+        lot=lot,
+        event=event.value,
+        from_status=before.value if before else "",
+        to_status=after.value,
+        user=user,
+        at=at or timezone.now(),
+        note=note,
+    )
+
+
+def current_weight(subject) -> tuple[float, str] | None:
+    """The subject's latest recorded body weight (kg) and where it came from, or None.
+
+    Read from the assessments app's weight form (the latest visit with a weight); ``None`` when
+    there is none (a per-kg dose then cannot be prepared: no default weight is ever assumed).
+    """
+    try:
+        weight_model = apps.get_model("assessments", "WeightAssessment")
+    except LookupError:
+        return None
+    latest = (
+        weight_model.objects.filter(subject=subject, visit__visit_date__isnull=False)
+        .select_related("visit")
+        .order_by("-visit__visit_date", "-id")
+        .first()
+    )
+    if latest is None:
+        return None
+    return latest.weight_kg, f"{latest.visit.code} {latest.visit.visit_date}"
