@@ -1,0 +1,112 @@
+"""What the safety board and the dashboard show: expedited reports due, and the frames the
+safety tables (``alstrial.analysis.safety_tables``) are computed from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+from django.utils import timezone
+
+from alstrial.domain.safety import Cause
+from alstrial.domain.safety_clock import Obligation, ReportStatus
+from alstrial.web.safety.models import AdverseEvent, ReportSubmission
+from alstrial.web.safety.rules import site_time_zone
+
+OPEN = (ReportStatus.DUE, ReportStatus.OVERDUE)
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One expedited report of one serious event, with its status at ``now``."""
+
+    ae: AdverseEvent
+    obligation: Obligation
+    submission: ReportSubmission | None
+    status: ReportStatus
+    now: datetime
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    @property
+    def time_left(self) -> str:
+        """``3 d 4 h left`` or ``overdue by 5 h`` (whole hours, rounded down)."""
+        delta = self.obligation.time_left(self.now)
+        late = delta < timedelta(0)
+        hours = int(abs(delta).total_seconds() // 3600)
+        days, hours = divmod(hours, 24)
+        text = f"{days} d {hours} h" if days else f"{hours} h"
+        return f"overdue by {text}" if late else f"{text} left"
+
+
+def board_rows(events, now: datetime | None = None) -> list[BoardRow]:
+    """Every required report of the serious events in ``events`` (a queryset), soonest first."""
+    now = now or timezone.now()
+    rows = []
+    serious = (
+        events.filter(serious=True)
+        .select_related("subject__site__safety_settings", "subject__trial")
+        .prefetch_related("submissions")
+    )
+    for ae in serious:
+        tz = site_time_zone(ae.subject.site)
+        submitted = {s.kind: s for s in ae.submissions.all()}
+        for obligation in ae.obligations(tz):
+            submission = submitted.get(obligation.kind.value)
+            status = obligation.status(now, submission.submitted_at if submission else None)
+            rows.append(BoardRow(ae, obligation, submission, status, now))
+    rows.sort(key=lambda r: (not r.is_open, r.obligation.due_at))
+    return rows
+
+
+# --- frames for the safety tables -------------------------------------------------------------
+
+
+def ae_frame(events) -> pd.DataFrame:
+    """The ``ae`` frame of :mod:`alstrial.analysis.safety_tables` from AdverseEvent rows."""
+    rows = []
+    for ae in events.select_related("subject"):
+        row = {
+            "event_id": ae.pk,
+            "subject_id": ae.subject.code,
+            "term": ae.term,
+            "grade": ae.grade,
+            "onset_date": ae.onset_date,
+            "resolution_date": ae.resolution_date,
+            "outcome": ae.outcome,
+            "seriousness_criteria": ";".join(ae.seriousness_criteria or ()),
+            "expected": ae.expected,
+            "awareness_at": ae.awareness_at,
+            "action_taken": ae.action_taken,
+        }
+        for cause in Cause:
+            row[cause.field] = getattr(ae, cause.field)
+        rows.append(row)
+    columns = ["event_id", "subject_id", "term", "grade", "onset_date", "resolution_date"]
+    columns += ["outcome", "seriousness_criteria", "expected", "awareness_at", "action_taken"]
+    return pd.DataFrame(rows, columns=[*columns, *(c.field for c in Cause)])
+
+
+def subjects_frame(subjects, events) -> pd.DataFrame:
+    """The safety population: enrolled subjects, plus any subject with an adverse event (so
+    that no event is ever left out of a table)."""
+    codes = set(subjects.filter(enrolment_date__isnull=False).values_list("code", flat=True))
+    codes |= set(events.values_list("subject__code", flat=True))
+    return pd.DataFrame({"subject_id": sorted(codes)})
+
+
+def mri_frame(subjects) -> pd.DataFrame:
+    """The ``mri`` frame from the spinal cord MRI form (assessments app) of ``subjects``."""
+    from alstrial.web.assessments.models import MriSpine
+
+    rows = MriSpine.objects.filter(subject__in=subjects, visit__visit_date__isnull=False)
+    data = rows.values_list(
+        "subject__code", "visit__visit_date", "cord_volume_ml", "abnormal_proliferation"
+    )
+    return pd.DataFrame(
+        list(data),
+        columns=["subject_id", "scan_date", "cord_volume_ml", "abnormal_proliferation"],
+    )

@@ -1,0 +1,116 @@
+"""The bridge from stored records to the domain rules: one function per question.
+
+Nothing here decides a rule: it gathers the protocol, the site's time zone and the subject's
+consent date, calls :mod:`alstrial.domain.safety` and writes the domain's answer back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from alstrial.domain.errors import FieldError, ValidationError
+from alstrial.domain.protocol import Protocol
+from alstrial.domain.protocol_model import CELL_PRODUCT
+from alstrial.domain.safety import AdverseEvent as DomainAdverseEvent
+from alstrial.domain.safety import Cause, validate_adverse_event
+from alstrial.domain.safety_terms import reference_list
+
+
+def site_time_zone(site) -> str:
+    """The IANA time zone of ``site`` (its safety settings); a FieldError when none is set.
+
+    There is deliberately no fallback to the server's zone: a wrong zone moves day 0.
+    """
+    settings = getattr(site, "safety_settings", None)
+    if settings is None or not settings.time_zone:
+        raise FieldError(
+            "time_zone",
+            f"site {site.code} has no time zone: an administrator sets it in the site's safety "
+            "settings before adverse events can be reported",
+        )
+    return settings.time_zone
+
+
+def trial_causes(protocol: Protocol) -> tuple[str, ...]:
+    """The cell product and the procedures of this protocol (harvest, route), in Cause order."""
+    used = {CELL_PRODUCT, protocol.interventions.harvest.procedure}
+    if protocol.interventions.route.procedure:
+        used.add(protocol.interventions.route.procedure)
+    return tuple(c.value for c in Cause if c.value in used)
+
+
+def reference_terms(protocol: Protocol) -> tuple[str, ...]:
+    """The protocol's expected terms (or the shipped list for its procedures when it has none)."""
+    return reference_list(protocol.safety.expected_terms(), trial_causes(protocol))
+
+
+def domain_data(ae) -> dict:
+    """The form/API fields of a stored or edited adverse event, as the domain reads them."""
+    data = {
+        "subject_id": ae.subject.code,
+        "term": ae.verbatim_term,
+        "onset_date": ae.onset_date,
+        "resolution_date": ae.resolution_date,
+        "grade": ae.grade,
+        "seriousness_criteria": list(ae.seriousness_criteria or ()),
+        "action_taken": ae.action_taken,
+        "outcome": ae.outcome,
+        "awareness_at": ae.awareness_at,
+        "follow_up_number": ae.follow_up_number,
+    }
+    serious_flag = getattr(ae, "_serious_flag", None)
+    if serious_flag is not None:
+        data["serious"] = serious_flag
+    for cause in Cause:
+        data[cause.field] = getattr(ae, cause.field)
+    return data
+
+
+def assess(ae, now: datetime) -> DomainAdverseEvent:
+    """Validate ``ae`` with the domain and write back normalised values and derived facts.
+
+    Raises ValidationError (every bad field) and writes nothing onto ``ae`` in that case.
+    ``ae._information_received_at`` (optional) is when a follow-up's information arrived: it
+    starts the SUSAR clock when a follow-up turns an already serious event into a SUSAR.
+    """
+    subject = ae.subject
+    protocol = subject.trial.protocol
+    try:
+        tz = site_time_zone(subject.site)
+    except FieldError as error:
+        raise ValidationError([error]) from None
+    result = validate_adverse_event(
+        domain_data(ae),
+        consent_date=subject.consent_date,
+        now=now,
+        site_timezone=tz,
+        reference_terms=reference_terms(protocol),
+        causes=trial_causes(protocol),
+    )
+    was_serious = not ae._state.adding and getattr(ae, "_was_serious", False)
+    was_susar = not ae._state.adding and getattr(ae, "_was_susar", False)
+    ae.term = result.term
+    ae.verbatim_term = result.coded.verbatim
+    ae.term_code = result.coded.code or ""
+    ae.onset_date = result.onset_date
+    ae.resolution_date = result.resolution_date
+    ae.grade = int(result.grade)
+    ae.seriousness_criteria = sorted(c.value for c in result.seriousness_criteria)
+    for cause in Cause:
+        level = result.relatedness.get(cause)
+        setattr(ae, cause.field, level.value if level else "")
+    ae.action_taken = result.action_taken.value
+    ae.outcome = result.outcome.value
+    ae.awareness_at = result.awareness_at
+    ae.serious = result.is_serious
+    ae.related = result.is_related
+    ae.expected = result.expected
+    ae.susar = result.is_susar
+    if not result.is_susar:
+        ae.susar_awareness_at = None
+    elif not was_susar or ae.susar_awareness_at is None:
+        # ICH E2A III.A.2: the SUSAR clock starts when the information that makes the event
+        # a SUSAR is received; for a new or newly serious event that is the awareness time.
+        received = getattr(ae, "_information_received_at", None)
+        ae.susar_awareness_at = result.awareness_at if not was_serious else (received or now)
+    return result

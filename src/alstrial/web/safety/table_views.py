@@ -1,0 +1,99 @@
+"""Safety tables of a trial (HTML and CSV) and the trial dashboard's safety panel.
+
+The tables are the pure functions of :mod:`alstrial.analysis.safety_tables`, so this page, the
+CSV export and the trial report show the same numbers.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+
+from alstrial.analysis import safety_tables as st
+from alstrial.web.core.access import get_for_user_or_404, has_any_role, role_required
+from alstrial.web.safety import services
+from alstrial.web.safety.board import ae_frame, board_rows, mri_frame, subjects_frame
+from alstrial.web.safety.models import AdverseEvent
+from alstrial.web.subjects.models import Subject
+from alstrial.web.trials.models import Trial
+
+#: name -> (title, function of (ae, subjects, mri)); the order of the page.
+TABLES = {
+    "overview": ("Overview of adverse events", lambda a, s, m: st.overview(a, s)),
+    "by_term": ("Subjects and events by term and grade", lambda a, s, m: st.by_term(a, s)),
+    "worst_grade": ("Subjects by worst grade per term", lambda a, s, m: st.by_worst_grade(a, s)),
+    "seriousness": ("Seriousness criteria (ICH E2A)", lambda a, s, m: st.by_seriousness(a, s)),
+    "relatedness": ("Relatedness by cause", lambda a, s, m: st.by_relatedness(a, s)),
+    "resolution": ("Time to resolution (days)", lambda a, s, m: st.time_to_resolution(a)),
+    "sae_listing": ("Serious adverse events", lambda a, s, m: st.sae_listing(a)),
+    "death_listing": ("Deaths", lambda a, s, m: st.death_listing(a)),
+    "mri_summary": ("Spinal cord MRI: summary", lambda a, s, m: st.mri_summary(m)),
+    "mri_by_subject": ("Spinal cord MRI by subject", lambda a, s, m: st.mri_by_subject(m)),
+}
+#: Listings carry event-level detail and dates; the statistician sees aggregate tables only.
+LISTINGS = ("sae_listing", "death_listing", "mri_by_subject")
+
+
+def trial_frames(trial, user):
+    """The (ae, subjects, mri) frames of ``trial``, narrowed to the sites ``user`` may see."""
+    subjects = Subject.objects.visible_to(user).filter(trial=trial)
+    events = AdverseEvent.objects.visible_to(user).filter(subject__trial=trial)
+    return ae_frame(events), subjects_frame(subjects, events), mri_frame(subjects)
+
+
+def _allowed(user, name: str) -> bool:
+    return name not in LISTINGS or has_any_role(user, *services.READER_ROLES)
+
+
+@role_required(*services.TABLE_ROLES)
+def tables(request, slug: str):
+    trial = get_for_user_or_404(Trial.objects.distinct(), request.user, slug=slug)
+    frames = trial_frames(trial, request.user)
+    shown = []
+    for name, (title, build) in TABLES.items():
+        if _allowed(request.user, name):
+            frame = build(*frames)
+            shown.append({"name": name, "title": title, "frame": frame})
+    return render(
+        request,
+        "safety/tables.html",
+        {"trial": trial, "tables": shown, "n": frames[1].shape[0]},
+    )
+
+
+@role_required(*services.TABLE_ROLES)
+def table_csv(request, slug: str, name: str):
+    trial = get_for_user_or_404(Trial.objects.distinct(), request.user, slug=slug)
+    if name not in TABLES:
+        raise Http404("no such table")
+    if not _allowed(request.user, name):
+        raise Http404("no such table")
+    frame = TABLES[name][1](*trial_frames(trial, request.user))
+    response = HttpResponse(frame.to_csv(index=False), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{trial.slug}_{name}.csv"'
+    return response
+
+
+#: Outcomes after which an adverse event is no longer open.
+CLOSED_OUTCOMES = ("recovered", "recovered_with_sequelae", "fatal")
+
+
+def panel_context(trial, user) -> dict:
+    """What the trial dashboard shows about safety (also rendered by :func:`panel`)."""
+    events = AdverseEvent.objects.visible_to(user).filter(subject__trial=trial)
+    rows = board_rows(events)
+    return {
+        "trial": trial,
+        "open_events": events.exclude(outcome__in=CLOSED_OUTCOMES),
+        "serious_count": events.filter(serious=True).count(),
+        "due": [r for r in rows if r.status == "due"],
+        "overdue": [r for r in rows if r.status == "overdue"],
+        "evaluation": services.evaluate_trial(trial),
+        "halts": services.active_halts(trial),
+    }
+
+
+@role_required()
+def panel(request, slug: str):
+    trial = get_for_user_or_404(Trial.objects.distinct(), request.user, slug=slug)
+    return render(request, "safety/panel.html", panel_context(trial, request.user))
