@@ -246,6 +246,9 @@ CASES = {
         "matched_external",
     ),
     "bad slug": (_set(("trial", "slug"), "kim 2009"), "trial.slug", "letters, digits"),
+    "non-ascii slug": (_set(("trial", "slug"), "kím2009"), "trial.slug", "ASCII letters"),
+    "bad visit code": (_set((*P1V1, "code"), "LI 1"), "phases[1].visits[1].code", "ASCII"),
+    "bad phase code": (_set(("phases", 0, "code"), "screen/1"), "phases[0].code", "ASCII"),
     "empty title": (_set(("trial", "title"), "  "), "trial.title", "must not be empty"),
     "phases empty": (_set(("phases",), []), "phases", "at least one entry"),
     "phase without visits": (

@@ -80,7 +80,7 @@ def read_identity(t: Table) -> dict | None:
     section = _Section(t)
     with section:
         values = {
-            "slug": t.string("slug"),
+            "slug": t.string("slug", code=True),
             "title": t.string("title"),
             "reference": t.string("reference"),
             "version": t.string("version"),
@@ -88,9 +88,6 @@ def read_identity(t: Table) -> dict | None:
             "day_zero": t.string("day_zero", choices=DAY_ZERO_EVENTS),
             "day_zero_visit": t.string("day_zero_visit"),
         }
-        slug = values["slug"]
-        if slug is not None and not (slug.replace("-", "").replace("_", "").isalnum()):
-            t.errors.add(t.key("slug"), f"use letters, digits, - and _ only, got {slug!r}")
     return values if section.clean else None
 
 
@@ -102,7 +99,7 @@ def read_visit(t: Table) -> tuple[Visit | None, bool]:
     """
     section = _Section(t)
     with section:
-        code = t.string("code")
+        code = t.string("code", code=True)
         name = t.string("name")
         day = t.number("day", integer=True)
         before = t.number("window_before_days", integer=True, minimum=0)
@@ -117,7 +114,7 @@ def read_phase(t: Table) -> tuple[Phase | None, bool]:
     """The phase (with every visit whose timing could be read), and whether all was clean."""
     section = _Section(t)
     with section:
-        code = t.string("code")
+        code = t.string("code", code=True)
         name = t.string("name")
         epoch = t.string("epoch", choices=EPOCHS)
         visits = [read_visit(v) for v in t.tables("visits") or []]

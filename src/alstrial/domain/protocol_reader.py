@@ -9,12 +9,15 @@ reported as unknown (they are usually typos).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from alstrial.domain.errors import FieldError
 
 _MISSING = object()
+#: Codes (slug, phase and visit codes) appear in URLs, file names and SDTM VISIT values.
+CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class Errors:
@@ -68,8 +71,14 @@ class Table:
         return self.data[name]
 
     def string(
-        self, name: str, required: bool = True, choices: Sequence[str] | None = None
+        self,
+        name: str,
+        required: bool = True,
+        choices: Sequence[str] | None = None,
+        code: bool = False,
     ) -> str | None:
+        """A non-empty string; one of ``choices`` when given; a code (letters, digits, ``-``,
+        ``_``) when ``code``."""
         value = self._get(name, required)
         if value is _MISSING:
             return None
@@ -82,6 +91,11 @@ class Table:
         if choices is not None and value not in choices:
             self.errors.add(
                 self.key(name), f"unknown value {value!r}; expected one of {', '.join(choices)}"
+            )
+            return None
+        if code and not CODE_PATTERN.fullmatch(value):
+            self.errors.add(
+                self.key(name), f"use ASCII letters, digits, - and _ only, got {value!r}"
             )
             return None
         return value
