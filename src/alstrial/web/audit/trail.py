@@ -62,7 +62,7 @@ def _fields(model) -> list[str]:
     return [
         f.attname
         for f in model._meta.concrete_fields
-        if f.attname not in SKIPPED_FIELDS and f.name != "id"
+        if f.name not in SKIPPED_FIELDS and f.name != "id"
     ]
 
 

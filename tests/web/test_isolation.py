@@ -1,0 +1,116 @@
+"""Every page, as a user of the other site (404) and as each role (what it may and may not do)."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from alstrial.domain.alsfrs_items import ITEMS
+from alstrial.web.assessments.models import AlsfrsAssessment, EndpointEvent
+from alstrial.web.core.records import save_clinical
+
+
+@pytest.fixture
+def novara_world(enrolled_subject, users):
+    """A Novara subject with a recorded visit, an ALSFRS-R and an endpoint."""
+    subject = enrolled_subject("novara", days_ago=80)
+    visit = subject.visits.get(code="SCR")
+    user = users["coordinator.novara"]
+    items = {i.key: 4 for i in ITEMS if i.key != "cutting_with_gastrostomy"}
+    alsfrs = save_clinical(AlsfrsAssessment(subject=subject, visit=visit, **items), user)
+    endpoint = save_clinical(
+        EndpointEvent(subject=subject, kind="tracheostomy", event_date=timezone.localdate()), user
+    )
+    return subject, visit, alsfrs, endpoint
+
+
+def object_urls(subject, visit, endpoint) -> list[str]:
+    return [
+        reverse("subjects:detail", args=[subject.pk]),
+        reverse("subjects:enrol", args=[subject.pk]),
+        reverse("subjects:visit", args=[visit.pk]),
+        reverse("assessments:visit_form", args=[visit.pk, "alsfrs_r"]),
+        reverse("assessments:visit_form", args=[visit.pk, "fvc"]),
+        reverse("assessments:endpoint_new", args=[subject.pk]),
+        reverse("assessments:endpoint_edit", args=[subject.pk, endpoint.pk]),
+        reverse("audit:subject", args=[subject.pk]),
+        reverse("audit:subject_csv", args=[subject.pk]),
+        reverse("audit:trial_csv", args=[subject.trial.slug]),
+        reverse("trials:dashboard", args=[subject.trial.slug]),
+    ]
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_every_object_page_of_the_other_site_is_404(client, users, novara_world, method):
+    subject, visit, _, endpoint = novara_world
+    client.force_login(users["coordinator.seoul"])
+    for url in object_urls(subject, visit, endpoint):
+        if method == "get" and url.endswith("/enrol/"):
+            continue  # POST only: a GET answers 405 whatever the subject
+        response = getattr(client, method)(url)
+        assert response.status_code == 404, url
+
+
+def test_the_own_sites_coordinator_reaches_every_page(client, users, novara_world):
+    subject, visit, _, endpoint = novara_world
+    client.force_login(users["coordinator.novara"])
+    for url in object_urls(subject, visit, endpoint):
+        if url.endswith("/enrol/"):
+            continue  # POST only
+        assert client.get(url).status_code == 200, url
+
+
+def test_lists_and_exports_hold_only_own_site_rows(client, users, novara_world, enrolled_subject):
+    seoul = enrolled_subject("seoul")
+    novara = novara_world[0]
+    client.force_login(users["coordinator.seoul"])
+    page = client.get(reverse("subjects:list")).content.decode()
+    assert seoul.code in page
+    assert novara.code not in page
+    home = client.get(reverse("home"), follow=True).content.decode()
+    assert "mazzini2003" not in home
+
+
+def test_anonymous_is_sent_to_login(client, novara_world):
+    subject = novara_world[0]
+    response = client.get(reverse("subjects:detail", args=[subject.pk]))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+@pytest.mark.parametrize(
+    ("username", "may_write", "may_audit"),
+    [
+        ("coordinator.novara", True, True),
+        ("safety.monitor", False, True),
+        ("statistician", False, False),
+        ("celllab.novara", False, False),
+    ],
+)
+def test_roles(client, users, novara_world, username, may_write, may_audit):
+    subject, visit, alsfrs, _ = novara_world
+    client.force_login(users[username])
+    url = reverse("assessments:visit_form", args=[visit.pk, "alsfrs_r"])
+    assert client.get(url).status_code == 200
+    data = {i.key: "3" for i in ITEMS if i.key != "cutting_with_gastrostomy"}
+    data.update(visit_date=visit.visit_date.isoformat(), reason="role test", version="1")
+    response = client.post(url, data)
+    assert (response.status_code == 302) == may_write
+    if not may_write:
+        assert response.status_code == 403
+        alsfrs.refresh_from_db()
+        assert alsfrs.speech == 4
+    audit = client.get(reverse("audit:subject", args=[subject.pk]))
+    assert audit.status_code == (200 if may_audit else 403)
+    screen = client.get(reverse("subjects:screen"))
+    assert screen.status_code == (200 if may_write else 403)
+
+
+def test_statistician_sees_no_dates_or_free_text(client, users, novara_world):
+    subject, visit, *_ = novara_world
+    client.force_login(users["statistician"])
+    page = client.get(reverse("subjects:detail", args=[subject.pk])).content.decode()
+    assert subject.consent_date.isoformat() not in page
+    assert visit.visit_date.isoformat() not in page
+    assert f"day {visit.study_day}" in page
