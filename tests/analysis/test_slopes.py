@@ -42,6 +42,7 @@ def _data() -> AnalysisData:
             ["F", "control", 55, "male", "spinal", -50, 60, None, 100],  # tracheostomy
             ["G", "control", 56, "male", "spinal", -50, 60, 40, None],  # dies before index
             ["H", "control", 57, "male", "spinal", -50, 60, None, None],  # no follow-up visit
+            ["J", "control", 58, "male", "spinal", -50, 60, None, None],  # no visit at all
         ],
         columns=SUBJECT_COLUMNS,
     )
@@ -153,7 +154,9 @@ def test_exclusions_are_counted_with_reasons(slopes):
     assert "H" in set(
         slopes.exclusions.loc[slopes.exclusions["rule"] == "no_follow_up_visit", "subject_id"]
     )
-    assert set(slopes.table["subject_id"]) == {"A", "B", "C", "E", "F", "H"}
+    assert set(slopes.table["subject_id"]) == {"A", "B", "C", "E", "F", "H", "J"}
+    assert rules["J"] == "no_baseline"
+    assert counts["no_baseline"] == 1
 
 
 def test_series_ends_at_tracheostomy(slopes):

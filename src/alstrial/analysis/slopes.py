@@ -43,6 +43,9 @@ EXCLUSION_RULES = {
     "no_follow_up_visit": "no visit after baseline in the window: follow-up slope and change null",
 }
 
+#: Rules that leave a subject out of every analysis (no row in the slope table).
+WHOLE_SUBJECT_RULES = ("missing_index_day", "death_before_index")
+
 SLOPE_COLUMNS = (
     "subject_id",
     "arm",
@@ -113,18 +116,18 @@ def windowed_visits(
         )
 
     keep: list[pd.DataFrame] = []
-    for sid, visits in data.visits.groupby("subject_id", sort=True):
+    by_subject = dict(tuple(data.visits.groupby("subject_id", sort=True)))
+    for sid in sorted(subjects.index):
         row = subjects.loc[sid]
-        index_day = row["index_day"]
-        if pd.isna(index_day):
+        visits = by_subject.get(sid, data.visits.iloc[0:0])
+        if pd.isna(row["index_day"]):
             exclude(sid, "missing_index_day", EXCLUSION_RULES["missing_index_day"])
             continue
-        index_day = int(index_day)
+        index_day = int(row["index_day"])
         end = index_day + int(settings.follow_up_days)
-        if not pd.isna(row["death_day"]) and int(row["death_day"]) < index_day:
-            exclude(
-                sid, "death_before_index", f"death on day {row['death_day']}, index day {index_day}"
-            )
+        death = None if pd.isna(row["death_day"]) else int(row["death_day"])
+        if death is not None and death < index_day:
+            exclude(sid, "death_before_index", f"death on day {death}, index day {index_day}")
             continue
         events = [
             (c, int(row[c]))
@@ -142,16 +145,12 @@ def windowed_visits(
                     f"{len(dropped)} visit(s) left out",
                 )
             visits = visits[visits["day"] <= event_day]
-        if not pd.isna(row["death_day"]) and int(row["death_day"]) <= end:
-            exclude(sid, "died_during_follow_up", f"death on day {int(row['death_day'])}")
+        if death is not None and death <= end:
+            exclude(sid, "died_during_follow_up", f"death on day {death}")
         visits = visits[visits["day"] <= end].copy()
         visits["arm"] = row["arm"]
         visits["index_day"] = index_day
         keep.append(visits)
-    # Subjects with no visit at all still count: they are excluded for want of a baseline.
-    for sid in sorted(set(subjects.index) - set(data.visits["subject_id"])):
-        if pd.isna(subjects.at[sid, "index_day"]):
-            exclude(sid, "missing_index_day", EXCLUSION_RULES["missing_index_day"])
     columns = ["subject_id", "arm", "day", TOTAL_COLUMN, "index_day"]
     out = pd.concat(keep, ignore_index=True)[columns] if keep else pd.DataFrame(columns=columns)
     out["t"] = (out["day"] - out["index_day"]).astype(float) / settings.days_per_month
@@ -192,35 +191,18 @@ def subject_slopes(data: AnalysisData, settings: AnalysisSettings | None = None)
     visits, excluded = windowed_visits(data, settings)
     exclusions = [excluded]
     subjects = data.subjects.set_index("subject_id")
+    # Every subject not left out entirely gets a row, with or without visits in the window.
+    left_out = set(excluded.loc[excluded["rule"].isin(WHOLE_SUBJECT_RULES), "subject_id"])
+    groups = dict(tuple(visits.groupby("subject_id", sort=True)))
     rows = []
-    for sid, group in visits.groupby("subject_id", sort=True):
+    for sid in sorted(set(subjects.index) - left_out):
+        group = groups.get(sid, visits.iloc[0:0])
         row, notes = _one_subject(sid, group, subjects.loc[sid], settings)
         rows.append(row)
         if notes:
             exclusions.append(pd.DataFrame(notes))
-    # Subjects with an index day but no visit at all have no baseline.
-    seen = set(visits["subject_id"]) | set(
-        excluded["subject_id"][excluded["rule"].isin(["missing_index_day", "death_before_index"])]
-    )
-    for sid in sorted(set(subjects.index) - seen):
-        exclusions.append(
-            pd.DataFrame(
-                [
-                    {
-                        "subject_id": sid,
-                        "arm": subjects.at[sid, "arm"],
-                        "rule": "no_baseline",
-                        "detail": "no visit",
-                    }
-                ]
-            )
-        )
     table = pd.DataFrame(rows, columns=list(SLOPE_COLUMNS))
-    all_exclusions = (
-        pd.concat([e for e in exclusions if len(e)], ignore_index=True)
-        if any(len(e) for e in exclusions)
-        else excluded
-    )
+    all_exclusions = pd.concat([e for e in exclusions if len(e)] or [excluded], ignore_index=True)
     return SubjectSlopes(table=table, exclusions=all_exclusions, settings=settings)
 
 
