@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from alstrial.analysis.data import AnalysisData
+from alstrial.analysis.data import SUBJECT_COLUMNS, AnalysisData
 from alstrial.analysis.settings import AnalysisSettings
 from alstrial.analysis.slopes import (
     EXCLUSION_RULES,
@@ -17,17 +17,7 @@ from alstrial.analysis.slopes import (
 )
 
 DPM = 30.4375
-SUBJECT_COLUMNS = [
-    "subject_id",
-    "arm",
-    "age_years",
-    "sex",
-    "onset_site",
-    "onset_day",
-    "index_day",
-    "death_day",
-    "tracheostomy_day",
-]
+COLUMNS = [*SUBJECT_COLUMNS, "tracheostomy_day"]
 
 
 def _data() -> AnalysisData:
@@ -44,7 +34,7 @@ def _data() -> AnalysisData:
             ["H", "control", 57, "male", "spinal", -50, 60, None, None],  # no follow-up visit
             ["J", "control", 58, "male", "spinal", -50, 60, None, None],  # no visit at all
         ],
-        columns=SUBJECT_COLUMNS,
+        columns=COLUMNS,
     )
     visits = pd.DataFrame(
         [

@@ -189,6 +189,12 @@ def _blank(value: Any) -> bool:
     )
 
 
+def _text(row: Mapping[str, Any], column: str) -> str:
+    """A cell as stripped text; ``""`` when empty or missing."""
+    value = row.get(column)
+    return "" if _blank(value) else str(value).strip()
+
+
 def _integer(value: Any) -> int:
     """A whole number of days; ``ValueError`` otherwise ("12", 12, 12.0 pass; "12.5" does not)."""
     if isinstance(value, bool):
@@ -260,7 +266,7 @@ def _check_subjects(
     first_line: dict[str, int] = {}
     for line, row in records:
         before = len(errors)
-        sid = "" if _blank(row.get("subject_id")) else str(row["subject_id"]).strip()
+        sid = _text(row, "subject_id")
         if not sid:
             errors.append(RowError(name, line, "subject_id", "subject_id is empty"))
         elif sid in first_line:
@@ -273,12 +279,12 @@ def _check_subjects(
                     sid,
                 )
             )
-        arm = "" if _blank(row.get("arm")) else str(row["arm"]).strip()
+        arm = _text(row, "arm")
         if arm not in ARMS:
             errors.append(
                 RowError(name, line, "arm", f"arm must be treated or control, got {arm!r}", arm)
             )
-        site = None if _blank(row.get("onset_site")) else str(row["onset_site"]).strip()
+        site = _text(row, "onset_site") or None
         if site is not None and site not in ONSET_SITES:
             errors.append(
                 RowError(
@@ -293,7 +299,7 @@ def _check_subjects(
             "subject_id": sid,
             "arm": arm,
             "onset_site": site,
-            "sex": None if _blank(row.get("sex")) else str(row["sex"]).strip(),
+            "sex": _text(row, "sex") or None,
         }
         age = row.get("age_years")
         clean["age_years"] = None
@@ -364,7 +370,7 @@ def _check_visits(
     seen: dict[tuple[str, int], int] = {}
     for line, row in records:
         before = len(errors)
-        sid = "" if _blank(row.get("subject_id")) else str(row["subject_id"]).strip()
+        sid = _text(row, "subject_id")
         subject = subjects.get(sid)
         if not sid:
             errors.append(RowError(name, line, "subject_id", "subject_id is empty"))

@@ -102,32 +102,13 @@ def wilcoxon_signed_rank(after: Any, before: Any, exact_limit: int = 50) -> Test
 def welch_t(x: Any, y: Any) -> TestResult:
     """Welch's two-sample t-test of mean(x) - mean(y) (unequal variances)."""
     a, b = _values(x), _values(y)
+    method, n = "t distribution (Welch-Satterthwaite df)", (int(a.size), int(b.size))
     if a.size < 2 or b.size < 2:
-        return TestResult(
-            "Welch t",
-            NAN,
-            NAN,
-            "t distribution (Welch-Satterthwaite df)",
-            (int(a.size), int(b.size)),
-            note="fewer than 2 values in a group",
-        )
+        return TestResult("Welch t", NAN, NAN, method, n, note="fewer than 2 values in a group")
     if np.var(a) == 0 and np.var(b) == 0:
-        return TestResult(
-            "Welch t",
-            NAN,
-            NAN,
-            "t distribution (Welch-Satterthwaite df)",
-            (int(a.size), int(b.size)),
-            note="no variance in either group",
-        )
+        return TestResult("Welch t", NAN, NAN, method, n, note="no variance in either group")
     result = stats.ttest_ind(a, b, equal_var=False, alternative="two-sided")
-    return TestResult(
-        "Welch t",
-        float(result.statistic),
-        float(result.pvalue),
-        "t distribution (Welch-Satterthwaite df)",
-        (int(a.size), int(b.size)),
-    )
+    return TestResult("Welch t", float(result.statistic), float(result.pvalue), method, n)
 
 
 def mann_whitney(x: Any, y: Any, exact_limit: int = 50) -> TestResult:
