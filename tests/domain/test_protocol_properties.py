@@ -1,0 +1,88 @@
+"""Property tests: the schedule checks agree with a direct restatement of the rules."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import tomllib
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alstrial.domain.protocol import ProtocolError, protocol_from_dict
+
+KIM = Path(__file__).resolve().parents[2] / "protocols" / "kim2009.toml"
+BASE = tomllib.loads(KIM.read_text())
+# The last visit before the follow-up phase in kim2009.toml: INJ2, day 26, window -2/+2.
+INJ2 = ("phases[2].visits[1]", 26, 24, 28)
+
+visit_timing = st.tuples(
+    st.integers(20, 400),  # day
+    st.integers(0, 30),  # window before
+    st.integers(0, 30),  # window after
+)
+
+
+def expected_problems(timings: list[tuple[int, int, int]]) -> set[str]:
+    """Restates the rule: visits in strictly increasing day order; the latest day of each
+    visit strictly before the earliest day of the next. Returns the keys that must be named."""
+    rows = [INJ2] + [
+        (f"phases[3].visits[{i}]", day, day - before, day + after)
+        for i, (day, before, after) in enumerate(timings)
+    ]
+    problems = set()
+    for (prev_key, prev_day, _, prev_latest), (key, day, earliest, _) in itertools.pairwise(rows):
+        if day <= prev_day:
+            problems.add(f"{key}.day")
+        elif prev_latest >= earliest:
+            problems.add(f"{prev_key}.window_after_days")
+    return problems
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(visit_timing, min_size=1, max_size=6))
+def test_order_and_window_checks_match_the_rule(timings):
+    data = copy.deepcopy(BASE)
+    data["phases"][3]["visits"] = [
+        {
+            "code": f"FU{i}",
+            "name": f"Follow-up {i}",
+            "day": day,
+            "window_before_days": before,
+            "window_after_days": after,
+            "forms": ["alsfrs_r", "adverse_events"],
+        }
+        for i, (day, before, after) in enumerate(timings)
+    ]
+    expected = expected_problems(timings)
+    try:
+        protocol = protocol_from_dict(data, source="generated.toml")
+    except ProtocolError as error:
+        reported = set(error.by_field())
+        assert reported == expected
+        return
+    assert expected == set()
+    rows = [r for r in protocol.schedule() if r.epoch == "FOLLOW-UP"]
+    assert [(r.day, r.day - r.earliest_day, r.latest_day - r.day) for r in rows] == timings
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 60), st.integers(0, 5))
+def test_administration_interval_must_match_visit_days(interval, window):
+    """INJ2 placed ``interval`` days after INJ1 loads exactly when interval_days agrees."""
+    data = copy.deepcopy(BASE)
+    inj2 = data["phases"][2]["visits"][1]
+    inj2.update(day=interval, window_before_days=min(window, interval - 1), window_after_days=0)
+    for stated in (interval, interval + 1):
+        data["interventions"]["administrations"]["interval_days"] = stated
+        try:
+            protocol = protocol_from_dict(copy.deepcopy(data), source="generated.toml")
+        except ProtocolError as error:
+            fields = set(error.by_field())
+            assert (stated != interval) == ("interventions.administrations.visits[1]" in fields), (
+                fields
+            )
+        else:
+            assert stated == interval
+            assert protocol.visit("INJ2").day - protocol.visit("INJ1").day == stated
