@@ -24,6 +24,20 @@ visit_timing = st.tuples(
 )
 
 
+@st.composite
+def near_boundary_timings(draw) -> list[tuple[int, int, int]]:
+    """Visits placed a few days either side of the previous visit's latest day, so that
+    touching windows (a shared day) and reversed days come up often."""
+    timings = []
+    latest = INJ2[3]
+    for _ in range(draw(st.integers(1, 6))):
+        before, after = draw(st.integers(0, 4)), draw(st.integers(0, 4))
+        day = latest + draw(st.integers(-6, 3)) + before
+        timings.append((day, before, after))
+        latest = day + after
+    return timings
+
+
 def expected_problems(timings: list[tuple[int, int, int]]) -> set[str]:
     """Restates the rule: visits in strictly increasing day order; the latest day of each
     visit strictly before the earliest day of the next. Returns the keys that must be named."""
@@ -41,7 +55,7 @@ def expected_problems(timings: list[tuple[int, int, int]]) -> set[str]:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(visit_timing, min_size=1, max_size=6))
+@given(st.one_of(st.lists(visit_timing, min_size=1, max_size=6), near_boundary_timings()))
 def test_order_and_window_checks_match_the_rule(timings):
     data = copy.deepcopy(BASE)
     data["phases"][3]["visits"] = [
