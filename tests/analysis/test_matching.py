@@ -269,3 +269,8 @@ def test_constant_covariate_is_refused_for_mahalanobis():
         Matcher(covariates=("age_years", "k"), caliper=None).fit(
             frame("t", [50.0, 52.0], k=[1.0, 1.0]), frame("c", [51.0, 53.0], k=[1.0, 1.0])
         )
+
+
+def test_an_id_in_both_groups_is_refused():
+    with pytest.raises(FieldError, match=r"ids in both treated and candidates: \['x0'\]"):
+        age_matcher().fit(frame("x", [50.0]), frame("x", [51.0]))

@@ -162,8 +162,8 @@ class Matcher:
         order = self._check_options()
         treated = _checked_frame(treated, "treated", self.id_column, self.exact)
         candidates = _checked_frame(candidates, "candidates", self.id_column, self.exact)
-        clash = set(treated[self.id_column]) & set(candidates[self.id_column])
-        if clash:
+        clash = pd.Index(treated[self.id_column]).intersection(pd.Index(candidates[self.id_column]))
+        if len(clash):
             raise FieldError(
                 self.id_column, f"ids in both treated and candidates: {sorted(map(str, clash))[:3]}"
             )
