@@ -35,7 +35,7 @@ def test_kim_schedule_is_printed():
     assert "first_administration" in out
     assert "Route: intrathecal" in out
     assert "Administrations: 2, 26 days apart, at INJ1, INJ2" in out
-    assert "cells/kg" in out
+    assert "Dose (per_kg): 1 x 10^6 cells/kg (allowed 0.9 x 10^6 to 1.1 x 10^6)" in out
     assert f"{KIM}: OK (9 visits)" in out
 
 
@@ -52,6 +52,7 @@ def test_mazzini_summary():
     assert "µl/min" in result.stdout
     assert "posterior iliac crest" in result.stdout
     assert "2 ml autologous cerebrospinal fluid" in result.stdout
+    assert "60 x 10^6 cells (allowed 10 x 10^6 to 120 x 10^6)" in result.stdout
 
 
 @pytest.mark.parametrize(

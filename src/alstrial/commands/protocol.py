@@ -45,6 +45,13 @@ def _schedule_table(protocol):
     return table
 
 
+def _count(cells: float) -> str:
+    """A cell count in millions, as cell labs write it: ``0.9 x 10^6``, ``60 x 10^6``."""
+    if cells < 1e4:
+        return f"{cells:g}"
+    return f"{cells / 1e6:.4g} x 10^6"
+
+
 def _interventions_summary(protocol) -> list[str]:
     iv = protocol.interventions
     dose, route, admin = iv.dose, iv.route, iv.administrations
@@ -60,9 +67,9 @@ def _interventions_summary(protocol) -> list[str]:
         f"Product: {iv.product.description}; expansion: {iv.product.expansion_method}; "
         f"at most {iv.product.passages_max} passages; expires {iv.product.expiry_hours:g} h "
         "after formulation",
-        f"Dose ({dose.rule}): {dose.target:.3g} {dose.unit} "
-        f"(allowed {dose.minimum:.3g} to {dose.maximum:.3g}) in {iv.vehicle.volume_ml:g} ml "
-        f"{iv.vehicle.name}",
+        f"Dose ({dose.rule}): {_count(dose.target)} {dose.unit} "
+        f"(allowed {_count(dose.minimum)} to {_count(dose.maximum)}) in "
+        f"{iv.vehicle.volume_ml:g} ml {iv.vehicle.name}",
         f"Route: {route_text}",
         f"Administrations: {admin.count}{interval}, at {', '.join(admin.visits)}",
     ]
