@@ -65,6 +65,22 @@ def board_rows(events, now: datetime | None = None) -> list[BoardRow]:
 # --- frames for the safety tables -------------------------------------------------------------
 
 
+def trial_frames(trial, user=None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The (ae, subjects, mri) frames of ``trial`` for ``alstrial.analysis.safety_tables``.
+
+    With ``user``, only the sites the user may see; without (the trial report, the command
+    line), every site of the trial.
+    """
+    from alstrial.web.subjects.models import Subject
+
+    subjects = Subject.objects.filter(trial=trial)
+    events = AdverseEvent.objects.filter(subject__trial=trial)
+    if user is not None:
+        subjects = subjects.visible_to(user)
+        events = events.visible_to(user)
+    return ae_frame(events), subjects_frame(subjects, events), mri_frame(subjects)
+
+
 def ae_frame(events) -> pd.DataFrame:
     """The ``ae`` frame of :mod:`alstrial.analysis.safety_tables` from AdverseEvent rows."""
     rows = []

@@ -10,7 +10,6 @@ from datetime import datetime
 
 from alstrial.domain.errors import FieldError, ValidationError
 from alstrial.domain.protocol import Protocol
-from alstrial.domain.protocol_model import CELL_PRODUCT
 from alstrial.domain.safety import AdverseEvent as DomainAdverseEvent
 from alstrial.domain.safety import Cause, validate_adverse_event
 from alstrial.domain.safety_terms import reference_list
@@ -32,10 +31,9 @@ def site_time_zone(site) -> str:
 
 
 def trial_causes(protocol: Protocol) -> tuple[str, ...]:
-    """The cell product and the procedures of this protocol (harvest, route), in Cause order."""
-    used = {CELL_PRODUCT, protocol.interventions.harvest.procedure}
-    if protocol.interventions.route.procedure:
-        used.add(protocol.interventions.route.procedure)
+    """What an event can be related to in this protocol (the product, the harvest and the
+    route's procedure: ``Interventions.causes``), in :class:`Cause` order."""
+    used = set(protocol.interventions.causes())
     return tuple(c.value for c in Cause if c.value in used)
 
 

@@ -12,9 +12,8 @@ from django.shortcuts import render
 from alstrial.analysis import safety_tables as st
 from alstrial.web.core.access import get_for_user_or_404, has_any_role, role_required
 from alstrial.web.safety import services
-from alstrial.web.safety.board import ae_frame, board_rows, mri_frame, subjects_frame
+from alstrial.web.safety.board import board_rows, trial_frames
 from alstrial.web.safety.models import AdverseEvent
-from alstrial.web.subjects.models import Subject
 from alstrial.web.trials.models import Trial
 
 #: name -> (title, function of (ae, subjects, mri)); the order of the page.
@@ -32,13 +31,6 @@ TABLES = {
 }
 #: Listings carry event-level detail and dates; the statistician sees aggregate tables only.
 LISTINGS = ("sae_listing", "death_listing", "mri_by_subject")
-
-
-def trial_frames(trial, user):
-    """The (ae, subjects, mri) frames of ``trial``, narrowed to the sites ``user`` may see."""
-    subjects = Subject.objects.visible_to(user).filter(trial=trial)
-    events = AdverseEvent.objects.visible_to(user).filter(subject__trial=trial)
-    return ae_frame(events), subjects_frame(subjects, events), mri_frame(subjects)
 
 
 def _allowed(user, name: str) -> bool:

@@ -1,0 +1,205 @@
+"""Safety pages: site isolation (another site's object is 404), roles (403), the report form,
+the board and the tables, whose counts are checked against a hand count."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pandas as pd
+import pytest
+from django.urls import reverse
+
+from alstrial.web.safety import services
+from alstrial.web.safety.models import AdverseEvent, Notification, StoppingTrigger
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seoul_sae(site_zones, enrolled_subject, users, ae_data):
+    """A serious, related, unexpected event (a SUSAR) of a Seoul subject."""
+    subject = enrolled_subject("seoul")
+    aware = (subject.consent_date + timedelta(days=11)).strftime("%Y-%m-%dT10:00")
+    data = ae_data(
+        subject,
+        term="meningitis",
+        grade="3",
+        serious="yes",
+        seriousness_criteria=["hospitalisation"],
+        awareness_at=aware,
+        relatedness_lumbar_puncture="possible",
+        outcome="recovering",
+        resolution_date=None,
+    )
+    return services.record_adverse_event(subject, data, users["coordinator.seoul"])
+
+
+@pytest.fixture
+def novara_monitor(make_user):
+    return make_user("monitor.novara", {"novara": ["safety_monitor"]})
+
+
+def pages(ae):
+    """Every GET page that shows one Seoul event or its trial."""
+    slug = ae.subject.trial.slug
+    return [
+        reverse("safety:detail", args=[ae.pk]),
+        reverse("safety:follow_up", args=[ae.pk]),
+        reverse("safety:tables", args=[slug]),
+        reverse("safety:table_csv", args=[slug, "by_term"]),
+        reverse("safety:panel", args=[slug]),
+    ]
+
+
+def test_another_sites_event_answers_404_on_every_page(client, seoul_sae, users, novara_monitor):
+    client.force_login(users["coordinator.novara"])
+    for url in pages(seoul_sae):
+        assert client.get(url).status_code == 404, url
+    client.force_login(novara_monitor)
+    for url in [reverse("safety:detail", args=[seoul_sae.pk])]:
+        assert client.get(url).status_code == 404
+    submit = reverse("safety:submit", args=[seoul_sae.pk, "sponsor"])
+    assert client.post(submit).status_code == 404
+    trigger = StoppingTrigger.objects.get()  # kim2009: any related SAE goes to the DSMB
+    response = client.post(reverse("safety:lift", args=[trigger.pk]), {"reason": "x"})
+    assert response.status_code == 404
+    trigger.refresh_from_db()
+    assert trigger.active
+    assert not seoul_sae.submissions.exists()
+
+
+def test_lists_and_board_show_only_the_users_sites(client, seoul_sae, users, novara_monitor):
+    client.force_login(novara_monitor)
+    for name in ("safety:list", "safety:board"):
+        response = client.get(reverse(name))
+        assert response.status_code == 200
+        assert seoul_sae.subject.code not in response.content.decode()
+    client.force_login(users["safety.monitor"])
+    for name in ("safety:list", "safety:board"):
+        assert seoul_sae.subject.code in client.get(reverse(name)).content.decode()
+
+
+def test_another_users_notification_answers_404(client, seoul_sae, users):
+    note = Notification.objects.filter(user=users["safety.monitor"]).first()
+    client.force_login(users["coordinator.seoul"])
+    assert client.get(reverse("safety:open_notification", args=[note.pk])).status_code == 404
+
+
+def test_roles(client, seoul_sae, users):
+    detail = reverse("safety:detail", args=[seoul_sae.pk])
+    client.force_login(users["statistician"])
+    assert client.get(detail).status_code == 403
+    assert client.get(reverse("safety:new")).status_code == 403
+    slug = seoul_sae.subject.trial.slug
+    assert client.get(reverse("safety:tables", args=[slug])).status_code == 200
+    # listings carry event detail and dates: not for the de-identified view
+    assert client.get(reverse("safety:table_csv", args=[slug, "sae_listing"])).status_code == 404
+    client.force_login(users["celllab.seoul"])
+    assert client.get(reverse("safety:list")).status_code == 403
+    client.force_login(users["coordinator.seoul"])
+    submit = reverse("safety:submit", args=[seoul_sae.pk, "sponsor"])
+    assert client.post(submit).status_code == 403
+    client.force_login(users["safety.monitor"])
+    assert client.get(reverse("safety:follow_up", args=[seoul_sae.pk])).status_code == 403
+    assert not seoul_sae.submissions.exists()
+
+
+def form_post(subject, **changes):
+    onset = subject.consent_date + timedelta(days=10)
+    data = {
+        "subject": subject.code,
+        "term": "low back pain",
+        "onset_date": onset.isoformat(),
+        "resolution_date": (onset + timedelta(days=3)).isoformat(),
+        "grade": "1",
+        "serious": "no",
+        "relatedness_cell_product": "unrelated",
+        "relatedness_bone_marrow_aspiration": "unrelated",
+        "relatedness_lumbar_puncture": "probable",
+        "action_taken": "none",
+        "outcome": "recovered",
+    }
+    data.update(changes)
+    return data
+
+
+def test_form_shows_domain_errors_next_to_fields_and_saves_nothing(
+    client, site_zones, enrolled_subject, users
+):
+    subject = enrolled_subject("seoul")
+    client.force_login(users["coordinator.seoul"])
+    onset = subject.consent_date + timedelta(days=10)
+    bad = form_post(subject, resolution_date=(onset - timedelta(days=1)).isoformat())
+    response = client.post(reverse("safety:new"), bad)
+    assert response.status_code == 200
+    assert "is before the onset date" in response.context["form"].errors["resolution_date"][0]
+    bad = form_post(subject, serious="yes")
+    response = client.post(reverse("safety:new"), bad)
+    assert "at least one criterion" in response.context["form"].errors["seriousness_criteria"][0]
+    assert AdverseEvent.objects.count() == 0
+    response = client.post(reverse("safety:new"), form_post(subject))
+    assert response.status_code == 302
+    ae = AdverseEvent.objects.get()
+    assert (ae.term, ae.expected, ae.related) == ("low back pain", True, True)
+
+
+def test_follow_up_with_a_stale_version_is_refused(client, site_zones, enrolled_subject, users):
+    subject = enrolled_subject("seoul")
+    client.force_login(users["coordinator.seoul"])
+    client.post(reverse("safety:new"), form_post(subject))
+    ae = AdverseEvent.objects.get()
+    url = reverse("safety:follow_up", args=[ae.pk])
+    data = form_post(subject, grade="2", reason="worse", version="1")
+    del data["subject"]
+    assert client.post(url, data).status_code == 302
+    response = client.post(url, {**data, "grade": "1", "reason": "typo"})  # still version 1
+    assert response.status_code == 409
+    ae.refresh_from_db()
+    assert (ae.grade, ae.version, ae.follow_up_number) == (2, 2, 1)
+
+
+def test_monitor_sees_the_sae_due_and_marks_it_sent(client, seoul_sae, users):
+    client.force_login(users["safety.monitor"])
+    board = client.get(reverse("safety:board")).content.decode()
+    assert "SAE report to the sponsor" in board
+    assert "SUSAR report to the authorities" in board
+    assert "Asia/Seoul" in board
+    submit = reverse("safety:submit", args=[seoul_sae.pk, "sponsor"])
+    response = client.post(submit, {"reference": "SPONSOR-1", "next": reverse("safety:board")})
+    assert response.status_code == 302
+    sent = seoul_sae.submissions.get()
+    assert (sent.kind, sent.reference, sent.submitted_by) == (
+        "sponsor",
+        "SPONSOR-1",
+        users["safety.monitor"],
+    )
+    response = client.get(reverse("safety:notifications"))
+    assert "New SUSAR" in response.content.decode()
+    assert response.context["unread"] == 2  # the SUSAR and the DSMB-review rule
+
+
+def test_tables_page_and_csv_match_a_hand_count(
+    client, site_zones, enrolled_subject, users, ae_data
+):
+    # Two subjects: A has two headaches (grades 1 and 2), B one low back pain (grade 1).
+    # by_term: any term 2 subjects / 3 events; headache 1 subject (50.0%) / 2 events.
+    user = users["coordinator.seoul"]
+    a, b = enrolled_subject("seoul"), enrolled_subject("seoul")
+    services.record_adverse_event(a, ae_data(a), user)
+    later = a.consent_date + timedelta(days=20)
+    services.record_adverse_event(
+        a, ae_data(a, grade="2", onset_date=later, resolution_date=later), user
+    )
+    services.record_adverse_event(b, ae_data(b, term="lumbago"), user)
+    client.force_login(users["investigator.seoul"])
+    slug = a.trial.slug
+    response = client.get(reverse("safety:table_csv", args=[slug, "by_term"]))
+    table = pd.read_csv(io.StringIO(response.content.decode())).set_index("term")
+    assert tuple(table.loc["any term", ["subjects", "percent", "events"]]) == (2, 100.0, 3)
+    assert tuple(table.loc["headache", ["subjects", "percent", "events"]]) == (1, 50.0, 2)
+    assert tuple(table.loc["headache", ["grade_1", "grade_2"]]) == (1, 1)
+    assert table.loc["low back pain", "events"] == 1  # "lumbago" coded to its preferred term
+    page = client.get(reverse("safety:tables", args=[slug])).content.decode()
+    assert "Time to resolution" in page
+    assert "N = 2" in page
