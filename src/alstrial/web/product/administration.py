@@ -110,13 +110,19 @@ def administer_dose(
     pump_rate_ul_per_min: float | None = None,
     immediate_reactions: str = "",
     channel: str = "form",
+    within_transaction: bool = False,
 ) -> Administration:
     """Give the scanned lot to ``subject``, or refuse and audit the attempt.
 
     ``scanned_subject_id`` and ``scanned_lot_id`` are the two identifiers entered or scanned
     separately at the bedside. ``channel`` (form, api, import) is recorded with a refusal.
+    ``within_transaction=True`` lets a loader that runs in one enclosing transaction (the demo,
+    an all-or-nothing import) call it; a refusal then aborts that whole transaction, audit row
+    included, and the loader must report it.
     """
     require(user, subject.site, *ADMINISTERING_ROLES, what="administer doses")
+    if not within_transaction:
+        _require_outermost_transaction()
     administered_at = administered_at or timezone.now()
     refusal: AdministrationRefused | None = None
     with transaction.atomic():
@@ -149,9 +155,8 @@ def administer_dose(
         if visit is not None and visit.subject_id != subject.pk:
             errors.append(FieldError("visit", "the visit belongs to another subject"))
         if errors:
-            refusal = _refuse(
-                subject, lot, user, scanned_subject_id, scanned_lot_id, errors, channel
-            )
+            scanned = (scanned_subject_id, scanned_lot_id)
+            refusal = _refuse(subject, lot, user, scanned, errors, channel)
         else:
             return _administer(
                 subject,
@@ -169,6 +174,17 @@ def administer_dose(
             )
     # Raised after the transaction has committed the audit record of the refusal.
     raise refusal
+
+
+def _require_outermost_transaction() -> None:
+    """A refusal is committed before the error is raised; a caller's enclosing transaction
+    would roll that audit record back with its own failure, so none is allowed (a test case's
+    wrapping transaction excepted: Django marks it ``_from_testcase``)."""
+    connection = transaction.get_connection()
+    if any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks):
+        raise RuntimeError(
+            "administer_dose runs its own transaction: do not call it inside transaction.atomic"
+        )
 
 
 def _refuse(subject, lot, user, scanned, errors, channel):

@@ -137,5 +137,7 @@ def load_demo(ctx) -> None:
                     route=subject.trial.protocol.interventions.route.name,
                     spinal_level="T8" if slug == "mazzini2003" else "",
                     pump_rate_ul_per_min=100.0 if slug == "mazzini2003" else None,
+                    channel="import",
+                    within_transaction=True,  # the demo loads in one transaction
                 )
             ctx.log(f"product: {lot.code} ({stage})")
