@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -200,6 +201,29 @@ def test_visit_and_phase_lookup(kim):
         kim.visit("NOPE")
     with pytest.raises(KeyError):
         kim.phase_of("NOPE")
+
+
+def test_visit_on_day(kim):
+    assert kim.visit_on_day(-68).visit == "LI1"
+    assert kim.visit_on_day(-54).visit == "LI1"
+    assert kim.visit_on_day(-53) is None  # between LI1 (to -54) and HARV1 (from -31)
+    assert kim.visit_on_day(0).visit == "INJ1"
+    assert kim.visit_on_day(98).visit == "FU3"
+    assert kim.visit_on_day(99) is None
+
+
+def test_calendar_from_a_day_zero_date(kim):
+    calendar = {row.visit: row for row in kim.calendar(date(2026, 3, 2))}
+    # Hand-counted: 2026-03-02 minus 28 days is 2026-02-02; plus 26 days is 2026-03-28.
+    assert calendar["HARV1"].target_date == date(2026, 2, 2)
+    assert calendar["HARV1"].earliest_date == date(2026, 1, 30)
+    assert calendar["INJ2"].target_date == date(2026, 3, 28)
+    assert (calendar["INJ2"].earliest_date, calendar["INJ2"].latest_date) == (
+        date(2026, 3, 26),
+        date(2026, 3, 30),
+    )
+    assert calendar["INJ1"].target_date == date(2026, 3, 2)
+    assert calendar["FU3"].day == 91
 
 
 def test_bundled_protocols_finds_both():

@@ -10,6 +10,7 @@ Sources: alstrial DOMAIN.md sections 1 (studies), 7 (release criteria, ISCT / Do
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import date, timedelta
 
 #: Case report forms a visit can require. The web app builds its forms from this list.
 FORMS: tuple[str, ...] = (
@@ -351,6 +352,18 @@ class ScheduledVisit(_Dict):
 
 
 @dataclass(frozen=True)
+class PlannedVisit(_Dict):
+    """One visit of one subject's calendar: the target date and the window's first and last
+    dates (both allowed), from the subject's day-0 date."""
+
+    visit: str
+    day: int
+    target_date: date
+    earliest_date: date
+    latest_date: date
+
+
+@dataclass(frozen=True)
 class Protocol(_Dict):
     """A whole trial protocol, as loaded and checked from a TOML file (``source``)."""
 
@@ -417,3 +430,25 @@ class Protocol(_Dict):
     def forms_at(self, code: str) -> tuple[str, ...]:
         """The forms visit ``code`` requires."""
         return self.visit(code).forms
+
+    def visit_on_day(self, day: int) -> ScheduledVisit | None:
+        """The visit whose window holds ``day`` (days from day 0), or None. Windows never
+        overlap in a checked protocol, so there is at most one."""
+        for row in self.schedule():
+            if row.earliest_day <= day <= row.latest_day:
+                return row
+        return None
+
+    def calendar(self, day_zero: date) -> tuple[PlannedVisit, ...]:
+        """Every visit's target date and window for a subject whose day 0 (the event named by
+        ``day_zero``) falls on ``day_zero``."""
+        return tuple(
+            PlannedVisit(
+                visit=row.visit,
+                day=row.day,
+                target_date=day_zero + timedelta(days=row.day),
+                earliest_date=day_zero + timedelta(days=row.earliest_day),
+                latest_date=day_zero + timedelta(days=row.latest_day),
+            )
+            for row in self.schedule()
+        )
