@@ -203,3 +203,14 @@ def test_tables_page_and_csv_match_a_hand_count(
     page = client.get(reverse("safety:tables", args=[slug])).content.decode()
     assert "Time to resolution" in page
     assert "N = 2" in page
+
+
+def test_trial_dashboard_shows_the_safety_panel(client, seoul_sae, users):
+    client.force_login(users["investigator.seoul"])
+    page = client.get(reverse("trials:dashboard", args=[seoul_sae.subject.trial.slug]))
+    html = page.content.decode()
+    assert 'id="safety-panel"' in html
+    assert '<div class="stat" data-testid="saes">1</div>' in html
+    # kim2009's rule "any related SAE goes to the DSMB" counts this subject
+    assert "1 of 1 subject" in html
+    assert "triggered" in html

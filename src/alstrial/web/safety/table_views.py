@@ -82,10 +82,16 @@ def panel_context(trial, user) -> dict:
         "overdue": [r for r in rows if r.status == "overdue"],
         "evaluation": services.evaluate_trial(trial),
         "halts": services.active_halts(trial),
+        "unread": services.unread_count(user),
     }
+
+
+def dashboard_panel_context(request, trial) -> dict:
+    """The trial dashboard's safety panel (registered in ``SafetyConfig.ready``)."""
+    return panel_context(trial, request.user)
 
 
 @role_required()
 def panel(request, slug: str):
     trial = get_for_user_or_404(Trial.objects.distinct(), request.user, slug=slug)
-    return render(request, "safety/panel.html", panel_context(trial, request.user))
+    return render(request, "safety/panel.html", {"panel": panel_context(trial, request.user)})
