@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from alstrial.analysis.controls import control_pool, matched_controls, treated_covariates
-from alstrial.analysis.data import AnalysisData
+from alstrial.analysis.data import SUBJECT_COLUMNS, AnalysisData
 from alstrial.analysis.matching import Matcher
 from alstrial.domain.errors import FieldError
 
@@ -135,16 +135,7 @@ def test_matched_controls_in_the_analysis_csv_shape():
     # T2 is bulbar: E is the only bulbar candidate. T1 spinal: nearest of A and F is A.
     assert pairs == {"T1": "registry-A", "T2": "registry-E"}
     assert result.unmatched["treated_id"].tolist() == ["T3"]
-    assert list(control_subjects.columns) == [
-        "subject_id",
-        "arm",
-        "age_years",
-        "sex",
-        "onset_site",
-        "onset_day",
-        "index_day",
-        "death_day",
-    ]
+    assert list(control_subjects.columns) == list(SUBJECT_COLUMNS)
     assert set(control_subjects["arm"]) == {"control"}
     assert set(control_visits["subject_id"]) == {"registry-A", "registry-E"}
     # The analysis engine accepts them as a control arm.

@@ -9,26 +9,20 @@ from alstrial.cli import app
 from alstrial.registry.synth import synthesize, write_proact
 
 
+def run_analyse(folder, n_control: int, *options: str):
+    """Write a Kim-like cohort into ``folder`` and run ``alstrial analyse`` on it."""
+    subjects, visits = kim_like_cohort(seed=6, n_treated=12, n_control=n_control)
+    subjects.to_csv(folder / "subjects.csv", index=False)
+    visits.to_csv(folder / "visits.csv", index=False)
+    files = ["--subjects", str(folder / "subjects.csv"), "--visits", str(folder / "visits.csv")]
+    return CliRunner().invoke(app, ["analyse", *files, *options])
+
+
 def test_analyse_with_registry_writes_the_report(tmp_path):
-    subjects, visits = kim_like_cohort(seed=6, n_treated=12, n_control=0)
-    subjects.to_csv(tmp_path / "subjects.csv", index=False)
-    visits.to_csv(tmp_path / "visits.csv", index=False)
     write_proact(synthesize(800, seed=2), tmp_path / "registry")
     out = tmp_path / "out"
-    result = CliRunner().invoke(
-        app,
-        [
-            "analyse",
-            "--subjects",
-            str(tmp_path / "subjects.csv"),
-            "--visits",
-            str(tmp_path / "visits.csv"),
-            "--registry",
-            str(tmp_path / "registry"),
-            "--out",
-            str(out),
-            "--report",
-        ],
+    result = run_analyse(
+        tmp_path, 0, "--registry", str(tmp_path / "registry"), "--out", str(out), "--report"
     )
     assert result.exit_code == 0, result.output
     assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
@@ -37,19 +31,7 @@ def test_analyse_with_registry_writes_the_report(tmp_path):
 
 
 def test_report_without_out_is_refused(tmp_path):
-    subjects, visits = kim_like_cohort(seed=6, n_treated=4, n_control=4)
-    subjects.to_csv(tmp_path / "subjects.csv", index=False)
-    visits.to_csv(tmp_path / "visits.csv", index=False)
-    result = CliRunner().invoke(
-        app,
-        [
-            "analyse",
-            "--subjects",
-            str(tmp_path / "subjects.csv"),
-            "--visits",
-            str(tmp_path / "visits.csv"),
-            "--report",
-        ],
-    )
+    result = run_analyse(tmp_path, 4, "--report")
     assert result.exit_code == 2
     assert "--report needs --out" in result.output
+    assert not (tmp_path / "out").exists()

@@ -39,21 +39,14 @@ import numpy as np
 import pandas as pd
 
 from alstrial.analysis.balance import BalanceTable
+from alstrial.analysis.data import SUBJECT_COLUMNS
 from alstrial.analysis.matching import Matcher
 from alstrial.domain.alsfrs import delta_fs
 from alstrial.domain.errors import FieldError
 from alstrial.domain.time import DAYS_PER_MONTH, DAYS_PER_YEAR
 
-CONTROL_SUBJECT_COLUMNS = (
-    "subject_id",
-    "arm",
-    "age_years",
-    "sex",
-    "onset_site",
-    "onset_day",
-    "index_day",
-    "death_day",
-)
+#: The control arm is written in the ``subjects.csv`` shape of the analysis engine.
+CONTROL_SUBJECT_COLUMNS = SUBJECT_COLUMNS
 CONTROL_VISIT_COLUMNS = ("subject_id", "day", "alsfrs_r_total")
 COVARIATE_COLUMNS = (
     "age_years",
