@@ -8,8 +8,9 @@ scheduler and either engine:
 - ``vectorized`` (default): :mod:`.vectorized`, all trials of a chunk at once;
 - ``reference``: :mod:`.reference`, one trial at a time through the analysis engine.
 
-Workers: ``n_jobs`` joblib workers (threads: numpy releases the GIL in the random draws and
-array arithmetic, and threads start at once), or a Dask distributed cluster with
+Workers: ``n_jobs`` joblib workers (threads for the vectorized engine: numpy releases the GIL
+in the random draws and array arithmetic, and threads start at once; processes for the
+pandas-bound reference engine), or a Dask distributed cluster with
 ``scheduler=ADDRESS`` (``"local"`` starts a ``LocalCluster`` and closes it afterwards).
 Ctrl-C cancels the outstanding chunks and raises :class:`SimulationInterrupted`; nothing is
 returned half-done.
@@ -134,7 +135,10 @@ class Simulation:
             return
         from joblib import Parallel, delayed
 
-        parallel = Parallel(n_jobs=self.n_jobs, prefer="threads", return_as="generator_unordered")
+        # The vectorized engine spends its time in numpy, which releases the GIL: threads start
+        # at once and share memory. The reference engine is pandas-bound Python: processes.
+        prefer = "threads" if self.engine == "vectorized" else "processes"
+        parallel = Parallel(n_jobs=self.n_jobs, prefer=prefer, return_as="generator_unordered")
         yield from parallel(delayed(simulate_chunk)(*task) for task in tasks)
 
     def _dask(self, tasks: list[tuple]) -> Iterator[ChunkOutcome]:

@@ -1,0 +1,133 @@
+"""``alstrial simulate`` (INTERFACES.md contract)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from alstrial.cli import app
+
+runner = CliRunner()
+JSON_KEYS = {
+    "design",
+    "trials",
+    "seed",
+    "effect",
+    "engine",
+    "rejection_rate",
+    "rejection_rate_ci",
+    "mean_estimate",
+    "seconds",
+}
+
+
+def simulate(*args: str):
+    return runner.invoke(app, ["simulate", *args])
+
+
+def test_json_has_the_contract_keys_and_the_per_trial_csv(tmp_path):
+    rows = tmp_path / "trials.csv"
+    result = simulate(
+        "kim2009", "--trials", "300", "--seed", "4", "--json", "--per-trial", str(rows)
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert set(out) >= JSON_KEYS
+    assert (out["design"], out["trials"], out["seed"], out["effect"], out["engine"]) == (
+        "kim2009",
+        300,
+        4,
+        0.0,
+        "vectorized",
+    )
+    low, high = out["rejection_rate_ci"]
+    assert low <= out["rejection_rate"] <= high
+    table = pd.read_csv(rows)
+    assert list(table.columns) == ["trial", "estimate", "p_value", "reject"]
+    assert list(table["trial"]) == list(range(300))
+    assert set(table["reject"]) <= {0, 1}
+    assert table["reject"].mean() == pytest.approx(out["rejection_rate"])
+    assert table["estimate"].mean() == pytest.approx(out["mean_estimate"])
+    assert ((table["p_value"] < 0.05).astype(int) == table["reject"]).all()
+
+
+def test_per_trial_rows_are_the_same_for_both_engines(tmp_path):
+    files = {}
+    for engine in ("vectorized", "reference"):
+        files[engine] = tmp_path / f"{engine}.csv"
+        result = simulate(
+            "randomized_parallel",
+            "--trials",
+            "4",
+            "--seed",
+            "9",
+            "--effect",
+            "0.5",
+            "--engine",
+            engine,
+            "--per-trial",
+            str(files[engine]),
+            "--json",
+        )
+        assert result.exit_code == 0, result.output
+    fast, slow = (pd.read_csv(files[e]) for e in ("vectorized", "reference"))
+    pd.testing.assert_frame_equal(fast, slow, check_exact=False, atol=1e-9, rtol=0)
+
+
+def test_text_output_names_the_interval_method():
+    result = simulate("randomized_parallel", "--trials", "250", "--seed", "1")
+    assert result.exit_code == 0, result.output
+    assert "type I error" in result.stdout
+    assert "95% CI (Wilson)" in result.stdout
+
+
+def test_bad_inputs_exit_2_with_a_message_naming_them(tmp_path):
+    result = simulate("no_such_design")
+    assert result.exit_code == 2
+    assert "no design file 'no_such_design'" in result.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        'name = "bad"\n[arms]\ntreated = 1\n[schedule]\nfollow_up_visits = [1]\n'
+        '[analysis]\nprimary = "paired_slope_t"\n'
+    )
+    result = simulate(str(bad))
+    assert result.exit_code == 2
+    assert "arms.treated" in result.output
+    assert not (tmp_path / "out.csv").exists()
+    result = simulate("kim2009", "--engine", "turbo", "--per-trial", str(tmp_path / "out.csv"))
+    assert result.exit_code == 2
+    assert "--engine" in result.output
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_power_curve_table_and_plot(tmp_path):
+    table, figure = tmp_path / "curve.csv", tmp_path / "curve.png"
+    result = simulate(
+        "randomized_parallel",
+        "--model",
+        "linear",
+        "--curve",
+        "n",
+        "--values",
+        "20,40",
+        "--trials",
+        "100",
+        "--effect",
+        "0.5",
+        "--curve-table",
+        str(table),
+        "--plot",
+        str(figure),
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    points = json.loads(result.stdout)["points"]
+    assert [p["n_treated"] for p in points] == [20, 40]
+    assert list(pd.read_csv(table)["value"]) == [20, 40]
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    result = simulate("kim2009", "--curve", "n")
+    assert result.exit_code == 2
+    assert "--values" in result.output
