@@ -67,8 +67,9 @@ def test_caliper_drops_the_treated_subject_with_no_close_candidate():
     assert m.caliper_widths_ == {"age_years": pytest.approx(width)}
     assert width < 62.0 - 50.0  # nobody is within reach of the 90-year-old
     assert pairs(m) == [("t0", "c0")]
-    assert m.unmatched_["treated_id"].tolist() == ["t1"]
-    assert "caliper" in m.unmatched_["reason"].iloc[0]
+    assert m.unmatched_.to_dict("records") == [
+        {"treated_id": "t1", "reason": "no candidate within the caliper"}
+    ]
 
 
 def test_caliper_applies_to_every_mahalanobis_covariate():
@@ -121,6 +122,7 @@ def test_too_few_candidates_leaves_later_treated_unmatched_without_replacement()
     m = age_matcher().fit(frame("t", [50.0, 51.0, 52.0]), frame("c", [50.0, 51.0]))
     assert len(m.matches_) == 2
     assert m.unmatched_["treated_id"].tolist() == ["t2"]
+    assert m.unmatched_["reason"].iloc[0].startswith("every candidate within the caliper")
 
 
 def test_ties_go_to_the_first_candidate_in_the_frame():

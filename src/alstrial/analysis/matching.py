@@ -200,7 +200,7 @@ class Matcher:
                 for row in stratum.treated_rows:
                     reasons[int(row)] = "no candidate in the same exact-matching stratum"
                 continue
-            found = _match_stratum(
+            found, out_of_reach = _match_stratum(
                 stratum,
                 feat_t,
                 feat_c,
@@ -213,8 +213,12 @@ class Matcher:
             pairs.extend(found)
             matched_rows = {p[0] for p in found}
             for row in stratum.treated_rows:
-                if int(row) not in matched_rows:
-                    reasons[int(row)] = "no candidate within the caliper (or all taken)"
+                if int(row) in out_of_reach:
+                    reasons[int(row)] = "no candidate within the caliper"
+                elif int(row) not in matched_rows:
+                    reasons[int(row)] = (
+                        "every candidate within the caliper was taken by an earlier treated subject"
+                    )
         self._store(treated, candidates, pairs, reasons)
         return self
 
@@ -378,13 +382,18 @@ def _strata(treated, candidates, exact, greedy):
 
 
 def _match_stratum(stratum, feat_t, feat_c, check_t, check_c, widths, ratio, replace):
-    """Greedy matches in one stratum: list of (treated row, control row, distance, round)."""
+    """Greedy matches in one stratum: ``(pairs, out_of_reach)``.
+
+    ``pairs``: (treated row, control row, distance, round); ``out_of_reach``: the treated rows
+    with no allowed candidate at all (as opposed to allowed candidates all taken).
+    """
     rows_t, rows_c = stratum.treated_rows, stratum.control_rows
     keep = ratio if replace else ratio * len(rows_t) + 1
     keep = min(keep, len(rows_c))
     lists = _nearest_allowed(
         feat_t[rows_t], feat_c[rows_c], check_t[rows_t], check_c[rows_c], widths, keep
     )
+    out_of_reach = {int(rows_t[i]) for i, (order, _) in enumerate(lists) if len(order) == 0}
     pairs: list[tuple[int, int, float, int]] = []
     if replace:
         for i, (order, dist) in enumerate(lists):
@@ -392,7 +401,7 @@ def _match_stratum(stratum, feat_t, feat_c, check_t, check_c, widths, ratio, rep
                 (int(rows_t[i]), int(rows_c[order[r]]), float(dist[r]), r + 1)
                 for r in range(min(ratio, len(order)))
             )
-        return pairs
+        return pairs, out_of_reach
     used = np.zeros(len(rows_c), bool)
     pointer = np.zeros(len(rows_t), dtype=np.int64)
     active = np.ones(len(rows_t), bool)
@@ -409,7 +418,7 @@ def _match_stratum(stratum, feat_t, feat_c, check_t, check_c, widths, ratio, rep
                 continue
             used[order[p]] = True
             pairs.append((int(rows_t[i]), int(rows_c[order[p]]), float(dist[p]), round_number))
-    return pairs
+    return pairs, out_of_reach
 
 
 def _nearest_allowed(feat_t, feat_c, check_t, check_c, widths, keep):

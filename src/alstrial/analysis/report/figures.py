@@ -34,7 +34,7 @@ def love_plot(balance, ax=None, absolute: bool = True):
     if absolute:
         before, after = np.abs(before), np.abs(after)
     if ax is None:
-        figure, ax = _figure(6.3, 0.45 * len(names) + 1.4)
+        figure, ax = _figure(6.3, 0.3 * len(names) + 1.2)
     else:
         figure = ax.figure
     y = np.arange(len(names))[::-1]

@@ -26,6 +26,7 @@ import pandas as pd
 
 from alstrial.analysis.controls import MatchResult
 from alstrial.analysis.effects import paired_difference
+from alstrial.analysis.report.tables import number
 from alstrial.analysis.results import plain
 from alstrial.analysis.tests import paired_t
 
@@ -114,7 +115,7 @@ def natural_history_check(
         _shift(
             "registry_fast",
             f"registry patients with the fastest lead-in decline (lowest {fast_quantile:.0%}: "
-            f"lead-in slope ≤ {threshold:.2f} points/month)".replace("-", "−"),
+            f"lead-in slope ≤ {number(threshold)} points/month)",
             fast,
             confidence,
         ),

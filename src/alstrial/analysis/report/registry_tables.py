@@ -13,7 +13,7 @@ FLOW_LABELS = {
     "duplicate_visit_days_dropped": "Repeated visits on one day, left out (first kept)",
     "fractional_totals_dropped": "Visits with a fractional ALSFRS-R total, left out",
     "without_revised_visits": "Patients without a revised-scale (ALSFRS-R) visit",
-    "without_onset_or_age": "Patients without onset day or age",
+    "without_onset_or_age": "Patients without age, or without an onset day before their visits",
     "without_lead_in_and_follow_up": "Patients without lead-in and follow-up visits",
     "eligible": "Eligible candidates",
 }
