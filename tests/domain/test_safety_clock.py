@@ -86,6 +86,10 @@ def test_fatal_susar_seven_days_then_full_report_eight_more_across_dst():
     assert due(result, ReportKind.AUTHORITY_INITIAL) == datetime(2026, 4, 1, 22, 0, tzinfo=UTC)
     assert due(result, ReportKind.AUTHORITY_FULL) == datetime(2026, 4, 9, 22, 0, tzinfo=UTC)
     assert result[1].day0 == date(2026, 3, 25)
+    assert result[1].due_text() == "end of 2026-04-01 (Europe/Rome)"
+    assert result[2].due_text() == "end of 2026-04-09 (Europe/Rome)"
+    # the 24-hour clock is shown as a local wall time: 23:30 CET + 24 h = 23:30 CET next day
+    assert result[0].due_text() == "2026-03-26 23:30 (Europe/Rome)"
 
 
 def test_other_susar_fifteen_days_across_the_autumn_dst_change():

@@ -139,6 +139,23 @@ class Obligation:
     def day0(self) -> date:
         return local_date(self.awareness_at, ZoneInfo(self.time_zone))
 
+    @property
+    def calendar_days(self) -> bool:
+        """True for a deadline at the end of a local calendar day (not an elapsed-hours one)."""
+        return self.kind != ReportKind.SPONSOR
+
+    @property
+    def last_local_day(self) -> date:
+        """The last local calendar day on which the report is on time."""
+        return (self.due_local - timedelta(microseconds=1)).date()
+
+    def due_text(self) -> str:
+        """The deadline as a person at the site reads it, e.g. "end of 2026-03-14 (Asia/Seoul)"
+        or "2026-03-07 16:30 (Asia/Seoul)"; the UTC instant is ``due_at``."""
+        if self.calendar_days:
+            return f"end of {self.last_local_day.isoformat()} ({self.time_zone})"
+        return f"{self.due_local:%Y-%m-%d %H:%M} ({self.time_zone})"
+
     def status(self, now: datetime, submitted_at: datetime | None = None) -> ReportStatus:
         """Due, overdue, submitted or submitted late, at the aware instant ``now``."""
         if submitted_at is not None:

@@ -164,7 +164,13 @@ def test_monitor_sees_the_sae_due_and_marks_it_sent(client, seoul_sae, users):
     board = client.get(reverse("safety:board")).content.decode()
     assert "SAE report to the sponsor" in board
     assert "SUSAR report to the authorities" in board
-    assert "Asia/Seoul" in board
+    # deadlines in site time: aware at 10:00 KST on consent + 11 days (01:00 UTC)
+    aware_day = seoul_sae.subject.consent_date + timedelta(days=11)
+    sponsor_due = f"{aware_day + timedelta(days=1)} 10:00 (Asia/Seoul)"
+    assert sponsor_due in board
+    assert f"{aware_day + timedelta(days=1)} 01:00 UTC" in board
+    assert f"end of {aware_day + timedelta(days=15)} (Asia/Seoul)" in board  # day 15
+    assert f"{aware_day + timedelta(days=15)} 15:00 UTC" in board  # 00:00 KST next day
     submit = reverse("safety:submit", args=[seoul_sae.pk, "sponsor"])
     response = client.post(submit, {"reference": "SPONSOR-1", "next": reverse("safety:board")})
     assert response.status_code == 302

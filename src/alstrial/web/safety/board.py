@@ -4,7 +4,7 @@ safety tables (``alstrial.analysis.safety_tables``) are computed from."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 from django.utils import timezone
@@ -30,6 +30,16 @@ class BoardRow:
     @property
     def is_open(self) -> bool:
         return self.status in OPEN
+
+    @property
+    def due_local_text(self) -> str:
+        """The deadline in the site's time zone (formatted here: Django's ``date`` filter would
+        convert it back to the server's zone)."""
+        return self.obligation.due_text()
+
+    @property
+    def due_utc_text(self) -> str:
+        return f"{self.obligation.due_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
     @property
     def time_left(self) -> str:

@@ -9,8 +9,6 @@ and kept as columns only so that the board and the dashboard can query them.
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -170,9 +168,6 @@ class AdverseEvent(ClinicalRecord):
             site_timezone=time_zone,
             susar_awareness_at=self.susar_awareness_at,
         )
-
-    def local_awareness(self, time_zone: str):
-        return self.awareness_at.astimezone(ZoneInfo(time_zone)) if self.awareness_at else None
 
 
 class ReportSubmission(models.Model):

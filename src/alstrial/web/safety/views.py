@@ -3,6 +3,8 @@ triggers, notifications. Another site's object answers 404; a role that may not 
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -41,8 +43,7 @@ def _render(request, template: str, context: dict, status: int = 200):
 
 
 def _local(moment, tz: str) -> str:
-    from zoneinfo import ZoneInfo
-
+    """``moment`` as a ``datetime-local`` value in the site's zone (empty when None)."""
     return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M") if moment else ""
 
 
@@ -113,7 +114,8 @@ def ae_detail(request, pk: int):
         {
             "ae": ae,
             "tz": tz,
-            "awareness_local": ae.local_awareness(tz),
+            # formatted here: the template's date filter would convert back to UTC
+            "awareness_local": _local(ae.awareness_at, tz).replace("T", " "),
             "rows": rows,
             "history": history,
             "clock_rule": CLOCK_RULE,
