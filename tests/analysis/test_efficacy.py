@@ -63,6 +63,8 @@ def test_documented_keys(document):
         assert set(outcome) >= DOCUMENTED_BETWEEN_KEYS
     assert set(document["mixed_model"]["treated"]) >= DOCUMENTED_MIXED_KEYS
     assert {"counts", "subjects"} <= set(document["exclusions"])
+    assert {"estimate", "ci"} <= set(document["arms"]["treated"]["hodges_lehmann"])
+    assert {"estimate", "ci"} <= set(document["between_arms"]["change"]["hodges_lehmann"])
 
 
 def test_arm_numbers_against_scipy(result, document):

@@ -8,15 +8,18 @@ out <- list()
 for (case in cases) {
   x <- unlist(case$x)
   if (case$kind == "signed_rank") {
-    w <- suppressWarnings(wilcox.test(x, mu = 0, alternative = "two.sided", correct = TRUE))
+    w <- suppressWarnings(wilcox.test(x, mu = 0, alternative = "two.sided", correct = TRUE,
+                                      conf.int = TRUE))
     t <- t.test(x, mu = 0)
   } else {
     y <- unlist(case$y)
-    w <- suppressWarnings(wilcox.test(x, y, alternative = "two.sided", correct = TRUE))
+    w <- suppressWarnings(wilcox.test(x, y, alternative = "two.sided", correct = TRUE,
+                                      conf.int = TRUE))
     t <- t.test(x, y, var.equal = FALSE)
   }
   out[[case$name]] <- list(
     wilcox_statistic = unname(w$statistic), wilcox_p = w$p.value, wilcox_method = w$method,
+    wilcox_estimate = unname(w$estimate), wilcox_ci = unname(as.numeric(w$conf.int)),
     t_statistic = unname(t$statistic), t_p = t$p.value, t_ci = unname(as.numeric(t$conf.int))
   )
 }

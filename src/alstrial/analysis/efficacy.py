@@ -18,6 +18,7 @@ import pandas as pd
 from alstrial.analysis.cafs import CafsResult, cafs
 from alstrial.analysis.data import ARMS, AnalysisData
 from alstrial.analysis.effects import paired_difference, welch_difference
+from alstrial.analysis.hodges_lehmann import hodges_lehmann_paired, hodges_lehmann_shift
 from alstrial.analysis.mixed import MixedModelResult, fit_piecewise
 from alstrial.analysis.responders import ResponderAnalysis, responders
 from alstrial.analysis.results import Estimate, TestResult, plain
@@ -52,6 +53,7 @@ class ArmSummary:
     paired_t: TestResult
     wilcoxon: TestResult
     slope_difference: Estimate  # mean of follow-up minus lead-in slope, paired t CI
+    hodges_lehmann: Estimate  # pseudo-median of follow-up minus lead-in slope
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +65,7 @@ class ArmSummary:
             "wilcoxon_p": plain(self.wilcoxon.p_value),
             "n_paired": self.n_paired,
             "mean_slope_difference": self.slope_difference.to_dict(),
+            "hodges_lehmann": self.hodges_lehmann.to_dict(),
             "paired_t": self.paired_t.to_dict(),
             "wilcoxon": self.wilcoxon.to_dict(),
         }
@@ -81,6 +84,7 @@ class BetweenArms:
     difference: Estimate
     welch_t: TestResult
     mann_whitney: TestResult
+    hodges_lehmann: Estimate  # median of treated-minus-control differences
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +96,7 @@ class BetweenArms:
             "n_control": self.n_control,
             "mean_treated": plain(self.mean_treated),
             "mean_control": plain(self.mean_control),
+            "hodges_lehmann": self.hodges_lehmann.to_dict(),
             "welch_t": self.welch_t.to_dict(),
             "mann_whitney": self.mann_whitney.to_dict(),
         }
@@ -193,6 +198,12 @@ def analyse(
             mann_whitney=mann_whitney(
                 treated[outcome], control[outcome], settings.exact_rank_limit
             ),
+            hodges_lehmann=hodges_lehmann_shift(
+                treated[outcome],
+                control[outcome],
+                settings.confidence,
+                settings.exact_rank_limit,
+            ),
         )
         for outcome in BETWEEN_ARM_OUTCOMES
     }
@@ -244,4 +255,7 @@ def _arm_summary(arm: str, table: pd.DataFrame, settings: AnalysisSettings) -> A
         paired_t=paired_t(post, pre),
         wilcoxon=wilcoxon_signed_rank(post, pre, settings.exact_rank_limit),
         slope_difference=paired_difference(post, pre, settings.confidence),
+        hodges_lehmann=hodges_lehmann_paired(
+            post, pre, settings.confidence, settings.exact_rank_limit
+        ),
     )
