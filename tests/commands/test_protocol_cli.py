@@ -131,3 +131,20 @@ def test_subprocess():
     )
     assert result.returncode == 0, result.stderr
     assert "INJ2" in result.stdout
+
+
+def test_list_shipped_protocols():
+    result = runner.invoke(app, ["protocol", "list"], env={"COLUMNS": "240"})
+    assert result.exit_code == 0, result.output
+    assert "kim2009" in result.stdout
+    assert "mazzini2003" in result.stdout
+    assert "intraspinal" in result.stdout
+
+
+def test_list_exits_1_on_a_broken_shipped_file(tmp_path):
+    (tmp_path / "bad.toml").write_text(KIM.read_text().replace('name = "intrathecal"', "name = 3"))
+    result = runner.invoke(
+        app, ["protocol", "list"], env={"COLUMNS": "240", "ALSTRIAL_PROTOCOLS": str(tmp_path)}
+    )
+    assert result.exit_code == 1
+    assert "interventions.route.name: must be a string, got an integer" in result.stderr

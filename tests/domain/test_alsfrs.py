@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from alstrial.domain.alsfrs import (
@@ -222,8 +222,7 @@ def test_stored_total_that_agrees_is_accepted(scores, gastrostomy):
 @given(scores12, st.integers(-5, 60))
 def test_stored_total_that_disagrees_is_an_error(scores, stored):
     items = visit_items(scores)
-    if stored == sum(scores):
-        return
+    assume(stored != sum(scores))
     with pytest.raises(ValidationError) as info:
         check_stored_total(items, stored)
     (message,) = info.value.by_field()["alsfrs_r_total"]

@@ -12,6 +12,7 @@ import pytest
 
 from alstrial.domain.errors import ValidationError
 from alstrial.domain.protocol import (
+    FORM_LABELS,
     FORMS,
     Protocol,
     ProtocolError,
@@ -171,6 +172,11 @@ def test_shipped_schedule_invariants(path):
         assert markers[marker][0] == "max"
         assert markers[marker][1] <= 2
     assert protocol.release.endotoxin_max_eu_per_kg <= 0.2
+
+
+def test_every_form_has_a_label():
+    assert list(FORM_LABELS) == list(FORMS)
+    assert all(label.strip() for label in FORM_LABELS.values())
 
 
 def test_protocol_is_frozen_and_serialisable(kim):

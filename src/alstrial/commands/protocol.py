@@ -99,7 +99,35 @@ def check(
     console.print(f"{file}: OK ({len(protocol.schedule())} visits)", highlight=False)
 
 
+def list_protocols() -> None:
+    """List the shipped protocols (``protocols/`` or ``$ALSTRIAL_PROTOCOLS``)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from alstrial.domain.protocol import ProtocolError, bundled_protocols, protocols_dir
+
+    try:
+        protocols = bundled_protocols()
+    except ProtocolError as error:
+        for message in error.messages():
+            typer.echo(f"error: {message}", err=True)
+        raise typer.Exit(1) from None
+    table = Table(title=f"Protocols in {protocols_dir()}")
+    for column in ("slug", "version", "title", "route", "file"):
+        table.add_column(column)
+    for slug, protocol in protocols.items():
+        table.add_row(
+            slug,
+            protocol.version,
+            protocol.title,
+            protocol.interventions.route.name,
+            Path(protocol.source).name,
+        )
+    Console().print(table)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``alstrial protocol ...`` to ``app``."""
     protocol_app.command("check")(check)
+    protocol_app.command("list")(list_protocols)
     app.add_typer(protocol_app, name="protocol")

@@ -30,6 +30,24 @@ FORMS: tuple[str, ...] = (
     "ventilation",
 )
 
+#: How each form is named to users (the keys are :data:`FORMS`).
+FORM_LABELS: dict[str, str] = {
+    "consent": "Informed consent",
+    "eligibility": "Eligibility",
+    "alsfrs_r": "ALSFRS-R",
+    "fvc": "Forced vital capacity",
+    "vitals": "Vital signs",
+    "weight": "Body weight",
+    "mri_spine": "MRI of the spine",
+    "conmed": "Concomitant medication",
+    "adverse_events": "Adverse events",
+    "harvest": "Bone marrow harvest",
+    "administration": "Cell administration",
+    "death": "Death",
+    "tracheostomy": "Tracheostomy",
+    "ventilation": "Permanent ventilation",
+}
+
 #: SDTM epochs in the order a subject passes through them (DOMAIN.md section 9; RUN-IN = lead-in).
 EPOCHS: tuple[str, ...] = ("SCREENING", "RUN-IN", "TREATMENT", "FOLLOW-UP")
 
