@@ -131,3 +131,24 @@ def test_power_curve_table_and_plot(tmp_path):
     result = simulate("kim2009", "--curve", "n")
     assert result.exit_code == 2
     assert "--values" in result.output
+
+
+def test_calibrate_from_a_pro_act_folder(tmp_path):
+    registry = tmp_path / "registry"
+    made = runner.invoke(
+        app, ["registry", "synth", "--patients", "300", "--seed", "5", "--out", str(registry)]
+    )
+    assert made.exit_code == 0, made.output
+    result = simulate("kim2009", "--trials", "250", "--calibrate", str(registry), "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["model"] == f"calibrated from {registry}"
+    # The parameters used are the ones estimated from the registry, not the literature's.
+    from alstrial.registry.proact import read_registry
+    from alstrial.simulation.natural_history import calibrate
+
+    expected = calibrate(read_registry(registry))
+    assert out["model_parameters"]["slope_mean"] == pytest.approx(expected.slope_mean)
+    missing = simulate("kim2009", "--calibrate", str(tmp_path / "nowhere"))
+    assert missing.exit_code == 2
+    assert "is not a folder" in missing.output

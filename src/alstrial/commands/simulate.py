@@ -35,15 +35,23 @@ def _write_atomically(path: Path, write) -> None:
 
 
 def _model(name: str, calibrate: Path | None):
+    """The natural-history model and its label: named, or calibrated from a PRO-ACT folder."""
     from alstrial.simulation import natural_history
 
     if calibrate is not None:
-        fit = getattr(natural_history, "calibrate", None)
-        if fit is None:
-            raise _fail("--calibrate: this version's natural-history model cannot be calibrated")
+        from alstrial.registry.proact import read_registry
+        from alstrial.registry.proact_csv import RegistryFormatError
+
         if not calibrate.is_dir():
             raise _fail(f"--calibrate: {calibrate} is not a folder")
-        return fit(calibrate), f"calibrated from {calibrate}"
+        try:
+            registry = read_registry(calibrate)
+        except RegistryFormatError as error:
+            raise _fail(f"--calibrate: {error}") from None
+        rejected = registry.counts()["rejected_rows"]
+        if rejected:
+            typer.echo(f"note: {rejected} registry row(s) rejected and left out", err=True)
+        return natural_history.calibrate(registry), f"calibrated from {calibrate}"
     if name not in MODELS:
         raise _fail(f"--model must be one of {', '.join(MODELS)}, got {name!r}")
     model = natural_history.NaturalHistory.literature()

@@ -112,6 +112,7 @@ class Simulation:
             p_values=p_values,
             n_enrolled=np.concatenate([o.n_enrolled for o in outcomes]),
             n_controls=np.concatenate([o.n_controls for o in outcomes]),
+            model_parameters=self.model.to_dict(),
         )
 
     def _outcomes(self, tasks: list[tuple]) -> Iterator[ChunkOutcome]:

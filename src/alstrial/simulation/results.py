@@ -105,6 +105,14 @@ def _plain(value: float) -> float | None:
     return None if math.isnan(value) else value
 
 
+def _json_number(value: Any) -> Any:
+    """Infinite parameters (e.g. no deaths: survival scale inf) as the string ``"inf"``, since
+    JSON has no infinity."""
+    if isinstance(value, float) and math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return value
+
+
 @dataclass(frozen=True)
 class SimulationResult:
     """A simulation run: the primary analysis's summary, the secondary ones, per-trial arrays.
@@ -124,6 +132,7 @@ class SimulationResult:
     p_values: np.ndarray = field(repr=False)
     n_enrolled: np.ndarray = field(repr=False)
     n_controls: np.ndarray = field(repr=False)
+    model_parameters: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def primary(self) -> AnalysisSummary:
@@ -184,5 +193,6 @@ class SimulationResult:
             "short_trials": self.short_trials,
             "secondary": [a.to_dict() for a in self.analyses[1:]],
             "model": self.model,
+            "model_parameters": {k: _json_number(v) for k, v in self.model_parameters.items()},
             "settings": {"days_per_month": DAYS_PER_MONTH, "design": self.design.to_dict()},
         }
