@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from alstrial.domain.protocol import ProtocolError, load_protocol, protocol_from_dict
+from alstrial.domain.protocol import (
+    ProtocolError,
+    load_protocol,
+    protocol_from_dict,
+    protocol_from_toml,
+)
 
 KIM = Path(__file__).resolve().parents[2] / "protocols" / "kim2009.toml"
 MAZZINI = KIM.with_name("mazzini2003.toml")
@@ -471,7 +476,7 @@ def test_file_errors_name_the_file(tmp_path):
 
     latin = tmp_path / "latin.toml"
     latin.write_bytes('title = "Protocole étude"'.encode("latin-1"))
-    with pytest.raises(ProtocolError, match="not"):
+    with pytest.raises(ProtocolError, match="not UTF-8 text"):
         load_protocol(latin)
 
 
@@ -485,3 +490,12 @@ def test_loaded_file_errors_carry_the_path(tmp_path):
         f"{path}: interventions.route.name: unknown value 'intrathecall'; expected one of "
         "intrathecal, intraspinal, intravenous, intramuscular"
     )
+
+
+def test_from_toml_text():
+    assert protocol_from_toml(KIM.read_text(), source="upload.toml").source == "upload.toml"
+    with pytest.raises(ProtocolError) as info:
+        protocol_from_toml('[trial]\nslug = "x"\nslug = "y"\n', source="upload.toml")
+    (message,) = info.value.messages()
+    assert message.startswith("upload.toml: (file): not valid TOML")
+    assert "line 3" in message

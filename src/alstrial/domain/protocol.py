@@ -1,7 +1,8 @@
 """Trial protocols as data: load, check and query a protocol file (TOML).
 
 ``protocol_from_dict(data, source)`` turns a parsed document into a frozen :class:`Protocol`
-(pure); ``load_protocol(path)`` reads a TOML file first. Either checks the whole document and
+(pure); ``protocol_from_toml(text, source)`` parses TOML text first (pure);
+``load_protocol(path)`` reads a TOML file. Either checks the whole document and
 raises one :class:`ProtocolError` listing every problem (file, key path, reason), so nothing is
 half-loaded. ``bundled_protocol(slug)`` finds the protocols shipped in the repository's
 ``protocols/`` directory (the ``ALSTRIAL_PROTOCOLS`` environment variable overrides it).
@@ -113,6 +114,7 @@ __all__ = [
     "bundled_protocols",
     "load_protocol",
     "protocol_from_dict",
+    "protocol_from_toml",
     "protocols_dir",
 ]
 
@@ -219,23 +221,33 @@ def protocol_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Proto
     )
 
 
+def protocol_from_toml(text: str, source: str = "<text>") -> Protocol:
+    """Parse TOML text and check it (pure; no I/O). A syntax error is a :class:`ProtocolError`
+    on key ``(file)`` whose message carries tomllib's line and column."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        # tomllib's message carries the line and column, e.g. "(at line 3, column 7)".
+        raise ProtocolError([FieldError(FILE_KEY, f"not valid TOML: {error}")], source) from None
+    return protocol_from_dict(data, source=source)
+
+
 def load_protocol(path: str | os.PathLike) -> Protocol:
-    """Read and check a protocol TOML file; :class:`ProtocolError` names the file and keys."""
+    """Read and check a protocol TOML file (UTF-8); :class:`ProtocolError` names the file and
+    keys."""
     path = Path(path)
     source = str(path)
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ProtocolError([FieldError(FILE_KEY, "file not found")], source) from None
     except OSError as error:
         raise ProtocolError([FieldError(FILE_KEY, f"cannot read: {error}")], source) from None
-    except tomllib.TOMLDecodeError as error:
-        # tomllib's message carries the line and column, e.g. "(at line 3, column 7)".
-        raise ProtocolError([FieldError(FILE_KEY, f"not valid TOML: {error}")], source) from None
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ProtocolError([FieldError(FILE_KEY, f"not UTF-8 text: {error}")], source) from None
-    return protocol_from_dict(data, source=source)
+    return protocol_from_toml(text, source=source)
 
 
 def protocols_dir() -> Path:
