@@ -227,3 +227,15 @@ def test_mri_bad_volume_names_the_column():
         st.mri_summary(bad)
     assert excinfo.value.field == "cord_volume_ml"
     assert "row 4" in excinfo.value.message
+
+
+def test_report_tables_in_order_with_and_without_listings():
+    full = st.report_tables(AE, SUBJECTS, MRI)
+    assert list(full)[:2] == ["Overview of adverse events", "Subjects and events by term and grade"]
+    assert "Serious adverse events" in full
+    assert list(full["Deaths"]["subject_id"]) == ["S4"]
+    aggregate = st.report_tables(AE, SUBJECTS, MRI, listings=False)
+    assert "Serious adverse events" not in aggregate
+    assert "Spinal cord MRI by subject" not in aggregate
+    assert "Spinal cord MRI: summary" in aggregate
+    assert "Spinal cord MRI: summary" not in st.report_tables(AE, SUBJECTS)

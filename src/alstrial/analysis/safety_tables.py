@@ -385,3 +385,41 @@ def mri_summary(mri: pd.DataFrame) -> pd.DataFrame:
             }
         ]
     )
+
+
+#: Every safety table: name -> (title, is a listing with event-level detail and dates,
+#: function of (ae, subjects, mri)). The web page, the CSV export and the trial report use it.
+TABLES = {
+    "overview": ("Overview of adverse events", False, lambda a, s, m: overview(a, s)),
+    "by_term": ("Subjects and events by term and grade", False, lambda a, s, m: by_term(a, s)),
+    "worst_grade": (
+        "Subjects by worst grade per term",
+        False,
+        lambda a, s, m: by_worst_grade(a, s),
+    ),
+    "seriousness": ("Seriousness criteria (ICH E2A)", False, lambda a, s, m: by_seriousness(a, s)),
+    "relatedness": ("Relatedness by cause", False, lambda a, s, m: by_relatedness(a, s)),
+    "resolution": ("Time to resolution (days)", False, lambda a, s, m: time_to_resolution(a)),
+    "sae_listing": ("Serious adverse events", True, lambda a, s, m: sae_listing(a)),
+    "death_listing": ("Deaths", True, lambda a, s, m: death_listing(a)),
+    "mri_summary": ("Spinal cord MRI: summary", False, lambda a, s, m: mri_summary(m)),
+    "mri_by_subject": ("Spinal cord MRI by subject", True, lambda a, s, m: mri_by_subject(m)),
+}
+
+
+def report_tables(
+    ae: pd.DataFrame,
+    subjects: pd.DataFrame,
+    mri: pd.DataFrame | None = None,
+    *,
+    listings: bool = True,
+) -> dict[str, pd.DataFrame]:
+    """``{title: table}`` of every safety table, in report order (the trial report's
+    ``safety`` argument). ``listings=False`` leaves out the event-level listings (for a
+    de-identified reader); without ``mri`` the MRI tables are left out."""
+    out = {}
+    for title, is_listing, build in TABLES.values():
+        if (is_listing and not listings) or (mri is None and "MRI" in title):
+            continue
+        out[title] = build(ae, subjects, mri)
+    return out

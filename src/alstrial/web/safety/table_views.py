@@ -16,25 +16,10 @@ from alstrial.web.safety.board import board_rows, trial_frames
 from alstrial.web.safety.models import AdverseEvent
 from alstrial.web.trials.models import Trial
 
-#: name -> (title, function of (ae, subjects, mri)); the order of the page.
-TABLES = {
-    "overview": ("Overview of adverse events", lambda a, s, m: st.overview(a, s)),
-    "by_term": ("Subjects and events by term and grade", lambda a, s, m: st.by_term(a, s)),
-    "worst_grade": ("Subjects by worst grade per term", lambda a, s, m: st.by_worst_grade(a, s)),
-    "seriousness": ("Seriousness criteria (ICH E2A)", lambda a, s, m: st.by_seriousness(a, s)),
-    "relatedness": ("Relatedness by cause", lambda a, s, m: st.by_relatedness(a, s)),
-    "resolution": ("Time to resolution (days)", lambda a, s, m: st.time_to_resolution(a)),
-    "sae_listing": ("Serious adverse events", lambda a, s, m: st.sae_listing(a)),
-    "death_listing": ("Deaths", lambda a, s, m: st.death_listing(a)),
-    "mri_summary": ("Spinal cord MRI: summary", lambda a, s, m: st.mri_summary(m)),
-    "mri_by_subject": ("Spinal cord MRI by subject", lambda a, s, m: st.mri_by_subject(m)),
-}
-#: Listings carry event-level detail and dates; the statistician sees aggregate tables only.
-LISTINGS = ("sae_listing", "death_listing", "mri_by_subject")
-
 
 def _allowed(user, name: str) -> bool:
-    return name not in LISTINGS or has_any_role(user, *services.READER_ROLES)
+    """Listings (event detail, dates) are for readers; the statistician sees aggregates."""
+    return not st.TABLES[name][1] or has_any_role(user, *services.READER_ROLES)
 
 
 @role_required(*services.TABLE_ROLES)
@@ -42,7 +27,7 @@ def tables(request, slug: str):
     trial = get_for_user_or_404(Trial.objects.distinct(), request.user, slug=slug)
     frames = trial_frames(trial, request.user)
     shown = []
-    for name, (title, build) in TABLES.items():
+    for name, (title, _listing, build) in st.TABLES.items():
         if _allowed(request.user, name):
             frame = build(*frames)
             shown.append({"name": name, "title": title, "frame": frame})
@@ -56,11 +41,9 @@ def tables(request, slug: str):
 @role_required(*services.TABLE_ROLES)
 def table_csv(request, slug: str, name: str):
     trial = get_for_user_or_404(Trial.objects.distinct(), request.user, slug=slug)
-    if name not in TABLES:
+    if name not in st.TABLES or not _allowed(request.user, name):
         raise Http404("no such table")
-    if not _allowed(request.user, name):
-        raise Http404("no such table")
-    frame = TABLES[name][1](*trial_frames(trial, request.user))
+    frame = st.TABLES[name][2](*trial_frames(trial, request.user))
     response = HttpResponse(frame.to_csv(index=False), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{trial.slug}_{name}.csv"'
     return response
