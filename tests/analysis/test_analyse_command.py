@@ -89,6 +89,17 @@ def test_out_writes_tables_and_figures(files, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".alstrial")]
 
 
+def test_out_removes_stale_files_of_an_earlier_run(files, tmp_path):
+    out = tmp_path / "result"
+    out.mkdir()
+    (out / "cafs.csv").write_text("stale\n")  # this cohort has no deaths: no CAFS
+    (out / "notes.txt").write_text("the user's own file\n")
+    outcome = runner.invoke(app, _args(files, "--out", str(out)))
+    assert outcome.exit_code == 0, outcome.output
+    assert not (out / "cafs.csv").exists()
+    assert (out / "notes.txt").exists()
+
+
 def test_bad_rows_exit_2_and_are_all_listed(files, tmp_path):
     subjects = (files / "subjects.csv").read_text().splitlines()
     subjects[3] = subjects[3].replace("treated", "active")

@@ -81,6 +81,7 @@ def test_every_subject_problem_is_listed(tmp_path):
     T6,treated,abc,male,spinal,-300,90,
     T7,treated,50,male,spinal,100,90,
     ,treated,50,male,spinal,-300,90,
+    T9,treated,50,male,spinal,-300,90,-400
     """
     problems = _problems(tmp_path, subjects, "subject_id,day,alsfrs_r_total\nT1,0,40\n")
     assert problems == {
@@ -91,6 +92,7 @@ def test_every_subject_problem_is_listed(tmp_path):
         ("subjects.csv", 7, "age_years"),
         ("subjects.csv", 8, "onset_day"),  # onset after index
         ("subjects.csv", 9, "subject_id"),  # empty
+        ("subjects.csv", 10, "onset_day"),  # onset after death
     }
 
 

@@ -335,20 +335,7 @@ def _check_subjects(
                         value,
                     )
                 )
-        if (
-            clean["onset_day"] is not None
-            and clean["index_day"] is not None
-            and (clean["onset_day"] > clean["index_day"])
-        ):
-            errors.append(
-                RowError(
-                    name,
-                    line,
-                    "onset_day",
-                    f"onset_day {clean['onset_day']} is after index_day {clean['index_day']}",
-                    clean["onset_day"],
-                )
-            )
+        errors.extend(_day_order(clean, name, line))
         if sid and sid not in first_line:
             first_line[sid] = line
             if len(errors) == before:
@@ -357,6 +344,25 @@ def _check_subjects(
     for sid in set(first_line) - set(subjects):
         subjects.setdefault(sid, {"subject_id": sid, "_invalid": True})
     return subjects
+
+
+#: (earlier, later): pairs of subject days that cannot be in the other order.
+DAY_ORDER = (("onset_day", "index_day"), ("onset_day", "death_day"))
+
+
+def _day_order(clean: dict[str, Any], name: str, line: int) -> list[RowError]:
+    """Onset cannot follow the index day or death."""
+    return [
+        RowError(
+            name,
+            line,
+            earlier,
+            f"{earlier} {clean[earlier]} is after {later} {clean[later]}",
+            clean[earlier],
+        )
+        for earlier, later in DAY_ORDER
+        if clean[earlier] is not None and clean[later] is not None and clean[earlier] > clean[later]
+    ]
 
 
 def _check_visits(

@@ -22,6 +22,20 @@ from alstrial.analysis.efficacy import EfficacyResult
 from alstrial.analysis.figures import paired_slopes_figure, trajectories_figure
 from alstrial.analysis.slopes import windowed_visits
 
+FIGURES = ("trajectories", "paired_slopes")
+#: Every file this module may write (other tools, e.g. the report, may share the folder).
+OUTPUT_NAMES = (
+    "subject_slopes.csv",
+    "arm_summary.csv",
+    "tests.csv",
+    "responders.csv",
+    "exclusions.csv",
+    "mixed_model.csv",
+    "cafs.csv",
+    "analysis.json",
+    *(f"{figure}.{ext}" for figure in FIGURES for ext in ("png", "pdf")),
+)
+
 
 def result_json(result: EfficacyResult) -> str:
     """The ``--json`` object as text (strict JSON: missing values are ``null``)."""
@@ -36,6 +50,12 @@ def write_outputs(result: EfficacyResult, data: AnalysisData, out: str | Path) -
     try:
         _write_all(result, data, staging)
         out.mkdir(parents=True, exist_ok=True)
+        # A file of ours left by an earlier run (e.g. cafs.csv when this run has no deaths)
+        # would be read as part of this result: remove it.
+        produced = {path.name for path in staging.iterdir()}
+        for name in OUTPUT_NAMES:
+            if name not in produced:
+                (out / name).unlink(missing_ok=True)
         written = []
         for path in sorted(staging.iterdir()):
             target = out / path.name
