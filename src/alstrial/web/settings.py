@@ -150,6 +150,8 @@ USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
+# Project-wide assets (CSS, vendored HTMX) live beside settings.py, outside any app.
+STATICFILES_DIRS = [WEB_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("ALSTRIAL_STATIC_ROOT", "var/static")).resolve()
 
 # simple-history: every historical row keeps who changed what and why; the trail is immutable

@@ -9,6 +9,7 @@ class AssessmentsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.urls import reverse
+        from django.utils.text import capfirst
 
         from alstrial.web.assessments.models import VISIT_ASSESSMENTS
         from alstrial.web.core.visit_forms import VisitForm, register_visit_form
@@ -17,7 +18,7 @@ class AssessmentsConfig(AppConfig):
             register_visit_form(
                 VisitForm(
                     key=key,
-                    label=str(model._meta.verbose_name).capitalize(),
+                    label=str(capfirst(model._meta.verbose_name)),
                     is_done=lambda visit, model=model: model.objects.filter(visit=visit).exists(),
                     url=lambda visit, key=key: reverse(
                         "assessments:visit_form", args=[visit.pk, key]

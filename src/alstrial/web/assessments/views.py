@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from alstrial.domain.alsfrs import AlsfrsR
@@ -86,7 +87,7 @@ def visit_form(request, visit_pk: int, form_key: str):
         "subject": subject,
         "form": form,
         "form_key": form_key,
-        "title": model._meta.verbose_name.capitalize(),
+        "title": capfirst(model._meta.verbose_name),
         "instance": instance,
         "can_edit": can_edit,
         "conflict": conflict,
