@@ -136,3 +136,11 @@ def mri_frame(subjects) -> pd.DataFrame:
         list(data),
         columns=["subject_id", "scan_date", "cord_volume_ml", "abnormal_proliferation"],
     )
+
+
+def trial_report_tables(trial, *, listings: bool = True) -> dict[str, pd.DataFrame]:
+    """``{title: table}`` of ``trial``'s safety tables over every site: the trial report's
+    ``safety`` argument (``alstrial.analysis.report.build``)."""
+    from alstrial.analysis.safety_tables import report_tables
+
+    return report_tables(*trial_frames(trial), listings=listings)
