@@ -360,3 +360,38 @@ def test_nan_is_not_a_score():
     with pytest.raises(ValidationError) as info:
         validate_items(items)
     assert info.value.by_field()["speech"] == ["item 1 (speech) is required"]
+
+
+anything = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-10, 10),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=4),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+def _outcome(build, items):
+    """(result, None) or (None, the ValidationError); any other exception propagates."""
+    try:
+        return build(items), None
+    except ValidationError as error:
+        return None, error
+
+
+@given(st.dictionaries(st.sampled_from([*NUMBER, "respiratory", "extra"]), anything))
+def test_any_input_gives_a_score_or_a_validation_error(items):
+    """Whatever a form, an API call or a CSV row sends, the answer is a validated visit or a
+    ValidationError naming fields: never another exception."""
+    visit, error = _outcome(AlsfrsR.from_items, items)
+    if error is None:
+        assert 0 <= visit.total <= 48
+    else:
+        assert error.errors
+        assert all(e.field for e in error.errors)
+    original, error = _outcome(AlsfrsOriginal.from_items, items)
+    if error is None:
+        assert 0 <= original.total <= 40
+    else:
+        assert error.errors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 from hypothesis import given
@@ -187,6 +188,17 @@ def test_validate_identifier_normalises_and_names_the_field():
     assert wrong in info.value.message
 
 
+@pytest.mark.parametrize(
+    "spelling", ["SEO 0007 {c}", "SEO--0007-{c}", "SEO\u20130007-{c}", "-SEO-0007-{c}"]
+)
+def test_only_the_canonical_spelling_is_accepted(spelling):
+    code = subject_code("SEO", 7)
+    text = spelling.format(c=code[-1])
+    assert is_valid(text)  # the check character itself is right
+    with pytest.raises(FieldError, match="letters, digits and single hyphens"):
+        validate_identifier(text)
+
+
 @pytest.mark.parametrize("value", ["", "-", "A", None, 12])
 def test_too_short_or_not_text_is_invalid(value):
     assert not is_valid(value)
@@ -197,3 +209,15 @@ def test_too_short_or_not_text_is_invalid(value):
 def test_empty_body_has_no_check_character():
     with pytest.raises(FieldError):
         check_character("--")
+
+
+@given(st.text(max_size=30))
+def test_any_text_is_judged_without_crashing(text):
+    assert is_valid(text) in (True, False)
+    canonical = re.fullmatch(r"[0-9A-Z]+(-[0-9A-Z]+)*", text.strip().upper()) is not None
+    if is_valid(text) and canonical:
+        assert validate_identifier(text, "lot_id") == text.strip().upper()
+    else:
+        with pytest.raises(FieldError) as info:
+            validate_identifier(text, "lot_id")
+        assert info.value.field == "lot_id"

@@ -25,6 +25,7 @@ from alstrial.domain.errors import FieldError
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
 _N = len(ALPHABET)
+_CANONICAL = re.compile(r"[0-9A-Z]+(?:-[0-9A-Z]+)*")
 # Multiplication by the generator w of GF(4) = {0, 1, w, w+1}, elements coded as 2-bit integers
 # (bit 1 = coefficient of w); addition in GF(4) is XOR.
 _GF4_TIMES_W = (0, 2, 3, 1)
@@ -80,8 +81,14 @@ def is_valid(identifier: str) -> bool:
 
 
 def validate_identifier(identifier: str, field: str = "identifier") -> str:
-    """Return the normalised identifier, or raise a FieldError naming ``field``."""
+    """Return the normalised identifier (upper case, no surrounding spaces), or raise a
+    FieldError naming ``field``. Only the canonical form is accepted (letters A-Z, digits and
+    single hyphens), so one identifier is never stored under two spellings."""
     text = identifier.strip().upper() if isinstance(identifier, str) else ""
+    if not _CANONICAL.fullmatch(text):
+        raise FieldError(
+            field, f"{identifier!r} is not an identifier: use letters, digits and single hyphens"
+        )
     if not is_valid(text):
         raise FieldError(field, f"{identifier!r} is not a valid identifier (check character wrong)")
     return text
