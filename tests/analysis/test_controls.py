@@ -120,6 +120,7 @@ def test_treated_covariates_and_unusable_subjects():
     assert t1["lead_in_slope"] == pytest.approx(
         np.polyfit(np.array([-90, -45, 0]) / DPM, [40, 38, 37], 1)[0]
     )
+    assert t1["sex"] == "M"  # the trial's spelling mapped to the registry's code
     assert unusable.to_dict("records") == [
         {"treated_id": "T3", "reason": "no onset_day before index_day"}
     ]

@@ -276,3 +276,19 @@ def test_constant_covariate_is_refused_for_mahalanobis():
 def test_an_id_in_both_groups_is_refused():
     with pytest.raises(FieldError, match=r"ids in both treated and candidates: \['x0'\]"):
         age_matcher().fit(frame("x", [50.0]), frame("x", [51.0]))
+
+
+def test_random_order_is_reproducible_with_a_seed():
+    treated = frame("t", [50.0, 50.2, 50.4, 50.6])
+    candidates = frame("c", [50.1, 50.3, 50.5])
+    first = age_matcher(order="random", random_state=3).fit(treated, candidates)
+    again = age_matcher(order="random", random_state=3).fit(treated, candidates)
+    pd.testing.assert_frame_equal(first.matches_, again.matches_)
+    assert len(first.unmatched_) == 1
+
+
+def test_fewer_controls_than_the_ratio_is_warned():
+    with pytest.warns(UserWarning, match="1 treated subject"):
+        m = age_matcher(ratio=2).fit(frame("t", [50.0, 60.0]), frame("c", [50.0, 60.0, 61.0]))
+    # Round 1: t0 -> 50, t1 -> 60; round 2: t0 takes 61, nothing is left for t1.
+    assert m.matches_.groupby("treated_id").size().to_dict() == {"t0": 2, "t1": 1}
