@@ -100,9 +100,20 @@ def _entries(model, history_rows) -> list[AuditEntry]:
 
 
 def _label(model, row) -> str:
+    """The record as a person names it: its code, or the visit it belongs to."""
     code = getattr(row, "code", None)
     if code:
         return str(code)
+    visit_id = getattr(row, "visit_id", None)
+    if visit_id is not None:
+        from alstrial.web.subjects.models import Visit
+
+        visit_code = Visit.objects.filter(pk=visit_id).values_list("code", flat=True).first()
+        if visit_code:
+            return f"{visit_code} #{row.id}"
+    kind = getattr(row, "kind", None)
+    if kind:
+        return f"{kind} #{row.id}"
     return f"{model._meta.verbose_name} #{row.id}"
 
 

@@ -252,6 +252,14 @@ class Visit(ClinicalRecord):
         if self.visit_date is not None:
             if self.visit_date > today():
                 errors.append(FieldError("visit_date", f"{self.visit_date} is in the future"))
+            ended = subject.endpoints.filter(kind="death").first() if subject.pk else None
+            if ended is not None and self.visit_date > ended.event_date:
+                errors.append(
+                    FieldError(
+                        "visit_date",
+                        f"{self.visit_date} is after the recorded death ({ended.event_date})",
+                    )
+                )
             if subject.consent_date and self.visit_date < subject.consent_date:
                 errors.append(
                     FieldError(
