@@ -82,6 +82,16 @@ CASES = {
         "interventions.vehicle.volume_ml",
         "got a boolean",
     ),
+    "infinite volume": (
+        _set(("interventions", "vehicle", "volume_ml"), float("inf")),
+        "interventions.vehicle.volume_ml",
+        "finite",
+    ),
+    "nan viability": (
+        _set(("release", "viability_min_percent"), float("nan")),
+        "release.viability_min_percent",
+        "finite",
+    ),
     "negative window": (
         _set((*P1V1, "window_before_days"), -1),
         "phases[1].visits[1].window_before_days",

@@ -100,3 +100,60 @@ def test_administration_interval_must_match_visit_days(interval, window):
         else:
             assert stated == interval
             assert protocol.visit("INJ2").day - protocol.visit("INJ1").day == stated
+
+
+def _paths(node, prefix=()):
+    """Every key path in a parsed document (tables, arrays and leaves)."""
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in items:
+        path = (*prefix, key)
+        yield path
+        if isinstance(value, dict | list):
+            yield from _paths(value, path)
+
+
+PATHS = list(_paths(BASE))
+toml_values = st.one_of(
+    st.booleans(),
+    st.integers(-1000, 1000),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=8),
+    st.sampled_from(["INJ1", "HARV1", "TREATMENT", "intraspinal", "alsfrs_r", "per_kg"]),
+    st.lists(st.text(max_size=5), max_size=3),
+    st.just({}),
+    st.just([]),
+)
+
+
+def _outcome(data):
+    try:
+        return protocol_from_dict(data, source="fuzz.toml"), None
+    except ProtocolError as error:
+        return None, error
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(PATHS), st.none() | toml_values), min_size=1, max_size=3))
+def test_any_edit_gives_a_protocol_or_named_errors(edits):
+    """Deleting or replacing any key with any TOML value yields a Protocol or a ProtocolError
+    whose every entry names a key: never another exception, never a silent half-load."""
+    data = copy.deepcopy(BASE)
+    for path, value in edits:
+        parent = data
+        try:
+            for key in path[:-1]:
+                parent = parent[key]
+            if value is None:
+                del parent[path[-1]]
+            else:
+                parent[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier edit removed or replaced this path
+    protocol, error = _outcome(data)
+    if error is not None:
+        assert error.errors
+        assert all(e.field and e.message for e in error.errors)
+        assert all(m.startswith("fuzz.toml: ") for m in error.messages())
+    else:
+        rows = protocol.schedule()
+        assert all(a.latest_day < b.earliest_day for a, b in itertools.pairwise(rows))

@@ -9,6 +9,7 @@ reported as unknown (they are usually typos).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -120,8 +121,8 @@ class Table:
         if integer and not isinstance(value, int):
             self.errors.add(self.key(name), f"must be a whole number (no decimals), got {value!r}")
             return None
-        if value != value:  # NaN is never a valid setting
-            self.errors.add(self.key(name), "must be a number, got nan")
+        if not math.isfinite(value):  # TOML allows nan and inf; no setting means either
+            self.errors.add(self.key(name), f"must be a finite number, got {value!r}")
             return None
         if positive and not value > 0:
             self.errors.add(self.key(name), f"must be greater than 0, got {value!r}")
