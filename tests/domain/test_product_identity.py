@@ -7,7 +7,14 @@ import pytest
 from alstrial.domain.errors import FieldError
 from alstrial.domain.identifiers import lot_code, subject_code
 from alstrial.domain.product import CustodyEvent, LotStatus, next_status
-from alstrial.domain.product_identity import LotFacts, SubjectFacts, check_administration
+from alstrial.domain.product_identity import (
+    LotFacts,
+    SubjectFacts,
+    check_administration,
+    label_payload,
+    normalise,
+    scanned_fields,
+)
 
 NOW = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 ALICE = subject_code("SEO", 7)  # SEO-0007-A
@@ -48,6 +55,23 @@ def test_the_donor_may_receive_their_own_released_lot():
     assert check() == []
     # scanners may add whitespace and lower case
     assert check(scanned_subject=f" {ALICE.lower()}\n", scanned_lot=ALICE_LOT.lower()) == []
+
+
+def test_a_scanned_label_payload_is_read_as_its_lot_id():
+    payload = label_payload(
+        {"donor": ALICE, "product": "BM-MSC", "expires": "2024-05-01"}, ALICE_LOT
+    )
+    assert payload.startswith(f"{ALICE_LOT}|DONOR={ALICE}|")
+    assert normalise(payload) == ALICE_LOT
+    assert scanned_fields(payload)["PRODUCT"] == "BM-MSC"
+    assert check(scanned_lot=payload) == []
+    # a label whose printed donor differs from the donor inside its lot ID is not genuine
+    forged = label_payload({"donor": BOB}, ALICE_LOT)
+    errors = check(scanned_lot=forged)
+    assert fields(errors) == ["scanned_lot_id"]
+    assert "not genuine" in errors[0].message
+    with pytest.raises(FieldError):
+        label_payload({"note": "a|b"}, ALICE_LOT)
 
 
 def test_another_subjects_lot_is_refused():

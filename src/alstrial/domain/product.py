@@ -49,7 +49,7 @@ class CustodyEvent(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ")
+        return "QC results" if self is CustodyEvent.QC else self.value.replace("_", " ")
 
 
 S = LotStatus
@@ -89,7 +89,5 @@ def next_status(status: LotStatus | str, event: CustodyEvent | str) -> LotStatus
         raise FieldError("status", "a lot is made once, when it is created")
     table = TRANSITIONS[event]
     if status not in table:
-        raise FieldError(
-            "status", f"a lot that is {status.label} cannot be {event.label.replace('_', ' ')}"
-        )
+        raise FieldError("status", f"{event.label}: not allowed for a lot that is {status.label}")
     return table[status]

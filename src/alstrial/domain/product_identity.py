@@ -49,9 +49,32 @@ class SubjectFacts:
     doses_given: frozenset[int] = field(default_factory=frozenset)
 
 
+#: Separates the fields of a lot label's QR code (``LOT-...|DONOR=...|...``); chosen because a
+#: keyboard-wedge scanner types it into one field without submitting the form (no newline).
+QR_SEPARATOR = "|"
+
+
 def normalise(identifier: str | None) -> str:
-    """Upper-case, trimmed; scanners may add spaces or a trailing newline."""
-    return (identifier or "").strip().upper()
+    """Upper-case, trimmed; scanners may add spaces or a trailing newline. A scanned lot label
+    QR payload is reduced to its first field, the lot ID."""
+    return (identifier or "").split(QR_SEPARATOR, 1)[0].strip().upper()
+
+
+def label_payload(fields: dict[str, str], lot_id: str) -> str:
+    """The QR payload of a lot label: the lot ID first, then ``KEY=value`` fields."""
+    parts = [lot_id] + [f"{key.upper()}={value}" for key, value in fields.items()]
+    if any(QR_SEPARATOR in part for part in parts):
+        raise FieldError("label", f"label fields cannot contain {QR_SEPARATOR!r}")
+    return QR_SEPARATOR.join(parts)
+
+
+def scanned_fields(scan: str | None) -> dict[str, str]:
+    """The ``KEY=value`` fields after the lot ID in a scanned QR payload (upper-case keys)."""
+    out = {}
+    for part in (scan or "").split(QR_SEPARATOR)[1:]:
+        key, _, value = part.partition("=")
+        out[key.strip().upper()] = value.strip()
+    return out
 
 
 def check_identifiers(
@@ -89,6 +112,15 @@ def check_identifiers(
                 "scanned_subject_id",
                 f"scanned subject {normalise(scanned_subject_id)} is not the subject this "
                 f"administration is for ({subject.subject_id})",
+            )
+        )
+    claimed = scanned_fields(scanned_lot_id).get("DONOR")
+    if lot_ok and claimed is not None and claimed.upper() != donor_in_code:
+        errors.append(
+            FieldError(
+                "scanned_lot_id",
+                f"the label's donor ({claimed}) does not match the donor in its lot ID "
+                f"({donor_in_code}): the label is not genuine; quarantine the lot",
             )
         )
     if lot_ok and donor_in_code != normalise(subject.subject_id):

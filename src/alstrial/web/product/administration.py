@@ -207,6 +207,8 @@ def _refuse(subject, lot, user, scanned, errors, channel):
 
 
 def _administer(subject, lot, user, **details) -> Administration:
+    if details["visit"] is None:  # the schedule's visit for this dose number
+        details["visit"] = subject.visits.filter(administration=lot.dose_number).first()
     administration = Administration(
         subject=subject,
         lot=lot,

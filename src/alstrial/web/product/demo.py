@@ -12,13 +12,15 @@ from datetime import datetime, timedelta
 from django.apps import apps
 from django.utils import timezone
 
+from alstrial.domain.product_dose import DoseRule, calculate_dose
 from alstrial.web.core.records import save_clinical
 from alstrial.web.product import services
 from alstrial.web.product.ledger import current_weight
 from alstrial.web.product.models import Lot, ReleaseAuthority
 
 #: QC results that pass every release criterion of both demo protocols for a 70 kg subject
-#: (kim2009: 0.9-1.1 x10^6 cells/kg = 6.3-7.7 x10^7 cells; mazzini2003: 1-12 x10^7 cells).
+#: (kim2009: 0.9-1.1 x10^6 cells/kg = 6.3-7.7 x10^7 cells; mazzini2003: 1-12 x10^7 cells);
+#: :func:`build_lot` replaces the viable count by the subject's own target dose.
 GOOD_QC = {
     "viability_pct": 92.0,
     "viable_cells": 7.0e7,
@@ -50,6 +52,14 @@ def ensure_weight(subject, user, weight_kg: float = 70.0):
     if visit is None:
         raise ValueError(f"{subject.code} has no done visit that collects a weight")
     save_clinical(weight_model(subject=subject, visit=visit, weight_kg=weight_kg), user)
+
+
+def target_cells(subject) -> float:
+    """The protocol's target dose in cells for the subject's current weight (viable cells a
+    good lot holds)."""
+    found = current_weight(subject)
+    rule = DoseRule.from_protocol(subject.trial.protocol)
+    return calculate_dose(rule, found[0] if found else None).cells
 
 
 def build_lot(
@@ -100,7 +110,7 @@ def build_lot(
     (lot,) = services.create_lots(batch, lab_user, [dose_number])
     if stage == "in_manufacturing":
         return lot
-    services.record_qc(lot, lab_user, GOOD_QC)
+    services.record_qc(lot, lab_user, {**GOOD_QC, "viable_cells": target_cells(subject)})
     if stage == "qc_pending":
         return lot
     if stage == "destroyed":
@@ -125,7 +135,9 @@ def load_demo(ctx) -> None:
         lab = ctx.users[f"celllab.{site_code}"]
         clinic = ctx.users.get(f"investigator.{site_code}") or ctx.users["admin"]
         enrolled = [s for s in ctx.subjects.get(slug, []) if s.status == "enrolled"]
-        for subject, stage in zip(enrolled, STAGES, strict=False):
+        # Every stage in both trials; with fewer subjects than stages a donor gets a second lot.
+        for index, stage in enumerate(STAGES if enrolled else ()):
+            subject = enrolled[index % len(enrolled)]
             ensure_weight(subject, ctx.users[f"coordinator.{site_code}"])
             lot = build_lot(subject, lab, lab, stage=stage, password=DEMO_PASSWORD, now=now)
             if stage == "administered":

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from alstrial.domain.product import CustodyEvent, LotStatus
+from alstrial.domain.product_dose import is_expired
 from alstrial.web.core.access import SiteScopedQuerySet
 from alstrial.web.core.models import Site
 from alstrial.web.core.records import ClinicalRecord
@@ -125,6 +127,11 @@ class Lot(ClinicalRecord):
     @property
     def lot_status(self) -> LotStatus:
         return LotStatus(self.status)
+
+    @property
+    def is_expired(self) -> bool:
+        """True at and after the expiry time (``product_dose.is_expired``)."""
+        return is_expired(self.expires_at, timezone.now())
 
     @property
     def active_signature(self):

@@ -25,6 +25,7 @@ def chain_of_custody(lot: Lot) -> list[dict]:
         {
             "at": harvest.aspirated_at,
             "event": "harvest",
+            "label": "bone marrow harvest",
             "who": harvest.operator,
             "note": (
                 f"{harvest.volume_ml:g} ml bone marrow from the {harvest.anatomical_site} of "
@@ -34,6 +35,7 @@ def chain_of_custody(lot: Lot) -> list[dict]:
         {
             "at": batch.created_at,
             "event": "batch",
+            "label": "batch started",
             "who": batch.created_by,
             "note": f"culture started {batch.culture_started_on}: {batch.expansion_method}",
         },
@@ -42,7 +44,8 @@ def chain_of_custody(lot: Lot) -> list[dict]:
         rows.append(
             {
                 "at": p.created_at,
-                "event": f"passage {p.number}",
+                "event": "passage",
+                "label": f"passage {p.number}",
                 "who": p.created_by,
                 "note": (
                     f"seeded {p.seeded_on} ({p.cells_seeded:.3g} cells), harvested "
@@ -54,7 +57,8 @@ def chain_of_custody(lot: Lot) -> list[dict]:
         rows.append(
             {
                 "at": entry.at,
-                "event": entry.get_event_display(),
+                "event": entry.event,
+                "label": entry.get_event_display(),
                 "who": entry.user,
                 "note": entry.note,
                 "from_status": entry.from_status,

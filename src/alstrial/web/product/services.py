@@ -118,6 +118,13 @@ def record_harvest(
     if errors:
         raise ValidationError(errors)
     protocol_site = subject.trial.protocol.interventions.harvest.site
+    if visit is None:  # the first harvest visit of the schedule that has no harvest yet
+        used = Harvest.objects.filter(subject=subject, visit__isnull=False).values_list(
+            "visit_id", flat=True
+        )
+        visit = (
+            subject.visits.filter(harvest=True).exclude(pk__in=used).order_by("sequence").first()
+        )
     harvest = Harvest(
         subject=subject,
         visit=visit,
@@ -259,7 +266,9 @@ def create_lots(batch: Batch, user, dose_numbers: Iterable[int]) -> list[Lot]:
     return lots
 
 
-def _criteria_and_weight(lot: Lot) -> tuple[ReleaseCriteria, DoseRule, float | None]:
+def release_inputs(lot: Lot) -> tuple[ReleaseCriteria, DoseRule, float | None]:
+    """The protocol's release criteria and dose rule, and the weight (kg) to judge ``lot`` by:
+    the one its dose was prepared with, else the subject's current weight."""
     protocol = lot.subject.trial.protocol
     weight = lot.weight_kg
     if weight is None:
@@ -273,7 +282,7 @@ def evaluate_lot(lot: Lot) -> ReleaseEvaluation:
 
     The weight is the one the dose was prepared with, else the subject's current weight.
     """
-    criteria, rule, weight = _criteria_and_weight(lot)
+    criteria, rule, weight = release_inputs(lot)
     qc = QcResult.objects.filter(lot=lot).first()
     results = validate_qc_results(qc.as_mapping() if qc else {})
     volume = lot.volume_ml or rule.volume_ml

@@ -1,0 +1,247 @@
+"""Product pages: lots list, a subject's product page, harvest, batch and passages.
+
+Every object is fetched with ``get_for_user_or_404`` (another site's object answers 404); every
+change goes through :mod:`alstrial.web.product.services`, whose ``PermissionError`` answers 403
+and whose ``ValidationError`` is shown next to each field. Lot pages are in ``views_lot``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+
+from alstrial.domain.errors import ValidationError
+from alstrial.web.core.access import get_for_user_or_404, has_role, role_required
+from alstrial.web.core.forms import add_domain_errors
+from alstrial.web.core.models import Role
+from alstrial.web.product import services
+from alstrial.web.product.forms import (
+    AdministrationForm,
+    BatchForm,
+    HarvestForm,
+    LotsForm,
+    PassageForm,
+)
+from alstrial.web.product.models import Batch, Harvest, Lot, RefusedAttempt
+from alstrial.web.product.queries import culture_summary
+from alstrial.web.subjects.models import Subject
+
+LAB = (Role.CELL_LAB, Role.ADMIN)
+SUBJECTS = Subject.objects.select_related("site", "trial")
+CLINIC = (Role.INVESTIGATOR, Role.ADMIN)
+
+
+def permission_denied_as_403(view: Callable) -> Callable:
+    """A service's PermissionError (wrong role at this site) becomes a 403 page."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionError as error:
+            raise PermissionDenied(str(error)) from None
+
+    return wrapped
+
+
+def submit(request, form, action: Callable, success: Callable, template: str, context: dict):
+    """Run ``action(cleaned_data)`` for a valid POST; show domain errors next to the fields.
+
+    Returns the response: ``success(result)`` after a write, or the page again (400 on errors).
+    """
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                result = action(form.cleaned_data)
+            except ValidationError as error:
+                add_domain_errors(form, error)
+                status = 400
+            else:
+                return success(result)
+        else:
+            status = 400
+    return render(request, template, {**context, "form": form}, status=status)
+
+
+@role_required()
+def lot_list(request):
+    lots = (
+        Lot.objects.visible_to(request.user)
+        .select_related("subject", "site", "subject__trial")
+        .order_by("site__code", "subject__number", "number")
+    )
+    return render(request, "product/lot_list.html", {"lots": lots})
+
+
+@role_required()
+def subject_product(request, pk: int):
+    """A subject's whole product history: harvests, batches, lots, administrations, refusals."""
+    subject = get_for_user_or_404(
+        Subject.objects.select_related("site", "trial"), request.user, pk=pk
+    )
+    protocol = subject.trial.protocol
+    context = {
+        "subject": subject,
+        "protocol": protocol,
+        "harvests": subject.harvests.select_related("operator").order_by("aspirated_at"),
+        "lots": subject.lots.order_by("number"),
+        "administrations": subject.administrations.select_related("lot", "operator"),
+        "refusals": RefusedAttempt.objects.filter(subject=subject).select_related("user")[:20],
+        "can_lab": has_role(request.user, subject.site, *LAB),
+        "can_administer": has_role(request.user, subject.site, *CLINIC),
+        "harvest_form": HarvestForm(
+            initial={"anatomical_site": protocol.interventions.harvest.site}
+        ),
+    }
+    return render(request, "product/subject.html", context)
+
+
+@role_required(*LAB, Role.INVESTIGATOR)
+@permission_denied_as_403
+def harvest_create(request, pk: int):
+    subject = get_for_user_or_404(
+        Subject.objects.select_related("site", "trial"), request.user, pk=pk
+    )
+    form = HarvestForm(request.POST or None)
+
+    def action(data):
+        return services.record_harvest(subject, request.user, **data)
+
+    def success(harvest):
+        messages.success(request, f"Harvest of {subject.code} recorded.")
+        return redirect("product:subject", pk=subject.pk)
+
+    return submit(request, form, action, success, "product/harvest_form.html", {"subject": subject})
+
+
+@role_required(*LAB)
+@permission_denied_as_403
+def batch_create(request, pk: int):
+    harvest = get_for_user_or_404(
+        Harvest.objects.select_related("subject__site", "subject__trial"), request.user, pk=pk
+    )
+    form = BatchForm(
+        request.POST or None, initial={"culture_started_on": harvest.aspirated_at.date()}
+    )
+
+    def action(data):
+        return services.create_batch(harvest, request.user, **data)
+
+    def success(batch):
+        messages.success(request, "Batch started.")
+        return redirect("product:batch", pk=batch.pk)
+
+    context = {"harvest": harvest, "subject": harvest.subject}
+    return submit(request, form, action, success, "product/batch_form.html", context)
+
+
+def _batch_context(request, batch: Batch) -> dict:
+    protocol = batch.subject.trial.protocol
+    doses = protocol.interventions.administrations.count
+    next_number = (
+        batch.passages.order_by("-number").values_list("number", flat=True).first() or 0
+    ) + 1
+    return {
+        "batch": batch,
+        "subject": batch.subject,
+        "summary": culture_summary(batch),
+        "lots": batch.lots.order_by("number"),
+        "can_lab": has_role(request.user, batch.subject.site, *LAB),
+        "passage_form": PassageForm(initial={"number": next_number}),
+        "lots_form": LotsForm(doses=doses),
+        "passages_max": protocol.interventions.product.passages_max,
+    }
+
+
+@role_required()
+def batch_detail(request, pk: int):
+    batch = get_for_user_or_404(
+        Batch.objects.select_related("subject__site", "subject__trial", "harvest"),
+        request.user,
+        pk=pk,
+    )
+    return render(request, "product/batch.html", _batch_context(request, batch))
+
+
+@role_required(*LAB)
+@permission_denied_as_403
+def passage_create(request, pk: int):
+    batch = get_for_user_or_404(
+        Batch.objects.select_related("subject__site", "subject__trial"), request.user, pk=pk
+    )
+    context = _batch_context(request, batch)
+    form = PassageForm(request.POST or None)
+
+    def action(data):
+        return services.record_passage(batch, request.user, **data)
+
+    def success(passage):
+        messages.success(request, f"Passage {passage.number} recorded.")
+        return redirect("product:batch", pk=batch.pk)
+
+    context["passage_form"] = form
+    return submit(request, form, action, success, "product/batch.html", context)
+
+
+@role_required(*LAB)
+@permission_denied_as_403
+def lots_create(request, pk: int):
+    batch = get_for_user_or_404(
+        Batch.objects.select_related("subject__site", "subject__trial"), request.user, pk=pk
+    )
+    context = _batch_context(request, batch)
+    form = LotsForm(
+        request.POST or None, doses=batch.subject.trial.protocol.interventions.administrations.count
+    )
+
+    def action(data):
+        return services.create_lots(batch, request.user, data["dose_numbers"])
+
+    def success(lots):
+        messages.success(request, "Lots made: " + ", ".join(lot.code for lot in lots))
+        return redirect("product:batch", pk=batch.pk)
+
+    context["lots_form"] = form
+    return submit(request, form, action, success, "product/batch.html", context)
+
+
+@role_required(*CLINIC)
+@permission_denied_as_403
+def administer(request, pk: int):
+    """Record an administration after the chain-of-identity checks (two separate scans)."""
+    subject = get_for_user_or_404(
+        Subject.objects.select_related("site", "trial"), request.user, pk=pk
+    )
+    route = subject.trial.protocol.interventions.route
+    form = AdministrationForm(
+        request.POST or None,
+        initial={"route": route.name, "pump_rate_ul_per_min": route.pump_rate_ul_per_min},
+    )
+    status = 200
+    refusal = None
+    if request.method == "POST":
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+            try:
+                given = services.administer_dose(subject, request.user, channel="form", **data)
+            except services.AdministrationRefused as error:
+                refusal = error
+                add_domain_errors(form, error)
+                status = 422
+            except ValidationError as error:
+                add_domain_errors(form, error)
+                status = 400
+            else:
+                messages.success(
+                    request, f"Dose {given.dose_number} ({given.lot.code}) given to {subject.code}."
+                )
+                return redirect("product:subject", pk=subject.pk)
+        else:
+            status = 400
+    context = {"subject": subject, "form": form, "refusal": refusal, "route": route}
+    return render(request, "product/administer.html", context, status=status)

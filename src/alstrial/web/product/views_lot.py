@@ -1,0 +1,165 @@
+"""Lot pages: the lot and its whole chain, QC entry (with a live HTMX evaluation), release by
+electronic signature, dose preparation, custody moves and the printable label."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from alstrial.domain.errors import ValidationError
+from alstrial.domain.product_release import evaluate_release, validate_qc_results
+from alstrial.web.core.access import get_for_user_or_404, has_role, role_required
+from alstrial.web.core.forms import add_domain_errors
+from alstrial.web.core.models import Role
+from alstrial.web.core.records import ConflictError
+from alstrial.web.product import services
+from alstrial.web.product.forms import CustodyForm, QcForm, ReleaseForm, qc_initial
+from alstrial.web.product.labels import lot_label
+from alstrial.web.product.models import Lot, QcResult, ReleaseAuthority
+from alstrial.web.product.queries import chain_of_custody
+from alstrial.web.product.views import LAB, permission_denied_as_403
+
+LOTS = Lot.objects.select_related("subject__site", "subject__trial", "site", "batch__harvest")
+
+
+def _lot(request, pk: int) -> Lot:
+    return get_for_user_or_404(LOTS, request.user, pk=pk)
+
+
+def _lot_context(request, lot: Lot, **extra) -> dict:
+    qc = QcResult.objects.filter(lot=lot).first()
+    return {
+        "lot": lot,
+        "subject": lot.subject,
+        "evaluation": services.evaluate_lot(lot),
+        "chain": chain_of_custody(lot),
+        "signatures": lot.signatures.select_related("signer", "voided_by").order_by("signed_at"),
+        "can_lab": has_role(request.user, lot.site, *LAB),
+        "can_release": ReleaseAuthority.objects.filter(user=request.user, site=lot.site).exists(),
+        "qc_form": QcForm(initial=qc_initial(qc)),
+        "release_form": ReleaseForm(),
+        "custody_form": CustodyForm(),
+        "administration": getattr(lot, "administration", None) if lot.pk else None,
+        **extra,
+    }
+
+
+@role_required()
+def lot_detail(request, pk: int):
+    lot = _lot(request, pk)
+    return render(request, "product/lot.html", _lot_context(request, lot))
+
+
+@role_required(*LAB)
+@permission_denied_as_403
+def qc_edit(request, pk: int):
+    lot = _lot(request, pk)
+    form = QcForm(
+        request.POST or None, initial=qc_initial(QcResult.objects.filter(lot=lot).first())
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            values = {name: data.get(name) for name in QcResult.RESULT_FIELDS}
+            try:
+                services.record_qc(
+                    lot,
+                    request.user,
+                    values,
+                    reason=data.get("reason") or "",
+                    expected_version=data.get("version"),
+                )
+            except ValidationError as error:
+                add_domain_errors(form, error)
+                status = 400
+            except ConflictError as error:
+                form.add_error(None, str(error))
+                status = 409
+            else:
+                messages.success(request, f"QC results of {lot.code} saved.")
+                return redirect("product:lot", pk=lot.pk)
+        else:
+            status = 400
+    context = _lot_context(request, lot, qc_form=form)
+    return render(request, "product/qc_form.html", context, status=status)
+
+
+@require_POST
+@role_required(*LAB)
+def qc_preview(request, pk: int):
+    """HTMX: the release evaluation of the values typed so far (nothing is saved)."""
+    lot = _lot(request, pk)
+    criteria, rule, weight = services.release_inputs(lot)
+    values = {name: request.POST.get(name) for name in QcResult.RESULT_FIELDS}
+    try:
+        results = validate_qc_results(values)
+    except ValidationError as error:
+        return render(request, "product/_evaluation.html", {"errors": error.by_field()})
+    evaluation = evaluate_release(
+        criteria, results, dose_volume_ml=lot.volume_ml or rule.volume_ml, weight_kg=weight
+    )
+    return render(request, "product/_evaluation.html", {"evaluation": evaluation})
+
+
+@require_POST
+@role_required()
+@permission_denied_as_403
+def release(request, pk: int):
+    lot = _lot(request, pk)
+    form = ReleaseForm(request.POST)
+    if form.is_valid():
+        try:
+            signature = services.release_lot(
+                lot, request.user, password=form.cleaned_data["password"]
+            )
+        except ValidationError as error:
+            add_domain_errors(form, error)
+        else:
+            messages.success(request, f"{lot.code} released, signed by {signature.signer_name}.")
+            return redirect("product:lot", pk=lot.pk)
+    context = _lot_context(request, lot, release_form=form)
+    return render(request, "product/lot.html", context, status=400)
+
+
+@require_POST
+@role_required(*LAB)
+@permission_denied_as_403
+def prepare(request, pk: int):
+    lot = _lot(request, pk)
+    try:
+        services.prepare_dose(lot, request.user)
+    except ValidationError as error:
+        for field, msgs in error.by_field().items():
+            for message in msgs:
+                messages.error(request, f"{field}: {message}")
+    else:
+        messages.success(request, f"Dose of {lot.code} prepared.")
+    return redirect("product:lot", pk=lot.pk)
+
+
+@require_POST
+@role_required(*LAB, Role.INVESTIGATOR)
+@permission_denied_as_403
+def custody(request, pk: int):
+    lot = _lot(request, pk)
+    form = CustodyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_custody(
+                lot, request.user, form.cleaned_data["event"], note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            add_domain_errors(form, error)
+        else:
+            messages.success(request, f"{lot.code}: {form.cleaned_data['event']} recorded.")
+            return redirect("product:lot", pk=lot.pk)
+    context = _lot_context(request, lot, custody_form=form)
+    return render(request, "product/lot.html", context, status=400)
+
+
+@role_required()
+def label(request, pk: int):
+    lot = _lot(request, pk)
+    return render(request, "product/label.html", {"lot": lot, "label": lot_label(lot)})
