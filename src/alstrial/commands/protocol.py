@@ -100,7 +100,7 @@ def check(
 
 
 def list_protocols() -> None:
-    """List the shipped protocols (``protocols/`` or ``$ALSTRIAL_PROTOCOLS``)."""
+    """List the shipped protocols (in protocols/, or the directory $ALSTRIAL_PROTOCOLS names)."""
     from rich.console import Console
     from rich.table import Table
 
