@@ -230,7 +230,11 @@ def test_no_weight_no_per_kg_dose(enrolled_subject, users, sites, lot_at):
 
     ReleaseAuthority.objects.create(user=users["celllab.seoul"], site=sites["seoul"])
     subject = enrolled_subject("seoul")
-    lot = lot_at(subject, "qc_pending")
+    lot = lot_at(subject, "in_manufacturing")
+    services.record_qc(lot, users["celllab.seoul"], GOOD_QC)
+    viable = {c.key: c for c in services.evaluate_lot(lot).criteria}["viable_cells"]
+    assert viable.outcome == "pending"  # the per-kg range needs a weight
+    assert "no weight recorded" in viable.requirement
     with pytest.raises(ValidationError) as info:
         services.prepare_dose(lot, users["celllab.seoul"])
     assert "weight_kg" in info.value.by_field()
