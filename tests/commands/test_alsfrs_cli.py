@@ -120,6 +120,12 @@ def test_wrong_number_of_items(count):
     assert f"expected 12 item scores, got {count}" in result.stderr
 
 
+def test_unknown_option_is_named():
+    result = run(*["4"] * 12, "--gastrostomie")
+    assert result.exit_code == 2
+    assert "no such option: --gastrostomie" in result.stderr
+
+
 @pytest.mark.parametrize("months", ["0", "-3"])
 def test_onset_months_must_be_positive(months):
     result = run(*["4"] * 12, "--onset-months", months)

@@ -43,6 +43,11 @@ def alsfrs(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
 ) -> None:
     """Score one ALSFRS-R visit: total, subscores, King's and MiToS stages, dFS."""
+    # Unknown options reach here as items (so that "-1" gets the item message): name them.
+    unknown = [item for item in items if item.startswith("--")]
+    if unknown:
+        typer.echo(f"error: no such option: {', '.join(unknown)}", err=True)
+        raise typer.Exit(2)
     try:
         result = score_visit(items, gastrostomy, onset_months)
     except ValidationError as error:
