@@ -220,3 +220,40 @@ def test_trial_dashboard_shows_the_safety_panel(client, seoul_sae, users):
     # kim2009's rule "any related SAE goes to the DSMB" counts this subject
     assert "1 of 1 subject" in html
     assert "triggered" in html
+
+
+def test_mri_tables_read_the_spinal_cord_mri_form(client, site_zones, enrolled_subject, users):
+    # One Mazzini subject: SCR 10.0 ml, M3 10.2 ml (+2.0%), M6 proliferation seen, no volume.
+    from alstrial.web.assessments.models import MriSpine
+    from alstrial.web.core.records import save_clinical
+    from alstrial.web.subjects.services import record_visit
+
+    user = users["coordinator.novara"]
+    subject = enrolled_subject("novara", days_ago=300)
+    for code, volume, proliferation in (
+        ("SCR", 10.0, False),
+        ("M3", 10.2, False),
+        ("M6", None, True),
+    ):
+        visit = subject.visits.get(code=code)
+        if visit.status != "done":
+            record_visit(visit, user, visit_date=visit.target_date)
+            visit.refresh_from_db()
+        save_clinical(
+            MriSpine(
+                subject=subject,
+                visit=visit,
+                cord_volume_ml=volume,
+                abnormal_proliferation=proliferation,
+            ),
+            user,
+        )
+    client.force_login(users["safety.monitor"])
+    url = reverse("safety:table_csv", args=[subject.trial.slug, "mri_by_subject"])
+    row = pd.read_csv(io.StringIO(client.get(url).content.decode())).iloc[0]
+    assert (row["subject_id"], row["scans"], row["measured_scans"]) == (subject.code, 3, 2)
+    assert row["change_percent"] == pytest.approx(2.0)
+    assert bool(row["abnormal_proliferation"])
+    url = reverse("safety:table_csv", args=[subject.trial.slug, "mri_summary"])
+    summary = pd.read_csv(io.StringIO(client.get(url).content.decode())).iloc[0]
+    assert summary["subjects_with_proliferation"] == 1
