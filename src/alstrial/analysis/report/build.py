@@ -137,6 +137,7 @@ def _context(result, data, matching, check, safety, screening, figures) -> dict[
         "efficacy": efficacy,
         "between_arms": t.between_arms_table(result),
         "kim": t.kim_table(result),
+        "cafs": t.cafs_table(result),
         "mixed": t.mixed_model_table(result),
         "responders": t.responders_table(result),
         "exclusions": t.exclusions_table(result),

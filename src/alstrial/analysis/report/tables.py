@@ -247,6 +247,33 @@ def kim_table(result: EfficacyResult) -> Table:
     )
 
 
+def cafs_table(result: EfficacyResult) -> Table | None:
+    """CAFS (Berry et al. 2013) per arm and its rank test; None when it was not computed."""
+    if result.cafs is None:
+        return None
+    summary = result.cafs.summary()
+    rows = [
+        [
+            ARM_LABELS.get(row.arm, row.arm),
+            str(int(row.n)),
+            str(int(row.deaths)),
+            number(row.mean_score, 1),
+            number(row.median_score, 1),
+        ]
+        for row in summary.itertuples()
+    ]
+    test = result.cafs.test
+    return Table(
+        title="Combined assessment of function and survival (CAFS)",
+        columns=["Arm", "n", "Deaths", "Mean score", "Median score"],
+        rows=rows,
+        note="Every pair of subjects compared: death first (longer survival wins), then the "
+        "ALSFRS-R change at the end of follow-up; ties 0.5 (Berry et al. 2013). Treated vs "
+        f"control: {test.test} p = {p_value(test.p_value)} ({test.method}).",
+        key="cafs",
+    )
+
+
 def mixed_model_table(result: EfficacyResult) -> Table:
     """The piecewise mixed model(s): the slope-change term with its test and fit diagnostics."""
     rows = []
