@@ -97,6 +97,30 @@ def test_hand_worked_visit():
     assert visit["cutting_with_gastrostomy"] == 2
 
 
+def test_a_validated_visit_cannot_be_changed():
+    visit = AlsfrsR.from_sequence([4] * 12)
+    with pytest.raises(TypeError):
+        visit.items["speech"] = 0  # type: ignore[index]
+    assert visit.total == 48
+    original = AlsfrsOriginal.from_items(original_items([4] * 9, 4))
+    with pytest.raises(TypeError):
+        original.items["respiratory"] = 0  # type: ignore[index]
+
+
+def test_to_dict():
+    data = AlsfrsR.from_sequence([3, 4, 2, 1, 2, 3, 2, 1, 0, 4, 3, 4], gastrostomy=True).to_dict()
+    assert data["total"] == 29
+    assert (data["bulbar"], data["fine_motor"], data["gross_motor"], data["respiratory"]) == (
+        9,
+        6,
+        3,
+        11,
+    )
+    assert data["gastrostomy"] is True
+    assert data["items"]["cutting_with_gastrostomy"] == 2
+    assert "cutting_without_gastrostomy" not in data["items"]
+
+
 def test_extremes():
     assert AlsfrsR.from_sequence([4] * 12).total == 48
     assert AlsfrsR.from_sequence([0] * 12, gastrostomy=True).total == 0

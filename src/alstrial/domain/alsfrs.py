@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Integral, Real
+from types import MappingProxyType
 from typing import Any
 
 from alstrial.domain.alsfrs_items import (
@@ -125,7 +126,8 @@ class AlsfrsR:
 
     @classmethod
     def from_items(cls, items: Mapping[str, Any]) -> AlsfrsR:
-        return cls(items=validate_items(items))
+        # Read-only, so that a validated visit cannot be changed behind its total.
+        return cls(items=MappingProxyType(validate_items(items)))
 
     @classmethod
     def from_sequence(
@@ -179,6 +181,15 @@ class AlsfrsR:
 
     def subscores(self) -> dict[str, int]:
         return {domain.value: self.subscore(domain) for domain in Domain}
+
+    def to_dict(self) -> dict:
+        """Items, total (0-48), the four subscores (0-12) and the gastrostomy status."""
+        return {
+            "items": dict(self.items),
+            "total": self.total,
+            **self.subscores(),
+            "gastrostomy": self.gastrostomy,
+        }
 
 
 def alsfrs_total(items: Mapping[str, int]) -> int:
@@ -290,7 +301,7 @@ class AlsfrsOriginal:
             errors.append(FieldError("cutting_without_gastrostomy", "score exactly one of 5a/5b"))
         if errors:
             raise ValidationError(errors)
-        return cls(items=clean)
+        return cls(items=MappingProxyType(clean))
 
     @property
     def total(self) -> int:
