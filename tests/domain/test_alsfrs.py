@@ -404,7 +404,7 @@ def _outcome(build, items):
         return None, error
 
 
-@given(st.dictionaries(st.sampled_from([*NUMBER, "respiratory", "extra"]), anything))
+@given(st.dictionaries(st.sampled_from([*NUMBER, "respiratory", "extra", 7, None]), anything))
 def test_any_input_gives_a_score_or_a_validation_error(items):
     """Whatever a form, an API call or a CSV row sends, the answer is a validated visit or a
     ValidationError naming fields: never another exception."""

@@ -82,8 +82,8 @@ def validate_items(items: Mapping[str, Any]) -> dict[str, int]:
     """
     errors: list[FieldError] = []
     # A blank unknown key (e.g. the original scale's empty Q10 column) carries no score.
-    unknown = sorted(k for k in set(items) - set(ITEM_KEYS) if not _is_blank(items[k]))
-    errors.extend(FieldError(key, f"unknown ALSFRS-R item {key!r}") for key in unknown)
+    unknown = sorted((k for k in set(items) - set(ITEM_KEYS) if not _is_blank(items[k])), key=str)
+    errors.extend(FieldError(str(key), f"unknown ALSFRS-R item {key!r}") for key in unknown)
     clean: dict[str, int] = {}
     for key in ITEM_KEYS:
         value = items.get(key)
@@ -280,8 +280,8 @@ class AlsfrsOriginal:
         keys = [i.key for i in ITEMS if i.domain != Domain.RESPIRATORY] + [ORIGINAL_RESPIRATORY_KEY]
         # An ALSFRS-R respiratory item here means the two scales are being mixed: refuse it.
         errors = [
-            FieldError(key, f"{key!r} is not an item of the original ALSFRS")
-            for key in sorted(set(items) - set(keys))
+            FieldError(str(key), f"{key!r} is not an item of the original ALSFRS")
+            for key in sorted(set(items) - set(keys), key=str)
             if not _is_blank(items[key])
         ]
         clean: dict[str, int] = {}
