@@ -8,7 +8,7 @@ from alstrial.web.core.forms import AuditedFormMixin
 from alstrial.web.product.models import QcResult, Route
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class HarvestForm(forms.Form):
