@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +38,16 @@ def test_kim_schedule_is_printed():
     assert "Administrations: 2, 26 days apart, at INJ1, INJ2" in out
     assert "Dose (per_kg): 1 x 10^6 cells/kg (allowed 0.9 x 10^6 to 1.1 x 10^6)" in out
     assert f"{KIM}: OK (9 visits)" in out
+
+
+def test_json_output():
+    result = runner.invoke(app, ["protocol", "check", str(MAZZINI), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["protocol"]["slug"] == "mazzini2003"
+    assert data["protocol"]["interventions"]["route"]["name"] == "intraspinal"
+    assert [row["visit"] for row in data["schedule"]][:3] == ["SCR", "HARV", "IMPL"]
+    assert data["schedule"][2]["administration"] == 1
 
 
 def test_schedule_rows_are_in_day_order():

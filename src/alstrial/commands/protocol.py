@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -77,6 +78,9 @@ def _interventions_summary(protocol) -> list[str]:
 
 def check(
     file: Annotated[Path, typer.Argument(help="Protocol file (TOML).", show_default=False)],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the checked protocol and schedule as JSON.")
+    ] = False,
 ) -> None:
     """Validate a protocol file; print its visit schedule and interventions."""
     from rich.console import Console
@@ -90,6 +94,10 @@ def check(
             typer.echo(f"error: {message}", err=True)
         typer.echo(f"{file}: {len(error.errors)} problem(s); nothing loaded.", err=True)
         raise typer.Exit(1) from None
+    if as_json:
+        rows = [row.to_dict() for row in protocol.schedule()]
+        typer.echo(json.dumps({"protocol": protocol.to_dict(), "schedule": rows}, indent=2))
+        return
     console = Console()
     console.print(f"{protocol.title} (version {protocol.version})", highlight=False)
     console.print(f"Reference: {protocol.reference}", highlight=False)
