@@ -39,8 +39,9 @@ import numpy as np
 import pandas as pd
 
 from alstrial.analysis.balance import BalanceTable
-from alstrial.analysis.data import SUBJECT_COLUMNS
+from alstrial.analysis.data import SUBJECT_COLUMNS, AnalysisData
 from alstrial.analysis.matching import Matcher
+from alstrial.analysis.settings import AnalysisSettings
 from alstrial.domain.alsfrs import delta_fs
 from alstrial.domain.errors import FieldError
 from alstrial.domain.time import DAYS_PER_MONTH, DAYS_PER_YEAR
@@ -395,3 +396,40 @@ def matched_controls(
         pool=pool,
     )
     return control_subjects, control_visits.reset_index(drop=True), result
+
+
+def with_registry_controls(
+    data: AnalysisData,
+    registry: Any,
+    settings: AnalysisSettings,
+    matcher: Matcher | None = None,
+) -> tuple[AnalysisData, MatchResult]:
+    """The trial's treated subjects plus registry controls matched to them, and the matching.
+
+    ``settings`` gives the follow-up window and days per month. Used by ``alstrial analyse
+    --registry`` and the report pipeline.
+
+    A trial that already has a control arm is refused: mixing the trial's own controls with
+    registry controls would make one arm of two different kinds of patients.
+    """
+    if (data.subjects["arm"] == "control").any():
+        raise FieldError(
+            "arm",
+            "the trial already has control subjects; registry controls replace a control "
+            "arm, they are never mixed with one",
+        )
+    control_subjects, control_visits, matching = matched_controls(
+        data.subjects,
+        data.visits,
+        registry,
+        matcher=matcher,
+        follow_up_days=settings.follow_up_days,
+        days_per_month=settings.days_per_month,
+    )
+    controls = AnalysisData.from_frames(
+        control_subjects,
+        control_visits,
+        "registry controls (subjects)",
+        "registry controls (visits)",
+    )
+    return data.combine(controls), matching

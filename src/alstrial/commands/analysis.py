@@ -78,8 +78,8 @@ def analyse(
 def _with_registry_controls(data, registry: Path, settings):
     """The trial data plus registry controls matched to the treated (engineer D's
     ``matched_controls`` on engineer B's ``read_registry``)."""
-    from alstrial.analysis.controls import matched_controls
-    from alstrial.analysis.data import AnalysisData, AnalysisDataError
+    from alstrial.analysis.controls import with_registry_controls
+    from alstrial.analysis.data import AnalysisDataError
     from alstrial.domain.errors import FieldError, ValidationError
     from alstrial.registry.proact import read_registry
 
@@ -89,21 +89,7 @@ def _with_registry_controls(data, registry: Path, settings):
             "controls: give one or the other, never both mixed"
         )
     try:
-        pool = read_registry(registry)
-        control_subjects, control_visits, matching = matched_controls(
-            data.subjects,
-            data.visits,
-            pool,
-            follow_up_days=settings.follow_up_days,
-            days_per_month=settings.days_per_month,
-        )
-        controls = AnalysisData.from_frames(
-            control_subjects,
-            control_visits,
-            "registry controls (subjects)",
-            "registry controls (visits)",
-        )
-        return data.combine(controls), matching
+        return with_registry_controls(data, read_registry(registry), settings)
     except AnalysisDataError as error:
         raise _fail(str(error)) from None
     except (FieldError, ValidationError, OSError, ValueError) as error:

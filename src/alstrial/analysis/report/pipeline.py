@@ -14,47 +14,12 @@ from typing import Any
 
 import pandas as pd
 
-from alstrial.analysis.controls import matched_controls
+from alstrial.analysis.controls import with_registry_controls
 from alstrial.analysis.data import AnalysisData
 from alstrial.analysis.efficacy import analyse
 from alstrial.analysis.matching import Matcher
 from alstrial.analysis.report.build import ReportPaths, build_report
 from alstrial.analysis.settings import AnalysisSettings
-from alstrial.domain.errors import FieldError
-
-
-def with_registry_controls(
-    data: AnalysisData,
-    registry: Any,
-    settings: AnalysisSettings,
-    matcher: Matcher | None = None,
-) -> tuple[AnalysisData, Any]:
-    """The trial's treated subjects plus registry controls matched to them, and the matching.
-
-    A trial that already has a control arm is refused: mixing the trial's own controls with
-    registry controls would make one arm of two different kinds of patients.
-    """
-    if (data.subjects["arm"] == "control").any():
-        raise FieldError(
-            "arm",
-            "the trial already has control subjects; registry controls replace a control "
-            "arm, they are never mixed with one",
-        )
-    control_subjects, control_visits, matching = matched_controls(
-        data.subjects,
-        data.visits,
-        registry,
-        matcher=matcher,
-        follow_up_days=settings.follow_up_days,
-        days_per_month=settings.days_per_month,
-    )
-    controls = AnalysisData.from_frames(
-        control_subjects,
-        control_visits,
-        "registry controls (subjects)",
-        "registry controls (visits)",
-    )
-    return data.combine(controls), matching
 
 
 def report_from_frames(
