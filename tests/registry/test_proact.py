@@ -11,13 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from alstrial.domain.alsfrs_items import ITEM_KEYS as DOMAIN_ITEM_KEYS
 from alstrial.registry.proact import (
     ALSFRS_FRAME_COLUMNS,
     SUBJECT_COLUMNS,
     RegistryRejectedRows,
     read_registry,
 )
-from alstrial.registry.proact_csv import ALSFRS_COLUMNS
+from alstrial.registry.proact_csv import ALSFRS_COLUMNS, ALSFRS_ITEM_COLUMNS
 
 ALSFRS_HEADER = ",".join(ALSFRS_COLUMNS)
 # Item order of ALSFRS_COLUMNS: Q1..Q4, Q5a, Q5b, Q6..Q9, Q10, R_1..R_3, then the totals.
@@ -244,3 +245,12 @@ def test_archive_names_and_any_case_are_found(registry_dir):
         "proact_deathdata.csv",
         "Fvc.csv",
     }
+
+
+def test_item_columns_map_onto_the_domain_item_keys():
+    keys = set(ALSFRS_ITEM_COLUMNS.values())
+    assert keys == {*DOMAIN_ITEM_KEYS, "respiratory"}
+    assert list(ALSFRS_ITEM_COLUMNS)[4:6] == [
+        "Q5a_Cutting_without_Gastrostomy",
+        "Q5b_Cutting_with_Gastrostomy",
+    ]

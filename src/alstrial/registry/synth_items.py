@@ -19,20 +19,13 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Item keys in questionnaire order, item 5 as one "cutting" item (5a or 5b chosen later).
-ITEM_ORDER = (
-    "speech",
-    "salivation",
-    "swallowing",
-    "handwriting",
-    "cutting",
-    "dressing_hygiene",
-    "turning_in_bed",
-    "walking",
-    "climbing_stairs",
-    "dyspnea",
-    "orthopnea",
-    "respiratory_insufficiency",
+from alstrial.domain.alsfrs_items import SCORED_ORDER_WITHOUT_GASTROSTOMY
+
+#: Item keys in questionnaire order (DOMAIN.md section 2), item 5 as one "cutting" item (5a or
+#: 5b is chosen later from the gastrostomy status).
+ITEM_ORDER = tuple(
+    "cutting" if key == "cutting_without_gastrostomy" else key
+    for key in SCORED_ORDER_WITHOUT_GASTROSTOMY
 )
 BULBAR, UPPER, LOWER, RESPIRATORY = 0, 1, 2, 3
 ITEM_REGION = np.array([BULBAR] * 3 + [UPPER] * 3 + [LOWER] * 3 + [RESPIRATORY] * 3)
