@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "simulate",
     "export",
     "web",
+    "safety",
 )
 
 for _name in COMMAND_MODULES:

@@ -225,3 +225,23 @@ def test_stopping_rule_halts_enrolment_until_lifted(
     assert waiting.status == "enrolled"
     # re-evaluating with the same subjects does not re-trigger after the decision
     assert services.apply_stopping_rules(first.trial) == []
+
+
+def test_overdue_reports_are_announced_once(site_zones, enrolled_subject, users, ae_data):
+    subject = enrolled_subject("seoul")
+    ae = services.record_adverse_event(
+        subject,
+        serious(subject, ae_data, relatedness_lumbar_puncture="unlikely"),
+        users["coordinator.seoul"],
+    )
+    # aware at 09:30 KST on consent + 11 days: the sponsor report was due 24 h later
+    due = ae.awareness_at + timedelta(hours=24)
+    assert services.notify_overdue(due - timedelta(seconds=1)) == []
+    rows = services.notify_overdue(due)
+    assert [r.obligation.kind.value for r in rows] == ["sponsor"]
+    overdue = Notification.objects.filter(message__startswith="OVERDUE")
+    assert overdue.count() == 1  # one safety monitor at Seoul
+    services.notify_overdue(due + timedelta(hours=5))
+    assert overdue.count() == 1  # not repeated
+    services.record_submission(ae, "sponsor", users["safety.monitor"])
+    assert services.notify_overdue(due + timedelta(hours=6)) == []

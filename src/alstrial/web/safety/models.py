@@ -252,6 +252,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed = models.BooleanField(default=False)
+    key = models.CharField(
+        max_length=100, blank=True, db_index=True, help_text="Sent once per user and key."
+    )
 
     class Meta:
         ordering = ("-created_at", "-id")

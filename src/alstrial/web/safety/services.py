@@ -299,18 +299,27 @@ def _notify_sae(ae: AdverseEvent, *, first: bool) -> None:
     notify_safety_monitors(ae.subject.site, message, ae=ae, trial=ae.subject.trial)
 
 
-def notify_safety_monitors(site, message: str, *, ae=None, trial=None) -> list[Notification]:
+def notify_safety_monitors(
+    site, message: str, *, ae=None, trial=None, key: str = ""
+) -> list[Notification]:
     """Notify every safety monitor of ``site`` in the app, and by e-mail when the site's safety
     settings ask for it and the monitor has an address. E-mail goes after the commit, so an
-    event that was rolled back is never announced; a failed e-mail is logged, never fatal."""
+    event that was rolled back is never announced; a failed e-mail is logged, never fatal.
+    With ``key``, a monitor who already had a notification with that key gets none."""
     monitors = (
         SiteMembership.objects.filter(site=site, role=Role.SAFETY_MONITOR, user__is_active=True)
         .select_related("user")
         .order_by("user_id")
     )
+    already = set()
+    if key:
+        already = set(Notification.objects.filter(key=key).values_list("user_id", flat=True))
     notes = [
-        Notification.objects.create(user=m.user, adverse_event=ae, trial=trial, message=message)
+        Notification.objects.create(
+            user=m.user, adverse_event=ae, trial=trial, message=message, key=key
+        )
         for m in monitors
+        if m.user_id not in already
     ]
     settings = getattr(site, "safety_settings", None)
     if settings is not None and settings.email_safety_monitors:
@@ -339,3 +348,25 @@ def unread_count(user) -> int:
     if not getattr(user, "is_authenticated", False):
         return 0
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notify_overdue(now: datetime | None = None) -> list:
+    """Notify the safety monitors of every expedited report that is overdue at ``now`` (once per
+    report); return the overdue board rows. Run it regularly (``alstrial safety overdue
+    --notify``, e.g. hourly from cron), so that a missed deadline is announced even when nobody
+    opens the board."""
+    from alstrial.web.safety.board import board_rows
+
+    now = now or timezone.now()
+    rows = [r for r in board_rows(AdverseEvent.objects.all(), now) if r.status == "overdue"]
+    for row in rows:
+        ae = row.ae
+        notify_safety_monitors(
+            ae.subject.site,
+            f"OVERDUE: {row.obligation.kind.label} for {ae.subject.code} {ae.term} "
+            f"(due {row.due_local_text}, {row.time_left})",
+            ae=ae,
+            trial=ae.subject.trial,
+            key=f"overdue:{ae.pk}:{row.obligation.kind.value}",
+        )
+    return rows

@@ -1,0 +1,69 @@
+"""``alstrial safety overdue``: expedited reports past their deadline (and notify the monitors).
+
+Run it regularly (e.g. hourly from cron with ``--notify``): the safety board shows overdue
+reports to whoever opens it, this makes sure the safety monitors are told even when nobody does.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from alstrial.commands.web import DbOption, setup_django
+
+safety_app = typer.Typer(help="Safety: expedited reporting deadlines.", no_args_is_help=True)
+
+
+@safety_app.command("overdue")
+def overdue(
+    db: DbOption = None,
+    notify: Annotated[
+        bool, typer.Option("--notify", help="Notify the site's safety monitors (once per report).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+) -> None:
+    """List every expedited report that is overdue now; exit 1 when there is any."""
+    setup_django(db)
+    from django.db import transaction
+    from django.utils import timezone
+
+    from alstrial.web.safety.board import board_rows
+    from alstrial.web.safety.models import AdverseEvent
+    from alstrial.web.safety.services import notify_overdue
+
+    now = timezone.now()
+    if notify:
+        with transaction.atomic():
+            rows = notify_overdue(now)
+    else:
+        rows = [r for r in board_rows(AdverseEvent.objects.all(), now) if r.status == "overdue"]
+    items = [
+        {
+            "adverse_event": r.ae.pk,
+            "subject": r.ae.subject.code,
+            "term": r.ae.term,
+            "report": r.obligation.kind.value,
+            "due_local": r.due_local_text,
+            "due_utc": r.obligation.due_at.isoformat(),
+            "late": r.time_left,
+        }
+        for r in rows
+    ]
+    if as_json:
+        typer.echo(json.dumps(items, indent=2))
+    elif not items:
+        typer.echo("No expedited report is overdue.")
+    else:
+        for item in items:
+            typer.echo(
+                f"{item['subject']} {item['term']}: {item['report']} due {item['due_local']} "
+                f"({item['late']})"
+            )
+    raise typer.Exit(1 if items else 0)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``alstrial safety ...`` to ``app``."""
+    app.add_typer(safety_app, name="safety")

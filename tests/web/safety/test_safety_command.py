@@ -1,0 +1,49 @@
+"""``alstrial safety overdue``: lists overdue expedited reports, exit 1 when there is any."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+from alstrial.cli import app
+from alstrial.web.safety import services
+from alstrial.web.safety.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+
+def test_overdue_command(site_zones, enrolled_subject, users, ae_data):
+    runner = CliRunner()
+    result = runner.invoke(app, ["safety", "overdue"])
+    assert result.exit_code == 0, result.output
+    assert "No expedited report is overdue" in result.output
+
+    subject = enrolled_subject("seoul")
+    aware = (subject.consent_date + timedelta(days=11)).strftime("%Y-%m-%dT09:30")
+    data = ae_data(
+        subject,
+        grade="3",
+        serious="yes",
+        seriousness_criteria=["disability"],
+        awareness_at=aware,
+        outcome="recovering",
+        resolution_date=None,
+    )
+    services.record_adverse_event(subject, data, users["coordinator.seoul"])
+    result = runner.invoke(app, ["safety", "overdue", "--json", "--notify"])
+    assert result.exit_code == 1
+    items = json.loads(result.output)
+    # a grade 3 headache is more severe than expected (ICH E2A): with relatedness probable and
+    # a seriousness criterion it is a SUSAR, so its 15-day authority report is overdue too
+    assert [(i["subject"], i["report"]) for i in items] == [
+        (subject.code, "sponsor"),
+        (subject.code, "authority_initial"),
+    ]
+    sponsor_day = subject.consent_date + timedelta(days=12)
+    assert items[0]["due_local"] == f"{sponsor_day} 09:30 (Asia/Seoul)"
+    authority_day = subject.consent_date + timedelta(days=11 + 15)
+    assert items[1]["due_local"] == f"end of {authority_day} (Asia/Seoul)"
+    assert Notification.objects.filter(message__startswith="OVERDUE").count() == 2
