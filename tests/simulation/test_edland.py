@@ -82,6 +82,8 @@ def test_edland_says_when_it_does_not_apply():
     assert "the natural-history model is not linear" in problems
     assert "enrolment selects on the lead-in slope" in problems
     assert "controls are matched from a registry" in problems
+    rank = plain("randomized_parallel").with_changes(primary="mann_whitney_slope", secondary=())
+    assert edland_problems(rank, LINEAR) == ["the primary analysis is a rank test"]
 
 
 def within_monte_carlo(simulated: float, expected: float, trials: int, k: float = 3.5) -> bool:

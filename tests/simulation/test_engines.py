@@ -42,6 +42,22 @@ def test_engines_agree_on_every_design(name, effect):
     assert_same_trials(vectorized, reference, design.alpha)
 
 
+@pytest.mark.parametrize(
+    ("name", "primary", "secondary"),
+    [
+        ("kim2009", "paired_slope_wilcoxon", ("mann_whitney_change", "mann_whitney_slope")),
+        ("randomized_lead_in", "mann_whitney_slope_change", ("paired_slope_wilcoxon",)),
+    ],
+)
+def test_engines_agree_on_rank_tests(name, primary, secondary):
+    design = load_design(name).with_changes(
+        primary=primary, secondary=secondary, dropout_per_month=0.03
+    )
+    vectorized = Simulation(design, effect=0.3).run(8, seed=77)
+    reference = Simulation(design, effect=0.3, engine="reference").run(8, seed=77)
+    assert_same_trials(vectorized, reference, design.alpha)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "trials"), [("kim2009", CHUNK_SIZE + 50), ("randomized_lead_in", 120)]

@@ -27,25 +27,77 @@ DESIGNS_DIR = Path(__file__).resolve().parents[3] / "designs"
 #: patients matched from a natural-history registry.
 CONTROL_SOURCES = ("none", "randomized", "registry")
 
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    """What an analysis compares and how.
+
+    ``quantity``: ``paired`` (treated arm, follow-up minus lead-in slope, points/month),
+    ``follow_up_slope`` (points/month), ``slope_change`` (follow-up minus lead-in slope,
+    points/month) or ``change`` (last follow-up total minus baseline, points); the last three are
+    compared between arms, treated minus control. ``test``: ``t`` (paired or Welch t) or
+    ``rank`` (Wilcoxon signed-rank or Mann-Whitney U). The estimate is always the mean
+    difference, so a beneficial treatment gives a positive estimate.
+    """
+
+    quantity: str
+    test: str
+    description: str
+
+    @property
+    def needs_controls(self) -> bool:
+        return self.quantity != "paired"
+
+    @property
+    def needs_lead_in(self) -> bool:
+        return self.quantity in ("paired", "slope_change")
+
+
 #: The primary (and secondary) analyses a design may name; each is one test of the analysis
-#: engine (:mod:`alstrial.analysis`) applied to per-subject summaries. Estimates are
-#: treated-minus-reference, so a beneficial treatment gives a positive estimate.
+#: engine (:mod:`alstrial.analysis.tests`) applied to per-subject summaries
+#: (:mod:`alstrial.analysis.slopes`).
 ANALYSES = {
-    "paired_slope_t": (
-        "treated arm: follow-up slope minus lead-in slope, paired t-test (points/month)"
+    "paired_slope_t": AnalysisSpec(
+        "paired", "t", "treated arm: follow-up minus lead-in slope, paired t-test (points/month)"
     ),
-    "welch_slope": "follow-up slope, treated minus control, Welch t-test (points/month)",
-    "welch_slope_change": (
-        "follow-up minus lead-in slope, treated minus control, Welch t-test (points/month)"
+    "paired_slope_wilcoxon": AnalysisSpec(
+        "paired",
+        "rank",
+        "treated arm: follow-up minus lead-in slope, Wilcoxon signed-rank test (points/month)",
     ),
-    "welch_change": (
+    "welch_slope": AnalysisSpec(
+        "follow_up_slope",
+        "t",
+        "follow-up slope, treated minus control, Welch t-test (points/month)",
+    ),
+    "mann_whitney_slope": AnalysisSpec(
+        "follow_up_slope",
+        "rank",
+        "follow-up slope, treated minus control, Mann-Whitney U test (points/month)",
+    ),
+    "welch_slope_change": AnalysisSpec(
+        "slope_change",
+        "t",
+        "follow-up minus lead-in slope, treated minus control, Welch t-test (points/month)",
+    ),
+    "mann_whitney_slope_change": AnalysisSpec(
+        "slope_change",
+        "rank",
+        "follow-up minus lead-in slope, treated minus control, Mann-Whitney U test (points/month)",
+    ),
+    "welch_change": AnalysisSpec(
+        "change",
+        "t",
         "ALSFRS-R change from baseline to the last follow-up visit, treated minus control, "
-        "Welch t-test (points)"
+        "Welch t-test (points)",
+    ),
+    "mann_whitney_change": AnalysisSpec(
+        "change",
+        "rank",
+        "ALSFRS-R change from baseline to the last follow-up visit, treated minus control, "
+        "Mann-Whitney U test (points)",
     ),
 }
-#: Analyses that need a control arm, and analyses that need lead-in slopes.
-NEEDS_CONTROLS = frozenset({"welch_slope", "welch_slope_change", "welch_change"})
-NEEDS_LEAD_IN = frozenset({"paired_slope_t", "welch_slope_change"})
 #: Patient covariates that registry controls can be matched on (natural-history ``Patients``).
 MATCHING_COVARIATES = ("age_years", "months_since_onset", "baseline_total")
 #: Default distance scales: about one between-patient SD (DOMAIN.md section 6: age SD 11 years,
@@ -339,9 +391,9 @@ def _check(design: Design, where: str = "design") -> list[FieldError]:
     for name in design.analyses:
         if name not in ANALYSES:
             bad("analysis.primary", f"names an unknown analysis {name!r} ({', '.join(ANALYSES)})")
-        elif name in NEEDS_CONTROLS and design.control_source == "none":
+        elif ANALYSES[name].needs_controls and design.control_source == "none":
             bad("analysis.primary", f"{name!r} needs a control arm")
-        elif name in NEEDS_LEAD_IN and len(design.lead_in_visits) < 2:
+        elif ANALYSES[name].needs_lead_in and len(design.lead_in_visits) < 2:
             bad("analysis.primary", f"{name!r} needs at least 2 lead-in visits")
     if not 0 < design.alpha < 1:
         bad("analysis.alpha", "must be between 0 and 1")

@@ -25,7 +25,7 @@ import math
 import numpy as np
 from scipy import stats
 
-from alstrial.simulation.designs import Design
+from alstrial.simulation.designs import ANALYSES, Design
 from alstrial.simulation.natural_history import NaturalHistory
 from alstrial.simulation.results import analysis_target
 from alstrial.simulation.trials import visit_grid
@@ -47,14 +47,15 @@ def analysis_weights(design: Design, analysis: str) -> np.ndarray:
     index = np.arange(len(grid.months))
     lead = index < grid.n_lead_in
     post = index >= grid.baseline  # baseline plus follow-up visits
-    if analysis == "welch_change":
+    quantity = ANALYSES[analysis].quantity
+    if quantity == "change":
         weights = np.zeros(len(grid.months))
         weights[-1], weights[grid.baseline] = 1.0, -1.0
         return weights
     follow_up = _ols_weights(grid.months, post)
-    if analysis == "welch_slope":
+    if quantity == "follow_up_slope":
         return follow_up
-    return follow_up - _ols_weights(grid.months, lead)  # paired_slope_t, welch_slope_change
+    return follow_up - _ols_weights(grid.months, lead)  # paired, slope_change
 
 
 def subject_variance(design: Design, model: NaturalHistory, analysis: str | None = None) -> float:
@@ -79,13 +80,15 @@ def edland_problems(design: Design, model: NaturalHistory) -> list[str]:
         problems.append("enrolment selects on the lead-in slope")
     if design.control_source == "registry":
         problems.append("controls are matched from a registry")
+    if ANALYSES[design.primary].test != "t":
+        problems.append("the primary analysis is a rank test")
     return problems
 
 
 def _standard_error(design: Design, model: NaturalHistory, analysis: str) -> tuple[float, int]:
     """Standard error of the estimate and the t-test's degrees of freedom."""
     var = subject_variance(design, model, analysis)
-    if analysis == "paired_slope_t":
+    if ANALYSES[analysis].quantity == "paired":
         return math.sqrt(var / design.n_treated), design.n_treated - 1
     n_t, n_c = design.n_treated, design.n_control
     return math.sqrt(var * (1 / n_t + 1 / n_c)), n_t + n_c - 2
@@ -120,12 +123,12 @@ def edland_power(
 def edland_sample_size(
     design: Design, model: NaturalHistory, effect: float, power: float = 0.8
 ) -> int:
-    """Subjects per arm (equal arms; the treated arm for ``paired_slope_t``) for ``power``:
+    """Subjects per arm (equal arms; the treated arm for a paired analysis) for ``power``:
     Edland's formula, rounded up."""
     analysis = design.primary
     delta = analysis_target(design, analysis, effect)
     if delta == 0:
         raise ValueError("effect must not be 0 for a sample size")
     z = stats.norm.ppf(1 - design.alpha / 2) + stats.norm.ppf(power)
-    arms = 1 if analysis == "paired_slope_t" else 2
+    arms = 1 if ANALYSES[analysis].quantity == "paired" else 2
     return math.ceil(arms * z**2 * subject_variance(design, model, analysis) / delta**2)

@@ -19,10 +19,11 @@ import pandas as pd
 from alstrial.analysis.data import AnalysisData
 from alstrial.analysis.settings import AnalysisSettings
 from alstrial.analysis.slopes import ols_slope, subject_slopes
-from alstrial.analysis.tests import paired_t, welch_t
+from alstrial.analysis.tests import mann_whitney, paired_t, welch_t, wilcoxon_signed_rank
 from alstrial.domain.time import DAYS_PER_MONTH
-from alstrial.simulation.designs import Design
+from alstrial.simulation.designs import ANALYSES, Design
 from alstrial.simulation.natural_history import NaturalHistory, Patients, expected_totals
+from alstrial.simulation.ranks import TIE_DECIMALS
 from alstrial.simulation.trials import (
     ChunkDraws,
     ChunkOutcome,
@@ -202,21 +203,30 @@ def analyse_trial(
 
 
 def _one_analysis(analysis: str, treated: pd.DataFrame, control: pd.DataFrame):
-    if analysis == "paired_slope_t":
+    """(estimate, p-value) of one analysis; the estimate is the mean difference.
+
+    Rank tests get their values rounded to ``ranks.TIE_DECIMALS`` so that slopes equal in exact
+    arithmetic tie in both engines (see :mod:`.ranks`).
+    """
+    spec = ANALYSES[analysis]
+    if spec.quantity == "paired":
         after = treated["follow_up_slope"].to_numpy(dtype=float)
         before = treated["lead_in_slope"].to_numpy(dtype=float)
-        result = paired_t(after, before)
         differences = (after - before)[~np.isnan(after - before)]
         estimate = differences.mean() if differences.size >= 2 else math.nan
-        return float(estimate), result.p_value
-    if analysis == "welch_slope_change":
+        if spec.test == "t":
+            return float(estimate), paired_t(after, before).p_value
+        rounded = np.round(differences, TIE_DECIMALS)
+        return float(estimate), wilcoxon_signed_rank(rounded, np.zeros(rounded.size)).p_value
+    if spec.quantity == "slope_change":
         x = (treated["follow_up_slope"] - treated["lead_in_slope"]).to_numpy(dtype=float)
         y = (control["follow_up_slope"] - control["lead_in_slope"]).to_numpy(dtype=float)
     else:
-        column = {"welch_slope": "follow_up_slope", "welch_change": "change"}[analysis]
-        x = treated[column].to_numpy(dtype=float)
-        y = control[column].to_numpy(dtype=float)
+        x = treated[spec.quantity].to_numpy(dtype=float)
+        y = control[spec.quantity].to_numpy(dtype=float)
     x, y = x[~np.isnan(x)], y[~np.isnan(y)]
-    result = welch_t(x, y)
     estimate = x.mean() - y.mean() if x.size >= 2 and y.size >= 2 else math.nan
-    return float(estimate), result.p_value
+    if spec.test == "t":
+        return float(estimate), welch_t(x, y).p_value
+    p_value = mann_whitney(np.round(x, TIE_DECIMALS), np.round(y, TIE_DECIMALS)).p_value
+    return float(estimate), p_value

@@ -8,7 +8,7 @@ errors live, better than the Wald interval.
 
 Bias is the mean estimate minus the analysis's *target*: what the estimate would be without
 noise, dropout or selection (:func:`analysis_target`): the treatment's effect itself for slope
-analyses, the points it adds by the last visit for ``welch_change``.
+analyses, the points it adds by the last visit for the change analyses.
 """
 
 from __future__ import annotations
@@ -39,12 +39,12 @@ def analysis_target(design: Design, analysis: str, effect: float) -> float:
     """The noise-free value of an analysis's estimate for a treatment ``effect`` (points/month).
 
     Slope analyses: the OLS slope, over the follow-up visits (baseline included), of the points
-    the treatment adds (``effect`` itself without a delay). ``welch_change``: the points added by
+    the treatment adds (``effect`` itself without a delay). Change analyses: the points added by
     the last visit (points). Lead-in slopes are untouched by the treatment.
     """
     grid = visit_grid(design)
     shift = treatment_shift(design, grid, effect)
-    if analysis == "welch_change":
+    if ANALYSES[analysis].quantity == "change":
         return float(shift[-1])
     x = grid.months[grid.baseline :]
     y = shift[grid.baseline :]
@@ -90,7 +90,7 @@ class AnalysisSummary:
     def to_dict(self) -> dict[str, Any]:
         return {
             "analysis": self.analysis,
-            "description": ANALYSES[self.analysis],
+            "description": ANALYSES[self.analysis].description,
             "rejection_rate": self.rejection_rate,
             "rejection_rate_ci": list(self.rejection_rate_ci),
             "declared_effective_rate": self.declared_effective_rate,

@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import stdtr
 
-from alstrial.simulation.designs import Design
+from alstrial.simulation.designs import ANALYSES, Design
 from alstrial.simulation.natural_history import NaturalHistory, expected_totals
+from alstrial.simulation.ranks import rank_sum_rows, signed_rank_rows
 from alstrial.simulation.trials import (
     ChunkDraws,
     ChunkOutcome,
@@ -197,15 +198,22 @@ def subject_summaries(grid: VisitGrid, totals: np.ndarray, seen: np.ndarray):
 
 
 def _analysis(name, lead_in, follow_up, change, treated, control):
-    """(estimate, p_value) arrays over trials for one named analysis."""
-    if name == "paired_slope_t":
-        return paired_t_rows(follow_up - lead_in, treated)
+    """(estimate, p_value) arrays over trials for one named analysis (``designs.ANALYSES``)."""
+    spec = ANALYSES[name]
+    if spec.quantity == "paired":
+        estimate, p_value = paired_t_rows(follow_up - lead_in, treated)
+        if spec.test == "rank":
+            p_value = signed_rank_rows(follow_up - lead_in, treated)
+        return estimate, p_value
     values = {
-        "welch_slope": follow_up,
-        "welch_slope_change": follow_up - lead_in,
-        "welch_change": change,
-    }[name]
-    return welch_t_rows(values, treated, values, control)
+        "follow_up_slope": follow_up,
+        "slope_change": follow_up - lead_in,
+        "change": change,
+    }[spec.quantity]
+    estimate, p_value = welch_t_rows(values, treated, values, control)
+    if spec.test == "rank":
+        p_value = rank_sum_rows(values, treated, values, control)
+    return estimate, p_value
 
 
 def _moments(values: np.ndarray, mask: np.ndarray):
