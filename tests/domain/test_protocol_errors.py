@@ -406,6 +406,18 @@ SCHEDULE_CASES = {
         "trial.day_zero_visit",
         "TREATMENT epoch",
     ),
+    "lead-in months vs first lead-in visit": (
+        _set(("analysis", "lead_in_months"), 4.0),
+        "analysis.lead_in_months",
+        "4 months before the first administration is day -121.8, outside the window of the "
+        "first lead-in ALSFRS-R visit LI0 (days -96 to -84)",
+    ),
+    "follow-up days too short": (
+        _set(("analysis", "follow_up_days"), 90),
+        "analysis.follow_up_days",
+        "leaves out the end of the window of the last follow-up ALSFRS-R visit FU3 "
+        "(days 84 to 98); use at least 98",
+    ),
     "lead-in without run-in": (
         lambda d: d["phases"][1].update(epoch="SCREENING"),
         "analysis.lead_in_months",

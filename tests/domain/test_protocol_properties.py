@@ -69,6 +69,8 @@ def test_order_and_window_checks_match_the_rule(timings):
         }
         for i, (day, before, after) in enumerate(timings)
     ]
+    # Long enough to cover any generated visit: only the order and window rules are under test.
+    data["analysis"]["follow_up_days"] = 10_000
     expected = expected_problems(timings)
     try:
         protocol = protocol_from_dict(data, source="generated.toml")

@@ -204,7 +204,7 @@ def protocol_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Proto
         if identity is not None:
             check_day_zero(identity, phases, interventions, errors)
         if analysis is not None:
-            check_analysis(analysis, phases, errors)
+            check_analysis(analysis, phases, interventions, errors)
     if safety is not None and interventions is not None:
         check_safety(safety, interventions, errors)
     if len(errors):

@@ -17,6 +17,7 @@ from alstrial.domain.protocol_model import (
     Safety,
 )
 from alstrial.domain.protocol_reader import Errors
+from alstrial.domain.time import DAYS_PER_MONTH
 
 
 def _visit_paths(phases: list[Phase]) -> dict[str, str]:
@@ -181,10 +182,54 @@ def check_safety(safety: Safety, iv: Interventions, errors: Errors) -> None:
             )
 
 
-def check_analysis(analysis: AnalysisSettings, phases: list[Phase], errors: Errors) -> None:
-    """A lead-in length needs a RUN-IN phase to measure it in."""
+def check_analysis(
+    analysis: AnalysisSettings,
+    phases: list[Phase],
+    iv: Interventions | None,
+    errors: Errors,
+) -> None:
+    """The analysis settings agree with the schedule (months = days / 30.4375, DOMAIN.md 3).
+
+    - a lead-in needs a RUN-IN phase, and ``lead_in_months`` before the first administration
+      must fall in the window of the first lead-in ALSFRS-R visit (where the lead-in starts);
+    - ``follow_up_days`` after the first administration must reach the end of the window of the
+      last follow-up ALSFRS-R visit, or visits done late in their window would be left out of
+      the analysis without anyone deciding so.
+    """
     if analysis.lead_in_months > 0 and not any(p.epoch == "RUN-IN" for p in phases):
         errors.add(
             "analysis.lead_in_months",
             f"is {analysis.lead_in_months:g} but no phase has epoch RUN-IN",
         )
+        return
+    if iv is None:
+        return
+    days = {v.code: v.day for phase in phases for v in phase.visits}
+    if iv.administrations.visits[0] not in days:
+        return  # reported by check_interventions
+    start = days[iv.administrations.visits[0]]
+    lead_in = _alsfrs_visits(phases, "RUN-IN")
+    if analysis.lead_in_months > 0 and lead_in:
+        first = lead_in[0]
+        wanted = start - analysis.lead_in_months * DAYS_PER_MONTH
+        if not first.earliest_day <= wanted <= first.latest_day:
+            errors.add(
+                "analysis.lead_in_months",
+                f"{analysis.lead_in_months:g} months before the first administration is day "
+                f"{wanted:.1f}, outside the window of the first lead-in ALSFRS-R visit "
+                f"{first.code} (days {first.earliest_day} to {first.latest_day})",
+            )
+    follow_up = _alsfrs_visits(phases, "FOLLOW-UP")
+    if follow_up and start + analysis.follow_up_days < follow_up[-1].latest_day:
+        last = follow_up[-1]
+        errors.add(
+            "analysis.follow_up_days",
+            f"{analysis.follow_up_days} days after the first administration (day "
+            f"{start + analysis.follow_up_days}) leaves out the end of the window of the last "
+            f"follow-up ALSFRS-R visit {last.code} (days {last.earliest_day} to "
+            f"{last.latest_day}); use at least {last.latest_day - start}",
+        )
+
+
+def _alsfrs_visits(phases: list[Phase], epoch: str) -> list:
+    return [v for p in phases if p.epoch == epoch for v in p.visits if "alsfrs_r" in v.forms]
