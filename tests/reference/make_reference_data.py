@@ -23,9 +23,18 @@ from alstrial.analysis.slopes import windowed_visits
 from alstrial.analysis.synthetic import kim_like_cohort
 
 HERE = Path(__file__).parent
-#: (seed, slope_sd): ordinary cohorts, and cohorts with no between-subject slope variance whose
-#: REML fits lie on the boundary of the covariance space (the hard case for optimizers).
-MIXED_CASES = ((0, 0.6), (1, 0.6), (10, 0.6), (0, 0.0), (3, 0.0), (7, 0.0))
+#: (seed, slope_sd, subjects per arm): ordinary cohorts, cohorts with no between-subject slope
+#: variance whose REML fits lie on the boundary of the covariance space (the hard case for
+#: optimizers), and a large cohort (the gradient grows with the number of subjects).
+MIXED_CASES = (
+    (0, 0.6, 22),
+    (1, 0.6, 22),
+    (10, 0.6, 22),
+    (0, 0.0, 22),
+    (3, 0.0, 22),
+    (7, 0.0, 22),
+    (31, 0.6, 150),
+)
 
 
 def rank_cases() -> list[dict]:
@@ -71,11 +80,13 @@ def rank_cases() -> list[dict]:
 
 def main() -> None:
     (HERE / "rank_cases.json").write_text(json.dumps(rank_cases(), indent=1) + "\n")
-    for seed, slope_sd in MIXED_CASES:
-        subjects, visits = kim_like_cohort(seed, effect=0.5, slope_sd=slope_sd)
+    for seed, slope_sd, n in MIXED_CASES:
+        subjects, visits = kim_like_cohort(
+            seed, n_treated=n, n_control=n, effect=0.5, slope_sd=slope_sd
+        )
         windowed, _ = windowed_visits(AnalysisData.from_frames(subjects, visits))
         columns = ["subject_id", "arm", "t", "alsfrs_r_total"]
-        name = f"kim_like_seed{seed}_slopesd{slope_sd:g}.csv"
+        name = f"kim_like_seed{seed}_slopesd{slope_sd:g}" + ("" if n == 22 else f"_n{n}") + ".csv"
         windowed[columns].to_csv(HERE / "mixed" / name, index=False, float_format="%.17g")
 
 
