@@ -102,7 +102,15 @@ def test_with_changes_sets_both_arms_and_stretches_follow_up():
     assert parallel.with_changes(follow_up_months=9).follow_up_visits == tuple(range(1, 10))
     assert parallel.with_changes(follow_up_months=4.5).follow_up_visits == (1, 2, 3, 4, 4.5)
     assert parallel.with_changes(follow_up_months=3).follow_up_visits == (1, 2, 3)
-    single = load_design("kim2009").with_changes(n=30)
-    assert (single.n_treated, single.n_control) == (30, 30)
+    kim = load_design("kim2009")
+    single = kim.with_changes(n=44)
+    assert (single.n_treated, single.n_control) == (44, 44)
+    assert single.matching.pool == 2 * kim.matching.pool  # as many candidates per control
     with pytest.raises(ValidationError):
         parallel.with_changes(n=1)
+
+
+def test_registry_controls_cannot_outnumber_the_treated():
+    with pytest.raises(ValidationError) as caught:
+        load_design("kim2009").with_changes(n_control=30)
+    assert "arms.control" in caught.value.by_field()

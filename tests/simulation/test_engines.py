@@ -144,3 +144,10 @@ def test_bad_run_arguments_are_refused():
         Simulation(design, engine="fast")
     with pytest.raises(ValueError, match="trials"):
         Simulation(design).run(0, seed=1)
+
+
+def test_the_progress_bar_changes_nothing():
+    design = load_design("randomized_parallel")
+    quiet = Simulation(design).run(4 * CHUNK_SIZE, seed=8)
+    shown = Simulation(design, progress=True).run(4 * CHUNK_SIZE, seed=8)
+    np.testing.assert_array_equal(quiet.p_values, shown.p_values)

@@ -189,7 +189,8 @@ class Design:
     def with_changes(self, **changes: Any) -> Design:
         """A copy with some fields changed (``n``, ``follow_up_months`` are understood too).
 
-        ``n`` sets both arms (``n_control`` too when the design has controls);
+        ``n`` sets both arms (``n_control`` too when the design has controls; a registry pool
+        grows with it, keeping its size per control, so matching stays as close);
         ``follow_up_months`` keeps the follow-up visits up to that month, adding it as the last
         visit if needed, at the design's visit spacing. The copy is validated.
         """
@@ -198,6 +199,10 @@ class Design:
             changes["n_treated"] = n
             if self.control_source != "none":
                 changes["n_control"] = n
+            if self.control_source == "registry" and self.n_control:
+                per_control = self.matching.pool / self.n_control
+                pool = max(self.matching.pool, math.ceil(per_control * n))
+                changes["matching"] = replace(self.matching, pool=pool)
         if "follow_up_months" in changes:
             changes["follow_up_visits"] = _stretch_follow_up(
                 self.follow_up_visits, float(changes.pop("follow_up_months"))
@@ -419,6 +424,8 @@ def _check(design: Design, where: str = "design") -> list[FieldError]:
             isinstance(s, int | float) and s > 0 for s in match.scales
         ):
             bad("matching.scales", "must give one positive scale per covariate")
+        if design.n_control > design.n_treated:
+            bad("arms.control", "must not exceed arms.treated (one match per treated subject)")
         if match.pool < design.n_control:
             bad("matching.pool", f"must be at least arms.control ({design.n_control})")
     return errors
