@@ -69,31 +69,39 @@ def check_schedule(phases: list[Phase], errors: Errors) -> None:
             )
 
 
+def _check_carriers(
+    form: str, key: str, listed: tuple[str, ...], visits: dict, paths: dict, errors: Errors
+) -> bool:
+    """The visits listed at ``key`` exist and carry ``form``, and no other visit carries it.
+    Returns whether every listed visit exists."""
+    all_exist = True
+    for index, code in enumerate(listed):
+        if code not in visits:
+            errors.add(f"{key}[{index}]", f"no visit has code {code!r}")
+            all_exist = False
+        elif form not in visits[code].forms:
+            errors.add(f"{paths[code]}.forms", f"visit {code} carries the {form}: add its form")
+    for code, v in visits.items():
+        if form in v.forms and code not in listed:
+            errors.add(
+                f"{paths[code]}.forms",
+                f"visit {code} has the {form} form but is not listed in {key}",
+            )
+    return all_exist
+
+
 def check_interventions(phases: list[Phase], iv: Interventions, errors: Errors) -> None:
     """Administration and harvest visits exist, carry their forms, and follow the interval."""
     paths = _visit_paths(phases)
     visits = {v.code: v for phase in phases for v in phase.visits}
     epoch_of = {v.code: phase.epoch for phase in phases for v in phase.visits}
     admin = iv.administrations
-    admin_ok = True
+    key = "interventions.administrations.visits"
+    admin_ok = _check_carriers("administration", key, admin.visits, visits, paths, errors)
     for index, code in enumerate(admin.visits):
-        key = f"interventions.administrations.visits[{index}]"
-        if code not in visits:
-            errors.add(key, f"no visit has code {code!r}")
-            admin_ok = False
-            continue
-        if epoch_of[code] != "TREATMENT":
-            errors.add(key, f"visit {code} is in the {epoch_of[code]} epoch, not TREATMENT")
-        if "administration" not in visits[code].forms:
+        if code in visits and epoch_of[code] != "TREATMENT":
             errors.add(
-                f"{paths[code]}.forms", f"visit {code} carries an administration: add its form"
-            )
-    for code, v in visits.items():
-        if "administration" in v.forms and code not in admin.visits:
-            errors.add(
-                f"{paths[code]}.forms",
-                f"visit {code} has the administration form but is not listed in "
-                "interventions.administrations.visits",
+                f"{key}[{index}]", f"visit {code} is in the {epoch_of[code]} epoch, not TREATMENT"
             )
     if admin_ok and admin.interval_days is not None:
         days = [visits[c].day for c in admin.visits]
@@ -101,7 +109,7 @@ def check_interventions(phases: list[Phase], iv: Interventions, errors: Errors) 
             gap = days[index] - days[index - 1]
             if gap != admin.interval_days:
                 errors.add(
-                    f"interventions.administrations.visits[{index}]",
+                    f"{key}[{index}]",
                     f"visit {admin.visits[index]} is {gap} days after "
                     f"{admin.visits[index - 1]}, but interval_days is {admin.interval_days}",
                 )
@@ -112,28 +120,22 @@ def _check_harvest(iv: Interventions, visits: dict, paths: dict, admin_ok: bool,
     """Harvest visits exist, carry the harvest form, and each precedes the administration it
     feeds: one harvest for all administrations, or one per administration."""
     harvest, admin = iv.harvest, iv.administrations
+    key = "interventions.harvest.visits"
     if len(harvest.visits) not in (1, admin.count):
         errors.add(
-            "interventions.harvest.visits",
+            key,
             f"lists {len(harvest.visits)} harvests: give one, or one per administration "
             f"({admin.count})",
         )
+    _check_carriers("harvest", key, harvest.visits, visits, paths, errors)
+    if not admin_ok:
+        return
     for index, code in enumerate(harvest.visits):
-        key = f"interventions.harvest.visits[{index}]"
-        if code not in visits:
-            errors.add(key, f"no visit has code {code!r}")
-            continue
-        if "harvest" not in visits[code].forms:
-            errors.add(f"{paths[code]}.forms", f"visit {code} carries a harvest: add its form")
         fed = admin.visits[index] if len(harvest.visits) == admin.count else admin.visits[0]
-        if admin_ok and visits[code].day >= visits[fed].day:
-            errors.add(key, f"harvest visit {code} must come before administration visit {fed}")
-    for code, v in visits.items():
-        if "harvest" in v.forms and code not in harvest.visits:
+        if code in visits and visits[code].day >= visits[fed].day:
             errors.add(
-                f"{paths[code]}.forms",
-                f"visit {code} has the harvest form but is not listed in "
-                "interventions.harvest.visits",
+                f"{key}[{index}]",
+                f"harvest visit {code} must come before administration visit {fed}",
             )
 
 
