@@ -245,3 +245,29 @@ def test_overdue_reports_are_announced_once(site_zones, enrolled_subject, users,
     assert overdue.count() == 1  # not repeated
     services.record_submission(ae, "sponsor", users["safety.monitor"])
     assert services.notify_overdue(due + timedelta(hours=6)) == []
+
+
+def test_coding_a_free_text_term_keeps_the_verbatim_and_rederives(
+    site_zones, enrolled_subject, users, ae_data
+):
+    subject = enrolled_subject("seoul")
+    data = serious(subject, ae_data, term="Head pain after the LP", grade="2")
+    ae = services.record_adverse_event(subject, data, users["coordinator.seoul"])
+    assert ae.needs_coding
+    assert ae.susar  # uncoded: unexpected until coded
+    with pytest.raises(PermissionDenied):
+        services.code_term(ae, "headache", users["coordinator.seoul"])
+    with pytest.raises(ValidationError) as excinfo:
+        services.code_term(ae, "head thing", users["safety.monitor"])
+    assert "term" in excinfo.value.by_field()
+    services.code_term(AdverseEvent.objects.get(pk=ae.pk), "headache", users["safety.monitor"])
+    ae.refresh_from_db()
+    assert (ae.verbatim_term, ae.term, ae.term_code) == (
+        "Head pain after the LP",
+        "headache",
+        "ALS-AE-001",
+    )
+    assert ae.expected
+    assert not ae.susar
+    assert ae.history.first().history_change_reason == "coded as 'headache' (ALS-AE-001)"
+    assert Notification.objects.filter(message__contains="no longer a SUSAR").exists()

@@ -61,6 +61,8 @@ def test_another_sites_event_answers_404_on_every_page(client, seoul_sae, users,
         assert client.get(url).status_code == 404
     submit = reverse("safety:submit", args=[seoul_sae.pk, "sponsor"])
     assert client.post(submit).status_code == 404
+    code = reverse("safety:code", args=[seoul_sae.pk])
+    assert client.post(code, {"term": "headache"}).status_code == 404
     trigger = StoppingTrigger.objects.get()  # kim2009: any related SAE goes to the DSMB
     response = client.post(reverse("safety:lift", args=[trigger.pk]), {"reason": "x"})
     assert response.status_code == 404

@@ -62,9 +62,15 @@ class AdverseEventForm(forms.Form):
     outcome = forms.ChoiceField(choices=[(o.value, _label(o.value)) for o in Outcome])
     narrative = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, causes=tuple(c.value for c in Cause), subjects=None, **kwargs):
+    def __init__(
+        self, *args, causes=tuple(c.value for c in Cause), subjects=None, time_zone="", **kwargs
+    ):
         self.follow_up = kwargs.pop("follow_up", False)
         super().__init__(*args, **kwargs)
+        if time_zone:
+            self.fields[
+                "awareness_at"
+            ].help_text = f"Site local time ({time_zone}). Day 0 of the reporting clock."
         if subjects is not None:
             self.fields["subject"] = forms.ModelChoiceField(queryset=subjects, to_field_name="code")
             self.order_fields(["subject"])
@@ -81,7 +87,8 @@ class AdverseEventForm(forms.Form):
                 required=False,
                 widget=DATETIME,
                 label="Follow-up information received",
-                help_text="Site local time; starts the SUSAR clock if this makes it a SUSAR.",
+                help_text=f"Site local time{f' ({time_zone})' if time_zone else ''}; starts "
+                "the SUSAR clock if this makes the event a SUSAR.",
             )
             self.fields["reason"] = forms.CharField(
                 widget=forms.Textarea(attrs={"rows": 2}), label="Reason for the change"

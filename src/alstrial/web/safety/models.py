@@ -77,6 +77,11 @@ class AdverseEvent(ClinicalRecord):
     term_code = models.CharField(
         max_length=20, blank=True, help_text="Code in alstrial's term list; empty = to be coded."
     )
+    coded_term = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Term of the list a coder chose for a verbatim term that is not on it.",
+    )
     onset_date = models.DateField()
     resolution_date = models.DateField(null=True, blank=True)
     grade = models.PositiveSmallIntegerField(help_text="CTCAE v5 grade 1-5.")

@@ -46,7 +46,8 @@ def domain_data(ae) -> dict:
     """The form/API fields of a stored or edited adverse event, as the domain reads them."""
     data = {
         "subject_id": ae.subject.code,
-        "term": ae.verbatim_term,
+        # a coder's choice codes the verbatim term; the verbatim text itself is never changed
+        "term": ae.coded_term or ae.verbatim_term,
         "onset_date": ae.onset_date,
         "resolution_date": ae.resolution_date,
         "grade": ae.grade,
@@ -88,7 +89,8 @@ def assess(ae, now: datetime) -> DomainAdverseEvent:
     was_serious = not ae._state.adding and getattr(ae, "_was_serious", False)
     was_susar = not ae._state.adding and getattr(ae, "_was_susar", False)
     ae.term = result.term
-    ae.verbatim_term = result.coded.verbatim
+    if not ae.coded_term:
+        ae.verbatim_term = result.coded.verbatim
     ae.term_code = result.coded.code or ""
     ae.onset_date = result.onset_date
     ae.resolution_date = result.resolution_date

@@ -22,6 +22,7 @@ from django.utils import timezone
 from alstrial.domain.errors import FieldError, ValidationError
 from alstrial.domain.safety_clock import ReportKind, as_aware, as_timezone
 from alstrial.domain.safety_stopping import EventFacts, describe, evaluate_stopping_rules
+from alstrial.domain.safety_terms import shipped_terms
 from alstrial.web.core.access import require_role
 from alstrial.web.core.models import Role, SiteMembership
 from alstrial.web.core.records import save_clinical
@@ -39,6 +40,8 @@ log = logging.getLogger("alstrial.safety")
 REPORTER_ROLES = (Role.COORDINATOR, Role.INVESTIGATOR, Role.ADMIN)
 #: Who records expedited report submissions and lifts stopping-rule triggers.
 MONITOR_ROLES = (Role.SAFETY_MONITOR, Role.ADMIN)
+#: Who codes a verbatim term that is not on the term list.
+CODER_ROLES = (Role.SAFETY_MONITOR, Role.INVESTIGATOR, Role.ADMIN)
 #: Who reads adverse events (detail pages, listings with free text).
 READER_ROLES = (*REPORTER_ROLES, Role.SAFETY_MONITOR, Role.AUDITOR)
 #: Who reads the aggregate safety tables (no free text): readers and the statistician.
@@ -86,6 +89,8 @@ def record_adverse_event(
     if instance is not None and instance.subject_id != subject.pk:
         raise ValidationError([FieldError("subject_id", "the event belongs to another subject")])
     obj = instance or AdverseEvent(subject=subject)
+    if instance is not None and "term" in data and data["term"] != instance.verbatim_term:
+        obj.coded_term = ""  # a new verbatim term is coded afresh
     for name in REPORT_FIELDS:
         if name in data:
             setattr(obj, "verbatim_term" if name == "term" else name, _form_value(name, data[name]))
@@ -123,6 +128,36 @@ def _received_at(data: Mapping[str, Any], site) -> datetime | None:
         return as_aware(value, as_timezone(site_time_zone(site)), "information_received_at")
     except FieldError as error:
         raise ValidationError([error]) from None
+
+
+def code_term(
+    ae: AdverseEvent, term: str, user, *, reason: str = "", expected_version: int | None = None
+) -> AdverseEvent:
+    """Code an event whose verbatim term is not on alstrial's list to a term of the list.
+
+    The verbatim term is kept; expectedness and SUSAR status are derived again (an uncoded
+    term was unexpected). Safety monitor, investigator or admin at the event's site.
+    """
+    require_role(user, ae.subject.site, *CODER_ROLES)
+    found = shipped_terms().get(term or "")
+    if found is None:
+        raise ValidationError([FieldError("term", f"{term!r} is not on alstrial's term list")])
+    ae.coded_term = found.term
+    reason = (reason or "").strip() or f"coded as {found.term!r} ({found.code})"
+    was_susar = ae.susar
+    with transaction.atomic():
+        save_clinical(ae, user, reason, expected_version=expected_version)
+        ae._was_serious, ae._was_susar = ae.serious, ae.susar
+        if ae.serious and ae.susar != was_susar:
+            status = "now a SUSAR" if ae.susar else "no longer a SUSAR"
+            notify_safety_monitors(
+                ae.subject.site,
+                f"{ae.subject.code} {ae.verbatim_term!r} coded as {ae.term}: {status}",
+                ae=ae,
+                trial=ae.subject.trial,
+            )
+        apply_stopping_rules(ae.subject.trial)
+    return ae
 
 
 # --- stopping rules ---------------------------------------------------------------------------

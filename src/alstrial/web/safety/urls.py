@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:pk>/", views.ae_detail, name="detail"),
     path("<int:pk>/follow-up/", views.ae_follow_up, name="follow_up"),
     path("<int:pk>/submit/<str:kind>/", views.submit_report, name="submit"),
+    path("<int:pk>/code/", views.code_term, name="code"),
     path("board/", views.board, name="board"),
     path("triggers/<int:pk>/lift/", views.lift, name="lift"),
     path("notifications/", views.notifications, name="notifications"),

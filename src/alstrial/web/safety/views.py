@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from alstrial.domain.errors import ValidationError
+from alstrial.domain.errors import FieldError, ValidationError
 from alstrial.domain.safety_clock import CLOCK_RULE, ReportKind
 from alstrial.web.core.access import (
     get_for_user_or_404,
@@ -57,8 +57,17 @@ def ae_list(request):
     trial = request.GET.get("trial")
     if trial:
         events = events.filter(subject__trial__slug=trial)
+    if request.GET.get("to_code"):
+        events = events.filter(term_code="")
     can_report = bool(Subject.objects.visible_to(request.user, *services.REPORTER_ROLES).exists())
     return _render(request, "list.html", {"events": events, "can_report": can_report})
+
+
+def _zone_or_blank(site) -> str:
+    try:
+        return site_time_zone(site)
+    except FieldError:
+        return ""  # the service refuses the report with this message, next to the form
 
 
 def _form_data(form: AdverseEventForm) -> dict:
@@ -69,8 +78,10 @@ def _form_data(form: AdverseEventForm) -> dict:
 def ae_new(request):
     subjects = Subject.objects.visible_to(request.user, *services.REPORTER_ROLES).order_by("code")
     chosen = subjects.filter(code=request.POST.get("subject") or request.GET.get("subject")).first()
-    causes = trial_causes(chosen.trial.protocol) if chosen else None
-    kwargs = {"subjects": subjects} | ({"causes": causes} if causes else {})
+    kwargs = {"subjects": subjects}
+    if chosen is not None:
+        kwargs["causes"] = trial_causes(chosen.trial.protocol)
+        kwargs["time_zone"] = _zone_or_blank(chosen.site)
     initial = {"subject": chosen.code} if chosen else {}
     form = AdverseEventForm(request.POST or None, initial=initial, **kwargs)
     if request.method == "POST" and form.is_valid():
@@ -121,6 +132,9 @@ def ae_detail(request, pk: int):
             "clock_rule": CLOCK_RULE,
             "can_follow_up": has_role(request.user, ae.subject.site, *services.REPORTER_ROLES),
             "can_submit": has_role(request.user, ae.subject.site, *services.MONITOR_ROLES),
+            "can_code": ae.needs_coding
+            and has_role(request.user, ae.subject.site, *services.CODER_ROLES),
+            "terms": AdverseEventForm.term_choices(),
             "submission_form": SubmissionForm(),
         },
     )
@@ -148,6 +162,7 @@ def ae_follow_up(request, pk: int):
         request.POST or None,
         initial=initial,
         causes=trial_causes(ae.subject.trial.protocol),
+        time_zone=tz,
         follow_up=True,
     )
     conflict = None
@@ -222,6 +237,27 @@ def submit_report(request, pk: int, kind: str):
     else:
         messages.success(request, f"{ReportKind(kind).label} recorded for {ae}.")
     return redirect(request.POST.get("next") or "safety:board")
+
+
+@require_POST
+@role_required(*services.CODER_ROLES)
+def code_term(request, pk: int):
+    ae = _event_for(request, pk, *services.CODER_ROLES)
+    try:
+        services.code_term(
+            ae,
+            request.POST.get("term", ""),
+            request.user,
+            expected_version=request.POST.get("version") or None,
+        )
+    except ValidationError as error:
+        for field, texts in error.by_field().items():
+            messages.error(request, f"{field}: {'; '.join(texts)}")
+    except ConflictError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Coded as {ae.term}.")
+    return redirect("safety:detail", pk=ae.pk)
 
 
 @require_POST
