@@ -157,3 +157,13 @@ def test_day_zero_visit_must_be_on_day_zero():
             v["day"] += 1  # shift everything: INJ1 is now day 1
     errors = errors_of(data)
     assert any("has day 1" in m for m in errors["phases[2].visits[0].day"])
+
+
+def test_a_broken_section_does_not_hide_independent_errors():
+    """A route error does not stop the administration visits from being checked."""
+    data = kim_copy()
+    data["interventions"]["route"]["name"] = "oral"
+    data["interventions"]["administrations"]["visits"] = ["INJ1", "INJ9"]
+    errors = errors_of(data)
+    assert "interventions.route.name" in errors
+    assert errors["interventions.administrations.visits[1]"] == ["no visit has code 'INJ9'"]

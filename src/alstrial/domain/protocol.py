@@ -141,8 +141,8 @@ class ProtocolError(ValidationError):
         return "\n".join(self.messages())
 
 
-def _read_interventions(t: Table) -> tuple[Interventions | None, DoseRule | None]:
-    parts: dict[str, Any] = {}
+def _read_interventions(t: Table) -> tuple[Interventions | None, dict[str, Any]]:
+    """The interventions, and each of its sections (None where a section had an error)."""
     readers = {
         "harvest": read_harvest,
         "product": read_product,
@@ -151,13 +151,14 @@ def _read_interventions(t: Table) -> tuple[Interventions | None, DoseRule | None
         "route": read_route,
         "administrations": read_administrations,
     }
+    parts: dict[str, Any] = {}
     with t:
         for key, reader in readers.items():
             table = t.table(key)
             parts[key] = reader(table) if table is not None else None
     if any(value is None for value in parts.values()):
-        return None, parts["dose"]
-    return Interventions(**parts), parts["dose"]
+        return None, parts
+    return Interventions(**parts), parts
 
 
 def protocol_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Protocol:
@@ -180,14 +181,16 @@ def protocol_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Proto
         phase_tables = root.tables("phases") or []
         read = [read_phase(t) for t in phase_tables]
         interventions_table = root.table("interventions")
-        interventions, dose = (
+        interventions, parts = (
             _read_interventions(interventions_table)
             if interventions_table is not None
-            else (None, None)
+            else (None, {})
         )
         eligibility = section("eligibility", read_eligibility)
         release_table = root.table("release")
-        release = read_release(release_table, dose) if release_table is not None else None
+        release = (
+            read_release(release_table, parts.get("dose")) if release_table is not None else None
+        )
         safety = section("safety", read_safety)
         analysis = section("analysis", read_analysis)
 
@@ -199,14 +202,13 @@ def protocol_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Proto
     if timing_ok:
         check_schedule(phases, errors)
     if schedule_clean:
-        if interventions is not None:
-            check_interventions(phases, interventions, errors)
+        check_interventions(phases, parts, errors)
         if identity is not None:
-            check_day_zero(identity, phases, interventions, errors)
+            check_day_zero(identity, phases, parts, errors)
         if analysis is not None:
-            check_analysis(analysis, phases, interventions, errors)
-    if safety is not None and interventions is not None:
-        check_safety(safety, interventions, errors)
+            check_analysis(analysis, phases, parts.get("administrations"), errors)
+    if safety is not None:
+        check_safety(safety, parts, errors)
     if len(errors):
         raise ProtocolError(errors.items, source)
     return Protocol(

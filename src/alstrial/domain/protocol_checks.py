@@ -8,13 +8,16 @@ of the block in the file, 0-based: ``phases[1].visits[2]`` is the third visit of
 from __future__ import annotations
 
 from itertools import pairwise
+from typing import Any
 
 from alstrial.domain.protocol_model import (
     EPOCHS,
+    Administrations,
     AnalysisSettings,
-    Interventions,
+    Harvest,
     Phase,
     Safety,
+    causes_of,
 )
 from alstrial.domain.protocol_reader import Errors
 from alstrial.domain.time import DAYS_PER_MONTH
@@ -90,45 +93,56 @@ def _check_carriers(
     return all_exist
 
 
-def check_interventions(phases: list[Phase], iv: Interventions, errors: Errors) -> None:
-    """Administration and harvest visits exist, carry their forms, and follow the interval."""
+def check_interventions(phases: list[Phase], parts: dict[str, Any], errors: Errors) -> None:
+    """Administration and harvest visits exist, carry their forms, and follow the interval.
+
+    ``parts`` holds the intervention sections that were read cleanly (others are None), so that
+    a broken route does not hide a wrong administration visit.
+    """
     paths = _visit_paths(phases)
     visits = {v.code: v for phase in phases for v in phase.visits}
     epoch_of = {v.code: phase.epoch for phase in phases for v in phase.visits}
-    admin = iv.administrations
-    key = "interventions.administrations.visits"
-    admin_ok = _check_carriers("administration", key, admin.visits, visits, paths, errors)
-    for index, code in enumerate(admin.visits):
-        if code in visits and epoch_of[code] != "TREATMENT":
-            errors.add(
-                f"{key}[{index}]", f"visit {code} is in the {epoch_of[code]} epoch, not TREATMENT"
-            )
-    if admin_ok and admin.interval_days is not None:
-        days = [visits[c].day for c in admin.visits]
-        for index in range(1, len(days)):
-            gap = days[index] - days[index - 1]
-            if gap != admin.interval_days:
+    admin: Administrations | None = parts.get("administrations")
+    admin_ok = False
+    if admin is not None:
+        key = "interventions.administrations.visits"
+        admin_ok = _check_carriers("administration", key, admin.visits, visits, paths, errors)
+        for index, code in enumerate(admin.visits):
+            if code in visits and epoch_of[code] != "TREATMENT":
                 errors.add(
                     f"{key}[{index}]",
-                    f"visit {admin.visits[index]} is {gap} days after "
-                    f"{admin.visits[index - 1]}, but interval_days is {admin.interval_days}",
+                    f"visit {code} is in the {epoch_of[code]} epoch, not TREATMENT",
                 )
-    _check_harvest(iv, visits, paths, admin_ok, errors)
+        if admin_ok and admin.interval_days is not None:
+            days = [visits[c].day for c in admin.visits]
+            for index in range(1, len(days)):
+                gap = days[index] - days[index - 1]
+                if gap != admin.interval_days:
+                    errors.add(
+                        f"{key}[{index}]",
+                        f"visit {admin.visits[index]} is {gap} days after "
+                        f"{admin.visits[index - 1]}, but interval_days is {admin.interval_days}",
+                    )
+    if parts.get("harvest") is not None:
+        _check_harvest(parts["harvest"], admin if admin_ok else None, visits, paths, errors)
 
 
-def _check_harvest(iv: Interventions, visits: dict, paths: dict, admin_ok: bool, errors) -> None:
+def _check_harvest(
+    harvest: Harvest, admin: Administrations | None, visits: dict, paths: dict, errors
+) -> None:
     """Harvest visits exist, carry the harvest form, and each precedes the administration it
-    feeds: one harvest for all administrations, or one per administration."""
-    harvest, admin = iv.harvest, iv.administrations
+    feeds: one harvest for all administrations, or one per administration. ``admin`` is None
+    when the administrations could not be checked."""
     key = "interventions.harvest.visits"
+    _check_carriers("harvest", key, harvest.visits, visits, paths, errors)
+    if admin is None:
+        return
     if len(harvest.visits) not in (1, admin.count):
         errors.add(
             key,
             f"lists {len(harvest.visits)} harvests: give one, or one per administration "
             f"({admin.count})",
         )
-    _check_carriers("harvest", key, harvest.visits, visits, paths, errors)
-    if not admin_ok:
         return
     for index, code in enumerate(harvest.visits):
         fed = admin.visits[index] if len(harvest.visits) == admin.count else admin.visits[0]
@@ -140,7 +154,7 @@ def _check_harvest(iv: Interventions, visits: dict, paths: dict, admin_ok: bool,
 
 
 def check_day_zero(
-    identity: dict, phases: list[Phase], iv: Interventions | None, errors: Errors
+    identity: dict, phases: list[Phase], parts: dict[str, Any], errors: Errors
 ) -> None:
     """The day-0 visit exists, has day 0 and is the event ``day_zero`` names."""
     code = identity["day_zero_visit"]
@@ -159,22 +173,20 @@ def check_day_zero(
         epoch = next(p.epoch for p in phases for v in p.visits if v.code == code)
         if epoch not in ("SCREENING", "RUN-IN"):
             errors.add("trial.day_zero_visit", f"enrolment visit {code} is in the {epoch} epoch")
-    elif iv is not None:
-        expected = (
-            iv.administrations.visits[0]
-            if event == "first_administration"
-            else iv.harvest.visits[0]
+        return
+    section = parts.get("administrations" if event == "first_administration" else "harvest")
+    if section is not None and code != section.visits[0]:
+        errors.add(
+            "trial.day_zero_visit",
+            f"day_zero is {event}, which is visit {section.visits[0]}, not {code}",
         )
-        if code != expected:
-            errors.add(
-                "trial.day_zero_visit",
-                f"day_zero is {event}, which is visit {expected}, not {code}",
-            )
 
 
-def check_safety(safety: Safety, iv: Interventions, errors: Errors) -> None:
+def check_safety(safety: Safety, parts: dict[str, Any], errors: Errors) -> None:
     """Expected events name procedures this protocol actually uses."""
-    used = set(iv.causes())
+    if parts.get("harvest") is None or parts.get("route") is None:
+        return
+    used = set(causes_of(parts["harvest"], parts["route"]))
     for index, event in enumerate(safety.expected_events):
         if event.procedure not in used:
             errors.add(
@@ -187,7 +199,7 @@ def check_safety(safety: Safety, iv: Interventions, errors: Errors) -> None:
 def check_analysis(
     analysis: AnalysisSettings,
     phases: list[Phase],
-    iv: Interventions | None,
+    admin: Administrations | None,
     errors: Errors,
 ) -> None:
     """The analysis settings agree with the schedule (months = days / 30.4375, DOMAIN.md 3).
@@ -204,12 +216,10 @@ def check_analysis(
             f"is {analysis.lead_in_months:g} but no phase has epoch RUN-IN",
         )
         return
-    if iv is None:
-        return
     days = {v.code: v.day for phase in phases for v in phase.visits}
-    if iv.administrations.visits[0] not in days:
-        return  # reported by check_interventions
-    start = days[iv.administrations.visits[0]]
+    if admin is None or admin.visits[0] not in days:
+        return  # reported by the administrations' own checks
+    start = days[admin.visits[0]]
     lead_in = _alsfrs_visits(phases, "RUN-IN")
     if analysis.lead_in_months > 0 and lead_in:
         first = lead_in[0]

@@ -248,10 +248,12 @@ class Interventions(_Dict):
     def causes(self) -> tuple[str, ...]:
         """What an adverse event can be related to in this protocol: the cell product, the
         harvest procedure and the route's procedure (DOMAIN.md section 8)."""
-        causes = [CELL_PRODUCT, self.harvest.procedure]
-        if self.route.procedure:
-            causes.append(self.route.procedure)
-        return tuple(causes)
+        return causes_of(self.harvest, self.route)
+
+
+def causes_of(harvest: Harvest, route: Route) -> tuple[str, ...]:
+    """The cell product, the harvest procedure and the route's procedure, if any."""
+    return (CELL_PRODUCT, harvest.procedure, *((route.procedure,) if route.procedure else ()))
 
 
 @dataclass(frozen=True)
