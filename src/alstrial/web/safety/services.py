@@ -88,6 +88,8 @@ def record_adverse_event(
     require_role(user, subject.site, *REPORTER_ROLES)
     if instance is not None and instance.subject_id != subject.pk:
         raise ValidationError([FieldError("subject_id", "the event belongs to another subject")])
+    if instance is not None and not (reason or "").strip():
+        raise ValidationError([FieldError("reason", "a follow-up needs a reason for the change")])
     obj = instance or AdverseEvent(subject=subject)
     if instance is not None and "term" in data and data["term"] != instance.verbatim_term:
         obj.coded_term = ""  # a new verbatim term is coded afresh
@@ -97,8 +99,6 @@ def record_adverse_event(
     obj._serious_flag = data.get("serious")
     obj._information_received_at = _received_at(data, subject.site)
     obj.follow_up_number = 0 if instance is None else instance.follow_up_number + 1
-    if instance is not None and not (reason or "").strip():
-        raise ValidationError([FieldError("reason", "a follow-up needs a reason for the change")])
     was_serious = getattr(obj, "_was_serious", False) and instance is not None
     with transaction.atomic():
         save_clinical(obj, user, reason, expected_version=expected_version)
