@@ -1,0 +1,126 @@
+"""Visit schedule dates and windows, and the analysis data read back from the database."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from alstrial.domain.alsfrs_items import ITEMS
+from alstrial.domain.protocol import bundled_protocol
+from alstrial.web.assessments.models import AlsfrsAssessment
+from alstrial.web.core.records import save_clinical
+from alstrial.web.subjects.services import record_visit
+from alstrial.web.trials.analysis_data import analysis_frames
+
+
+def test_schedule_follows_the_protocol_from_day_zero(enrolled_subject):
+    subject = enrolled_subject("seoul", days_ago=100)
+    rows = bundled_protocol("kim2009").schedule()
+    visits = list(subject.visits.order_by("sequence"))
+    assert [v.code for v in visits] == [r.visit for r in rows]
+    for visit, row in zip(visits, rows, strict=True):
+        assert visit.target_date == subject.day_zero_date + timedelta(days=row.day)
+        assert visit.earliest_date == subject.day_zero_date + timedelta(days=row.earliest_day)
+        assert visit.latest_date == subject.day_zero_date + timedelta(days=row.latest_day)
+        assert visit.forms == list(row.forms)
+    # Screening on its target day: day 0 is the screening date minus the SCR day (-105).
+    assert subject.day_zero_date == subject.screening_date + timedelta(days=105)
+
+
+def test_out_of_window_visits_are_flagged(enrolled_subject, users):
+    subject = enrolled_subject("seoul", days_ago=100)
+    visit = subject.visits.get(code="LI0")  # window -5/+7 days around day -91
+    record_visit(visit, users["coordinator.seoul"], visit_date=visit.latest_date)
+    assert not visit.out_of_window
+    record_visit(
+        visit,
+        users["coordinator.seoul"],
+        visit_date=visit.latest_date + timedelta(days=1),
+        reason="date corrected from the source",
+    )
+    assert visit.out_of_window
+
+
+def test_analysis_frames_use_study_days(enrolled_subject, users):
+    subject = enrolled_subject("seoul", days_ago=150)
+    user = users["coordinator.seoul"]
+    items = {i.key: 4 for i in ITEMS if i.key != "cutting_with_gastrostomy"}
+    expected = []
+    for code, walking in (("LI0", 4), ("INJ1", 3)):
+        visit = subject.visits.get(code=code)
+        record_visit(visit, user, visit_date=visit.target_date)
+        save_clinical(
+            AlsfrsAssessment(subject=subject, visit=visit, **{**items, "walking": walking}), user
+        )
+        expected.append((visit.target_date - subject.day_zero_date).days)
+    subjects, visits = analysis_frames(subject.trial)
+    assert subjects.to_dict("records") == [
+        {
+            "subject_id": subject.code,
+            "arm": "treated",
+            "age_years": 52,
+            "sex": "M",
+            "onset_site": "spinal",
+            "onset_day": (subject.symptom_onset_date - subject.day_zero_date).days,
+            "index_day": 0,
+            "death_day": None,
+        }
+    ]
+    assert visits["day"].tolist() == expected == [-91, 0]
+    assert visits["alsfrs_r_total"].tolist() == [48, 47]
+
+
+@pytest.mark.slow
+def test_demo_command_builds_a_kim_like_trial(tmp_path):
+    database = tmp_path / "demo.sqlite3"
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    command = [sys.executable, "-m", "alstrial.cli", "demo", "--no-serve"]
+    result = subprocess.run(
+        [*command, "--db", str(database), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "demo-password" in result.stdout
+    with sqlite3.connect(database) as con:
+        users = {r[0] for r in con.execute("SELECT username FROM auth_user")}
+        assert {"admin", "coordinator.seoul", "statistician", "celllab.novara"} <= users
+        statuses = dict(
+            con.execute(
+                "SELECT status, COUNT(*) FROM subjects_subject s JOIN trials_trial t "
+                "ON s.trial_id = t.id WHERE t.slug = 'kim2009' GROUP BY status"
+            ).fetchall()
+        )
+        assert statuses == {"enrolled": 24, "screening": 1, "screen_failed": 1}
+        # Every stored total equals its item sum (checked here in SQL, not by our code).
+        mismatched = con.execute(
+            "SELECT COUNT(*) FROM assessments_alsfrsassessment WHERE total != "
+            "speech + salivation + swallowing + handwriting"
+            " + COALESCE(cutting_without_gastrostomy, 0) + COALESCE(cutting_with_gastrostomy, 0)"
+            " + dressing_hygiene + turning_in_bed + walking + climbing_stairs + dyspnea"
+            " + orthopnea + respiratory_insufficiency"
+        ).fetchone()[0]
+        assert mismatched == 0
+        history = con.execute("SELECT COUNT(*) FROM assessments_historicalalsfrsassessment")
+        assert history.fetchone()[0] > 0
+    subjects = pd.read_csv(out / "data" / "subjects.csv")
+    visits = pd.read_csv(out / "data" / "visits.csv")
+    treated_done = subjects[subjects["arm"] == "treated"]
+    assert len(treated_done) >= 22
+    per_subject = visits.groupby("subject_id")["day"].agg(["min", "max", "count"])
+    complete = per_subject[per_subject["max"] >= 84]
+    assert len(complete) == 22  # Kim 2009: 22 treated subjects followed to month 3
+    assert (complete["min"] <= -91).all()
+    assert (out / "report.html").exists()
+    assert Path(out / "registry").is_dir()
