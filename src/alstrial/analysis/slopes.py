@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alstrial.analysis.data import TOTAL_COLUMN, AnalysisData
+from alstrial.analysis.data import SERIES_END_COLUMNS, TOTAL_COLUMN, AnalysisData
 from alstrial.analysis.results import records
 from alstrial.analysis.settings import AnalysisSettings
 from alstrial.domain.alsfrs import MAX_TOTAL, delta_fs
@@ -95,6 +95,20 @@ def onset_anchored_slope(baseline_total: float, months_onset_to_baseline: float)
     return (float(baseline_total) - MAX_TOTAL) / float(months_onset_to_baseline)
 
 
+def _slices(subject_ids: np.ndarray) -> dict[str, tuple[int, int]]:
+    """``{subject_id: (first row, last row + 1)}`` of an array whose subjects are contiguous."""
+    if subject_ids.size == 0:
+        return {}
+    change = np.flatnonzero(subject_ids[1:] != subject_ids[:-1]) + 1
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change, [subject_ids.size]])
+    return {str(subject_ids[a]): (int(a), int(b)) for a, b in zip(starts, ends, strict=True)}
+
+
+def _day(value: Any) -> int | None:
+    return None if pd.isna(value) else int(value)
+
+
 def windowed_visits(
     data: AnalysisData, settings: AnalysisSettings | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -107,52 +121,50 @@ def windowed_visits(
     ventilation; a visit on the event day is kept).
     """
     settings = settings or AnalysisSettings()
-    subjects = data.subjects.set_index("subject_id")
+    visits = data.visits.sort_values(["subject_id", "day"], kind="stable", ignore_index=True)
+    days = visits["day"].to_numpy(dtype=np.int64)
+    slices = _slices(visits["subject_id"].to_numpy(dtype=str))
     exclusions: list[dict[str, Any]] = []
+    keep: list[np.ndarray] = []
+    arms: list[str] = []
+    index_days: list[int] = []
+    for row in data.subjects.sort_values("subject_id").to_dict("records"):
+        sid = row["subject_id"]
 
-    def exclude(sid: str, rule: str, detail: str) -> None:
-        exclusions.append(
-            {"subject_id": sid, "arm": subjects.at[sid, "arm"], "rule": rule, "detail": detail}
-        )
+        def exclude(rule: str, detail: str, sid: str = sid, arm: str = row["arm"]) -> None:
+            exclusions.append({"subject_id": sid, "arm": arm, "rule": rule, "detail": detail})
 
-    keep: list[pd.DataFrame] = []
-    by_subject = dict(tuple(data.visits.groupby("subject_id", sort=True)))
-    for sid in sorted(subjects.index):
-        row = subjects.loc[sid]
-        visits = by_subject.get(sid, data.visits.iloc[0:0])
-        if pd.isna(row["index_day"]):
-            exclude(sid, "missing_index_day", EXCLUSION_RULES["missing_index_day"])
+        index_day, death = _day(row["index_day"]), _day(row["death_day"])
+        if index_day is None:
+            exclude("missing_index_day", EXCLUSION_RULES["missing_index_day"])
             continue
-        index_day = int(row["index_day"])
-        end = index_day + int(settings.follow_up_days)
-        death = None if pd.isna(row["death_day"]) else int(row["death_day"])
         if death is not None and death < index_day:
-            exclude(sid, "death_before_index", f"death on day {death}, index day {index_day}")
+            exclude("death_before_index", f"death on day {death}, index day {index_day}")
             continue
-        events = [
-            (c, int(row[c]))
-            for c in ("tracheostomy_day", "permanent_ventilation_day")
-            if not pd.isna(row[c])
-        ]
+        end = index_day + int(settings.follow_up_days)
+        lo, hi = slices.get(sid, (0, 0))
+        rows = np.arange(lo, hi)
+        events = [(c, _day(row.get(c))) for c in SERIES_END_COLUMNS]
+        events = [(c, d) for c, d in events if d is not None]
         if events:
             event, event_day = min(events, key=lambda e: e[1])
-            dropped = visits[(visits["day"] > event_day) & (visits["day"] <= end)]
-            if len(dropped):
+            dropped = int(np.sum((days[rows] > event_day) & (days[rows] <= end)))
+            if dropped:
                 exclude(
-                    sid,
                     "series_ended",
-                    f"{event.removesuffix('_day')} on day {event_day}: "
-                    f"{len(dropped)} visit(s) left out",
+                    f"{event.removesuffix('_day')} on day {event_day}: {dropped} visit(s) left out",
                 )
-            visits = visits[visits["day"] <= event_day]
+            rows = rows[days[rows] <= event_day]
         if death is not None and death <= end:
-            exclude(sid, "died_during_follow_up", f"death on day {death}")
-        visits = visits[visits["day"] <= end].copy()
-        visits["arm"] = row["arm"]
-        visits["index_day"] = index_day
-        keep.append(visits)
-    columns = ["subject_id", "arm", "day", TOTAL_COLUMN, "index_day"]
-    out = pd.concat(keep, ignore_index=True)[columns] if keep else pd.DataFrame(columns=columns)
+            exclude("died_during_follow_up", f"death on day {death}")
+        rows = rows[days[rows] <= end]
+        keep.append(rows)
+        arms.extend([row["arm"]] * rows.size)
+        index_days.extend([index_day] * rows.size)
+    rows = np.concatenate(keep) if keep else np.array([], dtype=int)
+    out = visits.iloc[rows][["subject_id", "day", TOTAL_COLUMN]].reset_index(drop=True)
+    out.insert(1, "arm", pd.Series(arms, dtype=object))
+    out["index_day"] = np.asarray(index_days, dtype=np.int64)
     out["t"] = (out["day"] - out["index_day"]).astype(float) / settings.days_per_month
     out["phase"] = np.where(out["day"] <= out["index_day"], "lead_in", "follow_up")
     return out, pd.DataFrame(exclusions, columns=["subject_id", "arm", "rule", "detail"])
@@ -189,85 +201,77 @@ def subject_slopes(data: AnalysisData, settings: AnalysisSettings | None = None)
     """Slopes, change and dFS of every analysable subject (see the module docstring)."""
     settings = settings or AnalysisSettings()
     visits, excluded = windowed_visits(data, settings)
-    exclusions = [excluded]
-    subjects = data.subjects.set_index("subject_id")
+    days = visits["day"].to_numpy(dtype=float)
+    totals = visits[TOTAL_COLUMN].to_numpy(dtype=float)
+    slices = _slices(visits["subject_id"].to_numpy(dtype=str))
     # Every subject not left out entirely gets a row, with or without visits in the window.
     left_out = set(excluded.loc[excluded["rule"].isin(WHOLE_SUBJECT_RULES), "subject_id"])
-    groups = dict(tuple(visits.groupby("subject_id", sort=True)))
-    rows = []
-    for sid in sorted(set(subjects.index) - left_out):
-        group = groups.get(sid, visits.iloc[0:0])
-        row, notes = _one_subject(sid, group, subjects.loc[sid], settings)
+    rows, notes = [], []
+    for subject in data.subjects.sort_values("subject_id").to_dict("records"):
+        if subject["subject_id"] in left_out:
+            continue
+        lo, hi = slices.get(subject["subject_id"], (0, 0))
+        row, subject_notes = _one_subject(subject, days[lo:hi], totals[lo:hi], settings)
         rows.append(row)
-        if notes:
-            exclusions.append(pd.DataFrame(notes))
+        notes.extend(subject_notes)
     table = pd.DataFrame(rows, columns=list(SLOPE_COLUMNS))
-    all_exclusions = pd.concat([e for e in exclusions if len(e)] or [excluded], ignore_index=True)
-    return SubjectSlopes(table=table, exclusions=all_exclusions, settings=settings)
+    exclusions = pd.concat(
+        [excluded, pd.DataFrame(notes, columns=excluded.columns)], ignore_index=True
+    )
+    return SubjectSlopes(table=table, exclusions=exclusions, settings=settings)
 
 
 def _one_subject(
-    sid: str, visits: pd.DataFrame, subject: pd.Series, settings: AnalysisSettings
+    subject: dict[str, Any], days: np.ndarray, totals: np.ndarray, settings: AnalysisSettings
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One subject's row from its windowed visits (``days`` sorted, ``totals`` aligned)."""
+    sid, arm, index_day = subject["subject_id"], subject["arm"], int(subject["index_day"])
     notes: list[dict[str, Any]] = []
 
-    def note(rule: str, detail: str = "") -> None:
-        notes.append(
-            {
-                "subject_id": sid,
-                "arm": subject["arm"],
-                "rule": rule,
-                "detail": detail or EXCLUSION_RULES[rule],
-            }
-        )
+    def note(rule: str) -> None:
+        notes.append({"subject_id": sid, "arm": arm, "rule": rule, "detail": EXCLUSION_RULES[rule]})
 
     dpm = settings.days_per_month
-    lead = visits[visits["phase"] == "lead_in"]
-    post = visits[visits["phase"] == "follow_up"]
+    n_lead = int(np.sum(days <= index_day))
     row: dict[str, Any] = dict.fromkeys(SLOPE_COLUMNS)
     row.update(
         subject_id=sid,
-        arm=subject["arm"],
-        index_day=int(subject["index_day"]),
-        n_lead_in=len(lead),
-        n_follow_up=0,
+        arm=arm,
+        index_day=index_day,
+        n_lead_in=n_lead,
+        n_follow_up=days.size - n_lead,
     )
-    if lead.empty:
+    if n_lead == 0:
         note("no_baseline")
-        row["n_follow_up"] = len(post)
         return row, notes
-    base = lead.iloc[-1]
-    base_day, base_total = int(base["day"]), int(base[TOTAL_COLUMN])
+    months = days / dpm
+    base_day, base_total = int(days[n_lead - 1]), int(totals[n_lead - 1])
     row.update(baseline_day=base_day, baseline_total=base_total)
-    months = lead["day"].to_numpy(dtype=float) / dpm
-    totals = lead[TOTAL_COLUMN].to_numpy(dtype=float)
-    row["pre_slope_ols"] = ols_slope(months, totals)
+    row["pre_slope_ols"] = ols_slope(months[:n_lead], totals[:n_lead])
     row["pre_slope_two_point"] = (
-        two_point_slope(months[0], totals[0], months[-1], totals[-1])
-        if len(lead) >= 2
+        two_point_slope(months[0], totals[0], months[n_lead - 1], totals[n_lead - 1])
+        if n_lead >= 2
         else float("nan")
     )
-    onset = subject["onset_day"]
-    onset_months = float("nan") if pd.isna(onset) else (base_day - int(onset)) / dpm
+    onset = _day(subject["onset_day"])
+    onset_months = float("nan") if onset is None else (base_day - onset) / dpm
     row["pre_slope_onset"] = onset_anchored_slope(base_total, onset_months)
     row["delta_fs"] = delta_fs(base_total, onset_months) if onset_months > 0 else float("nan")
     if np.isnan(row["pre_slope_onset"]):
         note("no_onset_day")
     method = settings.pre_slope
-    if method == "ols" and len(lead) == 2:
+    if method == "ols" and n_lead == 2:
         method = "two_point"  # the OLS line through two visits is the two-point slope
     row["lead_in_slope"] = row[f"pre_slope_{method}"]
     row["lead_in_slope_method"] = method
-    if len(lead) < 2 and settings.pre_slope != "onset":
+    if n_lead < 2 and settings.pre_slope != "onset":
         note("too_few_lead_in_visits")
-    window = pd.concat([lead.iloc[[-1]], post])
-    row["n_follow_up"] = len(window)
-    if post.empty:
+    # follow-up: the baseline and every later visit of the window
+    row["n_follow_up"] = days.size - n_lead + 1
+    if days.size == n_lead:
         note("no_follow_up_visit")
         return row, notes
-    row["follow_up_slope"] = ols_slope(
-        window["day"].to_numpy(dtype=float) / dpm, window[TOTAL_COLUMN].to_numpy(dtype=float)
-    )
-    row["change"] = int(post[TOTAL_COLUMN].iloc[-1]) - base_total
-    row["last_follow_up_day"] = int(post["day"].iloc[-1])
+    row["follow_up_slope"] = ols_slope(months[n_lead - 1 :], totals[n_lead - 1 :])
+    row["change"] = int(totals[-1]) - base_total
+    row["last_follow_up_day"] = int(days[-1])
     return row, notes
