@@ -53,6 +53,8 @@ ALSFRS_ROWS = [
     "6,4,4,4,3,3,,3,3,3,3,,,,,,,3,,",
     # line 17: gastrostomy (5b), 4+4+2+3+3+3+3+3+3+4+4+3 = 39: accepted
     "6,4,4,2,3,,3,3,3,3,3,,4,4,3,,,20,,",
+    # line 18: subject 1 died on day 300 (DEATHDATA): a visit on day 400 is rejected
+    "1,4,4,4,3,3,,3,3,3,3,,4,4,4,,42,400,,",
 ]
 
 
@@ -83,7 +85,8 @@ def registry_dir(tmp_path: Path) -> Path:
         "2,Onset: Bulbar,-300,-350\n"  # 4: onset after diagnosis
         "3,Onset: Limb and Bulbar,-100,-50\n"  # 5: disagrees with line 6 on the site
         "3,Onset: Bulbar,-100,-50\n"  # 6
-        "5,Onset: Bulbar,-500,-450\n",  # 7
+        "5,Onset: Bulbar,-500,-450\n"  # 7
+        "6,Onset: Limb,10,20\n",  # 8: onset after time 0
     )
     write(
         tmp_path,
@@ -155,6 +158,7 @@ def test_accepted_alsfrs_rows_and_totals(registry_dir):
         (13, "ALSFRS_Delta", "1.5", "must be a whole number"),
         (15, "ALSFRS_R_Total", "49", "must be between 0 and 48"),
         (16, "ALSFRS_R_Total", "", "scale (original or revised) is unknown"),
+        (18, "ALSFRS_Delta", "400", "day 400 is after the death on day 300"),
     ],
 )
 def test_each_bad_alsfrs_row_is_rejected_with_its_reason(registry_dir, line, column, value, reason):
@@ -196,6 +200,7 @@ def test_subjects_are_reconciled_and_bad_subject_rows_reported(registry_dir):
         ("PROACT_ALSHISTORY.csv", 4, "Onset_Delta"),
         ("PROACT_ALSHISTORY.csv", 5, "Site_of_Onset"),
         ("PROACT_ALSHISTORY.csv", 6, "Site_of_Onset"),
+        ("PROACT_ALSHISTORY.csv", 8, "Onset_Delta"),
         ("PROACT_DEATHDATA.csv", 4, "Death_Days"),
         ("PROACT_DEATHDATA.csv", 5, "Death_Days"),
         ("PROACT_DEATHDATA.csv", 6, "Subject_Died"),
@@ -206,6 +211,9 @@ def test_subjects_are_reconciled_and_bad_subject_rows_reported(registry_dir):
     assert set(subject_level.itertuples(index=False, name=None)) == expected
     onset = rejected_at(registry, "PROACT_ALSHISTORY.csv", 4).iloc[0]
     assert onset["reason"] == "Onset_Delta -300 is after Diagnosis_Delta -350"
+    after_entry = rejected_at(registry, "PROACT_ALSHISTORY.csv", 8).iloc[0]
+    assert after_entry["reason"] == "Onset_Delta (days) must be at most 0"
+    assert pd.isna(s.loc["6", "onset_day"])
 
 
 def test_fvc_best_trial_and_litres(registry_dir):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -156,6 +157,7 @@ CELL = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -186,3 +188,65 @@ def test_fuzzed_alsfrs_rows_are_read_or_rejected(folder, rows):
     assert ((seen >= 0) & (seen <= 4) & (seen == np.round(seen))).all()
     assert a["total"].notna().all()
     assert (a["total"] <= np.where(a["scale"] == "R", 48, 40)).all()
+
+
+SUBJECT_FORMS = {
+    "PROACT_DEMOGRAPHICS.csv": ("subject_id", "Demographics_Delta", "Age", "Date_of_Birth", "Sex"),
+    "PROACT_ALSHISTORY.csv": (
+        "subject_id",
+        "Site_of_Onset",
+        "Onset_Delta",
+        "Diagnosis_Delta",
+        "Site_of_Onset___Bulbar",
+        "Site_of_Onset___Limb",
+    ),
+    "PROACT_DEATHDATA.csv": ("subject_id", "Subject_Died", "Death_Days"),
+    "PROACT_FVC.csv": (
+        "subject_id",
+        "Forced_Vital_Capacity_Delta",
+        "pct_of_Normal_Trial_1",
+        "Subject_Liters_Trial_1",
+        "Subject_Normal",
+    ),
+}
+SUBJECT_CELL = st.one_of(
+    st.sampled_from(["", "1", "2", "-30", "-400", "0.5", "55", "Male", "f", "Yes", "no", "NA"]),
+    st.sampled_from(["Onset: Bulbar", "Onset: Limb", "Onset: Limb and Bulbar", "9e9", "-1e300"]),
+    st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=5),
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.sampled_from(sorted(SUBJECT_FORMS)),
+    rows=st.lists(st.lists(SUBJECT_CELL, min_size=6, max_size=6), min_size=1, max_size=10),
+)
+def test_fuzzed_subject_rows_never_crash_and_keep_the_invariants(name, rows):
+    with tempfile.TemporaryDirectory() as fresh:
+        folder = Path(fresh)
+        write_proact(synthesize(20, seed=4), folder)
+        check_fuzzed_subject_rows(folder, name, rows)
+
+
+def check_fuzzed_subject_rows(folder: Path, name: str, rows: list[list[str]]) -> None:
+    columns = SUBJECT_FORMS[name]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(row[: len(columns)])
+    (folder / name).write_text(buffer.getvalue(), encoding="utf-8", newline="")
+    registry = read_registry(folder)
+    s = registry.subjects
+    assert s["subject_id"].is_unique
+    assert set(s["sex"].dropna()) <= {"M", "F"}
+    assert set(s["onset_site"].dropna()) <= {"bulbar", "spinal", "other"}
+    assert s["died"].dtype == bool
+    assert not (s["death_day"].notna() & ~s["died"]).any()
+    assert ((s["age_years"] >= 0) & (s["age_years"] <= 120) | s["age_years"].isna()).all()
+    known = s["onset_day"].notna() & s["diagnosis_day"].notna()
+    assert (s.loc[known, "onset_day"] <= s.loc[known, "diagnosis_day"]).all()
+    assert (s["onset_day"].dropna() <= 0).all()
+    assert registry.fvc["fvc_percent"].between(0, 200).all()
+    assert set(registry.rejected["file"]) <= {name, "PROACT_ALSFRS.csv", "PROACT_FVC.csv"}

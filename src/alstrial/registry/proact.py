@@ -17,6 +17,8 @@
 ``Registry.rejected``
     file, line, column, value, reason: one row per problem (a row may have several).
 
+Across files: an ALSFRS or FVC row dated after the subject's death is rejected.
+
 File names are matched case-insensitively in both generations (``PROACT_ALSFRS.csv`` or the
 2016 archive's ``alsfrs.csv``). ALSFRS, ALSHISTORY, DEMOGRAPHICS and DEATHDATA are required (a
 missing death file would silently make everybody alive); FVC is optional. The row rules are in
@@ -40,6 +42,7 @@ from alstrial.registry.proact_csv import (
     RegistryFormatError,
     Rejections,
     find_files,
+    messages,
 )
 from alstrial.registry.proact_subjects import (
     read_deaths,
@@ -144,6 +147,10 @@ def read_registry(directory: str | Path, strict: bool = False) -> Registry:
         fvc = pd.DataFrame({c: pd.Series(dtype=object) for c in FVC_FRAME_COLUMNS})
         fvc = fvc.astype({"day": np.int64, "fvc_percent": float, "line": np.int64})
     subjects = _subjects(alsfrs, demographics, history, deaths, fvc)
+    alsfrs = _drop_after_death(alsfrs, subjects, files["alsfrs"].name, "ALSFRS_Delta", rejections)
+    if "fvc" in files:
+        column = "Forced_Vital_Capacity_Delta"
+        fvc = _drop_after_death(fvc, subjects, files["fvc"].name, column, rejections)
     rejected = rejections.frame()
     if strict and len(rejected):
         raise RegistryRejectedRows(rejected)
@@ -154,6 +161,19 @@ def read_registry(directory: str | Path, strict: bool = False) -> Registry:
         rejected=rejected.loc[:, list(REJECTED_COLUMNS)],
         files={form: path.name for form, path in files.items()},
     )
+
+
+def _drop_after_death(
+    frame: pd.DataFrame, subjects: pd.DataFrame, file: str, column: str, rejections: Rejections
+) -> pd.DataFrame:
+    """Reject measurements dated after the subject's death (DOMAIN.md section 3: death ends
+    the series, so a later row is a dating error in one of the two files)."""
+    death_day = frame["subject_id"].map(subjects.set_index("subject_id")["death_day"])
+    late = (frame["day"] > death_day).to_numpy()
+    if late.any():
+        reasons = messages(late, "day {:g} is after the death on day {:g}", frame["day"], death_day)
+        rejections.add(file, frame["line"][late], column, frame["day"][late], reasons[late])
+    return frame.loc[~late].reset_index(drop=True)
 
 
 def _subjects(alsfrs, demographics, history, deaths, fvc) -> pd.DataFrame:

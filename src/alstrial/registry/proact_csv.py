@@ -369,7 +369,13 @@ class RowChecker:
             self.reject(np.isnan(values) & ~bad, column, f"{column} is required")
         with np.errstate(invalid="ignore"):
             out_of_range = (values < low) | (values > high)
-            self.reject(out_of_range, column, f"{label} must be between {low:g} and {high:g}")
+            if np.isinf(low):
+                bounds = f"at most {high:g}"
+            elif np.isinf(high):
+                bounds = f"at least {low:g}"
+            else:
+                bounds = f"between {low:g} and {high:g}"
+            self.reject(out_of_range, column, f"{label} must be {bounds}")
             if whole:
                 decimal = ~np.isnan(values) & (values != np.round(values)) & ~out_of_range
                 self.reject(decimal, column, f"{label} must be a whole number")

@@ -9,7 +9,8 @@ Rules (DOMAIN.md section 5) and the choices alstrial makes where PRO-ACT is ambi
 * ALSHISTORY: ``Site_of_Onset`` text (``Onset: Bulbar`` -> 'bulbar'; ``Onset: Limb``/``Spine``
   -> 'spinal'; anything else, including ``Onset: Limb and Bulbar``, -> 'other') or, when the
   text is empty, the one-hot ``Site_of_Onset___*`` columns. A row with Onset_Delta after
-  Diagnosis_Delta is rejected (which of the two is wrong cannot be known). Several rows per
+  Diagnosis_Delta is rejected (which of the two is wrong cannot be known), and so is an
+  Onset_Delta after time 0. Several rows per
   subject are reconciled field by field: the non-missing values must agree; when they do not,
   the field is left unknown and each disagreeing row is listed with the other lines.
 * DEATHDATA: ``Subject_Died`` Yes/No (any case). A subject died if any row says Yes ('No'
@@ -91,7 +92,8 @@ def read_history(path: Path, rejections: Rejections) -> pd.DataFrame:
     table = read_text_table(path, required, optional=ALSHISTORY_COLUMNS)
     check = RowChecker(table, path.name, rejections)
     subject = check.text("subject_id", required=True)
-    onset = check.number("Onset_Delta", whole=True, what="Onset_Delta (days)")
+    # Onset precedes the first trial observation (time 0): DOMAIN.md section 5.
+    onset = check.number("Onset_Delta", whole=True, high=0, what="Onset_Delta (days)")
     diagnosis = check.number("Diagnosis_Delta", whole=True, what="Diagnosis_Delta (days)")
     site = _onset_site(check)
     with np.errstate(invalid="ignore"):
