@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from alstrial.analysis.results import NAN, plain, records
+from alstrial.analysis.results import NAN, plain
 
 
 @dataclass(frozen=True)
@@ -56,16 +56,16 @@ class ResponderAnalysis:
     rates: tuple[ResponderRate, ...]
 
     def summary(self) -> pd.DataFrame:
-        return (
-            pd.DataFrame([r.to_dict() for r in self.rates])
-            .drop(columns=["ci"])
-            .assign(ci_low=[r.ci_low for r in self.rates], ci_high=[r.ci_high for r in self.rates])
-            if self.rates
-            else pd.DataFrame()
-        )
+        """One row per arm and definition, the interval as ``ci_low, ci_high``."""
+        rows = []
+        for rate in self.rates:
+            row = rate.to_dict()
+            del row["ci"]
+            rows.append({**row, "ci_low": rate.ci_low, "ci_high": rate.ci_high})
+        return pd.DataFrame(rows)
 
     def to_dict(self) -> list[dict[str, Any]]:
-        return records(pd.DataFrame([r.to_dict() for r in self.rates])) if self.rates else []
+        return [rate.to_dict() for rate in self.rates]
 
 
 def clopper_pearson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
