@@ -134,6 +134,8 @@ def test_balance_and_registry_flow_are_reported(matched, report):
     assert number(smd, 3, signed=True) in html
     assert "SD of the treated before matching" in text
     assert f"Treated subjects matched {match.matches['treated_id'].nunique()} of 22" in text
+    first = match.matches.iloc[0]
+    assert f"<td>{first.treated_id}</td><td>{first.control_id}</td>" in html
 
 
 def test_natural_history_check_equals_direct_paired_t_tests(matched):

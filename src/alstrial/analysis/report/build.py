@@ -22,6 +22,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from alstrial import __version__
 from alstrial.analysis.data import AnalysisData
 from alstrial.analysis.efficacy import EfficacyResult
 from alstrial.analysis.figures import paired_slopes_figure, trajectories_figure
@@ -87,6 +88,7 @@ def build_report(
             title=title,
             trial=trial,
             generated_at=(generated_at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC"),
+            version=__version__,
         )
         html = _render(context)
         (staging / HTML_NAME).write_text(html, encoding="utf-8")
@@ -160,6 +162,7 @@ def _context(result, data, matching, check, safety, screening, figures) -> dict[
             "flow": rt.registry_flow_table(matching),
             "balance": rt.balance_view(matching),
             "unmatched": rt.unmatched_table(matching),
+            "pairs": rt.pairs_table(matching),
             "imbalanced": matching.balance.messages(),
         }
     if check is not None:

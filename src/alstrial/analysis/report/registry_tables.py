@@ -21,11 +21,12 @@ FLOW_LABELS = {
 
 def registry_flow_table(match: MatchResult) -> Table:
     rows = [[FLOW_LABELS.get(k, k), str(v)] for k, v in match.flow.items()]
-    n_treated = match.balance.sample_sizes["treated_before"]
+    # Every treated subject is either matched or listed in ``unmatched`` with the reason.
+    n_matched = match.matches["treated_id"].nunique()
     rows.append(
         [
             "Treated subjects matched",
-            f"{match.matches['treated_id'].nunique()} of {n_treated + _unusable(match)}",
+            f"{n_matched} of {n_matched + len(match.unmatched)}",
         ]
     )
     rows.append(
@@ -40,12 +41,6 @@ def registry_flow_table(match: MatchResult) -> Table:
         f"follow-up {s['follow_up_days']} days, visit window ±{s['window_days']} days.",
         key="registry_flow",
     )
-
-
-def _unusable(match: MatchResult) -> int:
-    """Treated subjects left out before matching (no covariates), who are not in the balance."""
-    matched_or_tried = match.balance.sample_sizes["treated_before"]
-    return max(0, len(match.unmatched) + match.matches["treated_id"].nunique() - matched_or_tried)
 
 
 def matcher_rows(match: MatchResult) -> list[tuple[str, str]]:
@@ -155,4 +150,21 @@ def natural_history_table(check: NaturalHistoryCheck) -> Table:
         note="Points/month, signed (negative = decline); same windows as the trial. Nobody here "
         "was treated: any difference is what the design produces on its own.",
         key="natural_history",
+    )
+
+
+def pairs_table(match: MatchResult) -> Table:
+    """Every matched pair with its distance, for an auditor to check any single match."""
+    rows = [
+        [str(r.treated_id), str(r.control_id), str(r.round), number(r.distance, 3)]
+        for r in match.matches.itertuples()
+    ]
+    unit = "|Δ logit|" if match.params["distance"] == "propensity" else "Mahalanobis"
+    return Table(
+        title="Matched pairs",
+        columns=["Treated", "Registry control", "Round", f"Distance ({unit})"],
+        rows=rows,
+        note="Round k is the k-th control of a treated subject (1:k matching in rounds).",
+        key="pairs",
+        numeric_from=2,
     )
