@@ -120,6 +120,10 @@ def test_relatedness_by_cause_and_category():
     assert lp["events"].sum() == 6
     product = table.loc["cell product"]
     assert tuple(product.loc["possible", ["subjects", "events"]]) == (1, 1)
+    # a cause nobody assessed (not a procedure of the trial) is left out
+    unassessed = AE.assign(relatedness_spinal_surgery="")
+    causes = set(st.by_relatedness(unassessed, SUBJECTS)["cause"])
+    assert causes == {"lumbar puncture", "cell product"}
 
 
 def test_seriousness_counts_an_event_under_each_criterion():

@@ -206,7 +206,7 @@ def by_relatedness(ae: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFrame:
     """Subjects and events per cause and relatedness category (``not assessed`` when empty).
 
     A subject counts once per (cause, category) row; a subject with events in two categories
-    appears in both rows.
+    appears in both rows. A cause that no event was assessed against is left out.
     """
     events = prepare_events(ae, subjects)
     n = _n(subjects)
@@ -215,6 +215,8 @@ def by_relatedness(ae: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFrame:
         if cause.field not in events.columns:
             continue
         levels = events[cause.field].map(_level).fillna("not assessed")
+        if len(levels) and (levels == "not assessed").all():
+            continue  # not a cause in this trial (e.g. spinal surgery in an intrathecal trial)
         for level in [*(str(r) for r in Relatedness), "not assessed"]:
             hit = events[levels == level]
             count = int(hit["subject_id"].nunique())
