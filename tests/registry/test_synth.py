@@ -21,6 +21,7 @@ from alstrial.registry.proact_csv import (
     FVC_COLUMNS,
 )
 from alstrial.registry.synth import FILE_NAMES, synthesize, write_proact
+from alstrial.registry.synth_errors import original_respiratory
 from alstrial.simulation.natural_history import (
     NaturalHistory,
     calibrate,
@@ -235,3 +236,50 @@ def test_registry_check_command_counts_and_reports(tmp_path):
     missing = CliRunner().invoke(app, ["registry", "check", str(tmp_path)])
     assert missing.exit_code == 2
     assert "PROACT_DEATHDATA.csv" in missing.output
+
+
+def test_original_respiratory_item_by_hand():
+    # (dyspnea R-1, respiratory insufficiency R-3) -> original Q10 (Cedarbaum 1999 anchors)
+    cases = {(4, 4): 4, (3, 4): 3, (2, 4): 2, (0, 4): 2, (4, 3): 1, (1, 1): 1, (2, 0): 0}
+    dyspnea, insufficiency = zip(*cases, strict=True)
+    assert original_respiratory(dyspnea, insufficiency).tolist() == list(cases.values())
+
+
+def test_original_scale_subjects_and_injected_errors_are_read_as_such(tmp_path):
+    clean = synthesize(1500, seed=8)
+    dirty = synthesize(1500, seed=8, original_share=0.25, error_share=0.03)
+    write_proact(dirty, tmp_path)
+    registry = read_registry(tmp_path)
+    # The reader rejects exactly the injected lines, for the injected reason.
+    rejected = registry.rejected
+    assert set(rejected["file"]) == {"PROACT_ALSFRS.csv"}
+    assert sorted(rejected["line"]) == sorted(dirty.injected["line"])
+    expected_column = {
+        "total_mismatch": "ALSFRS_R_Total",
+        "both_5a_5b": "Q5b_Cutting_with_Gastrostomy",
+        "decimal_item": "Q1_Speech",
+        "out_of_range": "Q2_Salivation",
+        "duplicate": "ALSFRS_Delta",
+        "conflicting_duplicate": "ALSFRS_Delta",
+    }
+    joined = rejected.merge(dirty.injected, on="line")
+    assert (joined["column"] == joined["kind"].map(expected_column)).all()
+    assert set(dirty.injected["kind"]) == set(expected_column)
+    # Original-scale subjects: scale, totals 0-40 = the stored ALSFRS_Total, never mixed.
+    a = registry.alsfrs
+    original = a["subject_id"].isin(dirty.original_subjects)
+    assert (a.loc[original, "scale"] == "original").all()
+    assert (a.loc[~original, "scale"] == "R").all()
+    assert a.loc[original, "total"].between(0, 40).all()
+    assert a.loc[original, ["dyspnea", "orthopnea", "respiratory_insufficiency"]].isna().all().all()
+    form = dirty.forms["alsfrs"].set_index(np.arange(2, len(dirty.forms["alsfrs"]) + 2))
+    stored = form.loc[a.loc[original, "line"], "ALSFRS_Total"].astype(float)
+    np.testing.assert_array_equal(a.loc[original, "total"], stored)
+    # The blemishes use their own random stream: the clean part is unchanged.
+    pd.testing.assert_frame_equal(clean.forms["deathdata"], dirty.forms["deathdata"])
+    same = ~clean.forms["alsfrs"]["subject_id"].isin(dirty.original_subjects)
+    kept = a.loc[~original].set_index(["subject_id", "day"])["total"]
+    clean_rows = clean.forms["alsfrs"].loc[same].set_index(["subject_id", "ALSFRS_Delta"])
+    overlap = clean_rows.index.intersection(kept.index)
+    assert len(overlap) > 0.9 * len(clean_rows)
+    np.testing.assert_array_equal(kept.loc[overlap], clean_rows.loc[overlap, "ALSFRS_R_Total"])

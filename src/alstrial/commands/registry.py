@@ -20,15 +20,31 @@ def synth(
     patients: Annotated[int, typer.Option("--patients", min=1, help="Number of subjects.")],
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same files).")],
     out: Annotated[Path, typer.Option("--out", help="Folder to write the PRO-ACT files into.")],
+    original_share: Annotated[
+        float,
+        typer.Option(
+            "--original-share", min=0.0, max=1.0, help="Share of subjects on the original ALSFRS."
+        ),
+    ] = 0.0,
+    error_share: Annotated[
+        float,
+        typer.Option(
+            "--error-share", min=0.0, max=1.0, help="Share of ALSFRS-R rows given an error."
+        ),
+    ] = 0.0,
 ) -> None:
     """Write a synthetic natural-history registry in PRO-ACT format."""
     from alstrial.registry.synth import synthesize, write_proact
 
     started = time.perf_counter()
-    registry = synthesize(patients, seed)
+    registry = synthesize(patients, seed, original_share=original_share, error_share=error_share)
     written = write_proact(registry, out)
     for form, path in written.items():
         typer.echo(f"{path}  {len(registry.forms[form]):>9} rows")
+    if len(registry.injected):
+        errors = out / "injected_errors.csv"
+        registry.injected.to_csv(errors, index=False)
+        typer.echo(f"{len(registry.injected)} injected error rows listed in {errors}")
     typer.echo(f"{patients} subjects, seed {seed}, {time.perf_counter() - started:.1f} s")
 
 

@@ -20,7 +20,7 @@ Per patient (time 0 = first trial observation, all ``*_Delta`` in days from it, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,7 @@ from alstrial.registry.proact_csv import (
     DEMOGRAPHICS_COLUMNS,
     FVC_COLUMNS,
 )
+from alstrial.registry.synth_errors import inject_errors, to_original_scale
 from alstrial.registry.synth_items import (
     CUTTING,
     ITEM_ORDER,
@@ -55,6 +56,7 @@ VISIT_INTERVAL_MONTHS = np.array([1, 2, 3])
 VISIT_INTERVAL_P = np.array([0.5, 0.3, 0.2])
 JITTER_DAYS = 7
 MAX_VISITS = 19  # 18 months of monthly visits plus day 0
+INJECTED = ["line", "kind", "source_line"]
 FILE_NAMES = {
     "alsfrs": "PROACT_ALSFRS.csv",
     "alshistory": "PROACT_ALSHISTORY.csv",
@@ -72,6 +74,10 @@ class SyntheticRegistry:
     patients: Patients
     subject_ids: np.ndarray
     seed: int
+    #: Subjects whose ALSFRS rows are on the original scale (see ``synth_errors``).
+    original_subjects: np.ndarray = field(default_factory=lambda: np.array([], dtype=str))
+    #: Injected ALSFRS errors: line, kind, source_line (empty for a clean registry).
+    injected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=INJECTED))
 
 
 def _schedule(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -87,11 +93,23 @@ def _schedule(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]
 
 
 def synthesize(
-    n_patients: int, seed: int, model: NaturalHistory | None = None
+    n_patients: int,
+    seed: int,
+    model: NaturalHistory | None = None,
+    original_share: float = 0.0,
+    error_share: float = 0.0,
 ) -> SyntheticRegistry:
-    """Draw ``n_patients`` subjects and their PRO-ACT forms; deterministic for ``seed``."""
+    """Draw ``n_patients`` subjects and their PRO-ACT forms; deterministic for ``seed``.
+
+    ``original_share`` of the subjects (from "older trials") have original-scale ALSFRS rows;
+    ``error_share`` of the revised rows get one injected error each (``synth_errors``). Both
+    use their own random stream, so the clean part is the same whatever their values.
+    """
     if n_patients < 1:
         raise ValueError(f"n_patients must be >= 1, got {n_patients}")
+    for name, share in (("original_share", original_share), ("error_share", error_share)):
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"{name} must be between 0 and 1, got {share}")
     rng = np.random.default_rng(seed)
     patients = draw_patients(n_patients, rng, model)
     days, end_day = _schedule(n_patients, rng)
@@ -108,7 +126,21 @@ def synthesize(
         "demographics": _demographics_form(ids, patients, rng),
         "deathdata": _death_form(ids, patients, end_day),
     }
-    return SyntheticRegistry(forms=forms, patients=patients, subject_ids=ids, seed=seed)
+    blemish_rng = np.random.default_rng([seed, 1])
+    original = ids[blemish_rng.random(n_patients) < original_share]
+    if len(original):
+        forms["alsfrs"] = to_original_scale(forms["alsfrs"], original)
+    injected = pd.DataFrame(columns=INJECTED)
+    if error_share > 0:
+        forms["alsfrs"], injected = inject_errors(forms["alsfrs"], error_share, blemish_rng)
+    return SyntheticRegistry(
+        forms=forms,
+        patients=patients,
+        subject_ids=ids,
+        seed=seed,
+        original_subjects=original,
+        injected=injected,
+    )
 
 
 def _alsfrs_form(ids, days, items, totals, observed) -> pd.DataFrame:
