@@ -97,30 +97,46 @@ def _with_registry_controls(data, registry: Path, settings):
 
 
 def _print_summary(result) -> None:
-    frame = result.summary()
+    """A short text summary; the full numbers are in --json and --out."""
+    settings = result.settings
     typer.echo(
-        f"ALSFRS-R efficacy analysis (months = days / {result.settings.days_per_month}; "
-        f"follow-up {result.settings.follow_up_days} days; lead-in slope "
-        f"{result.settings.pre_slope})"
+        f"ALSFRS-R efficacy analysis (slopes in points/month, negative = decline; months = "
+        f"days / {settings.days_per_month}; follow-up {settings.follow_up_days} days; lead-in "
+        f"slope {settings.pre_slope})"
     )
-    typer.echo(frame.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    typer.echo("")
-    typer.echo(
-        result.tests_table()[["comparison", "test", "statistic", "p_value", "method"]].to_string(
-            index=False, float_format=lambda v: f"{v:.4g}"
+    columns = {
+        "arm": "arm",
+        "n": "n",
+        "mean_lead_in_slope": "lead-in slope",
+        "mean_follow_up_slope": "follow-up slope",
+        "mean_change": "change (points)",
+        "paired_t_p": "paired t p",
+        "wilcoxon_p": "Wilcoxon p",
+    }
+    arms = result.summary()
+    arms = arms[arms["n"] > 0][list(columns)].rename(columns=columns)
+    typer.echo(arms.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    both_arms = all(summary.n > 0 for summary in result.arms.values())
+    for outcome, comparison in result.between_arms.items() if both_arms else ():
+        d = comparison.difference
+        typer.echo(
+            f"treated - control, {outcome}: {d.estimate:.3f} (95% CI {d.ci_low:.3f} to "
+            f"{d.ci_high:.3f}); Welch p = {comparison.welch_t.p_value:.4g}, Mann-Whitney p = "
+            f"{comparison.mann_whitney.p_value:.4g}"
         )
-    )
     mixed = result.mixed_treated
-    typer.echo("")
+    flags = ", singular" if mixed.singular else ""
     typer.echo(
-        f"mixed model (treated): slope change {mixed.estimate:.3f} points/month "
-        f"(SE {mixed.se:.3f}, p = {mixed.p_value:.4g}; optimizer {mixed.optimizer or '-'}"
-        f"{', singular' if mixed.singular else ''}){' ' + mixed.note if mixed.note else ''}"
+        f"mixed model (treated): slope change {mixed.estimate:.3f} points/month (SE "
+        f"{mixed.se:.3f}, p = {mixed.p_value:.4g}; optimizer {mixed.optimizer or '-'}{flags})"
+        + (f" {mixed.note}" if mixed.note else "")
     )
+    if result.cafs is not None:
+        typer.echo(f"CAFS: Mann-Whitney p = {result.cafs.test.p_value:.4g}")
     counts = {k: v for k, v in result.slopes.exclusion_counts().items() if v}
     if counts:
         typer.echo(
-            "exclusions and truncations: " + ", ".join(f"{rule} {n}" for rule, n in counts.items())
+            "exclusions and truncations: " + ", ".join(f"{r} {n}" for r, n in counts.items())
         )
 
 
