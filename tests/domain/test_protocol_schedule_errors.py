@@ -100,6 +100,12 @@ SCHEDULE_CASES = {
         "interventions.harvest.visits[1]",
         "must come before administration visit INJ2",
     ),
+    "harvest too late for the expansion": (
+        put(("interventions", "product", "expansion_days"), 30),
+        "interventions.harvest.visits[0]",
+        "harvest visit HARV1 (day -28) is 28 days before administration visit INJ1 (day 0), "
+        "fewer than the 30 expansion days",
+    ),
     "harvest form on unlisted visit": (
         lambda d: visit(d, 1, 1)["forms"].append("harvest"),
         "phases[1].visits[1].forms",

@@ -16,6 +16,7 @@ from alstrial.domain.protocol_model import (
     AnalysisSettings,
     Harvest,
     Phase,
+    Product,
     Safety,
     causes_of,
 )
@@ -124,15 +125,28 @@ def check_interventions(phases: list[Phase], parts: dict[str, Any], errors: Erro
                         f"{admin.visits[index - 1]}, but interval_days is {admin.interval_days}",
                     )
     if parts.get("harvest") is not None:
-        _check_harvest(parts["harvest"], admin if admin_ok else None, visits, paths, errors)
+        _check_harvest(
+            parts["harvest"],
+            admin if admin_ok else None,
+            parts.get("product"),
+            visits,
+            paths,
+            errors,
+        )
 
 
 def _check_harvest(
-    harvest: Harvest, admin: Administrations | None, visits: dict, paths: dict, errors
+    harvest: Harvest,
+    admin: Administrations | None,
+    product: Product | None,
+    visits: dict,
+    paths: dict,
+    errors,
 ) -> None:
     """Harvest visits exist, carry the harvest form, and each precedes the administration it
-    feeds: one harvest for all administrations, or one per administration. ``admin`` is None
-    when the administrations could not be checked."""
+    feeds (one harvest for all administrations, or one per administration) by at least the
+    product's ``expansion_days``. ``admin`` is None when the administrations could not be
+    checked."""
     key = "interventions.harvest.visits"
     _check_carriers("harvest", key, harvest.visits, visits, paths, errors)
     if admin is None:
@@ -144,12 +158,23 @@ def _check_harvest(
             f"({admin.count})",
         )
         return
+    expansion = product.expansion_days if product is not None else None
     for index, code in enumerate(harvest.visits):
         fed = admin.visits[index] if len(harvest.visits) == admin.count else admin.visits[0]
-        if code in visits and visits[code].day >= visits[fed].day:
+        if code not in visits:
+            continue
+        gap = visits[fed].day - visits[code].day
+        if gap <= 0:
             errors.add(
                 f"{key}[{index}]",
                 f"harvest visit {code} must come before administration visit {fed}",
+            )
+        elif expansion is not None and gap < expansion:
+            errors.add(
+                f"{key}[{index}]",
+                f"harvest visit {code} (day {visits[code].day}) is {gap} days before "
+                f"administration visit {fed} (day {visits[fed].day}), fewer than the "
+                f"{expansion} expansion days (interventions.product.expansion_days)",
             )
 
 
