@@ -259,3 +259,16 @@ def test_mri_tables_read_the_spinal_cord_mri_form(client, site_zones, enrolled_s
     url = reverse("safety:table_csv", args=[subject.trial.slug, "mri_summary"])
     summary = pd.read_csv(io.StringIO(client.get(url).content.decode())).iloc[0]
     assert summary["subjects_with_proliferation"] == 1
+
+
+def test_safety_population_is_subjects_exposed_to_a_procedure(enrolled_subject, users, site_zones):
+    from alstrial.web.safety.board import trial_frames
+    from alstrial.web.subjects.services import record_visit
+
+    user = users["coordinator.seoul"]
+    harvested, waiting = enrolled_subject("seoul", days_ago=200), enrolled_subject("seoul")
+    visit = harvested.visits.get(code="HARV1")
+    record_visit(visit, user, visit_date=visit.target_date)
+    _, subjects, _ = trial_frames(harvested.trial)
+    assert list(subjects["subject_id"]) == [harvested.code]  # not the one still in lead-in
+    assert waiting.status == "enrolled"

@@ -117,9 +117,18 @@ def ae_frame(events) -> pd.DataFrame:
 
 
 def subjects_frame(subjects, events) -> pd.DataFrame:
-    """The safety population: enrolled subjects, plus any subject with an adverse event (so
-    that no event is ever left out of a table)."""
-    codes = set(subjects.filter(enrolment_date__isnull=False).values_list("code", flat=True))
+    """The safety population: subjects who underwent a study procedure (a harvest or an
+    administration visit is done), plus any subject with an adverse event, so that no event is
+    ever left out of a table."""
+    from django.db.models import Q
+
+    from alstrial.web.subjects.models import VisitStatus
+
+    exposed = subjects.filter(
+        Q(visits__harvest=True) | Q(visits__administration__isnull=False),
+        visits__status=VisitStatus.DONE,
+    )
+    codes = set(exposed.values_list("code", flat=True))
     codes |= set(events.values_list("subject__code", flat=True))
     return pd.DataFrame({"subject_id": sorted(codes)})
 
