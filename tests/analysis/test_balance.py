@@ -129,3 +129,22 @@ def test_love_plot_draws_both_samples(groups):
     assert [t.get_text() for t in ax.get_yticklabels()] == list(balance.table.index)
     before = ax.collections[0].get_offsets()[:, 0]
     np.testing.assert_allclose(before, np.abs(balance.table["smd_before"]))
+
+
+def test_ecdf_statistics_by_hand():
+    # Values 1..4: F_t = 1/3, 2/3, 1, 1; F_c = 0, 1/2, 1/2, 1; gaps 1/3, 1/6, 1/2, 0.
+    table = balance_table(
+        pd.DataFrame({"x": [1.0, 2.0, 3.0]}), pd.DataFrame({"x": [2.0, 4.0]}), ["x"]
+    ).table
+    assert table.at["x", "ecdf_mean_before"] == pytest.approx((1 / 3 + 1 / 6 + 1 / 2) / 4)
+    assert table.at["x", "ecdf_max_before"] == pytest.approx(1 / 2)
+    # Weight 0 on the control at 4 leaves F_c = 0, 1, 1, 1: gaps 1/3, 1/3, 0, 0.
+    weighted = balance_table(
+        pd.DataFrame({"x": [1.0, 2.0, 3.0]}),
+        pd.DataFrame({"x": [2.0, 4.0]}),
+        ["x"],
+        None,
+        np.array([1.0, 0.0]),
+    ).table
+    assert weighted.at["x", "ecdf_mean_after"] == pytest.approx((1 / 3 + 1 / 3) / 4)
+    assert weighted.at["x", "ecdf_max_after"] == pytest.approx(1 / 3)

@@ -1,6 +1,7 @@
 """Matcher and balance against R's MatchIt 4.5.1 (reference values in tests/reference/, made by
 ``tests/reference/matchit_reference.R``): the same pairs, the same propensity logits, the same
-balance table (means, standardized mean differences, variance ratios, before and after)."""
+balance table (means, standardized mean differences, variance ratios, eCDF mean and max, before
+and after matching)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ BALANCE_COLUMNS = [
     "mean_control_after",
     "smd_after",
     "var_ratio_after",
+    "ecdf_mean_before",
+    "ecdf_max_before",
+    "ecdf_mean_after",
+    "ecdf_max_after",
 ]
 CASES = {
     "mahalanobis_ratio2": {"caliper": None, "ratio": 2, "exact": ("site",)},

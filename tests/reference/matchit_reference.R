@@ -38,7 +38,11 @@ balance <- function(m, name) {
                   mean_treated_after = matched[, "Means Treated"],
                   mean_control_after = matched[, "Means Control"],
                   smd_after = matched[, "Std. Mean Diff."],
-                  var_ratio_after = matched[, "Var. Ratio"])
+                  var_ratio_after = matched[, "Var. Ratio"],
+                  ecdf_mean_before = all[, "eCDF Mean"],
+                  ecdf_max_before = all[, "eCDF Max"],
+                  ecdf_mean_after = matched[, "eCDF Mean"],
+                  ecdf_max_after = matched[, "eCDF Max"])
   write.csv(b, file.path(out, paste0("matchit_balance_", name, ".csv")), row.names = FALSE)
 }
 rownames(d) <- seq_len(nrow(d))

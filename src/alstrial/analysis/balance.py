@@ -15,6 +15,8 @@ Definitions (stated in every output through :attr:`BalanceTable.settings`):
 - **Matching weights** (ATT): a treated subject with at least one match has weight 1; a control
   matched to treated subject i, who has k_i controls, receives 1/k_i from that match, summed over
   the treated subjects it is matched to (with replacement a control can serve several).
+- **eCDF mean and max**: mean and largest |F_t - F_c| of the (weighted) empirical CDFs over
+  the distinct values of both samples (MatchIt's summary); |p_t - p_c| for a binary covariate.
 - A covariate is flagged when |SMD| after matching exceeds ``threshold`` (default 0.1, the usual
   rule of thumb: Austin 2009, Stat Med 28:3083-3107).
 """
@@ -102,6 +104,38 @@ def weighted_mean_var(x: np.ndarray, w: np.ndarray | None, binary: bool) -> tupl
     return mean, float(np.dot(w, (x - mean) ** 2) / denominator)
 
 
+def ecdf_distance(
+    x_t: np.ndarray,
+    w_t: np.ndarray | None,
+    x_c: np.ndarray,
+    w_c: np.ndarray | None,
+    binary: bool,
+) -> tuple[float, float]:
+    """Mean and largest absolute difference of the (weighted) empirical CDFs, as MatchIt.
+
+    The CDFs are compared at every distinct value of the two samples together, units of weight
+    0 included (as MatchIt's summary does: they add evaluation points, not mass); for a binary
+    covariate both statistics are |p_t - p_c|.
+    """
+    x_t, x_c = np.asarray(x_t, float), np.asarray(x_c, float)
+    w_t = np.ones_like(x_t) if w_t is None else np.asarray(w_t, float)
+    w_c = np.ones_like(x_c) if w_c is None else np.asarray(w_c, float)
+    if w_t.sum() <= 0 or w_c.sum() <= 0:
+        return float("nan"), float("nan")
+    if binary:
+        gap = abs(np.dot(w_t, x_t) / w_t.sum() - np.dot(w_c, x_c) / w_c.sum())
+        return float(gap), float(gap)
+    values = np.unique(np.concatenate([x_t, x_c]))
+
+    def cdf(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+        order = np.argsort(x, kind="stable")
+        cumulative = np.r_[0.0, np.cumsum(w[order]) / w.sum()]
+        return cumulative[np.searchsorted(x[order], values, side="right")]
+
+    gaps = np.abs(cdf(x_t, w_t) - cdf(x_c, w_c))
+    return float(gaps.mean()), float(gaps.max())
+
+
 def _ratio(numerator: float, denominator: float) -> float:
     """numerator / denominator without a RuntimeWarning: 0/0 is 0, x/0 is +-inf, nan stays nan."""
     if np.isnan(numerator) or np.isnan(denominator):
@@ -118,7 +152,8 @@ class BalanceTable:
     ``table`` has one row per covariate column (index ``covariate``) and the columns
     ``type`` (``binary`` or ``continuous``), ``mean_treated_before``, ``mean_control_before``,
     ``smd_before``, ``var_ratio_before``, ``mean_treated_after``, ``mean_control_after``,
-    ``smd_after``, ``var_ratio_after``. ``sample_sizes`` gives ``treated_before``,
+    ``smd_after``, ``var_ratio_after``, and the eCDF statistics ``ecdf_mean_before``,
+    ``ecdf_max_before``, ``ecdf_mean_after``, ``ecdf_max_after``. ``sample_sizes`` gives ``treated_before``,
     ``control_before``, ``treated_after``, ``control_after`` (distinct matched controls) and
     ``control_ess`` (effective sample size of the weighted controls, (sum w)^2 / sum w^2).
     """
@@ -222,6 +257,12 @@ def balance_table(
                 "smd_after": _ratio(mean_t1 - mean_c1, sd),
                 "var_ratio_after": float("nan") if binary else _ratio(var_t1, var_c1),
             }
+        )
+        rows[-1]["ecdf_mean_before"], rows[-1]["ecdf_max_before"] = ecdf_distance(
+            t, None, c, None, binary
+        )
+        rows[-1]["ecdf_mean_after"], rows[-1]["ecdf_max_after"] = ecdf_distance(
+            t, matched.astype(float), c, weights, binary
         )
     table = pd.DataFrame(rows).set_index("covariate")
     w_sum, w_sq = float(weights.sum()), float(np.dot(weights, weights))
