@@ -153,8 +153,9 @@ class BalanceTable:
     ``type`` (``binary`` or ``continuous``), ``mean_treated_before``, ``mean_control_before``,
     ``smd_before``, ``var_ratio_before``, ``mean_treated_after``, ``mean_control_after``,
     ``smd_after``, ``var_ratio_after``, and the eCDF statistics ``ecdf_mean_before``,
-    ``ecdf_max_before``, ``ecdf_mean_after``, ``ecdf_max_after``. ``sample_sizes`` gives ``treated_before``,
-    ``control_before``, ``treated_after``, ``control_after`` (distinct matched controls) and
+    ``ecdf_max_before``, ``ecdf_mean_after``, ``ecdf_max_after``. ``sample_sizes`` gives
+    ``treated_before``, ``control_before``, ``treated_after``, ``control_after`` (distinct
+    matched controls) and
     ``control_ess`` (effective sample size of the weighted controls, (sum w)^2 / sum w^2).
     """
 
