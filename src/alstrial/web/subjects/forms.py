@@ -6,7 +6,7 @@ from django import forms
 
 from alstrial.domain.protocol import EL_ESCORIAL
 from alstrial.web.core.forms import AuditedFormMixin
-from alstrial.web.subjects.models import OnsetSite, Sex
+from alstrial.web.subjects.models import OnsetSite, Sex, SubjectIdentity
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -32,6 +32,26 @@ class ScreeningForm(forms.Form):
     def __init__(self, *args, trial_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["trial"].choices = list(trial_choices)
+
+
+class CorrectionForm(AuditedFormMixin, ScreeningForm):
+    """The screening values of a saved subject, corrected with a reason."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["trial"]
+
+
+class IdentityForm(AuditedFormMixin, forms.ModelForm):
+    class Meta:
+        model = SubjectIdentity
+        fields = ("full_name", "date_of_birth", "hospital_number")
+        widgets = {"date_of_birth": DATE_WIDGET}  # noqa: RUF012 - Django reads this attribute
+
+
+class WithdrawForm(forms.Form):
+    withdrawal_date = forms.DateField(widget=DATE_WIDGET)
+    withdrawal_reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
 class EnrolForm(forms.Form):

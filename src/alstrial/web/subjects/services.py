@@ -27,21 +27,14 @@ def _next_number(site) -> int:
     return (last or 0) + 1
 
 
-def screen_subject(*, site, trial, user, consent_date, screening_date, values, reason=""):
-    """Create a subject at screening and judge eligibility against the trial's protocol.
-
-    ``values``: ``sex``, ``age_years``, ``onset_site``, ``symptom_onset_date``, ``el_escorial``,
-    ``alsfrs_r_total`` (points), ``fvc_percent_predicted`` (% predicted). Consent is required:
-    no data is entered before it (ValidationError on ``consent_date``). Returns the Subject,
-    status ``screening`` (eligible) or ``screen_failed`` with the failed criteria recorded.
-    """
-    errors: list[FieldError] = []
-    if not trial.sites.filter(pk=site.pk).exists():
-        errors.append(FieldError("site", f"trial {trial.slug} does not run at {site.code}"))
+def _judge(trial, consent_date, screening_date, values, errors: list[FieldError]):
+    """Check the screening values (domain rules) and judge them against the protocol."""
     if consent_date is None:
         errors.append(FieldError("consent_date", "no screening data before informed consent"))
     if screening_date is None:
         errors.append(FieldError("screening_date", "the screening date is required"))
+    elif consent_date is not None and screening_date < consent_date:
+        errors.append(FieldError("screening_date", "screening cannot happen before consent"))
     onset = values.get("symptom_onset_date")
     duration = None
     if onset is None:
@@ -58,7 +51,35 @@ def screen_subject(*, site, trial, user, consent_date, screening_date, values, r
         data = None
     if errors:
         raise ValidationError(errors)
-    result = evaluate_eligibility(trial.protocol.eligibility, data)
+    return data, evaluate_eligibility(trial.protocol.eligibility, data)
+
+
+def _apply(subject: Subject, consent_date, screening_date, values, data, result) -> None:
+    subject.consent_date = consent_date
+    subject.screening_date = screening_date
+    subject.sex = values.get("sex") or ""
+    subject.age_years = int(data.age_years)
+    subject.onset_site = values.get("onset_site") or ""
+    subject.symptom_onset_date = values.get("symptom_onset_date")
+    subject.el_escorial = data.el_escorial
+    subject.screening_alsfrs_r_total = data.alsfrs_r_total
+    subject.screening_fvc_percent = data.fvc_percent_predicted
+    subject.eligible = result.eligible
+    subject.eligibility_findings = result.to_dict()["criteria"]
+
+
+def screen_subject(*, site, trial, user, consent_date, screening_date, values, reason=""):
+    """Create a subject at screening and judge eligibility against the trial's protocol.
+
+    ``values``: ``sex``, ``age_years``, ``onset_site``, ``symptom_onset_date``, ``el_escorial``,
+    ``alsfrs_r_total`` (points), ``fvc_percent_predicted`` (% predicted). Consent is required:
+    no data is entered before it (ValidationError on ``consent_date``). Returns the Subject,
+    status ``screening`` (eligible) or ``screen_failed`` with the failed criteria recorded.
+    """
+    errors: list[FieldError] = []
+    if not trial.sites.filter(pk=site.pk).exists():
+        errors.append(FieldError("site", f"trial {trial.slug} does not run at {site.code}"))
+    data, result = _judge(trial, consent_date, screening_date, values, errors)
     with transaction.atomic():
         number = _next_number(site)
         subject = Subject(
@@ -67,20 +88,45 @@ def screen_subject(*, site, trial, user, consent_date, screening_date, values, r
             number=number,
             code=subject_code(site.prefix, number),
             status=SubjectStatus.SCREENING if result.eligible else SubjectStatus.SCREEN_FAILED,
-            consent_date=consent_date,
-            screening_date=screening_date,
-            sex=values.get("sex") or "",
-            age_years=int(data.age_years),
-            onset_site=values.get("onset_site") or "",
-            symptom_onset_date=onset,
-            el_escorial=data.el_escorial,
-            screening_alsfrs_r_total=data.alsfrs_r_total,
-            screening_fvc_percent=data.fvc_percent_predicted,
-            eligible=result.eligible,
-            eligibility_findings=result.to_dict()["criteria"],
         )
+        _apply(subject, consent_date, screening_date, values, data, result)
         save_clinical(subject, user, reason or "screening")
     return subject
+
+
+def correct_screening(
+    subject: Subject, user, *, consent_date, screening_date, values, reason, expected_version
+):
+    """Correct a subject's consent date or screening values (reason required, version checked).
+
+    Eligibility is judged again. Before enrolment the status follows the new verdict
+    (screening or screen failure); after enrolment it stays, and the findings show any
+    criterion that is no longer met, for the investigator to act on.
+    """
+    data, result = _judge(subject.trial, consent_date, screening_date, values, [])
+    _apply(subject, consent_date, screening_date, values, data, result)
+    if subject.status in (SubjectStatus.SCREENING, SubjectStatus.SCREEN_FAILED):
+        subject.status = SubjectStatus.SCREENING if result.eligible else SubjectStatus.SCREEN_FAILED
+    return save_clinical(subject, user, reason, expected_version=expected_version)
+
+
+def withdraw_subject(subject: Subject, user, *, withdrawal_date, withdrawal_reason, reason=""):
+    """Record the withdrawal (date and why); later visits stay scheduled and unrecorded."""
+    errors = []
+    if subject.status != SubjectStatus.ENROLLED:
+        errors.append(FieldError("status", f"{subject.code} is not enrolled"))
+    if withdrawal_date is None:
+        errors.append(FieldError("withdrawal_date", "the withdrawal date is required"))
+    elif subject.enrolment_date and withdrawal_date < subject.enrolment_date:
+        errors.append(FieldError("withdrawal_date", "cannot precede enrolment"))
+    if not (withdrawal_reason or "").strip():
+        errors.append(FieldError("withdrawal_reason", "say why the subject withdrew"))
+    if errors:
+        raise ValidationError(errors)
+    subject.status = SubjectStatus.WITHDRAWN
+    subject.withdrawal_date = withdrawal_date
+    subject.withdrawal_reason = withdrawal_reason.strip()
+    return save_clinical(subject, user, reason or "withdrawal")
 
 
 def planned_day_zero(subject: Subject) -> date:
