@@ -9,3 +9,7 @@ class SiteSafetySettingsAdmin(admin.ModelAdmin):
     through the audited service, never in the admin)."""
 
     list_display = ("site", "time_zone", "email_safety_monitors")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Without a time zone a site's SAE clocks cannot be computed: change it, never delete.
+        return False

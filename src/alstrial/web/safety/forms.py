@@ -72,7 +72,13 @@ class AdverseEventForm(forms.Form):
                 "awareness_at"
             ].help_text = f"Site local time ({time_zone}). Day 0 of the reporting clock."
         if subjects is not None:
-            self.fields["subject"] = forms.ModelChoiceField(queryset=subjects, to_field_name="code")
+            # Choosing the subject reloads the form with the relatedness fields of its trial.
+            reload = "window.location.search = 'subject=' + encodeURIComponent(this.value)"
+            self.fields["subject"] = forms.ModelChoiceField(
+                queryset=subjects,
+                to_field_name="code",
+                widget=forms.Select(attrs={"onchange": reload}),
+            )
             self.order_fields(["subject"])
         blank = [("", "---------")]
         for cause in Cause:
