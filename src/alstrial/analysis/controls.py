@@ -82,7 +82,9 @@ class ControlPool:
 
     ``candidates``: one row per eligible patient: ``subject_id`` (``id_prefix`` + registry id),
     ``registry_id``, ``index_day``, ``lead_in_start_day``, ``death_day``, ``onset_day``,
-    ``n_lead_in``, ``n_follow_up``, :data:`COVARIATE_COLUMNS` and two outcomes,
+    ``n_lead_in`` (visits on or before the index day), ``n_follow_up`` (the baseline and the
+    visits after it, as the analysis engine counts them), :data:`COVARIATE_COLUMNS` and two
+    outcomes,
     ``follow_up_slope`` (points/month) and ``change`` (points), kept for the report's
     natural-history check and never offered as covariates. ``visits``: ``subject_id, day,
     alsfrs_r_total`` of those windows. ``flow``: how many patients each rule removed.
@@ -229,7 +231,8 @@ def control_pool(
             "onset_day": onset[index_rows].astype(np.int64),
             "death_day": pd.array(info["death_day"].to_numpy(dtype=float)).astype("Int64"),
             "n_lead_in": np.bincount(member[lead], minlength=len(index_rows)),
-            "n_follow_up": lengths - np.bincount(member[lead], minlength=len(index_rows)),
+            # As the analysis engine counts them: the baseline plus the visits after it.
+            "n_follow_up": lengths - np.bincount(member[lead], minlength=len(index_rows)) + 1,
             "age_years": age[index_rows] + index_day / DAYS_PER_YEAR,
             "sex": info["sex"].to_numpy(),
             "onset_site": info["onset_site"].to_numpy(),
