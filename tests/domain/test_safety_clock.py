@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alstrial.domain.errors import FieldError
 from alstrial.domain.safety_clock import (
@@ -168,3 +170,31 @@ def test_unknown_zone_and_missing_awareness_name_their_field():
     with pytest.raises(FieldError) as excinfo:
         obligations(None)
     assert excinfo.value.field == "awareness_at"
+
+
+ZONES = ["Asia/Seoul", "Europe/Rome", "America/Santiago", "Australia/Lord_Howe", "UTC"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(UTC)
+    ),
+    zone=st.sampled_from(ZONES),
+    days=st.sampled_from([7, 15]),
+)
+def test_deadline_invariants_in_any_zone(moment, zone, days):
+    tz = ZoneInfo(zone)
+    deadline = calendar_day_deadline(moment, days, tz)
+    local = deadline.astimezone(tz)
+    day0 = moment.astimezone(tz).date()
+    # the deadline is the first instant of local day N + 1 ...
+    assert local.date() == day0 + timedelta(days=days + 1)
+    assert (local - timedelta(microseconds=1)).date() == day0 + timedelta(days=days)
+    # ... which starts at midnight unless a clock change skips midnight (then just after it)
+    assert local.hour == 0 or local.hour == 1
+    # and lies between N and N + 1 days (plus at most one DST hour) after awareness
+    assert timedelta(days=days) - timedelta(hours=1) < deadline - moment
+    assert deadline - moment <= timedelta(days=days + 1, hours=1)
+    sponsor = obligations(moment, tz=zone)[0]
+    assert sponsor.due_at - moment == timedelta(hours=24)
