@@ -141,9 +141,12 @@ class EfficacyResult:
         """Every hypothesis test: comparison, test, statistic, p-value, method, n."""
         rows = []
         for arm, s in self.arms.items():
+            if s.n == 0:
+                continue  # an arm without subjects has no tests to list
             for test in (s.paired_t, s.wilcoxon):
                 rows.append({"comparison": f"{arm}: follow-up vs lead-in slope", **test.to_dict()})
-        for outcome, b in self.between_arms.items():
+        both_arms = all(s.n > 0 for s in self.arms.values())
+        for outcome, b in self.between_arms.items() if both_arms else ():
             for test in (b.welch_t, b.mann_whitney):
                 rows.append({"comparison": f"treated vs control: {outcome}", **test.to_dict()})
         if self.cafs is not None:

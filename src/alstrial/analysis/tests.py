@@ -79,9 +79,8 @@ def wilcoxon_signed_rank(after: Any, before: Any, exact_limit: int = 50) -> Test
     n_zero = int(d.size - nonzero.size)
     note = f"{n_zero} zero difference(s) dropped" if n_zero else ""
     if nonzero.size == 0:
-        return TestResult(
-            "Wilcoxon signed-rank", NAN, NAN, "none", int(d.size), note="no non-zero difference"
-        )
+        reason = "no pairs" if d.size == 0 else "no non-zero difference"
+        return TestResult("Wilcoxon signed-rank", NAN, NAN, "none", int(d.size), note=reason)
     method = signed_rank_method(d, exact_limit)
     scipy_method = "exact" if method == EXACT else "approx"
     result = stats.wilcoxon(
