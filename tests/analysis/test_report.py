@@ -203,3 +203,18 @@ def test_a_failure_leaves_nothing_half_written(matched, tmp_path, monkeypatch):
         build_report(result, data, tmp_path / "out")
     assert not (tmp_path / "out").exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_registry_pool_slopes_equal_the_engine_slopes_of_the_matched_controls(matched):
+    _, result = matched
+    pool = result.matching.pool.candidates.set_index("subject_id")
+    engine = result.slopes.table.set_index("subject_id")
+    controls = engine.index[engine["arm"] == "control"]
+    assert len(controls) >= 5
+    for column in ("lead_in_slope", "follow_up_slope", "change", "n_lead_in", "n_follow_up"):
+        np.testing.assert_allclose(
+            engine.loc[controls, column].to_numpy(float),
+            pool.loc[controls, column].to_numpy(float),
+            rtol=1e-12,
+            err_msg=column,
+        )
