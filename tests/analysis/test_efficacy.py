@@ -117,7 +117,9 @@ def test_cafs_present_when_deaths_occur(result, document):
 
 def test_treated_only_data():
     subjects, visits = kim_like_cohort(12, n_control=0)
-    document = analyse(AnalysisData.from_frames(subjects, visits)).to_dict()
+    result = analyse(AnalysisData.from_frames(subjects, visits))
+    assert set(result.tests_table()["comparison"]) == {"treated: follow-up vs lead-in slope"}
+    document = result.to_dict()
     assert document["arms"]["control"]["n"] == 0
     assert document["arms"]["control"]["mean_change"] is None
     assert document["between_arms"]["change"]["difference"] is None
