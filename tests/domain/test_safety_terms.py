@@ -7,7 +7,13 @@ import pytest
 from alstrial.domain.errors import FieldError
 from alstrial.domain.protocol_model import CELL_PRODUCT, PROCEDURES
 from alstrial.domain.safety import Cause
-from alstrial.domain.safety_terms import is_expected, read_terms, reference_list, shipped_terms
+from alstrial.domain.safety_terms import (
+    expectedness,
+    is_expected,
+    read_terms,
+    reference_list,
+    shipped_terms,
+)
 
 
 def test_the_shipped_list_holds_every_expected_term_of_domain_section_8():
@@ -79,3 +85,13 @@ def test_a_term_file_without_a_column_names_it():
     with pytest.raises(FieldError) as excinfo:
         read_terms("code,term\nA,headache\n")
     assert "synonyms" in excinfo.value.message
+
+
+def test_expectedness_says_why():
+    terms = shipped_terms()
+    assert expectedness(terms.code("headache"), 3, ["headache"]) == (
+        False,
+        "grade 3 is more severe than the expected grade 2 or less",
+    )
+    assert "not on the protocol's list" in expectedness(terms.code("fever"), 1, ["headache"])[1]
+    assert expectedness(terms.code("hiccups"), 1, [])[1] == "the term is not coded yet"

@@ -158,13 +158,13 @@ def shipped_terms() -> TermList:
     return read_terms(text)
 
 
-def is_expected(
+def expectedness(
     coded: CodedTerm,
     grade: int,
     reference_terms: Iterable[str],
     terms: TermList | None = None,
-) -> bool:
-    """Expectedness of one event against the protocol's reference list (ICH E2A II.C).
+) -> tuple[bool, str]:
+    """Expectedness of one event against the protocol's reference list (ICH E2A II.C), and why.
 
     ``reference_terms`` are the protocol's expected terms (names or synonyms from the list).
     Expected only when the coded term is in that list and ``grade`` (CTCAE v5) does not exceed
@@ -172,16 +172,28 @@ def is_expected(
     """
     terms = terms or shipped_terms()
     if coded.needs_coding:
-        return False
+        return False, "the term is not coded yet"
     reference = set()
     for name in reference_terms:
         found = terms.get(name)
         reference.add(found.term if found else normalise(name))
     if coded.term not in reference:
-        return False
+        return False, f"{coded.term!r} is not on the protocol's list of expected events"
     listed = terms.get(coded.term)
     ceiling = listed.max_expected_grade if listed else None
-    return ceiling is None or grade <= ceiling
+    if ceiling is not None and grade > ceiling:
+        return False, f"grade {grade} is more severe than the expected grade {ceiling} or less"
+    return True, f"{coded.term!r} is on the protocol's list of expected events"
+
+
+def is_expected(
+    coded: CodedTerm,
+    grade: int,
+    reference_terms: Iterable[str],
+    terms: TermList | None = None,
+) -> bool:
+    """True when the event is expected (see :func:`expectedness`)."""
+    return expectedness(coded, grade, reference_terms, terms)[0]
 
 
 def reference_list(protocol_terms: Iterable[str] | None, causes: Iterable[str]) -> tuple[str, ...]:

@@ -163,6 +163,8 @@ def test_follow_up_with_a_stale_version_is_refused(client, site_zones, enrolled_
 
 def test_monitor_sees_the_sae_due_and_marks_it_sent(client, seoul_sae, users):
     client.force_login(users["safety.monitor"])
+    detail = client.get(reverse("safety:detail", args=[seoul_sae.pk])).content.decode()
+    assert "is not on the protocol&#x27;s list of expected events" in detail
     board = client.get(reverse("safety:board")).content.decode()
     assert "SAE report to the sponsor" in board
     assert "SUSAR report to the authorities" in board

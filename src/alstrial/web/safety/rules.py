@@ -12,7 +12,7 @@ from alstrial.domain.errors import FieldError, ValidationError
 from alstrial.domain.protocol import Protocol
 from alstrial.domain.safety import AdverseEvent as DomainAdverseEvent
 from alstrial.domain.safety import Cause, validate_adverse_event
-from alstrial.domain.safety_terms import reference_list
+from alstrial.domain.safety_terms import expectedness, reference_list, shipped_terms
 
 
 def site_time_zone(site) -> str:
@@ -40,6 +40,12 @@ def trial_causes(protocol: Protocol) -> tuple[str, ...]:
 def reference_terms(protocol: Protocol) -> tuple[str, ...]:
     """The protocol's expected terms (or the shipped list for its procedures when it has none)."""
     return reference_list(protocol.safety.expected_terms(), trial_causes(protocol))
+
+
+def expectedness_reason(ae) -> str:
+    """Why the stored event is (un)expected, in words (the same rule as the derivation)."""
+    coded = shipped_terms().code(ae.coded_term or ae.verbatim_term)
+    return expectedness(coded, ae.grade, reference_terms(ae.subject.trial.protocol))[1]
 
 
 def domain_data(ae) -> dict:

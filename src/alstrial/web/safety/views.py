@@ -23,7 +23,7 @@ from alstrial.web.safety import services
 from alstrial.web.safety.board import board_rows
 from alstrial.web.safety.forms import AdverseEventForm, LiftForm, SubmissionForm
 from alstrial.web.safety.models import AdverseEvent, Notification, StoppingTrigger
-from alstrial.web.safety.rules import site_time_zone, trial_causes
+from alstrial.web.safety.rules import expectedness_reason, site_time_zone, trial_causes
 from alstrial.web.subjects.models import Subject
 
 
@@ -130,6 +130,7 @@ def ae_detail(request, pk: int):
             "rows": rows,
             "history": history,
             "clock_rule": CLOCK_RULE,
+            "expectedness_reason": expectedness_reason(ae),
             "can_follow_up": has_role(request.user, ae.subject.site, *services.REPORTER_ROLES),
             "can_submit": has_role(request.user, ae.subject.site, *services.MONITOR_ROLES),
             "can_code": ae.needs_coding
