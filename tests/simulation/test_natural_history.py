@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from alstrial.domain.errors import ValidationError
 from alstrial.domain.time import DAYS_PER_MONTH
 from alstrial.simulation.natural_history import (
     NaturalHistory,
@@ -253,3 +254,21 @@ def test_calibrate_recovers_the_parameters_of_a_synthetic_registry():
     assert fitted.fvc_mean == pytest.approx(truth.fvc_mean, abs=1.0)
     assert fitted.survival_scale_months == pytest.approx(34.0, rel=0.12)
     assert fitted.survival_shape == pytest.approx(truth.survival_shape, rel=0.2)
+
+
+def test_impossible_parameters_are_refused_naming_each_field():
+    with pytest.raises(ValidationError) as info:
+        NaturalHistory(slope_sd=-0.1, bulbar_share=1.2, slope_skew=3.0, survival_shape=0)
+    assert set(info.value.by_field()) == {
+        "slope_sd",
+        "bulbar_share",
+        "slope_skew",
+        "survival_shape",
+    }
+    with pytest.raises(ValidationError, match="positive-definite"):
+        NaturalHistory(
+            corr_decline_months=0.9, corr_decline_baseline=0.9, corr_months_baseline=-0.9
+        )
+    with pytest.raises(ValidationError, match="noise_sd must be a number"):
+        NaturalHistory(noise_sd="1.7")
+    assert NaturalHistory(noise_sd=np.float64(1.5)).noise_sd == 1.5
