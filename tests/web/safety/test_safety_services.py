@@ -271,3 +271,37 @@ def test_coding_a_free_text_term_keeps_the_verbatim_and_rederives(
     assert not ae.susar
     assert ae.history.first().history_change_reason == "coded as 'headache' (ALS-AE-001)"
     assert Notification.objects.filter(message__contains="no longer a SUSAR").exists()
+
+
+def test_a_susar_that_turns_fatal_runs_the_7_day_clock_from_that_news(
+    site_zones, enrolled_subject, users, ae_data
+):
+    subject = enrolled_subject("seoul")
+    user = users["coordinator.seoul"]
+    ae = services.record_adverse_event(subject, serious(subject, ae_data), user)
+    first_day0 = ae.susar_awareness_at
+    kinds = [o.kind.value for o in ae.obligations("Asia/Seoul")]
+    assert kinds == ["sponsor", "authority_initial"]  # 15 days
+    death = subject.consent_date + timedelta(days=30)
+    received = f"{death}T08:00"
+    data = serious(
+        subject,
+        ae_data,
+        grade="5",
+        outcome="fatal",
+        resolution_date=death,
+        seriousness_criteria=["hospitalisation", "death"],
+        information_received_at=received,
+    )
+    ae = AdverseEvent.objects.get(pk=ae.pk)
+    services.record_adverse_event(
+        subject, data, user, instance=ae, reason="died", expected_version=1
+    )
+    ae.refresh_from_db()
+    assert ae.susar_awareness_at != first_day0
+    obligations = ae.obligations("Asia/Seoul")
+    assert [o.kind.value for o in obligations] == ["sponsor", "authority_initial", "authority_full"]
+    # day 0 = the day the death was reported (08:00 KST); 7 and 15 calendar days from it
+    assert obligations[1].day0 == death
+    assert obligations[1].last_local_day == death + timedelta(days=7)
+    assert obligations[2].last_local_day == death + timedelta(days=15)

@@ -126,6 +126,8 @@ class AdverseEvent(ClinicalRecord):
         # starts a clock and notifies the safety monitor (see rules.assess, services).
         instance._was_serious = instance.__dict__.get("serious", False)
         instance._was_susar = instance.__dict__.get("susar", False)
+        criteria = set(instance.__dict__.get("seriousness_criteria") or ())
+        instance._was_fatal_or_lt = bool(criteria & {"death", "life_threatening"})
         return instance
 
     def clean_clinical(self) -> None:

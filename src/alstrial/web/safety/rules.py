@@ -112,11 +112,16 @@ def assess(ae, now: datetime) -> DomainAdverseEvent:
     ae.related = result.is_related
     ae.expected = result.expected
     ae.susar = result.is_susar
+    was_fatal_or_lt = not ae._state.adding and getattr(ae, "_was_fatal_or_lt", False)
+    received = getattr(ae, "_information_received_at", None)
     if not result.is_susar:
         ae.susar_awareness_at = None
     elif not was_susar or ae.susar_awareness_at is None:
         # ICH E2A III.A.2: the SUSAR clock starts when the information that makes the event
         # a SUSAR is received; for a new or newly serious event that is the awareness time.
-        received = getattr(ae, "_information_received_at", None)
         ae.susar_awareness_at = result.awareness_at if not was_serious else (received or now)
+    elif result.is_fatal_or_life_threatening and not was_fatal_or_lt:
+        # A SUSAR that a follow-up shows to be fatal or life-threatening: the 7-day clock runs
+        # from that information (ICH E2A III.A.1), not from the first report.
+        ae.susar_awareness_at = received or now
     return result
