@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.spatial.distance import mahalanobis
 
 from alstrial.analysis.matching import Matcher
@@ -292,3 +294,74 @@ def test_fewer_controls_than_the_ratio_is_warned():
         m = age_matcher(ratio=2).fit(frame("t", [50.0, 60.0]), frame("c", [50.0, 60.0, 61.0]))
     # Round 1: t0 -> 50, t1 -> 60; round 2: t0 takes 61, nothing is left for t1.
     assert m.matches_.groupby("treated_id").size().to_dict() == {"t0": 2, "t1": 1}
+
+
+def naive_rounds(distance, allowed, order, ratio, replace):
+    """Greedy 1:k matching in rounds over a full distance matrix (treated x candidates)."""
+    used, out = set(), []
+    for round_number in range(1, ratio + 1):
+        for i in order:
+            taken = {c for t, c, _ in out if t == i}
+            if len(taken) < round_number - 1:
+                continue  # found nothing in an earlier round: nothing later either
+            best = None
+            for j in range(distance.shape[1]):
+                if not allowed[i, j] or j in taken or (not replace and j in used):
+                    continue
+                if best is None or distance[i, j] < distance[i, best]:
+                    best = j
+            if best is not None:
+                used.add(best)
+                out.append((i, best, round_number))
+    return {(i, j, r) for i, j, r in out}
+
+
+@pytest.mark.filterwarnings("ignore:.*received fewer than:UserWarning")
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    ratio=st.integers(1, 3),
+    replace=st.booleans(),
+    caliper=st.sampled_from([None, 0.3, 1.0]),
+)
+def test_mahalanobis_matching_equals_a_plain_loop(seed, ratio, replace, caliper):
+    from scipy.spatial.distance import cdist
+
+    rng = np.random.default_rng(seed)
+    n_t, n_c = 6, 15
+    treated = pd.DataFrame(
+        {
+            "subject_id": [f"t{i}" for i in range(n_t)],
+            "a": rng.normal(0, 1, n_t),
+            "b": rng.normal(1, 2, n_t),
+            "onset_site": rng.choice(["bulbar", "spinal"], n_t),
+        }
+    )
+    candidates = pd.DataFrame(
+        {
+            "subject_id": [f"c{i}" for i in range(n_c)],
+            "a": rng.normal(0.3, 1, n_c),
+            "b": rng.normal(0, 2, n_c),
+            "onset_site": rng.choice(["bulbar", "spinal"], n_c),
+        }
+    )
+    m = Matcher(covariates=("a", "b"), caliper=caliper, ratio=ratio, replace=replace).fit(
+        treated, candidates
+    )
+    xt, xc = treated[["a", "b"]].to_numpy(), candidates[["a", "b"]].to_numpy()
+    pooled = ((n_t - 1) * np.cov(xt.T) + (n_c - 1) * np.cov(xc.T)) / (n_t + n_c - 2)
+    distance = cdist(xt, xc, metric="mahalanobis", VI=np.linalg.inv(pooled))
+    allowed = treated["onset_site"].to_numpy()[:, None] == candidates["onset_site"].to_numpy()
+    if caliper is not None:
+        sd = np.r_[xt, xc].std(axis=0, ddof=1)
+        allowed &= (np.abs(xt[:, None, :] - xc[None, :, :]) <= caliper * sd).all(axis=2)
+    expected = naive_rounds(distance, allowed, range(n_t), ratio, replace)
+    got = {
+        (int(t[1:]), int(c[1:]), int(r))
+        for t, c, r in m.matches_[["treated_id", "control_id", "round"]].itertuples(index=False)
+    }
+    assert got == expected
+    for row in m.matches_.itertuples():
+        assert row.distance == pytest.approx(
+            distance[int(row.treated_id[1:]), int(row.control_id[1:])]
+        )
