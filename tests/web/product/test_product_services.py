@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from alstrial.domain.errors import ValidationError
@@ -282,3 +283,29 @@ def test_lot_status_cannot_be_saved_around_the_services(product_world, lot_at):
     with pytest.raises(RuntimeError):
         lot.save()
     assert Lot.objects.get(pk=lot.pk).status == "qc_pending"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL")
+def test_postgres_refuses_raw_changes_to_the_ledger(product_world, users, lot_at):
+    lot = lot_at(product_world["alice"], "released")
+    services_refusal = None
+    try:
+        services.administer_dose(
+            product_world["bob"],
+            users["investigator.seoul"],
+            scanned_subject_id=product_world["bob"].code,
+            scanned_lot_id=lot.code,
+            route="intrathecal",
+        )
+    except services.AdministrationRefused as refusal:
+        services_refusal = refusal
+    assert services_refusal is not None
+    for table in ("product_custodyentry", "product_refusedattempt", "product_historicallot"):
+        for sql in (f'UPDATE "{table}" SET id = id', f'DELETE FROM "{table}"'):
+            with (
+                pytest.raises(DatabaseError, match="append-only"),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
+                cursor.execute(sql)
+    assert CustodyEntry.objects.filter(lot=lot).count() >= 4
