@@ -20,6 +20,9 @@ class AssessmentsConfig(AppConfig):
                     key=key,
                     label=str(capfirst(model._meta.verbose_name)),
                     is_done=lambda visit, model=model: model.objects.filter(visit=visit).exists(),
+                    done_visit_ids=lambda ids, model=model: set(
+                        model.objects.filter(visit_id__in=ids).values_list("visit_id", flat=True)
+                    ),
                     url=lambda visit, key=key: reverse(
                         "assessments:visit_form", args=[visit.pk, key]
                     ),

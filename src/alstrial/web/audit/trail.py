@@ -66,7 +66,7 @@ def _fields(model) -> list[str]:
     ]
 
 
-def _entries(model, history_rows) -> list[AuditEntry]:
+def _entries(model, history_rows, visit_codes: dict[int, str]) -> list[AuditEntry]:
     fields = _fields(model)
     entries = []
     previous: dict[int, object] = {}
@@ -89,7 +89,7 @@ def _entries(model, history_rows) -> list[AuditEntry]:
                 action=ACTIONS.get(row.history_type, row.history_type),
                 model=str(model._meta.verbose_name),
                 record_id=row.id,
-                label=_label(model, row),
+                label=_label(model, row, visit_codes),
                 version=getattr(row, "version", 0),
                 reason=row.history_change_reason or "",
                 changes=tuple(changes),
@@ -99,18 +99,14 @@ def _entries(model, history_rows) -> list[AuditEntry]:
     return entries
 
 
-def _label(model, row) -> str:
+def _label(model, row, visit_codes: dict[int, str]) -> str:
     """The record as a person names it: its code, or the visit it belongs to."""
     code = getattr(row, "code", None)
     if code:
         return str(code)
     visit_id = getattr(row, "visit_id", None)
-    if visit_id is not None:
-        from alstrial.web.subjects.models import Visit
-
-        visit_code = Visit.objects.filter(pk=visit_id).values_list("code", flat=True).first()
-        if visit_code:
-            return f"{visit_code} #{row.id}"
+    if visit_id in visit_codes:
+        return f"{visit_codes[visit_id]} #{row.id}"
     kind = getattr(row, "kind", None)
     if kind:
         return f"{kind} #{row.id}"
@@ -119,6 +115,10 @@ def _label(model, row) -> str:
 
 def subject_trail(subject) -> list[AuditEntry]:
     """Every audit entry of ``subject``, oldest first."""
+    from alstrial.web.subjects.models import Visit
+
+    # From the history, so that a deleted visit still names the records that hung on it.
+    visit_codes = dict(Visit.history.filter(subject_id=subject.pk).values_list("id", "code"))
     entries: list[AuditEntry] = []
     for model in subject_models():
         lookup = {"id": subject.pk} if model is type(subject) else {"subject_id": subject.pk}
@@ -127,7 +127,7 @@ def subject_trail(subject) -> list[AuditEntry]:
             .select_related("history_user")
             .order_by("history_date", "history_id")
         )
-        entries.extend(_entries(model, rows))
+        entries.extend(_entries(model, rows, visit_codes))
     entries.sort(key=lambda e: (e.when, e.model, e.record_id))
     return entries
 
@@ -140,7 +140,7 @@ def replay(model, record_id: int) -> dict | None:
     """
     rows = model.history.filter(id=record_id).order_by("history_date", "history_id")
     state: dict | None = None
-    for entry in _entries(model, rows):
+    for entry in _entries(model, rows, {}):
         if entry.action == "deleted":
             state = None
             continue

@@ -6,7 +6,9 @@ The protocol declares the forms each visit requires (``Visit.forms``, keys from
 
     register_visit_form(VisitForm("harvest", "Bone marrow harvest", is_done, url))
 
-``is_done(visit) -> bool`` and ``url(visit) -> str | None`` (the page to enter or view it).
+``is_done(visit) -> bool`` and ``url(visit) -> str | None`` (the page to enter or view it);
+optionally ``done_visit_ids(visit_ids) -> set[int]``, the same answer for many visits in one
+query (the dashboard uses it).
 The subject page shows every required form as done, missing (visit past, form absent),
 to do, or "not in this app" when no app implements it.
 """
@@ -23,6 +25,7 @@ class VisitForm:
     label: str
     is_done: Callable[[object], bool]
     url: Callable[[object], str | None]
+    done_visit_ids: Callable[[list[int]], set[int]] | None = None
 
 
 _REGISTRY: dict[str, VisitForm] = {}
@@ -39,3 +42,21 @@ def visit_form(key: str) -> VisitForm | None:
 
 def registered_forms() -> dict[str, VisitForm]:
     return dict(_REGISTRY)
+
+
+def done_forms(visits) -> set[tuple[int, str]]:
+    """``{(visit id, form key)}`` of the forms done at ``visits`` (bulk where the form can)."""
+    visits = list(visits)
+    done: set[tuple[int, str]] = set()
+    keys = {key for visit in visits for key in visit.forms}
+    for key in keys:
+        form = _REGISTRY.get(key)
+        if form is None:
+            continue
+        wanted = [visit for visit in visits if key in visit.forms]
+        if form.done_visit_ids is not None:
+            ids = form.done_visit_ids([visit.pk for visit in wanted])
+            done.update((visit_id, key) for visit_id in ids)
+        else:
+            done.update((visit.pk, key) for visit in wanted if form.is_done(visit))
+    return done

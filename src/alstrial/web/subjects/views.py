@@ -18,7 +18,7 @@ from alstrial.web.core.access import (
 from alstrial.web.core.forms import add_domain_errors
 from alstrial.web.core.models import AUDIT_ROLES, DATA_ENTRY_ROLES
 from alstrial.web.core.records import ConflictError
-from alstrial.web.core.visit_forms import visit_form
+from alstrial.web.core.visit_forms import done_forms, visit_form
 from alstrial.web.subjects.forms import EnrolForm, ScreeningForm, VisitForm
 from alstrial.web.subjects.models import Subject, Visit, VisitStatus, today
 from alstrial.web.subjects.services import (
@@ -102,14 +102,16 @@ def _visit_rows(subject: Subject) -> list[dict]:
     """Each visit with the status of every form it requires (required / done / missing)."""
     rows = []
     now = today()
-    for visit in subject.visits.order_by("sequence"):
+    visits = list(subject.visits.select_related("subject").order_by("sequence"))
+    done_keys = done_forms(visits)
+    for visit in visits:
         forms = []
         for key in visit.forms:
             registered = visit_form(key)
             if registered is None:
                 forms.append({"key": key, "label": key.replace("_", " "), "state": "elsewhere"})
                 continue
-            done = registered.is_done(visit)
+            done = (visit.pk, key) in done_keys
             closed = visit.status == VisitStatus.DONE or (
                 visit.latest_date is not None and visit.latest_date < now
             )

@@ -8,7 +8,7 @@ from django.shortcuts import render
 
 from alstrial.web.core.access import get_for_user_or_404, role_required
 from alstrial.web.core.panels import dashboard_panels
-from alstrial.web.core.visit_forms import visit_form
+from alstrial.web.core.visit_forms import done_forms, visit_form
 from alstrial.web.subjects.models import Subject, SubjectStatus, Visit, VisitStatus, today
 from alstrial.web.trials.models import Trial
 
@@ -25,6 +25,8 @@ def trial_summary(trial: Trial, user) -> dict:
     )
     now = today()
     due, overdue, missing = [], [], []
+    visits = list(visits)
+    done = done_forms(visits)
     for visit in visits:
         if visit.overdue:
             overdue.append(visit)
@@ -35,7 +37,7 @@ def trial_summary(trial: Trial, user) -> dict:
             continue
         for key in visit.forms:
             registered = visit_form(key)
-            if registered is not None and not registered.is_done(visit):
+            if registered is not None and (visit.pk, key) not in done:
                 missing.append((visit, registered))
     return {
         "statuses": [(s.label, by_status.get(s.value, 0)) for s in SubjectStatus],
