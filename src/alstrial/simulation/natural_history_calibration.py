@@ -108,8 +108,12 @@ def calibrate(
     subjects = registry.subjects.set_index("subject_id")
     months, totals = _visits_matrix(registry.alsfrs, subjects.index, window_months * DAYS_PER_MONTH)
     observed = _slope_statistics(months, totals)
+    # The simulated visits: the registry's median gap, up to its usual end of follow-up (the
+    # 90th percentile of the subjects' last visit, within the window).
     gaps = np.diff(months, axis=1)
-    grid = np.arange(0.0, window_months + 1e-9, max(float(np.nanmedian(gaps)), 0.25))
+    last = np.where(np.isnan(months), -np.inf, months).max(axis=1)
+    end = min(window_months, float(np.percentile(last[np.isfinite(last)], 90)))
+    grid = np.arange(0.0, end + 1e-9, max(float(np.nanmedian(gaps)), 0.25))
     site = subjects["onset_site"].to_numpy()
     known_site = np.isin(site, ("bulbar", "spinal", "other"))
     baseline = totals[~np.isnan(totals[:, 0]), 0]
