@@ -272,3 +272,14 @@ def test_impossible_parameters_are_refused_naming_each_field():
     with pytest.raises(ValidationError, match="noise_sd must be a number"):
         NaturalHistory(noise_sd="1.7")
     assert NaturalHistory(noise_sd=np.float64(1.5)).noise_sd == 1.5
+
+
+def test_calibrate_needs_enough_slopes_and_ignores_subjects_without_revised_rows():
+    with pytest.raises(ValueError, match="needs >= 10 subjects"):
+        calibrate(registry_from_model(NaturalHistory.literature(), 5, seed=1))
+    registry = registry_from_model(NaturalHistory.literature(), 400, seed=2)
+    # Subjects whose every row is on the original scale take no part in the slope estimates.
+    first = registry.subjects["subject_id"].iloc[:50]
+    registry.alsfrs.loc[registry.alsfrs["subject_id"].isin(first), "scale"] = "original"
+    fitted = calibrate(registry)
+    assert -1.3 < fitted.slope_mean < -0.7
