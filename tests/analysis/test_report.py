@@ -218,3 +218,21 @@ def test_registry_pool_slopes_equal_the_engine_slopes_of_the_matched_controls(ma
             rtol=1e-12,
             err_msg=column,
         )
+
+
+def test_kim_table_means_are_over_the_subjects_the_paired_test_compares():
+    subjects, visits = kim_like_cohort(seed=8, n_treated=10, n_control=10)
+    # T001 loses its follow-up visits: it has a lead-in slope but no follow-up slope.
+    index = subjects.set_index("subject_id").loc["T001", "index_day"]
+    visits = visits[~((visits["subject_id"] == "T001") & (visits["day"] > index))]
+    result = analyse(AnalysisData.from_frames(subjects, visits))
+    table = result.slopes.table
+    paired = table[(table["arm"] == "treated") & table["follow_up_slope"].notna()]
+    assert len(paired) == 9
+    row = kim_table(result).rows[0]
+    assert row[0] == "MSC-treated (n=9)"
+    assert row[1] == number(-3 * paired["lead_in_slope"].mean())
+    everyone = table.loc[table["arm"] == "treated", "lead_in_slope"]
+    assert paired["lead_in_slope"].mean() != pytest.approx(everyone.mean(), abs=1e-6)
+    test = stats.ttest_rel(paired["follow_up_slope"], paired["lead_in_slope"])
+    assert row[3] == p_value(test.pvalue)

@@ -133,14 +133,24 @@ def _test_cell(test: TestResult) -> str:
     return f"{cell} ({test.method})" if cell != DASH and test.method else cell
 
 
+def paired_slopes(result: EfficacyResult, arm: str) -> pd.DataFrame:
+    """The subjects of ``arm`` with both slopes: those the within-arm tests compare.
+
+    Means shown beside a paired test are taken over these subjects, so that the two means and
+    the p-value describe the same people (a subject without a follow-up slope would otherwise
+    count in the lead-in mean only).
+    """
+    table = result.slopes.table
+    return table[table["arm"] == arm].dropna(subset=["lead_in_slope", "follow_up_slope"])
+
+
 def efficacy_table(result: EfficacyResult) -> Table:
     """Within-arm lead-in vs follow-up slopes (signed points/month) and their tests."""
-    table = result.slopes.table
     rows = []
     for arm, summary in result.arms.items():
         if summary.n == 0:
             continue
-        group = table[table["arm"] == arm]
+        group = paired_slopes(result, arm)
         rows.append(
             [
                 ARM_LABELS[arm],
@@ -166,7 +176,8 @@ def efficacy_table(result: EfficacyResult) -> Table:
         ],
         rows=rows,
         note="Points/month, signed: negative is decline, a positive difference is a slower "
-        "decline after the index day. Lead-in slope: "
+        "decline after the index day. Means and tests over the subjects with both slopes. "
+        "Lead-in slope: "
         f"{result.settings.pre_slope}; follow-up: OLS from the last lead-in visit to "
         f"{result.settings.follow_up_days} days after the index day. Two-sided tests.",
         key="efficacy",
@@ -216,11 +227,12 @@ def kim_table(result: EfficacyResult) -> Table:
         if summary.n == 0:
             continue
         reference = KIM_2009[arm]
+        group = paired_slopes(result, arm)
         rows.append(
             [
-                ARM_LABELS[arm],
-                number(-3.0 * summary.mean_lead_in_slope),
-                number(-3.0 * summary.mean_follow_up_slope),
+                f"{ARM_LABELS[arm]} (n={len(group)})",
+                number(-3.0 * group["lead_in_slope"].mean()),
+                number(-3.0 * group["follow_up_slope"].mean()),
                 p_value(summary.paired_t.p_value),
                 number(-summary.mean_change),
                 f"{reference['lead_in']:.2f} vs {reference['follow_up']:.2f} (p={reference['p']})",
@@ -240,7 +252,8 @@ def kim_table(result: EfficacyResult) -> Table:
         ],
         rows=rows,
         note="Reproduces the paper's convention, not alstrial's: decline per 3 months = −3 × "
-        "mean OLS slope (points/month); points lost = −(last follow-up total − baseline). "
+        "mean OLS slope (points/month) over the subjects with both slopes (n); points lost = "
+        "−(last follow-up total − baseline), over the subjects with a follow-up visit. "
         f"Treated vs control, points lost in follow-up: Welch t p = {between} (Kim 2009: 1.54 "
         f"vs 3.56, p{KIM_2009['change_p']}).",
         key="kim2009",
