@@ -18,3 +18,17 @@ class SiteAdmin(admin.ModelAdmin):
 class SiteMembershipAdmin(admin.ModelAdmin):
     list_display = ("user", "site", "role")
     list_filter = ("site", "role")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """View-only admin for clinical data and trials: every change goes through the audited
+    pages and services (``save_clinical``), never through the admin."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
