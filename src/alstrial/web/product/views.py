@@ -32,6 +32,7 @@ from alstrial.web.subjects.models import Subject
 
 LAB = (Role.CELL_LAB, Role.ADMIN)
 SUBJECTS = Subject.objects.select_related("site", "trial")
+BATCHES = Batch.objects.select_related("subject__site", "subject__trial", "harvest")
 CLINIC = (Role.INVESTIGATOR, Role.ADMIN)
 
 
@@ -81,9 +82,7 @@ def lot_list(request):
 @role_required()
 def subject_product(request, pk: int):
     """A subject's whole product history: harvests, batches, lots, administrations, refusals."""
-    subject = get_for_user_or_404(
-        Subject.objects.select_related("site", "trial"), request.user, pk=pk
-    )
+    subject = get_for_user_or_404(SUBJECTS, request.user, pk=pk)
     protocol = subject.trial.protocol
     context = {
         "subject": subject,
@@ -104,9 +103,7 @@ def subject_product(request, pk: int):
 @role_required(*LAB, Role.INVESTIGATOR)
 @permission_denied_as_403
 def harvest_create(request, pk: int):
-    subject = get_for_user_or_404(
-        Subject.objects.select_related("site", "trial"), request.user, pk=pk
-    )
+    subject = get_for_user_or_404(SUBJECTS, request.user, pk=pk)
     form = HarvestForm(request.POST or None)
 
     def action(data):
@@ -142,7 +139,6 @@ def batch_create(request, pk: int):
 
 def _batch_context(request, batch: Batch) -> dict:
     protocol = batch.subject.trial.protocol
-    doses = protocol.interventions.administrations.count
     next_number = (
         batch.passages.order_by("-number").values_list("number", flat=True).first() or 0
     ) + 1
@@ -153,70 +149,68 @@ def _batch_context(request, batch: Batch) -> dict:
         "lots": batch.lots.order_by("number"),
         "can_lab": has_role(request.user, batch.subject.site, *LAB),
         "passage_form": PassageForm(initial={"number": next_number}),
-        "lots_form": LotsForm(doses=doses),
+        "lots_form": LotsForm(doses=_doses(batch)),
         "passages_max": protocol.interventions.product.passages_max,
     }
 
 
 @role_required()
 def batch_detail(request, pk: int):
-    batch = get_for_user_or_404(
-        Batch.objects.select_related("subject__site", "subject__trial", "harvest"),
-        request.user,
-        pk=pk,
-    )
+    batch = get_for_user_or_404(BATCHES, request.user, pk=pk)
     return render(request, "product/batch.html", _batch_context(request, batch))
+
+
+def _batch_post(request, pk: int, form_key: str, make_form, action, message) -> object:
+    """A form on the batch page: ``action(batch, data)`` then back to the batch page."""
+    batch = get_for_user_or_404(BATCHES, request.user, pk=pk)
+    context = _batch_context(request, batch)
+    form = make_form(batch, request.POST or None)
+    context[form_key] = form
+
+    def success(result):
+        messages.success(request, message(result))
+        return redirect("product:batch", pk=batch.pk)
+
+    return submit(
+        request, form, lambda data: action(batch, data), success, "product/batch.html", context
+    )
 
 
 @role_required(*LAB)
 @permission_denied_as_403
 def passage_create(request, pk: int):
-    batch = get_for_user_or_404(
-        Batch.objects.select_related("subject__site", "subject__trial"), request.user, pk=pk
+    return _batch_post(
+        request,
+        pk,
+        "passage_form",
+        lambda batch, data: PassageForm(data),
+        lambda batch, data: services.record_passage(batch, request.user, **data),
+        lambda passage: f"Passage {passage.number} recorded.",
     )
-    context = _batch_context(request, batch)
-    form = PassageForm(request.POST or None)
-
-    def action(data):
-        return services.record_passage(batch, request.user, **data)
-
-    def success(passage):
-        messages.success(request, f"Passage {passage.number} recorded.")
-        return redirect("product:batch", pk=batch.pk)
-
-    context["passage_form"] = form
-    return submit(request, form, action, success, "product/batch.html", context)
 
 
 @role_required(*LAB)
 @permission_denied_as_403
 def lots_create(request, pk: int):
-    batch = get_for_user_or_404(
-        Batch.objects.select_related("subject__site", "subject__trial"), request.user, pk=pk
+    return _batch_post(
+        request,
+        pk,
+        "lots_form",
+        lambda batch, data: LotsForm(data, doses=_doses(batch)),
+        lambda batch, data: services.create_lots(batch, request.user, data["dose_numbers"]),
+        lambda lots: "Lots made: " + ", ".join(lot.code for lot in lots),
     )
-    context = _batch_context(request, batch)
-    form = LotsForm(
-        request.POST or None, doses=batch.subject.trial.protocol.interventions.administrations.count
-    )
 
-    def action(data):
-        return services.create_lots(batch, request.user, data["dose_numbers"])
 
-    def success(lots):
-        messages.success(request, "Lots made: " + ", ".join(lot.code for lot in lots))
-        return redirect("product:batch", pk=batch.pk)
-
-    context["lots_form"] = form
-    return submit(request, form, action, success, "product/batch.html", context)
+def _doses(batch: Batch) -> int:
+    return batch.subject.trial.protocol.interventions.administrations.count
 
 
 @role_required(*CLINIC)
 @permission_denied_as_403
 def administer(request, pk: int):
     """Record an administration after the chain-of-identity checks (two separate scans)."""
-    subject = get_for_user_or_404(
-        Subject.objects.select_related("site", "trial"), request.user, pk=pk
-    )
+    subject = get_for_user_or_404(SUBJECTS, request.user, pk=pk)
     route = subject.trial.protocol.interventions.route
     form = AdministrationForm(
         request.POST or None,

@@ -103,24 +103,32 @@ def qc_preview(request, pk: int):
     return render(request, "product/_evaluation.html", {"evaluation": evaluation})
 
 
+def _lot_post(request, pk: int, form_class, form_key: str, action) -> object:
+    """A form on the lot page: ``action(lot, data)`` returns the success message; on a domain
+    error the lot page comes back with the errors next to the fields (400)."""
+    lot = _lot(request, pk)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            message = action(lot, form.cleaned_data)
+        except ValidationError as error:
+            add_domain_errors(form, error)
+        else:
+            messages.success(request, message)
+            return redirect("product:lot", pk=lot.pk)
+    context = _lot_context(request, lot, **{form_key: form})
+    return render(request, "product/lot.html", context, status=400)
+
+
 @require_POST
 @role_required()
 @permission_denied_as_403
 def release(request, pk: int):
-    lot = _lot(request, pk)
-    form = ReleaseForm(request.POST)
-    if form.is_valid():
-        try:
-            signature = services.release_lot(
-                lot, request.user, password=form.cleaned_data["password"]
-            )
-        except ValidationError as error:
-            add_domain_errors(form, error)
-        else:
-            messages.success(request, f"{lot.code} released, signed by {signature.signer_name}.")
-            return redirect("product:lot", pk=lot.pk)
-    context = _lot_context(request, lot, release_form=form)
-    return render(request, "product/lot.html", context, status=400)
+    def sign(lot, data):
+        signature = services.release_lot(lot, request.user, password=data["password"])
+        return f"{lot.code} released, signed by {signature.signer_name}."
+
+    return _lot_post(request, pk, ReleaseForm, "release_form", sign)
 
 
 @require_POST
@@ -143,20 +151,11 @@ def prepare(request, pk: int):
 @role_required(*LAB, Role.INVESTIGATOR)
 @permission_denied_as_403
 def custody(request, pk: int):
-    lot = _lot(request, pk)
-    form = CustodyForm(request.POST)
-    if form.is_valid():
-        try:
-            services.record_custody(
-                lot, request.user, form.cleaned_data["event"], note=form.cleaned_data["note"]
-            )
-        except ValidationError as error:
-            add_domain_errors(form, error)
-        else:
-            messages.success(request, f"{lot.code}: {form.cleaned_data['event']} recorded.")
-            return redirect("product:lot", pk=lot.pk)
-    context = _lot_context(request, lot, custody_form=form)
-    return render(request, "product/lot.html", context, status=400)
+    def move(lot, data):
+        services.record_custody(lot, request.user, data["event"], note=data["note"])
+        return f"{lot.code}: {data['event']} recorded."
+
+    return _lot_post(request, pk, CustodyForm, "custody_form", move)
 
 
 @role_required()
