@@ -99,3 +99,12 @@ def test_posts_without_csrf_token_are_refused(users, kim_trial):
     assert response.status_code == 403
     preview = client.post(reverse("assessments:alsfrs_preview"), {"speech": "4"})
     assert preview.status_code == 403
+
+
+def test_deploy_check_refuses_the_development_key(settings):
+    from alstrial.web.core.checks import secret_key_is_set
+
+    settings.SECRET_KEY = "alstrial-development-only-key-not-for-production-0123456789abcdef"
+    assert [e.id for e in secret_key_is_set(None)] == ["alstrial.E001"]
+    settings.SECRET_KEY = "a-real-long-random-production-secret-key-0123456789-abcdefghij"
+    assert secret_key_is_set(None) == []

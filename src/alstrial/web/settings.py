@@ -2,10 +2,12 @@
 
 Environment (docs/web.md, "Settings"):
 - ``DATABASE_URL`` / ``ALSTRIAL_DB``: see :mod:`alstrial.web.db`.
-- ``DJANGO_SECRET_KEY``: required unless ``ALSTRIAL_DEBUG=1`` or the demo is running.
+- ``DJANGO_SECRET_KEY``: required in production; without it a fixed development key is used,
+  which ``alstrial manage check --deploy`` reports as an error (alstrial.E001).
 - ``ALSTRIAL_ALLOWED_HOSTS``: comma-separated host names (default: local names only).
 - ``ALSTRIAL_DEBUG=1``: Django debug mode (never in production).
-- ``ALSTRIAL_SECURE_COOKIES=1``: cookies only over HTTPS (set it behind TLS).
+- ``ALSTRIAL_SECURE_COOKIES=1``: cookies only over HTTPS (set it behind TLS);
+  ``ALSTRIAL_SSL_REDIRECT=1``, ``ALSTRIAL_HSTS_SECONDS``, ``ALSTRIAL_BEHIND_PROXY=1``.
 
 An app joins the project with one line in ``ALSTRIAL_APPS`` below and one line in
 ``alstrial.web.urls.APP_URLS``. ``alstrial demo`` calls each app's ``demo.load_demo`` in the order
@@ -137,6 +139,11 @@ CSRF_COOKIE_SAMESITE = "Lax"
 _SECURE = os.environ.get("ALSTRIAL_SECURE_COOKIES") == "1"
 SESSION_COOKIE_SECURE = _SECURE
 CSRF_COOKIE_SECURE = _SECURE
+# Behind TLS (a later hardening step sets these for production serving).
+SECURE_SSL_REDIRECT = os.environ.get("ALSTRIAL_SSL_REDIRECT") == "1"
+SECURE_HSTS_SECONDS = int(os.environ.get("ALSTRIAL_HSTS_SECONDS") or 0)
+if os.environ.get("ALSTRIAL_BEHIND_PROXY") == "1":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

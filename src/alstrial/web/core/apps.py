@@ -7,3 +7,6 @@ class CoreConfig(AppConfig):
     name = "alstrial.web.core"
     label = "core"
     verbose_name = "Sites and roles"
+
+    def ready(self) -> None:
+        from alstrial.web.core import checks  # noqa: F401  (registers the deploy checks)
