@@ -126,7 +126,7 @@ def test_love_plot_draws_both_samples(groups):
     balance = balance_table(treated, controls, ["age_years", "sex"], matched, weights)
     figure = balance.love_plot()
     ax = figure.axes[0]
-    assert [t.get_text() for t in ax.get_yticklabels()] == list(balance.table.index)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Age, years", "Sex: F", "Sex: M"]
     before = ax.collections[0].get_offsets()[:, 0]
     np.testing.assert_allclose(before, np.abs(balance.table["smd_before"]))
 

@@ -130,8 +130,10 @@ def test_balance_and_registry_flow_are_reported(matched, report):
     _, html, text = report
     match = result.matching
     assert f"{match.flow['eligible']}" in text
-    smd = match.balance.table.loc["age_years", "smd_after"]
-    assert number(smd, 3, signed=True) in html
+    age = match.balance.table.loc["age_years"]
+    cells = [number(age[c], 2) for c in ("mean_treated_before", "mean_control_before")]
+    cells += [number(age["smd_before"], 3, signed=True), number(age["var_ratio_before"], 2)]
+    assert "<td>Age, years</td>" + "".join(f'<td class="num">{c}</td>' for c in cells) in html
     assert "SD of the treated before matching" in text
     assert f"Treated subjects matched {match.matches['treated_id'].nunique()} of 22" in text
     first = match.matches.iloc[0]

@@ -17,6 +17,22 @@ TREATED_COLOUR = "#1b4f9c"
 CONTROL_COLOUR = "#c0392b"
 GREY = "#7f7f7f"
 FONT_SIZE = 9
+#: Words a clinician reads for the matching covariates (display only; data keep their names).
+COVARIATE_LABELS = {
+    "age_years": "Age, years",
+    "disease_duration_months": "Disease duration, months",
+    "baseline_alsfrs_r": "Baseline ALSFRS-R, points",
+    "delta_fs": "dFS, points/month",
+    "lead_in_slope": "Lead-in slope, points/month",
+}
+
+
+def covariate_label(name: str) -> str:
+    """``onset_site=bulbar`` -> ``Onset site: bulbar``; known covariates by their words."""
+    if "=" in name:
+        column, level = name.split("=", 1)
+        return f"{column.replace('_', ' ').capitalize()}: {level}"
+    return COVARIATE_LABELS.get(name, name)
 
 
 def _figure(width: float = 6.3, height: float = 3.6):
@@ -28,7 +44,7 @@ def _figure(width: float = 6.3, height: float = 3.6):
 def love_plot(balance, ax=None, absolute: bool = True):
     """Standardized mean differences before (open circles) and after (filled) matching."""
     table = balance.table
-    names = [str(n) for n in table.index]
+    names = [covariate_label(str(n)) for n in table.index]
     before = table["smd_before"].to_numpy(dtype=float)
     after = table["smd_after"].to_numpy(dtype=float)
     if absolute:

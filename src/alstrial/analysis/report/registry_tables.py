@@ -4,6 +4,7 @@ natural-history check of the lead-in design."""
 from __future__ import annotations
 
 from alstrial.analysis.controls import MatchResult
+from alstrial.analysis.report.figures import covariate_label
 from alstrial.analysis.report.honesty import NaturalHistoryCheck
 from alstrial.analysis.report.tables import Table, number, p_value
 
@@ -74,7 +75,7 @@ def balance_view(match: MatchResult) -> Table:
         digits = 2
         rows.append(
             [
-                str(name) + (" (proportion)" if binary else ""),
+                covariate_label(str(name)) + (" (proportion)" if binary else ""),
                 number(row["mean_treated_before"], digits),
                 number(row["mean_control_before"], digits),
                 number(row["smd_before"], 3, signed=True),
