@@ -9,6 +9,7 @@ documented in ``docs/protocols.md``.
 from __future__ import annotations
 
 from alstrial.domain.protocol_model import (
+    CELL_PRODUCT,
     CONTROL_TYPES,
     DAY_ZERO_EVENTS,
     DOSE_RULES,
@@ -324,7 +325,7 @@ def read_safety(t: Table) -> Safety | None:
         for e in t.tables("expected_events") or []:
             with e:
                 term = e.string("term")
-                procedure = e.string("procedure", choices=(*PROCEDURES, "cell_product"))
+                procedure = e.string("procedure", choices=(*PROCEDURES, CELL_PRODUCT))
             if term is not None and term != term.lower():
                 e.errors.add(e.key("term"), f"write terms in lower case, got {term!r}")
             events.append(ExpectedEvent(term, procedure))
