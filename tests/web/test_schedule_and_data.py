@@ -124,3 +124,24 @@ def test_demo_command_builds_a_kim_like_trial(tmp_path):
     assert (complete["min"] <= -91).all()
     assert (out / "report.html").exists()
     assert Path(out / "registry").is_dir()
+
+
+def test_analysis_download_is_per_site_and_role(client, users, enrolled_subject):
+    from django.urls import reverse
+
+    seoul = enrolled_subject("seoul", days_ago=150)
+    inj1 = seoul.visits.get(code="INJ1")
+    record_visit(inj1, users["coordinator.seoul"], visit_date=inj1.target_date)
+    url = reverse("trials:analysis_csv", args=["kim2009", "subjects"])
+    client.force_login(users["statistician"])
+    body = client.get(url).content.decode()
+    assert body.splitlines()[0].startswith("subject_id,arm,age_years")
+    assert seoul.code in body
+    client.force_login(users["coordinator.seoul"])
+    assert client.get(url).status_code == 403
+    client.force_login(users["coordinator.novara"])
+    assert client.get(url).status_code == 403
+    nosy = users["statistician"]
+    nosy.site_memberships.filter(site__code="seoul").delete()
+    client.force_login(nosy)
+    assert client.get(url).status_code == 404  # kim2009 runs only at Seoul

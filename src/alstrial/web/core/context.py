@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alstrial.web.core.access import has_any_role, is_deidentified, sites_for
-from alstrial.web.core.models import AUDIT_ROLES, DATA_ENTRY_ROLES
+from alstrial.web.core.models import ANALYSIS_ROLES, AUDIT_ROLES, DATA_ENTRY_ROLES
 
 
 def roles(request) -> dict:
@@ -14,5 +14,6 @@ def roles(request) -> dict:
         "user_sites": sites_for(user),
         "can_enter_data": has_any_role(user, *DATA_ENTRY_ROLES),
         "can_read_audit": has_any_role(user, *AUDIT_ROLES),
+        "can_download_analysis": has_any_role(user, *ANALYSIS_ROLES),
         "deidentified": is_deidentified(user),
     }

@@ -29,6 +29,8 @@ DATA_ENTRY_ROLES = (Role.COORDINATOR, Role.INVESTIGATOR, Role.ADMIN)
 READ_ONLY_ROLES = (Role.STATISTICIAN, Role.AUDITOR)
 #: Roles that may read the audit trail.
 AUDIT_ROLES = (Role.AUDITOR, Role.ADMIN, Role.INVESTIGATOR, Role.COORDINATOR, Role.SAFETY_MONITOR)
+#: Roles that may download the trial's (de-identified) analysis data.
+ANALYSIS_ROLES = (Role.STATISTICIAN, Role.INVESTIGATOR, Role.ADMIN)
 #: Roles that see de-identified data only (no identity, free text or calendar dates).
 DEIDENTIFIED_ROLES = (Role.STATISTICIAN,)
 

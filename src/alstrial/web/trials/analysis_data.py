@@ -33,15 +33,22 @@ def _treated(subject: Subject) -> bool:
     return subject.visits.filter(administration=1, status=VisitStatus.DONE).exists()
 
 
-def analysis_frames(trial, *, items: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+def analysis_frames(
+    trial, *, items: bool = False, site_ids=None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(subjects, visits)`` DataFrames of the treated subjects of ``trial`` (a Trial).
 
     With ``items=True`` the visits frame also has the twelve item columns (5a/5b: one empty).
-    The caller is responsible for site access: this reads every site of the trial.
+    ``site_ids`` limits the subjects to those sites (web downloads pass the user's sites);
+    ``None`` reads every site (command line, run by whoever holds the database).
+    Only pseudonymous codes, study days, age in years, sex and onset site leave: de-identified.
     """
     subject_rows, visit_rows = [], []
+    subjects = Subject.objects.filter(trial=trial)
+    if site_ids is not None:
+        subjects = subjects.filter(site_id__in=site_ids)
     subjects = (
-        Subject.objects.filter(trial=trial, status=SubjectStatus.ENROLLED)
+        subjects.filter(status__in=(SubjectStatus.ENROLLED, SubjectStatus.WITHDRAWN))
         .select_related("site")
         .order_by("site__code", "number")
     )

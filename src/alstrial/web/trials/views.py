@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
-from alstrial.web.core.access import get_for_user_or_404, role_required
+from alstrial.web.core.access import get_for_user_or_404, role_required, site_ids_for
+from alstrial.web.core.models import ANALYSIS_ROLES
 from alstrial.web.core.panels import dashboard_panels
 from alstrial.web.core.visit_forms import done_forms, visit_form
 from alstrial.web.subjects.models import Subject, SubjectStatus, Visit, VisitStatus, today
@@ -55,3 +57,20 @@ def dashboard(request, slug: str):
     panels = [(p.template, p.context(request, trial)) for p in dashboard_panels()]
     context = {"trial": trial, "summary": trial_summary(trial, request.user), "panels": panels}
     return render(request, "trials/dashboard.html", context)
+
+
+@role_required(*ANALYSIS_ROLES)
+def analysis_csv(request, slug: str, table: str):
+    """``subjects.csv`` or ``visits.csv`` (INTERFACES.md "Analysis data") of the user's sites."""
+    from alstrial.web.trials.analysis_data import analysis_frames
+
+    if table not in ("subjects", "visits"):
+        raise Http404("No such table")
+    site_ids = site_ids_for(request.user, *ANALYSIS_ROLES)
+    trial = get_for_user_or_404(Trial.objects.distinct(), request.user, slug=slug)
+    subjects, visits = analysis_frames(trial, site_ids=site_ids)
+    frame = subjects if table == "subjects" else visits
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{trial.slug}-{table}.csv"'
+    frame.to_csv(response, index=False)
+    return response
