@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from protocol_edits import P1V1, assert_case, delete, errors_of, kim_copy, put, visit
 
+from alstrial.domain.protocol import protocol_from_dict
+
 # Rules spanning sections: (mutation, key, reason).
 SCHEDULE_CASES = {
     "window overlaps next": (
@@ -143,6 +145,24 @@ SCHEDULE_CASES = {
         "leaves out the end of the window of the last follow-up ALSFRS-R visit FU3 "
         "(days 84 to 98); use at least 98",
     ),
+    "endotoxin too lax for intrathecal": (
+        put(("release", "endotoxin_max_eu_per_kg"), 0.5),
+        "release.endotoxin_max_eu_per_kg",
+        "0.5 EU/kg is laxer than the 0.2 EU/kg limit for an intrathecal product",
+    ),
+    "viability too low": (
+        put(("release", "viability_min_percent"), 60.0),
+        "release.viability_min_percent",
+        "below the lowest usual limit (70 %)",
+    ),
+    "lead-in decline without lead-in visits": (
+        lambda d: (
+            d["eligibility"].update(lead_in_decline_min_points_per_month=0.5),
+            [visit(d, 1, i)["forms"].remove("alsfrs_r") for i in (1, 2)],
+        ),
+        "eligibility.lead_in_decline_min_points_per_month",
+        "at least two RUN-IN visits with the alsfrs_r form",
+    ),
     "lead-in without run-in": (
         lambda d: d["phases"][1].update(epoch="SCREENING"),
         "analysis.lead_in_months",
@@ -173,3 +193,20 @@ def test_a_broken_section_does_not_hide_independent_errors():
     errors = errors_of(data)
     assert "interventions.route.name" in errors
     assert errors["interventions.administrations.visits[1]"] == ["no visit has code 'INJ9'"]
+
+
+def test_endotoxin_limit_applies_to_neuraxial_routes_only():
+    data = kim_copy()
+    data["release"]["endotoxin_max_eu_per_kg"] = 0.5
+    data["interventions"]["route"] = {"name": "intravenous"}
+    errors = errors_of(data)  # Kim's lumbar-puncture events no longer fit an intravenous route
+    assert "safety.expected_events[0].procedure" in errors
+    assert "release.endotoxin_max_eu_per_kg" not in errors
+
+
+def test_lead_in_decline_with_monthly_lead_in_visits_loads():
+    data = kim_copy()
+    data["eligibility"].update(
+        lead_in_decline_min_points_per_month=0.5, lead_in_decline_max_points_per_month=3.0
+    )
+    assert protocol_from_dict(data).eligibility.lead_in_decline_min_points_per_month == 0.5

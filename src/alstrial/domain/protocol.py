@@ -22,7 +22,9 @@ from alstrial.domain.errors import FieldError, ValidationError
 from alstrial.domain.protocol_checks import (
     check_analysis,
     check_day_zero,
+    check_eligibility,
     check_interventions,
+    check_release,
     check_safety,
     check_schedule,
 )
@@ -207,8 +209,12 @@ def protocol_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Proto
             check_day_zero(identity, phases, parts, errors)
         if analysis is not None:
             check_analysis(analysis, phases, parts.get("administrations"), errors)
+        if eligibility is not None:
+            check_eligibility(eligibility, phases, errors)
     if safety is not None:
         check_safety(safety, parts, errors)
+    if release is not None:
+        check_release(release, parts.get("route"), errors)
     if len(errors):
         raise ProtocolError(errors.items, source)
     return Protocol(

@@ -14,9 +14,12 @@ from alstrial.domain.protocol_model import (
     EPOCHS,
     Administrations,
     AnalysisSettings,
+    Eligibility,
     Harvest,
     Phase,
     Product,
+    ReleaseCriteria,
+    Route,
     Safety,
     causes_of,
 )
@@ -270,3 +273,50 @@ def check_analysis(
 
 def _alsfrs_visits(phases: list[Phase], epoch: str) -> list:
     return [v for p in phases if p.epoch == epoch for v in p.visits if "alsfrs_r" in v.forms]
+
+
+#: Endotoxin limit for products given into the CSF or the cord (DOMAIN.md section 7), EU/kg.
+NEURAXIAL_ENDOTOXIN_MAX_EU_PER_KG = 0.2
+NEURAXIAL_ROUTES = ("intrathecal", "intraspinal")
+#: The lowest usual viability release limit (DOMAIN.md section 7: 70-85 %, a protocol setting).
+VIABILITY_FLOOR_PERCENT = 70.0
+
+
+def check_release(release: ReleaseCriteria, route: Route | None, errors: Errors) -> None:
+    """Release limits no laxer than DOMAIN.md section 7: viability >= 70 %, and endotoxin
+    <= 0.2 EU/kg for an intrathecal or intraspinal product."""
+    if release.viability_min_percent < VIABILITY_FLOOR_PERCENT:
+        errors.add(
+            "release.viability_min_percent",
+            f"{release.viability_min_percent:g} % is below the lowest usual limit "
+            f"({VIABILITY_FLOOR_PERCENT:g} %)",
+        )
+    if (
+        route is not None
+        and route.name in NEURAXIAL_ROUTES
+        and release.endotoxin_max_eu_per_kg > NEURAXIAL_ENDOTOXIN_MAX_EU_PER_KG
+    ):
+        errors.add(
+            "release.endotoxin_max_eu_per_kg",
+            f"{release.endotoxin_max_eu_per_kg:g} EU/kg is laxer than the "
+            f"{NEURAXIAL_ENDOTOXIN_MAX_EU_PER_KG:g} EU/kg limit for an {route.name} product",
+        )
+
+
+def check_eligibility(eligibility: Eligibility, phases: list[Phase], errors: Errors) -> None:
+    """A lead-in decline criterion needs a lead-in with at least two ALSFRS-R visits."""
+    if (
+        eligibility.lead_in_decline_min_points_per_month is None
+        and eligibility.lead_in_decline_max_points_per_month is None
+    ):
+        return
+    if len(_alsfrs_visits(phases, "RUN-IN")) < 2:
+        key = (
+            "lead_in_decline_min_points_per_month"
+            if eligibility.lead_in_decline_min_points_per_month is not None
+            else "lead_in_decline_max_points_per_month"
+        )
+        errors.add(
+            f"eligibility.{key}",
+            "a lead-in decline needs at least two RUN-IN visits with the alsfrs_r form",
+        )
