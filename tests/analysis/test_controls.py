@@ -33,16 +33,18 @@ def registry_frames():
         ],
         # F: a duplicate day and a fractional total; index 100.
         *[("F", d, "R", t) for d, t in [(10, 30), (10, 29), (50, 28.5), (100, 27), (190, 25)]],
+        # G: a full lead-in, then no visit again: lost to follow-up.
+        *[("G", d, "R", t) for d, t in [(0, 41), (45, 38), (90, 36), (120, 35)]],
     ]
     alsfrs = pd.DataFrame(visits, columns=["subject_id", "day", "scale", "total"])
     subjects = pd.DataFrame(
         {
-            "subject_id": ["A", "B", "C", "D", "E", "F"],
-            "age_years": [50.0, 60.0, 55.0, 58.0, 62.0, 45.0],
-            "sex": ["M", "F", "M", "F", "F", "M"],
-            "onset_site": ["spinal", "bulbar", "spinal", "spinal", "bulbar", "spinal"],
-            "onset_day": [-300, -200, -400, None, -500, -250],
-            "death_day": [None, None, None, None, 172, None],
+            "subject_id": ["A", "B", "C", "D", "E", "F", "G"],
+            "age_years": [50.0, 60.0, 55.0, 58.0, 62.0, 45.0, 66.0],
+            "sex": ["M", "F", "M", "F", "F", "M", "F"],
+            "onset_site": ["spinal", "bulbar", "spinal", "spinal", "bulbar", "spinal", "spinal"],
+            "onset_day": [-300, -200, -400, None, -500, -250, -100],
+            "death_day": [None, None, None, None, 172, None, None],
         }
     )
     return SimpleNamespace(alsfrs=alsfrs, subjects=subjects)
@@ -55,13 +57,13 @@ def test_index_day_rule_and_flow():
     assert got["index_day"].tolist() == [90, 85, 100]
     assert got["lead_in_start_day"].tolist() == [0, -10, 10]
     assert pool.flow == {
-        "registry_patients": 6,
+        "registry_patients": 7,
         "visits_after_death_dropped": 2,
         "duplicate_visit_days_dropped": 1,
         "fractional_totals_dropped": 1,
         "without_revised_visits": 1,
         "without_onset_or_age": 1,
-        "without_lead_in_and_follow_up": 1,
+        "without_lead_in_and_follow_up": 2,
         "eligible": 3,
     }
     windows = pool.visits.groupby("subject_id")["day"].apply(list).to_dict()
@@ -72,6 +74,18 @@ def test_index_day_rule_and_flow():
     }
     assert got["n_lead_in"].tolist() == [3, 3, 2]
     assert got["n_follow_up"].tolist() == [3, 3, 2]  # baseline included, as the engine counts
+
+
+def test_entries_say_who_was_lost_or_died_after_a_full_lead_in():
+    entries = control_pool(registry_frames()).entries.set_index("registry_id")
+    # D has no onset day, B no revised visits: neither could have been enrolled.
+    assert list(entries.index) == ["A", "C", "E", "F", "G"]
+    assert entries["entry_day"].tolist() == [90, 90, 85, 100, 90]
+    # C's late visit (200) is not a loss; G has no visit from day 90 + 76 on.
+    assert entries["lost"].tolist() == [False, False, False, False, True]
+    assert entries["died"].tolist() == [False, False, True, False, False]
+    months = (np.array([0, 45, 90]) - 90) / DPM
+    assert entries.at["G", "lead_in_slope"] == pytest.approx(np.polyfit(months, [41, 38, 36], 1)[0])
 
 
 def test_registry_covariates_at_the_index_day():
