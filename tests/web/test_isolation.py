@@ -117,3 +117,16 @@ def test_statistician_sees_no_dates_or_free_text(client, users, novara_world):
     assert subject.consent_date.isoformat() not in page
     assert visit.visit_date.isoformat() not in page
     assert f"day {visit.study_day}" in page
+
+
+@pytest.mark.parametrize("form_key", ["alsfrs_r", "mri_spine"])
+def test_statistician_forms_show_no_dates_or_free_text(client, users, novara_world, form_key):
+    _, visit, *_ = novara_world
+    client.force_login(users["statistician"])
+    page = client.get(reverse("assessments:visit_form", args=[visit.pk, form_key]))
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert visit.visit_date.isoformat() not in body
+    assert 'name="visit_date"' not in body
+    assert 'name="notes"' not in body
+    assert client.get(reverse("subjects:visit", args=[visit.pk])).status_code == 403

@@ -21,12 +21,21 @@ from alstrial.domain.errors import ValidationError
 from alstrial.domain.staging import kings_stage, mitos_stage
 from alstrial.web.assessments.forms import EndpointForm, visit_form_class
 from alstrial.web.assessments.models import VISIT_ASSESSMENTS, EndpointEvent
-from alstrial.web.core.access import get_for_user_or_404, has_role, require_role, role_required
+from alstrial.web.core.access import (
+    get_for_user_or_404,
+    has_role,
+    is_deidentified,
+    require_role,
+    role_required,
+)
 from alstrial.web.core.forms import add_domain_errors
 from alstrial.web.core.models import DATA_ENTRY_ROLES
 from alstrial.web.core.records import ConflictError, save_clinical
 from alstrial.web.subjects.models import Subject, Visit, VisitStatus
 from alstrial.web.subjects.services import record_visit
+
+#: Form fields a de-identified reader (the statistician) never sees: dates and free text.
+DEIDENTIFIED_HIDDEN_FIELDS = ("visit_date", "notes", "other", "reason")
 
 
 def _visit(request, visit_pk: int) -> Visit:
@@ -81,6 +90,10 @@ def visit_form(request, visit_pk: int, form_key: str):
     if not can_edit:
         for field in form.fields.values():
             field.disabled = True
+    deidentified = is_deidentified(request.user, subject.site)
+    if deidentified:  # no calendar dates or free text for the statistician
+        for name in DEIDENTIFIED_HIDDEN_FIELDS:
+            form.fields.pop(name, None)
     template = f"assessments/{form_key}_form.html" if form_key == "alsfrs_r" else None
     context = {
         "visit": visit,
@@ -91,6 +104,7 @@ def visit_form(request, visit_pk: int, form_key: str):
         "instance": instance,
         "can_edit": can_edit,
         "conflict": conflict,
+        "deidentified": deidentified,
         "score": _score_context(instance.items()) if form_key == "alsfrs_r" else None,
     }
     return render(request, template or "assessments/visit_form.html", context, status=status)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -182,6 +183,8 @@ def visit_detail(request, pk: int):
     """Record a visit as done (date) or missed (reason); change it later with a reason."""
     visit = get_for_user_or_404(Visit.objects.select_related("subject__site"), request.user, pk=pk)
     subject = visit.subject
+    if is_deidentified(request.user, subject.site):
+        raise PermissionDenied("Visit dates and reasons are not part of the de-identified view.")
     can_edit = has_role(request.user, subject.site, *DATA_ENTRY_ROLES)
     initial = {
         "outcome": "missed" if visit.status == VisitStatus.MISSED else "done",
