@@ -151,3 +151,19 @@ def test_the_progress_bar_changes_nothing():
     quiet = Simulation(design).run(4 * CHUNK_SIZE, seed=8)
     shown = Simulation(design, progress=True).run(4 * CHUNK_SIZE, seed=8)
     np.testing.assert_array_equal(quiet.p_values, shown.p_values)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_ctrl_c_during_a_run_stops_it_without_a_result(monkeypatch, n_jobs):
+    from alstrial.simulation import engines
+
+    real = engines.simulate_chunk
+
+    def interrupted(*task):
+        if task[5] == 2:  # the third chunk: as if the user pressed Ctrl-C meanwhile
+            raise KeyboardInterrupt
+        return real(*task)
+
+    monkeypatch.setattr(engines, "simulate_chunk", interrupted)
+    with pytest.raises(SimulationInterrupted):
+        Simulation(load_design("randomized_parallel"), n_jobs=n_jobs).run(5 * CHUNK_SIZE, seed=1)
