@@ -309,3 +309,55 @@ def test_postgres_refuses_raw_changes_to_the_ledger(product_world, users, lot_at
             ):
                 cursor.execute(sql)
     assert CustodyEntry.objects.filter(lot=lot).count() >= 4
+
+
+def _aspiration_site_pain(subject, user):
+    from alstrial.web.safety.models import SiteSafetySettings
+    from alstrial.web.safety.services import record_adverse_event
+
+    SiteSafetySettings.objects.get_or_create(site=subject.site, time_zone="Asia/Seoul")
+
+    onset = subject.consent_date + timedelta(days=10)
+    data = {
+        "term": "back pain",
+        "onset_date": onset,
+        "resolution_date": onset + timedelta(days=3),
+        "grade": "1",
+        "serious": "no",
+        "seriousness_criteria": [],
+        "relatedness_cell_product": "unrelated",
+        "relatedness_bone_marrow_aspiration": "probable",
+        "relatedness_lumbar_puncture": "unrelated",
+        "relatedness_spinal_surgery": "",
+        "action_taken": "none",
+        "outcome": "recovered",
+        "awareness_at": "",
+        "narrative": "pain at the aspiration site",
+    }
+    return record_adverse_event(subject, data, user)
+
+
+def test_harvest_links_the_safety_apps_adverse_event(product_world, users, lot_at):
+    alice, bob = product_world["alice"], product_world["bob"]
+    coordinator, lab = users["coordinator.seoul"], users["celllab.seoul"]
+    alices_ae = _aspiration_site_pain(alice, coordinator)
+    bobs_ae = _aspiration_site_pain(bob, coordinator)
+    with pytest.raises(ValidationError) as info:
+        services.record_harvest(
+            alice,
+            lab,
+            aspirated_at=timezone.now(),
+            volume_ml=30,
+            anticoagulant="heparin",
+            adverse_event=bobs_ae,
+        )
+    assert "adverse_event" in info.value.by_field()
+    assert not Harvest.objects.exists()
+    harvest = lot_at(alice, "in_manufacturing").batch.harvest
+    assert harvest.visit.code == "HARV1"  # the schedule's first harvest visit
+    with pytest.raises(ValidationError):
+        services.link_adverse_event(harvest, lab, bobs_ae, reason="AE reported")
+    services.link_adverse_event(harvest, lab, alices_ae, reason="AE reported")
+    harvest.refresh_from_db()
+    assert harvest.adverse_event == alices_ae
+    assert harvest.history.first().history_change_reason == "AE reported"

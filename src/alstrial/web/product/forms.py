@@ -23,9 +23,19 @@ class HarvestForm(forms.Form):
     procedure_adverse_events = forms.CharField(
         label="Procedure adverse events", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    adverse_event_ref = forms.CharField(
-        label="Adverse event number (safety app)", required=False, max_length=40
+    adverse_event = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label="Adverse event (safety app)",
+        help_text="The subject's adverse event of this procedure, once it is recorded.",
     )
+
+    def __init__(self, *args, subject, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django.apps import apps
+
+        events = apps.get_model("safety", "AdverseEvent").objects.filter(subject=subject)
+        self.fields["adverse_event"].queryset = events.order_by("onset_date")
 
 
 class BatchForm(forms.Form):

@@ -41,8 +41,13 @@ class Harvest(ClinicalRecord):
     anticoagulant = models.CharField(max_length=100, help_text="e.g. heparin")
     operator = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     procedure_adverse_events = models.TextField(blank=True)
-    adverse_event_ref = models.CharField(
-        max_length=40, blank=True, help_text="The safety app's adverse event number, if any."
+    adverse_event = models.ForeignKey(
+        "safety.AdverseEvent",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The safety app's adverse event of this procedure, if any.",
     )
 
     class Meta:

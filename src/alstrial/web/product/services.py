@@ -52,6 +52,7 @@ __all__ = [
     "create_batch",
     "create_lots",
     "evaluate_lot",
+    "link_adverse_event",
     "prepare_dose",
     "record_custody",
     "record_harvest",
@@ -96,9 +97,10 @@ def record_harvest(
     operator=None,
     visit=None,
     procedure_adverse_events: str = "",
-    adverse_event_ref: str = "",
+    adverse_event=None,
 ) -> Harvest:
-    """A bone marrow aspiration of an enrolled subject (volume in ml)."""
+    """A bone marrow aspiration of an enrolled subject (volume in ml); ``adverse_event`` is the
+    safety app's record of an adverse event of the procedure, when there is one."""
     require(user, subject.site, *LAB_ROLES, Role.INVESTIGATOR, what="record a harvest")
     errors: list[FieldError] = []
     if subject.status != "enrolled":
@@ -115,6 +117,7 @@ def record_harvest(
         errors.append(FieldError("anticoagulant", "name the anticoagulant (e.g. heparin)"))
     if visit is not None and visit.subject_id != subject.pk:
         errors.append(FieldError("visit", "the visit belongs to another subject"))
+    errors.extend(_adverse_event_errors(subject, adverse_event))
     if errors:
         raise ValidationError(errors)
     protocol_site = subject.trial.protocol.interventions.harvest.site
@@ -134,9 +137,26 @@ def record_harvest(
         anticoagulant=anticoagulant.strip(),
         operator=operator or user,
         procedure_adverse_events=procedure_adverse_events.strip(),
-        adverse_event_ref=adverse_event_ref.strip(),
+        adverse_event=adverse_event,
     )
     return save_clinical(harvest, user)
+
+
+def _adverse_event_errors(subject, adverse_event) -> list[FieldError]:
+    if adverse_event is not None and adverse_event.subject_id != subject.pk:
+        return [FieldError("adverse_event", "the adverse event belongs to another subject")]
+    return []
+
+
+@transaction.atomic
+def link_adverse_event(harvest: Harvest, user, adverse_event, *, reason: str) -> Harvest:
+    """Link the harvest to the safety app's adverse event of the procedure (recorded later)."""
+    require(user, harvest.subject.site, *LAB_ROLES, Role.INVESTIGATOR, what="change a harvest")
+    errors = _adverse_event_errors(harvest.subject, adverse_event)
+    if errors:
+        raise ValidationError(errors)
+    harvest.adverse_event = adverse_event
+    return save_clinical(harvest, user, reason)
 
 
 @transaction.atomic

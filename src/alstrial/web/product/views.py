@@ -93,9 +93,6 @@ def subject_product(request, pk: int):
         "refusals": RefusedAttempt.objects.filter(subject=subject).select_related("user")[:20],
         "can_lab": has_role(request.user, subject.site, *LAB),
         "can_administer": has_role(request.user, subject.site, *CLINIC),
-        "harvest_form": HarvestForm(
-            initial={"anatomical_site": protocol.interventions.harvest.site}
-        ),
     }
     return render(request, "product/subject.html", context)
 
@@ -104,7 +101,8 @@ def subject_product(request, pk: int):
 @permission_denied_as_403
 def harvest_create(request, pk: int):
     subject = get_for_user_or_404(SUBJECTS, request.user, pk=pk)
-    form = HarvestForm(request.POST or None)
+    initial = {"anatomical_site": subject.trial.protocol.interventions.harvest.site}
+    form = HarvestForm(request.POST or None, subject=subject, initial=initial)
 
     def action(data):
         return services.record_harvest(subject, request.user, **data)
