@@ -238,3 +238,18 @@ def test_kim_table_means_are_over_the_subjects_the_paired_test_compares():
     assert paired["lead_in_slope"].mean() != pytest.approx(everyone.mean(), abs=1e-6)
     test = stats.ttest_rel(paired["follow_up_slope"], paired["lead_in_slope"])
     assert row[3] == p_value(test.pvalue)
+
+
+def test_dropout_check_equals_a_direct_welch_test(matched, report):
+    _, result = matched
+    _, html, _ = report
+    check = natural_history_check(result.matching).dropout
+    entries = result.matching.pool.entries.dropna(subset=["lead_in_slope"])
+    lost = entries.loc[entries["lost"], "lead_in_slope"]
+    kept = entries.loc[~entries["lost"], "lead_in_slope"]
+    assert check.lost == len(lost) > 0
+    assert check.n == len(entries)
+    assert check.difference == pytest.approx(lost.mean() - kept.mean())
+    assert check.p_value == pytest.approx(stats.ttest_ind(lost, kept, equal_var=False).pvalue)
+    sentence = f"of {check.n} patients followed through a full lead-in, {check.lost} had"
+    assert sentence in re.sub(r"\s+", " ", html)

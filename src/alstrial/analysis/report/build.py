@@ -171,6 +171,7 @@ def _context(result, data, matching, check, safety, screening, figures) -> dict[
             "all": check.row("registry_all"),
             "matched": check.row("registry_matched"),
             "fast": check.row("registry_fast"),
+            "dropout": check.dropout,
         }
     context["treated_shift"] = result.arms["treated"].slope_difference
     context["fmt"] = t.number

@@ -14,6 +14,10 @@ like the treated, and in the patients whose lead-in decline was fastest (the qua
 lowest lead-in slope, as a fast-decline entry criterion would select them). Each row is a paired
 t-test of follow-up minus lead-in slope (points/month; positive = slower decline after the index
 day) with its paired t confidence interval, by the analysis engine's own functions.
+
+For informative dropout it compares, at every patient's first possible enrolment (the first
+visit with a full lead-in), the lead-in slope of the patients lost during the follow-up that
+would have followed (no visit near its end: death or dropout) with that of the others (Welch).
 """
 
 from __future__ import annotations
@@ -25,10 +29,10 @@ import numpy as np
 import pandas as pd
 
 from alstrial.analysis.controls import MatchResult
-from alstrial.analysis.effects import paired_difference
+from alstrial.analysis.effects import paired_difference, welch_difference
 from alstrial.analysis.report.tables import number
 from alstrial.analysis.results import plain
-from alstrial.analysis.tests import paired_t
+from alstrial.analysis.tests import paired_t, welch_t
 
 FAST_QUANTILE = 0.25
 
@@ -52,13 +56,52 @@ class SlopeShift:
 
 
 @dataclass(frozen=True)
+class DropoutCheck:
+    """Registry patients at their first possible enrolment: who was lost during follow-up
+    (death or dropout) and how fast they had declined in the lead-in (points/month)."""
+
+    n: int
+    lost: int
+    died: int
+    mean_lead_in_lost: float
+    mean_lead_in_retained: float
+    difference: float  # lost minus retained, points/month (negative = the lost declined faster)
+    ci_low: float
+    ci_high: float
+    p_value: float  # Welch t, two-sided
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: plain(v) for k, v in self.__dict__.items()}
+
+
+def dropout_check(entries: pd.DataFrame, confidence: float = 0.95) -> DropoutCheck:
+    """Lead-in slopes of the patients lost in follow-up against those retained (Welch)."""
+    complete = entries.dropna(subset=["lead_in_slope"])
+    lost = complete.loc[complete["lost"], "lead_in_slope"].to_numpy(dtype=float)
+    kept = complete.loc[~complete["lost"], "lead_in_slope"].to_numpy(dtype=float)
+    estimate = welch_difference(lost, kept, confidence)
+    return DropoutCheck(
+        n=len(complete),
+        lost=len(lost),
+        died=int((complete["lost"] & complete["died"]).sum()),
+        mean_lead_in_lost=float(lost.mean()) if len(lost) else float("nan"),
+        mean_lead_in_retained=float(kept.mean()) if len(kept) else float("nan"),
+        difference=estimate.estimate,
+        ci_low=estimate.ci_low,
+        ci_high=estimate.ci_high,
+        p_value=welch_t(lost, kept).p_value,
+    )
+
+
+@dataclass(frozen=True)
 class NaturalHistoryCheck:
-    """The registry rows (:class:`SlopeShift`) and the settings they were computed with."""
+    """The registry rows (:class:`SlopeShift`), the dropout check and their settings."""
 
     rows: tuple[SlopeShift, ...]
     fast_threshold: float  # lead-in slope (points/month) at or below which a patient is "fast"
     confidence: float
     settings: dict[str, Any]
+    dropout: DropoutCheck | None = None
 
     def row(self, group: str) -> SlopeShift | None:
         return next((r for r in self.rows if r.group == group), None)
@@ -72,6 +115,7 @@ class NaturalHistoryCheck:
             "fast_threshold": plain(self.fast_threshold),
             "confidence": self.confidence,
             "rows": [r.to_dict() for r in self.rows],
+            "dropout": None if self.dropout is None else self.dropout.to_dict(),
         }
 
 
@@ -120,9 +164,11 @@ def natural_history_check(
             confidence,
         ),
     )
+    entries = match.pool.entries
     return NaturalHistoryCheck(
         rows=rows,
         fast_threshold=threshold,
         confidence=confidence,
         settings=dict(match.settings, fast_quantile=fast_quantile),
+        dropout=None if entries is None or entries.empty else dropout_check(entries, confidence),
     )
