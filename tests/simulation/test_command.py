@@ -152,3 +152,27 @@ def test_calibrate_from_a_pro_act_folder(tmp_path):
     missing = simulate("kim2009", "--calibrate", str(tmp_path / "nowhere"))
     assert missing.exit_code == 2
     assert "is not a folder" in missing.output
+
+
+def test_json_gives_edland_where_it_applies(tmp_path):
+    plain = tmp_path / "plain.toml"
+    plain.write_text(
+        'name = "plain"\n[arms]\ntreated = 40\ncontrol = 40\ncontrol_source = "randomized"\n'
+        "[schedule]\nfollow_up_visits = [1, 2, 3, 4, 5, 6]\n"
+        '[analysis]\nprimary = "welch_slope"\n'
+    )
+    result = simulate(
+        str(plain), "--model", "linear", "--trials", "250", "--effect", "0.4", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    closed = json.loads(result.stdout)["closed_form"]
+    from alstrial.simulation.designs import load_design
+    from alstrial.simulation.edland import edland_power
+    from alstrial.simulation.natural_history import NaturalHistory
+
+    assert closed["edland_power"] == pytest.approx(
+        edland_power(load_design(plain), NaturalHistory.linear(), 0.4)
+    )
+    kim = json.loads(simulate("kim2009", "--trials", "250", "--json").stdout)["closed_form"]
+    assert kim["applies"] is False
+    assert "the natural-history model is not linear" in kim["why_not"]

@@ -167,3 +167,27 @@ def test_ctrl_c_during_a_run_stops_it_without_a_result(monkeypatch, n_jobs):
     monkeypatch.setattr(engines, "simulate_chunk", interrupted)
     with pytest.raises(SimulationInterrupted):
         Simulation(load_design("randomized_parallel"), n_jobs=n_jobs).run(5 * CHUNK_SIZE, seed=1)
+
+
+def test_matched_controls_are_close_and_unselected():
+    # One trial of the external-control design through the reference engine's own steps.
+    from alstrial.simulation.reference import simulate_trial
+    from alstrial.simulation.trials import draw_chunk
+
+    design = load_design("external_control")
+    model = NaturalHistory.literature()
+    draws = draw_chunk(design, model, seed=3, chunk_index=0, n_trials=1).trial(0)
+    subjects, visits = simulate_trial(design, model, draws, effect=0.0)
+    treated = subjects[subjects["arm"] == "treated"].reset_index(drop=True)
+    controls = subjects[subjects["subject_id"].str.startswith("R")].reset_index(drop=True)
+    assert len(treated) == len(controls) == design.n_control
+    # Nearer than the registry at large: the mean absolute age gap falls by more than half.
+    matched_gap = (treated["age_years"] - controls["age_years"]).abs().mean()
+    pool_ages = draws.registry.age_years
+    random_gap = np.abs(treated["age_years"].to_numpy()[:, None] - pool_ages[None, :]).mean()
+    assert matched_gap < random_gap / 2
+    # Every control was followed through the lead-in (its baseline exists) ...
+    baseline = visits[visits["day"] == 0]
+    assert set(controls["subject_id"]) <= set(baseline["subject_id"])
+    # ... and no registry patient is used twice.
+    assert controls["age_years"].is_unique

@@ -151,10 +151,30 @@ def simulate(
         raise _fail(str(stop), 130) from None
     if per_trial is not None:
         _write_atomically(per_trial, lambda p: result.per_trial().to_csv(p, index=False))
+    closed_form = _closed_form(chosen, model, result.effect)
     if as_json:
-        typer.echo(json.dumps(result.to_dict()))
+        typer.echo(json.dumps({**result.to_dict(), "closed_form": closed_form}))
         return
     _print_result(result)
+    if closed_form["applies"]:
+        typer.echo(
+            f"Edland power      {closed_form['edland_power']:.4f} (normal), "
+            f"{closed_form['edland_power_t']:.4f} (t): closed form, linear model"
+        )
+
+
+def _closed_form(design, model, effect: float) -> dict:
+    """Edland's closed-form power for the run, or why it does not apply."""
+    from alstrial.simulation.edland import edland_power, edland_problems
+
+    problems = edland_problems(design, model)
+    if problems:
+        return {"applies": False, "why_not": problems}
+    return {
+        "applies": True,
+        "edland_power": edland_power(design, model, effect),
+        "edland_power_t": edland_power(design, model, effect, distribution="t"),
+    }
 
 
 def _print_result(result) -> None:
