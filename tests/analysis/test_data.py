@@ -199,3 +199,16 @@ def test_combine_refuses_shared_ids(tmp_path):
     data = read_analysis_data(*_write(tmp_path, SUBJECTS, VISITS))
     with pytest.raises(AnalysisDataError, match="appears twice"):
         data.combine(data)
+
+
+def test_infinite_values_are_reported_not_crashed_on(tmp_path):
+    visits = "subject_id,day,alsfrs_r_total\nT1,inf,40\nT1,30,inf\nT1,60,-inf\n"
+    assert _problems(tmp_path, SUBJECTS, visits) == {
+        ("visits.csv", 2, "day"),
+        ("visits.csv", 3, "alsfrs_r_total"),
+        ("visits.csv", 4, "alsfrs_r_total"),
+    }
+    rows = ["T1,0,inf,4,3,3,2,,4,3,3,2,4,4,4"]
+    assert _problems(tmp_path, SUBJECTS, "\n".join([ITEM_HEADER, *rows])) == {
+        ("visits.csv", 2, "speech")
+    }

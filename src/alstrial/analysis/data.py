@@ -14,6 +14,7 @@ permanent ventilation is left out of the analysis and counted (see :mod:`.slopes
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,9 +201,17 @@ def _integer(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError
     number = float(str(value).strip()) if isinstance(value, str) else float(value)
-    if number != int(number):
+    if not math.isfinite(number) or number != int(number):
         raise ValueError
     return int(number)
+
+
+def _infinite(value: Any) -> bool:
+    """True for an infinite number (or text such as "inf"), which no score can be."""
+    try:
+        return math.isinf(float(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def validate(
@@ -435,6 +444,15 @@ def _visit_score(
 ) -> tuple[int | None, bool | None]:
     """The visit's ALSFRS-R total (checked by alstrial.domain.alsfrs) and gastrostomy status."""
     stored = row.get(TOTAL_COLUMN)
+    columns = [TOTAL_COLUMN, *(ITEM_KEYS if use_items else ())]
+    infinite = [c for c in columns if not _blank(row.get(c)) and _infinite(row.get(c))]
+    if infinite:
+        # checked here because the domain validators expect finite numbers
+        errors.extend(
+            RowError(name, line, c, f"{c} must be a finite score, got {row.get(c)!r}", row.get(c))
+            for c in infinite
+        )
+        return None, None
     if not use_items:
         try:
             return validate_total(stored, TOTAL_COLUMN), None
