@@ -250,3 +250,18 @@ def check_fuzzed_subject_rows(folder: Path, name: str, rows: list[list[str]]) ->
     assert (s["onset_day"].dropna() <= 0).all()
     assert registry.fvc["fvc_percent"].between(0, 200).all()
     assert set(registry.rejected["file"]) <= {name, "PROACT_ALSFRS.csv", "PROACT_FVC.csv"}
+
+
+def test_a_bare_carriage_return_splits_a_record_as_the_csv_module_does(folder):
+    # A stray CR inside a line ends a record for the csv module (and for Excel): both halves
+    # are rejected for their field counts and the next row keeps its line number.
+    broken = VALID_ROW.format(day=0).replace(",42,", ",42\r,")
+    text = ",".join(ALSFRS_COLUMNS) + "\n" + broken + "\n" + VALID_ROW.format(day=30) + "\n"
+    set_alsfrs(folder, text)
+    registry = read_registry(folder)
+    bad = registry.rejected.loc[registry.rejected["file"] == "PROACT_ALSFRS.csv"]
+    assert bad[["line", "column", "value"]].values.tolist() == [
+        [2, "(row)", "17"],
+        [3, "(row)", "4"],
+    ]
+    assert registry.alsfrs.loc[registry.alsfrs["subject_id"] == "1", "line"].tolist() == [4]

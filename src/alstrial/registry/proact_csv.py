@@ -164,13 +164,31 @@ def read_text_table(
             path.name, f"missing column(s) {', '.join(missing)}", line=1, column=missing[0]
         )
     wanted = {positions[c.lower()]: c for c in (*required, *optional) if c.lower() in positions}
+    lines, fields = _records(path)
+    width = int(max(len(header), fields.max(initial=0)))
+    table = _parse(path, width, sorted(wanted))
+    if table is None or len(table) != len(lines):
+        # The C parser and the csv module disagree on odd files (a bare carriage return inside
+        # a line ends a record for the csv module): follow the csv module, which numbered
+        # the lines, at Python speed.
+        table = _parse_slowly(path, width, sorted(wanted))
+    table = table.rename(columns=wanted)
+    table.insert(0, "line", lines)
+    table.insert(1, "fields", fields)
+    table.attrs["header_fields"] = len(header)
+    blank = (table.drop(columns=["line", "fields"]) == "").all(axis=1).to_numpy()
+    return table.loc[~blank].reset_index(drop=True)
+
+
+def _parse(path: Path, width: int, usecols: list[int]) -> pd.DataFrame | None:
+    """The data records as text, by pandas' C parser (None when it cannot parse the file)."""
     try:
-        table = pd.read_csv(
+        return pd.read_csv(
             path,
             header=None,
             skiprows=1,
-            names=range(len(header)),
-            usecols=sorted(wanted),
+            names=range(width),
+            usecols=usecols,
             dtype=str,
             keep_default_na=False,
             na_filter=False,
@@ -181,52 +199,67 @@ def read_text_table(
         )
     except UnicodeDecodeError as error:
         raise RegistryFormatError(path.name, f"is not UTF-8 text ({error.reason})") from None
-    except (pd.errors.ParserError, ValueError) as error:
-        raise RegistryFormatError(path.name, f"cannot be parsed as CSV: {error}") from None
-    table = table.rename(columns=wanted)
-    lines, fields = _records(path, len(table))
-    table.insert(0, "line", lines)
-    table.insert(1, "fields", fields)
-    table.attrs["header_fields"] = len(header)
-    blank = (table.drop(columns=["line", "fields"]) == "").all(axis=1).to_numpy()
-    return table.loc[~blank].reset_index(drop=True)
+    except (pd.errors.ParserError, ValueError):
+        return None
 
 
-def _records(path: Path, expected: int) -> tuple[np.ndarray, np.ndarray]:
-    """(line where each data record starts, its number of fields), header = line 1.
-
-    pandas fills short rows and drops extra fields silently, so the records are counted
-    again with the csv module (C speed, about 1 s per million rows), which also knows the
-    true line of a record holding a quoted line break.
-    """
-    starts: list[int] = []
-    fields: list[int] = []
+def _parse_slowly(path: Path, width: int, usecols: list[int]) -> pd.DataFrame:
+    """The data records as text, by the csv module (missing trailing fields are empty)."""
+    columns: dict[int, list[str]] = {i: [] for i in usecols}
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         next(reader, None)
-        end = reader.line_num
         for record in reader:
-            starts.append(end + 1)
-            fields.append(len(record))
+            padded = record + [""] * (width - len(record))
+            for i in usecols:
+                columns[i].append(padded[i].lstrip(" "))
+    return pd.DataFrame({i: pd.Series(v, dtype=str) for i, v in columns.items()})
+
+
+def _records(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(line where each data record starts, its number of fields), header = line 1.
+
+    pandas fills short rows and drops extra fields silently, so the records are counted
+    with the csv module (C speed, about 1 s per million rows), which also knows the true
+    line of a record holding a quoted line break.
+    """
+    starts: list[int] = []
+    counts: list[int] = []
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            next(reader, None)
             end = reader.line_num
-    if len(starts) != expected:
-        raise RegistryFormatError(
-            path.name, f"has {expected} records for pandas but {len(starts)} for the csv module"
-        )
-    return np.asarray(starts, dtype=np.int64), np.asarray(fields, dtype=np.int64)
+            for record in reader:
+                starts.append(end + 1)
+                counts.append(len(record))
+                end = reader.line_num
+    except UnicodeDecodeError as error:
+        raise RegistryFormatError(path.name, f"is not UTF-8 text ({error.reason})") from None
+    except csv.Error as error:
+        raise RegistryFormatError(path.name, f"cannot be parsed as CSV: {error}", end) from None
+    return np.asarray(starts, dtype=np.int64), np.asarray(counts, dtype=np.int64)
 
 
 def parse_numbers(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(float values with NaN for missing, mask of cells that are present but not numbers).
 
     Missing: empty, blank or a :data:`MISSING_TOKENS` cell. Infinities are not numbers here.
+    Registry columns hold few distinct strings (item scores, day offsets), so each distinct
+    string is parsed once and the results are spread back (six times faster than parsing
+    every cell).
     """
-    values = pd.to_numeric(text, errors="coerce").to_numpy(float)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        # Only the cells that did not parse are stripped and compared with the tokens.
-        bad[bad] = ~text[bad].str.strip().isin(MISSING_TOKENS).to_numpy()
-    return np.where(np.isfinite(values), values, np.nan), bad
+    codes, uniques = pd.factorize(text)
+    distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    parsed = pd.to_numeric(distinct, errors="coerce").to_numpy(float)
+    finite = np.isfinite(parsed)
+    unparsed_bad = np.zeros(len(distinct), dtype=bool)
+    if not finite.all():
+        stripped = distinct[~finite].astype(str).str.strip()
+        unparsed_bad[~finite] = ~stripped.isin(MISSING_TOKENS).to_numpy()
+    known = codes >= 0  # a NaN cell (not produced by the text reader) is missing
+    values = np.where(known & finite[codes], parsed[codes], np.nan)
+    return values, known & unparsed_bad[codes]
 
 
 #: ALSFRS form: PRO-ACT item column -> alstrial item key (DOMAIN.md sections 2 and 5).
@@ -301,19 +334,23 @@ class RowChecker:
         self.lines = table["line"].to_numpy()
         self.rejected = np.zeros(len(table), dtype=bool)
         self._numbers: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.malformed = np.zeros(len(table), dtype=bool)
         if "fields" in table:
             # A row with more or fewer fields than the header may have its values shifted
-            # into the wrong columns: none of its values can be trusted.
+            # into the wrong columns: none of its values can be trusted, so it is rejected
+            # for that reason alone.
             fields = table["fields"].to_numpy()
             expected = table.attrs.get("header_fields", fields.max(initial=0))
+            wrong = fields != expected
             reasons = messages(
-                fields != expected, f"row has {{}} fields where the header has {expected}", fields
+                wrong, f"row has {{}} fields where the header has {expected}", fields
             )
-            self.reject(fields != expected, "(row)", reasons, values=fields.astype(str))
+            self.reject(wrong, "(row)", reasons, values=fields.astype(str))
+            self.malformed = wrong
 
     def reject(self, mask: np.ndarray, column: str, reason, values=None) -> None:
         """Reject the rows in ``mask``, quoting their value of ``column`` (or ``values``)."""
-        mask = np.asarray(mask, dtype=bool)
+        mask = np.asarray(mask, dtype=bool) & ~self.malformed
         if not mask.any():
             return
         if values is None:
@@ -339,9 +376,11 @@ class RowChecker:
         """A text column, stripped (missing -> ""); ``required`` rejects rows where it is empty."""
         if column not in self.table:
             return np.full(len(self.table), "", dtype=object)
-        values = self.table[column].str.strip()
-        missing = values.isin(MISSING_TOKENS).to_numpy()
-        values = values.to_numpy(dtype=object)
+        codes, uniques = pd.factorize(self.table[column])
+        distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str)
+        distinct = distinct.str.strip().to_numpy(dtype=object)
+        values = np.where(codes >= 0, distinct[codes] if len(distinct) else "", "")
+        missing = pd.Series(values, dtype=object).isin(MISSING_TOKENS).to_numpy()
         if required:
             self.reject(missing, column, f"{column} is required")
         return np.where(missing, "", values)
