@@ -19,7 +19,7 @@ from alstrial.analysis.data import AnalysisData, AnalysisDataError
 from alstrial.analysis.efficacy import analyse
 from alstrial.analysis.report import build_report, report_from_frames
 from alstrial.analysis.report.honesty import natural_history_check
-from alstrial.analysis.report.tables import kim_table, number, p_value
+from alstrial.analysis.report.tables import kim_table, number, p_equals, p_value
 from alstrial.analysis.synthetic import kim_like_cohort
 from alstrial.domain.errors import FieldError
 from alstrial.registry.proact import read_registry
@@ -175,7 +175,7 @@ def test_report_from_frames_without_registry_says_so_and_shows_cafs(tmp_path):
     result = analyse(AnalysisData.from_frames(subjects, visits))
     assert result.cafs is not None  # deaths in follow-up: CAFS is computed and reported
     assert "Combined assessment of function and survival" in html
-    assert f"p = {p_value(result.cafs.test.p_value)}" in html
+    assert p_equals(result.cafs.test.p_value) in html
 
 
 def test_report_from_frames_refuses_registry_with_trial_controls(tmp_path, registry):
@@ -253,3 +253,16 @@ def test_dropout_check_equals_a_direct_welch_test(matched, report):
     assert check.p_value == pytest.approx(stats.ttest_ind(lost, kept, equal_var=False).pvalue)
     sentence = f"of {check.n} patients followed through a full lead-in, {check.lost} had"
     assert sentence in re.sub(r"\s+", " ", html)
+
+
+@pytest.mark.parametrize(
+    ("p", "text"),
+    [
+        (0.04, "p = 0.040"),
+        (0.0004, "p < 0.001"),
+        (float("nan"), "p not computable"),
+        (0.001, "p = 0.001"),
+    ],
+)
+def test_p_values_in_running_text(p, text):
+    assert p_equals(p) == text

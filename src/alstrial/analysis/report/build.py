@@ -175,7 +175,7 @@ def _context(result, data, matching, check, safety, screening, figures) -> dict[
         }
     context["treated_shift"] = result.arms["treated"].slope_difference
     context["fmt"] = t.number
-    context["fmt_p"] = t.p_value
+    context["p_equals"] = t.p_equals
     return context
 
 

@@ -62,6 +62,14 @@ def p_value(value) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
+def p_equals(value) -> str:
+    """``p = 0.040`` or ``p < 0.001`` for running text."""
+    text = p_value(value)
+    if text == DASH:
+        return "p not computable"
+    return f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
+
+
 def mean_sd(values) -> str:
     values = pd.Series(values, dtype=float).dropna()
     if values.empty:
@@ -239,7 +247,7 @@ def kim_table(result: EfficacyResult) -> Table:
             ]
         )
     change = result.between_arms.get("change")
-    between = p_value(change.welch_t.p_value) if change else DASH
+    between = p_equals(change.welch_t.p_value) if change else "p not computable"
     return Table(
         title="Decline per 3 months, as in Kim et al. 2009 (positive = points lost)",
         columns=[
@@ -254,7 +262,7 @@ def kim_table(result: EfficacyResult) -> Table:
         note="Reproduces the paper's convention, not alstrial's: decline per 3 months = −3 × "
         "mean OLS slope (points/month) over the subjects with both slopes (n); points lost = "
         "−(last follow-up total − baseline), over the subjects with a follow-up visit. "
-        f"Treated vs control, points lost in follow-up: Welch t p = {between} (Kim 2009: 1.54 "
+        f"Treated vs control, points lost in follow-up: Welch t {between} (Kim 2009: 1.54 "
         f"vs 3.56, p{KIM_2009['change_p']}).",
         key="kim2009",
     )
@@ -282,7 +290,7 @@ def cafs_table(result: EfficacyResult) -> Table | None:
         rows=rows,
         note="Every pair of subjects compared: death first (longer survival wins), then the "
         "ALSFRS-R change at the end of follow-up; ties 0.5 (Berry et al. 2013). Treated vs "
-        f"control: {test.test} p = {p_value(test.p_value)} ({test.method}).",
+        f"control: {test.test} {p_equals(test.p_value)} ({test.method}).",
         key="cafs",
     )
 
