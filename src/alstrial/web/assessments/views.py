@@ -28,9 +28,9 @@ from alstrial.web.core.access import (
     require_role,
     role_required,
 )
-from alstrial.web.core.forms import add_domain_errors
+from alstrial.web.core.forms import Submission, make_read_only, submit
 from alstrial.web.core.models import DATA_ENTRY_ROLES
-from alstrial.web.core.records import ConflictError, save_clinical
+from alstrial.web.core.records import save_clinical
 from alstrial.web.subjects.models import Subject, Visit, VisitStatus
 from alstrial.web.subjects.services import record_visit
 
@@ -44,9 +44,8 @@ def _visit(request, visit_pk: int) -> Visit:
     )
 
 
-def _save_visit_form(form, instance, visit, user) -> None:
+def _save_visit_form(data, instance, visit, user) -> None:
     """Visit date and form values in one transaction (ValidationError/ConflictError roll back)."""
-    data = form.cleaned_data
     reason = data.get("reason") or ""
     with transaction.atomic():
         if visit.status != VisitStatus.DONE or visit.visit_date != data["visit_date"]:
@@ -67,29 +66,20 @@ def visit_form(request, visit_pk: int, form_key: str):
     can_edit = has_role(request.user, subject.site, *DATA_ENTRY_ROLES)
     form_class = visit_form_class(form_key)
     initial = {"visit_date": visit.visit_date, "version": instance.version}
-    status = 200
-    conflict = None
+    outcome = Submission(False)
     if request.method == "POST":
         require_role(request.user, subject.site, *DATA_ENTRY_ROLES)
         form = form_class(request.POST, instance=instance, initial=initial)
-        if form.is_valid():
-            try:
-                _save_visit_form(form, form.instance, visit, request.user)
-            except ValidationError as error:
-                add_domain_errors(form, error)
-                status = 400
-            except ConflictError as error:
-                conflict, status = str(error), 409
-            else:
-                messages.success(request, f"{model._meta.verbose_name} saved for {visit}.")
-                return redirect("subjects:detail", pk=subject.pk)
-        else:
-            status = 400
+        outcome = submit(
+            form, lambda data: _save_visit_form(data, form.instance, visit, request.user)
+        )
+        if outcome.saved:
+            messages.success(request, f"{model._meta.verbose_name} saved for {visit}.")
+            return redirect("subjects:detail", pk=subject.pk)
     else:
         form = form_class(instance=instance, initial=initial)
     if not can_edit:
-        for field in form.fields.values():
-            field.disabled = True
+        make_read_only(form)
     deidentified = is_deidentified(request.user, subject.site)
     if deidentified:  # no calendar dates or free text for the statistician
         for name in DEIDENTIFIED_HIDDEN_FIELDS:
@@ -103,11 +93,13 @@ def visit_form(request, visit_pk: int, form_key: str):
         "title": capfirst(model._meta.verbose_name),
         "instance": instance,
         "can_edit": can_edit,
-        "conflict": conflict,
+        "conflict": outcome.conflict,
         "deidentified": deidentified,
         "score": _score_context(instance.items()) if form_key == "alsfrs_r" else None,
     }
-    return render(request, template or "assessments/visit_form.html", context, status=status)
+    return render(
+        request, template or "assessments/visit_form.html", context, status=outcome.status
+    )
 
 
 def _score_context(items: dict) -> dict:
@@ -150,36 +142,30 @@ def endpoint_form(request, subject_pk: int, pk: int | None = None):
         if pk
         else EndpointEvent(subject=subject)
     )
-    status, conflict = 200, None
     form = EndpointForm(
         request.POST or None, instance=instance, initial={"version": instance.version}
     )
+    outcome = Submission(False)
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                save_clinical(
-                    form.instance,
-                    request.user,
-                    form.cleaned_data.get("reason") or "",
-                    expected_version=form.cleaned_data.get("version"),
-                )
-            except ValidationError as error:
-                add_domain_errors(form, error)
-                status = 400
-            except ConflictError as error:
-                conflict, status = str(error), 409
-            else:
-                messages.success(request, f"{form.instance.get_kind_display()} recorded.")
-                return redirect("subjects:detail", pk=subject.pk)
-        else:
-            status = 400
+        outcome = submit(
+            form,
+            lambda data: save_clinical(
+                form.instance,
+                request.user,
+                data.get("reason") or "",
+                expected_version=data.get("version"),
+            ),
+        )
+        if outcome.saved:
+            messages.success(request, f"{form.instance.get_kind_display()} recorded.")
+            return redirect("subjects:detail", pk=subject.pk)
     context = {
         "subject": subject,
         "form": form,
-        "conflict": conflict,
+        "conflict": outcome.conflict,
         "title": "Endpoint event",
         "action": reverse("assessments:endpoint_new", args=[subject.pk])
         if not pk
         else reverse("assessments:endpoint_edit", args=[subject.pk, pk]),
     }
-    return render(request, "assessments/endpoint_form.html", context, status=status)
+    return render(request, "assessments/endpoint_form.html", context, status=outcome.status)

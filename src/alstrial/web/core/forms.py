@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django import forms
 
 from alstrial.domain.errors import ValidationError
+from alstrial.web.core.records import ConflictError
 
 
 class AuditedFormMixin(forms.Form):
@@ -25,3 +29,37 @@ def add_domain_errors(form: forms.BaseForm, error: ValidationError) -> None:
         target = field if field in form.fields else None
         for message in messages:
             form.add_error(target, message if target else f"{field}: {message}")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What became of a submitted form: ``saved``, the HTTP ``status`` to answer otherwise
+    (400 bad input, 409 stale version) and the ``conflict`` message to show."""
+
+    saved: bool
+    status: int = 200
+    conflict: str | None = None
+
+
+def submit(form: forms.BaseForm, save: Callable[[dict], object]) -> Submission:
+    """Validate ``form`` and call ``save(cleaned_data)`` (which writes through the services).
+
+    Domain errors are shown next to their fields (400); a stale version becomes the conflict
+    message (409). ``save`` runs in the services' own transaction, so nothing is half-written.
+    """
+    if not form.is_valid():
+        return Submission(False, 400)
+    try:
+        save(form.cleaned_data)
+    except ValidationError as error:
+        add_domain_errors(form, error)
+        return Submission(False, 400)
+    except ConflictError as error:
+        return Submission(False, 409, str(error))
+    return Submission(True)
+
+
+def make_read_only(form: forms.BaseForm) -> None:
+    """Show the form's values without letting them be changed (readers without a write role)."""
+    for field in form.fields.values():
+        field.disabled = True

@@ -14,6 +14,17 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class ScreeningForm(forms.Form):
     """Consent and the screening values judged against the protocol's entry criteria."""
 
+    #: The values handed to ``screen_subject`` / ``correct_screening``.
+    VALUE_FIELDS = (
+        "sex",
+        "age_years",
+        "onset_site",
+        "symptom_onset_date",
+        "el_escorial",
+        "alsfrs_r_total",
+        "fvc_percent_predicted",
+    )
+
     trial = forms.ChoiceField(help_text="The trial and site the subject is screened for.")
     consent_date = forms.DateField(
         widget=DATE_WIDGET, help_text="Date of written informed consent."

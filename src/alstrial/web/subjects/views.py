@@ -16,9 +16,8 @@ from alstrial.web.core.access import (
     role_required,
     sites_for,
 )
-from alstrial.web.core.forms import add_domain_errors
+from alstrial.web.core.forms import Submission, add_domain_errors, make_read_only, submit
 from alstrial.web.core.models import AUDIT_ROLES, DATA_ENTRY_ROLES
-from alstrial.web.core.records import ConflictError
 from alstrial.web.core.visit_forms import done_forms, visit_form
 from alstrial.web.subjects.forms import EnrolForm, ScreeningForm, VisitForm
 from alstrial.web.subjects.models import Subject, Visit, VisitStatus, today
@@ -57,46 +56,30 @@ def _trial_choices(user) -> list[tuple[str, str]]:
 @role_required(*DATA_ENTRY_ROLES)
 def screen(request):
     """Screen a candidate: consent first, then the protocol's entry criteria."""
-    choices = _trial_choices(request.user)
-    form = ScreeningForm(request.POST or None, trial_choices=choices)
-    status = 200
+    form = ScreeningForm(request.POST or None, trial_choices=_trial_choices(request.user))
+    outcome, screened = Submission(False), []
+
+    def save(data):
+        trial_slug, site_code = data["trial"].split(":")
+        site = sites_for(request.user, *DATA_ENTRY_ROLES).get(code=site_code)
+        subject = screen_subject(
+            site=site,
+            trial=Trial.objects.get(slug=trial_slug, sites=site),
+            user=request.user,
+            consent_date=data["consent_date"],
+            screening_date=data["screening_date"],
+            values={key: data[key] for key in ScreeningForm.VALUE_FIELDS},
+        )
+        screened.append(subject)
+
     if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            trial_slug, site_code = data["trial"].split(":")
-            site = sites_for(request.user, *DATA_ENTRY_ROLES).get(code=site_code)
-            trial = Trial.objects.get(slug=trial_slug, sites=site)
-            values = {
-                k: data[k]
-                for k in (
-                    "sex",
-                    "age_years",
-                    "onset_site",
-                    "symptom_onset_date",
-                    "el_escorial",
-                    "alsfrs_r_total",
-                    "fvc_percent_predicted",
-                )
-            }
-            try:
-                subject = screen_subject(
-                    site=site,
-                    trial=trial,
-                    user=request.user,
-                    consent_date=data["consent_date"],
-                    screening_date=data["screening_date"],
-                    values=values,
-                )
-            except ValidationError as error:
-                add_domain_errors(form, error)
-                status = 400
-            else:
-                verdict = "eligible" if subject.eligible else "not eligible (screen failure)"
-                messages.success(request, f"{subject.code} screened: {verdict}.")
-                return redirect("subjects:detail", pk=subject.pk)
-        else:
-            status = 400
-    return render(request, "subjects/screen.html", {"form": form}, status=status)
+        outcome = submit(form, save)
+        if outcome.saved:
+            subject = screened[0]
+            verdict = "eligible" if subject.eligible else "not eligible (screen failure)"
+            messages.success(request, f"{subject.code} screened: {verdict}.")
+            return redirect("subjects:detail", pk=subject.pk)
+    return render(request, "subjects/screen.html", {"form": form}, status=outcome.status)
 
 
 def _visit_rows(subject: Subject) -> list[dict]:
@@ -193,33 +176,24 @@ def visit_detail(request, pk: int):
         "version": visit.version,
     }
     form = VisitForm(request.POST or None, initial=initial)
-    status, conflict = 200, None
+
+    def save(data):
+        common = {"reason": data["reason"], "expected_version": data["version"]}
+        if data["outcome"] == "missed":
+            record_missed_visit(visit, request.user, missed_reason=data["missed_reason"], **common)
+        else:
+            record_visit(visit, request.user, visit_date=data["visit_date"], **common)
+
+    outcome = Submission(False)
     if request.method == "POST":
         if not can_edit:
             require_role(request.user, subject.site, *DATA_ENTRY_ROLES)
-        if form.is_valid():
-            data = form.cleaned_data
-            common = {"reason": data["reason"], "expected_version": data["version"]}
-            try:
-                if data["outcome"] == "missed":
-                    record_missed_visit(
-                        visit, request.user, missed_reason=data["missed_reason"], **common
-                    )
-                else:
-                    record_visit(visit, request.user, visit_date=data["visit_date"], **common)
-            except ValidationError as error:
-                add_domain_errors(form, error)
-                status = 400
-            except ConflictError as error:
-                conflict, status = str(error), 409
-            else:
-                messages.success(request, f"Visit {visit.code} recorded.")
-                return redirect("subjects:detail", pk=subject.pk)
-        else:
-            status = 400
+        outcome = submit(form, save)
+        if outcome.saved:
+            messages.success(request, f"Visit {visit.code} recorded.")
+            return redirect("subjects:detail", pk=subject.pk)
     if not can_edit:
-        for field in form.fields.values():
-            field.disabled = True
-    context = {"visit": visit, "subject": subject, "form": form, "conflict": conflict}
-    context["can_edit"] = can_edit
-    return render(request, "subjects/visit.html", context, status=status)
+        make_read_only(form)
+    context = {"visit": visit, "subject": subject, "form": form, "can_edit": can_edit}
+    context["conflict"] = outcome.conflict
+    return render(request, "subjects/visit.html", context, status=outcome.status)

@@ -13,22 +13,11 @@ from django.views.decorators.http import require_POST
 
 from alstrial.domain.errors import FieldError, ValidationError
 from alstrial.web.core.access import get_for_user_or_404, require_role, role_required
-from alstrial.web.core.forms import add_domain_errors
+from alstrial.web.core.forms import Submission, add_domain_errors, submit
 from alstrial.web.core.models import DATA_ENTRY_ROLES
-from alstrial.web.core.records import ConflictError
 from alstrial.web.subjects.forms import CorrectionForm, IdentityForm, WithdrawForm
 from alstrial.web.subjects.models import IDENTITY_ROLES, Subject, SubjectIdentity
 from alstrial.web.subjects.services import correct_screening, withdraw_subject
-
-SCREENING_FIELDS = (
-    "sex",
-    "age_years",
-    "onset_site",
-    "symptom_onset_date",
-    "el_escorial",
-    "alsfrs_r_total",
-    "fvc_percent_predicted",
-)
 
 
 def _subject(request, pk: int, roles) -> Subject:
@@ -56,32 +45,25 @@ def correct(request, pk: int):
         "version": subject.version,
     }
     form = CorrectionForm(request.POST or None, initial=initial)
-    status, conflict = 200, None
+    outcome = Submission(False)
     if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                correct_screening(
-                    subject,
-                    request.user,
-                    consent_date=data["consent_date"],
-                    screening_date=data["screening_date"],
-                    values={k: data[k] for k in SCREENING_FIELDS},
-                    reason=data["reason"],
-                    expected_version=data["version"],
-                )
-            except ValidationError as error:
-                add_domain_errors(form, error)
-                status = 400
-            except ConflictError as error:
-                conflict, status = str(error), 409
-            else:
-                messages.success(request, f"{subject.code} corrected.")
-                return redirect("subjects:detail", pk=subject.pk)
-        else:
-            status = 400
-    context = {"subject": subject, "form": form, "conflict": conflict, "title": "Correct"}
-    return render(request, "subjects/correct.html", context, status=status)
+        outcome = submit(
+            form,
+            lambda data: correct_screening(
+                subject,
+                request.user,
+                consent_date=data["consent_date"],
+                screening_date=data["screening_date"],
+                values={key: data[key] for key in CorrectionForm.VALUE_FIELDS},
+                reason=data["reason"],
+                expected_version=data["version"],
+            ),
+        )
+        if outcome.saved:
+            messages.success(request, f"{subject.code} corrected.")
+            return redirect("subjects:detail", pk=subject.pk)
+    context = {"subject": subject, "form": form, "conflict": outcome.conflict}
+    return render(request, "subjects/correct.html", context, status=outcome.status)
 
 
 @role_required(*IDENTITY_ROLES)
