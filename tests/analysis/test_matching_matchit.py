@@ -71,3 +71,15 @@ def test_propensity_logit_equals_r_glm(groups):
     expected = pd.read_csv(REFERENCE / "matchit_logit.csv")
     np.testing.assert_allclose(matcher.propensity_["logit"], expected["logit"], atol=1e-6)
     assert matcher.propensity_["subject_id"].tolist() == expected["id"].tolist()
+
+
+def test_propensity_pairs_equal_matchit_general_algorithm(groups):
+    """Case 5 of the R script: MatchIt's general algorithm on the logit, largest first, 0.2 SD
+    caliper, exact on site (its 4.5.1 fast propensity path is not used: see the script)."""
+    matcher = Matcher(
+        distance="propensity", covariates=COVARIATES, exact=("site",), caliper=0.2, id_column="id"
+    ).fit(*groups)
+    expected = pd.read_csv(REFERENCE / "matchit_pairs_propensity_general.csv")
+    ours = {tuple(p) for p in matcher.matches_[["treated_id", "control_id", "round"]].values}
+    assert ours == {tuple(p) for p in expected.values}
+    assert len(matcher.unmatched_) == 40 - len(expected)

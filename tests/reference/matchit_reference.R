@@ -51,7 +51,7 @@ rownames(d) <- seq_len(nrow(d))
 # Its pairs are not kept as a reference: MatchIt 4.5.1's new fast propensity-score algorithm
 # (NEWS: "Nearest neighbor matching now uses a much faster algorithm") returned, on these data
 # with exact = ~site and caliper = 0.2, a pair 0.396 logits apart although its own caliper was
-# 0.144. The propensity pairs are checked against a plain greedy loop in test_matching.py.
+# 0.144. Case 5 below matches on the same logit through MatchIt's general algorithm instead.
 m1 <- matchit(treat ~ age + duration + baseline, data = d, method = "nearest",
               distance = "glm", link = "linear.logit")
 write.csv(data.frame(id = d$id, logit = m1$distance),
@@ -75,3 +75,19 @@ m4 <- matchit(treat ~ age + duration + baseline, data = d, method = "nearest",
               distance = "mahalanobis", replace = TRUE, ratio = 1)
 pairs(m4, "mahalanobis_replace")
 balance(m4, "mahalanobis_replace")
+
+# 5. Propensity matching through MatchIt's general nearest-neighbour algorithm: the logit of
+# case 1 as the only "Mahalanobis" variable (a monotone rescaling of |logit difference|), the
+# treated sorted by decreasing logit so that data order is MatchIt's "largest" order, and a
+# 0.2 SD caliper on the logit (SD over all units, MatchIt's std.caliper), exact on site.
+d$lp <- m1$distance
+o <- c(which(d$treat == 1)[order(d$lp[d$treat == 1], decreasing = TRUE)], which(d$treat == 0))
+ds <- d[o, ]
+rownames(ds) <- seq_len(nrow(ds))
+m5 <- matchit(treat ~ lp, data = ds, method = "nearest", distance = "mahalanobis",
+              exact = ~site, caliper = c(lp = 0.2), replace = FALSE, ratio = 1)
+mm <- m5$match.matrix
+ok <- !is.na(mm[, 1])
+write.csv(data.frame(treated_id = ds$id[as.integer(rownames(mm))[ok]],
+                     control_id = ds$id[as.integer(mm[ok, 1])], round = 1),
+          file.path(out, "matchit_pairs_propensity_general.csv"), row.names = FALSE)

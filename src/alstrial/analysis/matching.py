@@ -35,8 +35,8 @@ J Stat Softw 42(8); its version 4 defaults unless said otherwise):
    with the reason; it is never matched outside the caliper or its stratum.
 
 Checked against R's MatchIt 4.5.1 (``tests/reference/matchit_reference.R``): Mahalanobis pairs
-with exact strata, 1:2 rounds, covariate calipers and replacement, the balance table and the
-propensity logits agree exactly.
+with exact strata, 1:2 rounds, covariate calipers and replacement, propensity pairs (largest
+first, caliper on the logit, exact strata), the balance table and the logits agree exactly.
 
 Speed: distances are computed in blocks of treated rows against all candidates of a stratum
 with numpy; each treated row keeps only its ``ratio * n_treated + 1`` nearest allowed
