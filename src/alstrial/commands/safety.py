@@ -1,4 +1,5 @@
-"""``alstrial safety overdue``: expedited reports past their deadline (and notify the monitors).
+"""``alstrial safety overdue`` (expedited reports past their deadline; notify the monitors) and
+``alstrial safety tables`` (every safety table of a trial as CSV).
 
 Run it regularly (e.g. hourly from cron with ``--notify``): the safety board shows overdue
 reports to whoever opens it, this makes sure the safety monitors are told even when nobody does.
@@ -7,6 +8,7 @@ reports to whoever opens it, this makes sure the safety monitors are told even w
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -62,6 +64,31 @@ def overdue(
                 f"({item['late']})"
             )
     raise typer.Exit(1 if items else 0)
+
+
+@safety_app.command("tables")
+def tables(
+    trial: Annotated[str, typer.Option("--trial", help="Trial slug, e.g. mazzini2003.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for one CSV per table.")],
+    db: DbOption = None,
+) -> None:
+    """Write every safety table of TRIAL (all sites) as CSV: the same tables as the web page
+    and the trial report."""
+    setup_django(db)
+    from alstrial.analysis.safety_tables import TABLES
+    from alstrial.web.safety.board import trial_frames
+    from alstrial.web.trials.models import Trial
+
+    found = Trial.objects.filter(slug=trial).first()
+    if found is None:
+        typer.echo(f"error: --trial: no trial {trial!r}", err=True)
+        raise typer.Exit(2)
+    frames = trial_frames(found)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, (title, _listing, build) in TABLES.items():
+        path = out / f"{found.slug}_{name}.csv"
+        build(*frames).to_csv(path, index=False)
+        typer.echo(f"{title}: {path}")
 
 
 def register(app: typer.Typer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -47,3 +48,17 @@ def test_overdue_command(site_zones, enrolled_subject, users, ae_data):
     authority_day = subject.consent_date + timedelta(days=11 + 15)
     assert items[1]["due_local"] == f"end of {authority_day} (Asia/Seoul)"
     assert Notification.objects.filter(message__startswith="OVERDUE").count() == 2
+
+
+def test_tables_command_writes_every_table(tmp_path, site_zones, enrolled_subject, users, ae_data):
+    subject = enrolled_subject("seoul")
+    services.record_adverse_event(subject, ae_data(subject), users["coordinator.seoul"])
+    runner = CliRunner()
+    result = runner.invoke(app, ["safety", "tables", "--trial", "kim2009", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    by_term = pd.read_csv(tmp_path / "kim2009_by_term.csv").set_index("term")
+    assert tuple(by_term.loc["headache", ["subjects", "events"]]) == (1, 1)
+    assert len(list(tmp_path.glob("kim2009_*.csv"))) == 10
+    result = runner.invoke(app, ["safety", "tables", "--trial", "nope", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "--trial" in result.output
