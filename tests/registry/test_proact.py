@@ -18,7 +18,7 @@ from alstrial.registry.proact import (
     RegistryRejectedRows,
     read_registry,
 )
-from alstrial.registry.proact_csv import ALSFRS_COLUMNS, ALSFRS_ITEM_COLUMNS
+from alstrial.registry.proact_columns import ALSFRS_COLUMNS, ALSFRS_ITEM_COLUMNS
 
 ALSFRS_HEADER = ",".join(ALSFRS_COLUMNS)
 # Item order of ALSFRS_COLUMNS: Q1..Q4, Q5a, Q5b, Q6..Q9, Q10, R_1..R_3, then the totals.

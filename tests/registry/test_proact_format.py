@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alstrial.registry.proact import RegistryFormatError, read_registry
-from alstrial.registry.proact_csv import ALSFRS_COLUMNS
+from alstrial.registry.proact_columns import ALSFRS_COLUMNS
 from alstrial.registry.synth import synthesize, write_proact
 
 VALID_ROW = "1,4,4,4,3,3,,3,3,3,3,,4,4,4,,42,{day},,"

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from alstrial.cli import app
 from alstrial.domain.time import DAYS_PER_MONTH
 from alstrial.registry.proact import read_registry
-from alstrial.registry.proact_csv import (
+from alstrial.registry.proact_columns import (
     ALSFRS_COLUMNS,
     ALSHISTORY_COLUMNS,
     DEATHDATA_COLUMNS,

@@ -24,9 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from alstrial.registry.proact_columns import ALSFRS_COLUMNS, ALSFRS_ITEM_COLUMNS
 from alstrial.registry.proact_csv import (
-    ALSFRS_COLUMNS,
-    ALSFRS_ITEM_COLUMNS,
     RegistryFormatError,
     Rejections,
     RowChecker,

@@ -15,15 +15,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+# The column names live in proact_columns; they are re-exported here for existing callers.
+from alstrial.registry.proact_columns import (  # noqa: F401
+    ALSFRS_COLUMNS,
+    ALSFRS_ITEM_COLUMNS,
+    ALSHISTORY_COLUMNS,
+    DEATHDATA_COLUMNS,
+    DEMOGRAPHICS_COLUMNS,
+    FORM_FILES,
+    FVC_COLUMNS,
+)
+
 #: Cells holding these strings are missing values (PRO-ACT leaves cells empty; R exports "NA").
 MISSING_TOKENS = frozenset({"", "NA", "N/A", "NaN", "nan"})
-
-#: Form name -> accepted file names, lower case: current ``PROACT_<FORM>.csv`` and the 2016
-#: archive's ``<form>.csv`` (DOMAIN.md section 5). Matching is case-insensitive.
-FORM_FILES: dict[str, tuple[str, ...]] = {
-    form: (f"proact_{form}.csv", f"{form}.csv")
-    for form in ("alsfrs", "alshistory", "demographics", "deathdata", "fvc")
-}
 
 REJECTED_COLUMNS = ("file", "line", "column", "value", "reason")
 
@@ -260,68 +264,6 @@ def parse_numbers(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     known = codes >= 0  # a NaN cell (not produced by the text reader) is missing
     values = np.where(known & finite[codes], parsed[codes], np.nan)
     return values, known & unparsed_bad[codes]
-
-
-#: ALSFRS form: PRO-ACT item column -> alstrial item key (DOMAIN.md sections 2 and 5).
-#: ``Q10_Respiratory`` is the original ALSFRS's single respiratory item, key ``respiratory``.
-ALSFRS_ITEM_COLUMNS: dict[str, str] = {
-    "Q1_Speech": "speech",
-    "Q2_Salivation": "salivation",
-    "Q3_Swallowing": "swallowing",
-    "Q4_Handwriting": "handwriting",
-    "Q5a_Cutting_without_Gastrostomy": "cutting_without_gastrostomy",
-    "Q5b_Cutting_with_Gastrostomy": "cutting_with_gastrostomy",
-    "Q6_Dressing_and_Hygiene": "dressing_hygiene",
-    "Q7_Turning_in_Bed": "turning_in_bed",
-    "Q8_Walking": "walking",
-    "Q9_Climbing_Stairs": "climbing_stairs",
-    "Q10_Respiratory": "respiratory",
-    "R_1_Dyspnea": "dyspnea",
-    "R_2_Orthopnea": "orthopnea",
-    "R_3_Respiratory_Insufficiency": "respiratory_insufficiency",
-}
-#: Every ALSFRS column, in the order of DOMAIN.md section 5.
-ALSFRS_COLUMNS = (
-    "subject_id",
-    *ALSFRS_ITEM_COLUMNS,
-    "ALSFRS_Total",
-    "ALSFRS_R_Total",
-    "ALSFRS_Delta",
-    "Mode_of_Administration",
-    "ALSFRS_Responded_By",
-)
-ALSHISTORY_COLUMNS = (
-    "subject_id",
-    "Site_of_Onset",
-    "Onset_Delta",
-    "Diagnosis_Delta",
-    "Site_of_Onset___Bulbar",
-    "Site_of_Onset___Limb",
-    "Site_of_Onset___Limb_and_Bulbar",
-    "Site_of_Onset___Other",
-)
-DEMOGRAPHICS_COLUMNS = (
-    "subject_id",
-    "Demographics_Delta",
-    "Age",
-    "Date_of_Birth",
-    "Ethnicity",
-    "Race_Caucasian",
-    "Sex",
-)
-DEATHDATA_COLUMNS = ("subject_id", "Subject_Died", "Death_Days")
-FVC_COLUMNS = (
-    "subject_id",
-    "Forced_Vital_Capacity_Delta",
-    "Subject_Liters_Trial_1",
-    "Subject_Liters_Trial_2",
-    "Subject_Liters_Trial_3",
-    "pct_of_Normal_Trial_1",
-    "pct_of_Normal_Trial_2",
-    "pct_of_Normal_Trial_3",
-    "Subject_Normal",
-    "Forced_Vital_Capacity_Units",
-)
 
 
 class RowChecker:

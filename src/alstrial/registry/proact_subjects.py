@@ -29,10 +29,8 @@ import numpy as np
 import pandas as pd
 
 from alstrial.domain.time import DAYS_PER_YEAR
+from alstrial.registry.proact_columns import ALSHISTORY_COLUMNS, DEMOGRAPHICS_COLUMNS, FVC_COLUMNS
 from alstrial.registry.proact_csv import (
-    ALSHISTORY_COLUMNS,
-    DEMOGRAPHICS_COLUMNS,
-    FVC_COLUMNS,
     RegistryFormatError,
     Rejections,
     RowChecker,

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from alstrial.domain.time import DAYS_PER_MONTH, DAYS_PER_YEAR
-from alstrial.registry.proact_csv import (
+from alstrial.registry.proact_columns import (
     ALSFRS_COLUMNS,
     ALSFRS_ITEM_COLUMNS,
     ALSHISTORY_COLUMNS,
