@@ -65,7 +65,7 @@ class Rejections:
         lines = np.asarray(lines, dtype=np.int64)
         if len(lines) == 0:
             return
-        values = pd.Series(values, dtype="object").astype(str).to_numpy() if len(lines) else []
+        values = pd.Series(values, dtype="object").astype(str).to_numpy()
         self.parts.append(
             pd.DataFrame(
                 {
@@ -229,6 +229,7 @@ def _records(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """
     starts: list[int] = []
     counts: list[int] = []
+    end = 1
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.reader(handle)
