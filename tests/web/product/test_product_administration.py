@@ -240,3 +240,27 @@ def test_the_service_refuses_to_run_inside_a_callers_transaction(product_world, 
     with pytest.raises(services.AdministrationRefused):
         give(alice, users["investigator.seoul"], bobs_lot.code)
     assert RefusedAttempt.objects.filter(subject=alice).count() == 1
+
+
+def test_the_database_refuses_a_lot_given_to_someone_else(product_world, users, lot_at):
+    """Even a row written around the services: the trigger refuses it (SQLite and PostgreSQL)."""
+    from django.db import DatabaseError, transaction
+
+    alice, bob = product_world["alice"], product_world["bob"]
+    lot = lot_at(alice, "released")
+    row = Administration(
+        subject=bob,
+        lot=lot,
+        dose_number=1,
+        route="intrathecal",
+        administered_at=timezone.now(),
+        operator=users["investigator.seoul"],
+        cells_given=lot.dose_cells,
+        volume_ml=lot.volume_ml,
+        scanned_subject_id=bob.code,
+        scanned_lot_id=lot.code,
+    )
+    row._through_service = True  # pretend a buggy path skipped the checks
+    with pytest.raises(DatabaseError, match="not the donor of the lot"), transaction.atomic():
+        row.save()
+    assert not Administration.objects.exists()
