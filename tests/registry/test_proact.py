@@ -97,7 +97,8 @@ def registry_dir(tmp_path: Path) -> Path:
         "2,Yes,200\n"  # 4: disagrees with line 5
         "2,Yes,210\n"  # 5
         "3,Maybe,\n"  # 6
-        "5,No,40\n",  # 7: a death day for a living subject
+        "5,No,40\n"  # 7: a death day for a living subject
+        "6,Yes,-5\n",  # 8: a death before time 0
     )
     write(
         tmp_path,
@@ -205,6 +206,7 @@ def test_subjects_are_reconciled_and_bad_subject_rows_reported(registry_dir):
         ("PROACT_DEATHDATA.csv", 5, "Death_Days"),
         ("PROACT_DEATHDATA.csv", 6, "Subject_Died"),
         ("PROACT_DEATHDATA.csv", 7, "Death_Days"),
+        ("PROACT_DEATHDATA.csv", 8, "Death_Days"),
         ("PROACT_FVC.csv", 4, "pct_of_Normal_Trial_1"),
     }
     subject_level = r.loc[r["file"] != "PROACT_ALSFRS.csv", ["file", "line", "column"]]

@@ -15,7 +15,8 @@ Rules (DOMAIN.md section 5) and the choices alstrial makes where PRO-ACT is ambi
   the field is left unknown and each disagreeing row is listed with the other lines.
 * DEATHDATA: ``Subject_Died`` Yes/No (any case). A subject died if any row says Yes ('No'
   records vital status at an earlier contact). Death_Days of the Yes rows must agree; if they
-  do not, the death day is left unknown and the rows listed. Death_Days on a No row: rejected.
+  do not, the death day is left unknown and the rows listed. Death_Days on a No row, or before
+  time 0: rejected.
 * FVC: ``fvc_percent`` is the best (largest) of ``pct_of_Normal_Trial_1..3`` (the ATS/ERS
   best-of-trials rule); without percentages, 100 x best litres / ``Subject_Normal``. Values
   outside 0-200 % are rejected; duplicates as for ALSFRS.
@@ -150,7 +151,8 @@ def read_deaths(path: Path, rejections: Rejections) -> pd.DataFrame:
     answer = pd.Series(check.text("Subject_Died", required=True)).str.lower()
     died = answer.map({"yes": True, "no": False}).to_numpy(dtype=object)
     check.reject((answer != "") & pd.isna(died), "Subject_Died", "Subject_Died must be Yes or No")
-    day = check.number("Death_Days", whole=True, what="Death_Days")
+    # A subject who died before the first trial observation could not have been observed.
+    day = check.number("Death_Days", whole=True, low=0, what="Death_Days")
     check.reject(
         (died == False) & ~np.isnan(day),  # noqa: E712 (object array of True/False/NaN)
         "Death_Days",
