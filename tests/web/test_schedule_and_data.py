@@ -71,6 +71,8 @@ def test_analysis_frames_use_study_days(enrolled_subject, users):
             "onset_day": (subject.symptom_onset_date - subject.day_zero_date).days,
             "index_day": 0,
             "death_day": None,
+            "tracheostomy_day": None,
+            "permanent_ventilation_day": None,
         }
     ]
     assert visits["day"].tolist() == expected == [-91, 0]

@@ -4,29 +4,28 @@ INTERFACES.md "Analysis data", for ``alstrial report --trial SLUG`` and the SDTM
 Days are study days (day 0 = the subject's day-0 anchor, the first administration for both
 shipped protocols), so ``index_day`` is 0 for every treated subject. A subject counts as
 treated when the visit carrying administration 1 is done. Only ALSFRS-R visits that were
-recorded (done) are listed; months are derived later as days / 30.4375.
+recorded (done) are listed; months are derived later as days / 30.4375. Death, tracheostomy
+and permanent ventilation days (the events that end the ALSFRS-R series, DOMAIN.md section 3)
+are the optional columns ``alstrial.analysis.data`` reads.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from alstrial.analysis.data import DAY_COLUMNS, SERIES_END_COLUMNS, SUBJECT_COLUMNS, TOTAL_COLUMN
 from alstrial.domain.alsfrs_items import ITEMS
 from alstrial.web.assessments.models import AlsfrsAssessment, EndpointKind
 from alstrial.web.subjects.models import Subject, SubjectStatus, VisitStatus
 
-SUBJECT_COLUMNS = (
-    "subject_id",
-    "arm",
-    "age_years",
-    "sex",
-    "onset_site",
-    "onset_day",
-    "index_day",
-    "death_day",
-)
-VISIT_COLUMNS = ("subject_id", "day", "alsfrs_r_total")
+VISIT_COLUMNS = ("subject_id", "day", TOTAL_COLUMN)
 ITEM_COLUMNS = tuple(item.key for item in ITEMS)
+#: Endpoint events and the subjects.csv column that carries each one's study day.
+ENDPOINT_COLUMNS = {
+    EndpointKind.DEATH: "death_day",
+    EndpointKind.TRACHEOSTOMY: "tracheostomy_day",
+    EndpointKind.PERMANENT_VENTILATION: "permanent_ventilation_day",
+}
 
 
 def _treated(subject: Subject) -> bool:
@@ -55,7 +54,7 @@ def analysis_frames(
     for subject in subjects:
         if subject.day_zero_date is None or not _treated(subject):
             continue
-        death = subject.endpoints.filter(kind=EndpointKind.DEATH).first()
+        events = {e.kind: e.event_date for e in subject.endpoints.all()}
         subject_rows.append(
             {
                 "subject_id": subject.code,
@@ -65,7 +64,10 @@ def analysis_frames(
                 "onset_site": subject.onset_site or "other",
                 "onset_day": subject.study_day(subject.symptom_onset_date),
                 "index_day": 0,
-                "death_day": subject.study_day(death.event_date) if death else None,
+                **{
+                    column: subject.study_day(events.get(kind))
+                    for kind, column in ENDPOINT_COLUMNS.items()
+                },
             }
         )
         assessments = (
@@ -82,8 +84,9 @@ def analysis_frames(
             if items:
                 row.update({key: getattr(a, key) for key in ITEM_COLUMNS})
             visit_rows.append(row)
-    subjects_frame = pd.DataFrame(subject_rows, columns=list(SUBJECT_COLUMNS))
-    subjects_frame["death_day"] = subjects_frame["death_day"].astype("Int64")
+    subjects_frame = pd.DataFrame(subject_rows, columns=[*SUBJECT_COLUMNS, *SERIES_END_COLUMNS])
+    for column in DAY_COLUMNS:
+        subjects_frame[column] = subjects_frame[column].astype("Int64")
     columns = list(VISIT_COLUMNS) + (list(ITEM_COLUMNS) if items else [])
     return subjects_frame, pd.DataFrame(visit_rows, columns=columns)
 
