@@ -6,6 +6,7 @@ A Kim-like cohort (the analysis engine's fixture) is matched to a synthetic PRO-
 
 from __future__ import annotations
 
+import base64
 import re
 
 import numpy as np
@@ -75,9 +76,14 @@ def test_html_has_every_section_and_figure(report):
     paths, html, _ = report
     for section in SECTIONS:
         assert f'<section id="{section}">' in html
-    for name in ("trajectories", "paired_slopes", "love_plot"):
-        assert f'src="figures/{name}.svg"' in html
-        assert (paths.html.parent / "figures" / f"{name}.svg").stat().st_size > 1000
+    embedded = re.findall(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', html)
+    files = [
+        paths.html.parent / "figures" / f"{name}.svg"
+        for name in ("trajectories", "paired_slopes", "love_plot")
+    ]
+    # The HTML is self-contained: each figure file is embedded, byte for byte.
+    assert [base64.b64decode(e) for e in embedded] == [f.read_bytes() for f in files]
+    assert all(f.stat().st_size > 1000 for f in files)
     assert {p.name for p in paths.figures} == {
         "trajectories.svg",
         "paired_slopes.svg",

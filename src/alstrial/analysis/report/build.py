@@ -11,6 +11,7 @@ half-written.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import shutil
 import tempfile
@@ -113,10 +114,13 @@ def build_report(
 
 
 def _save(figure, folder: Path, name: str) -> str:
+    """Write ``figures/<name>.svg`` and return it as a data URI, so that ``report.html`` is one
+    self-contained file (it can be mailed, archived or served alone)."""
     folder.mkdir(parents=True, exist_ok=True)
-    figure.savefig(folder / f"{name}.svg", bbox_inches="tight")
+    path = folder / f"{name}.svg"
+    figure.savefig(path, bbox_inches="tight")
     plt.close(figure)
-    return f"{FIGURES_DIR}/{name}.svg"
+    return "data:image/svg+xml;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
 def _write_figures(result, data, matching, folder: Path) -> dict[str, str]:
