@@ -1,4 +1,4 @@
-"""Fixtures of the safety web tests: site time zones and a valid adverse event report."""
+"""Fixtures of the safety web tests: site time zones and valid adverse event reports."""
 
 from __future__ import annotations
 
@@ -44,5 +44,28 @@ def ae_data():
         }
         data.update(changes)
         return data
+
+    return make
+
+
+@pytest.fixture
+def sae_data(ae_data):
+    """``sae_data(subject, **changes)``: a serious event that is a SUSAR in kim2009 (meningitis,
+    grade 3, hospitalisation, possibly related to the lumbar puncture, not on the protocol's
+    list), the site aware at 09:30 local time on consent + 11 days."""
+
+    def make(subject, **changes):
+        aware = subject.consent_date + timedelta(days=11)
+        values = {
+            "term": "meningitis",
+            "grade": "3",
+            "serious": "yes",
+            "seriousness_criteria": ["hospitalisation"],
+            "awareness_at": f"{aware.isoformat()}T09:30",
+            "relatedness_lumbar_puncture": "possible",
+            "outcome": "recovering",
+            "resolution_date": None,
+        }
+        return ae_data(subject, **{**values, **changes})
 
     return make

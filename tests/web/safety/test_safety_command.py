@@ -16,22 +16,18 @@ from alstrial.web.safety.models import Notification
 pytestmark = pytest.mark.django_db
 
 
-def test_overdue_command(site_zones, enrolled_subject, users, ae_data):
+def test_overdue_command(site_zones, enrolled_subject, users, sae_data):
     runner = CliRunner()
     result = runner.invoke(app, ["safety", "overdue"])
     assert result.exit_code == 0, result.output
     assert "No expedited report is overdue" in result.output
 
     subject = enrolled_subject("seoul")
-    aware = (subject.consent_date + timedelta(days=11)).strftime("%Y-%m-%dT09:30")
-    data = ae_data(
+    data = sae_data(
         subject,
-        grade="3",
-        serious="yes",
+        term="headache",
         seriousness_criteria=["disability"],
-        awareness_at=aware,
-        outcome="recovering",
-        resolution_date=None,
+        relatedness_lumbar_puncture="probable",
     )
     services.record_adverse_event(subject, data, users["coordinator.seoul"])
     result = runner.invoke(app, ["safety", "overdue", "--json", "--notify"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.core import mail
@@ -14,21 +14,6 @@ from alstrial.web.safety.models import AdverseEvent, Notification, StoppingTrigg
 from alstrial.web.subjects.services import enrol_subject
 
 pytestmark = pytest.mark.django_db
-
-
-def serious(subject, ae_data, **changes):
-    aware = datetime.combine(subject.consent_date + timedelta(days=11), datetime.min.time())
-    values = {
-        "term": "meningitis",
-        "grade": "3",
-        "serious": "yes",
-        "seriousness_criteria": ["hospitalisation"],
-        "awareness_at": aware.strftime("%Y-%m-%dT09:30"),
-        "relatedness_lumbar_puncture": "possible",
-        "outcome": "recovering",
-        "resolution_date": None,
-    }
-    return ae_data(subject, **{**values, **changes})
 
 
 def test_a_report_is_validated_derived_and_audited(site_zones, enrolled_subject, users, ae_data):
@@ -46,7 +31,13 @@ def test_a_report_is_validated_derived_and_audited(site_zones, enrolled_subject,
 
 
 def test_a_susar_notifies_the_monitors_in_app_and_by_email(
-    site_zones, enrolled_subject, users, ae_data, settings, django_capture_on_commit_callbacks
+    site_zones,
+    enrolled_subject,
+    users,
+    ae_data,
+    settings,
+    django_capture_on_commit_callbacks,
+    sae_data,
 ):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     users["safety.monitor"].email = "monitor@example.org"
@@ -54,9 +45,7 @@ def test_a_susar_notifies_the_monitors_in_app_and_by_email(
     subject = enrolled_subject("seoul")
     # e-mail goes after the commit: run the on-commit callbacks as a real commit would
     with django_capture_on_commit_callbacks(execute=True):
-        ae = services.record_adverse_event(
-            subject, serious(subject, ae_data), users["coordinator.seoul"]
-        )
+        ae = services.record_adverse_event(subject, sae_data(subject), users["coordinator.seoul"])
     assert ae.serious
     assert ae.susar  # meningitis is not on kim2009's list
     # awareness 09:30 in Seoul = 00:30 UTC; the SUSAR clock starts then too
@@ -77,7 +66,7 @@ def test_a_susar_notifies_the_monitors_in_app_and_by_email(
     assert note.emailed
 
 
-def test_bad_input_saves_nothing(site_zones, enrolled_subject, users, ae_data):
+def test_bad_input_saves_nothing(site_zones, enrolled_subject, users, ae_data, sae_data):
     subject = enrolled_subject("seoul")
     bad = ae_data(subject, resolution_date=subject.consent_date + timedelta(days=5))
     with pytest.raises(ValidationError) as excinfo:
@@ -85,7 +74,7 @@ def test_bad_input_saves_nothing(site_zones, enrolled_subject, users, ae_data):
     assert "resolution_date" in excinfo.value.by_field()
     with pytest.raises(ValidationError) as excinfo:
         services.record_adverse_event(
-            subject, serious(subject, ae_data, seriousness_criteria=[]), users["coordinator.seoul"]
+            subject, sae_data(subject, seriousness_criteria=[]), users["coordinator.seoul"]
         )
     assert "seriousness_criteria" in excinfo.value.by_field()
     with pytest.raises(ValidationError) as excinfo:
@@ -142,19 +131,19 @@ def test_follow_up_keeps_history_and_a_sequence(site_zones, enrolled_subject, us
 
 
 def test_a_follow_up_that_makes_it_a_susar_starts_the_susar_clock_then(
-    site_zones, enrolled_subject, users, ae_data
+    site_zones, enrolled_subject, users, ae_data, sae_data
 ):
     subject = enrolled_subject("seoul")
     user = users["coordinator.seoul"]
     ae = services.record_adverse_event(
-        subject, serious(subject, ae_data, relatedness_lumbar_puncture="unlikely"), user
+        subject, sae_data(subject, relatedness_lumbar_puncture="unlikely"), user
     )
     assert ae.serious
     assert not ae.susar
     assert ae.susar_awareness_at is None
     ae = AdverseEvent.objects.get(pk=ae.pk)
     received = (subject.consent_date + timedelta(days=20)).strftime("%Y-%m-%dT08:00")
-    data = serious(subject, ae_data, information_received_at=received)
+    data = sae_data(subject, information_received_at=received)
     services.record_adverse_event(
         subject, data, user, instance=ae, reason="causality revised", expected_version=1
     )
@@ -166,12 +155,12 @@ def test_a_follow_up_that_makes_it_a_susar_starts_the_susar_clock_then(
 
 
 def test_submission_is_for_a_required_report_once_by_a_monitor(
-    site_zones, enrolled_subject, users, ae_data
+    site_zones, enrolled_subject, users, ae_data, sae_data
 ):
     subject = enrolled_subject("seoul")
     ae = services.record_adverse_event(
         subject,
-        serious(subject, ae_data, relatedness_lumbar_puncture="unlikely"),
+        sae_data(subject, relatedness_lumbar_puncture="unlikely"),
         users["coordinator.seoul"],
     )
     with pytest.raises(PermissionDenied):
@@ -196,9 +185,7 @@ def related_grade3(subject, ae_data, days=10):
     )
 
 
-def test_stopping_rule_halts_enrolment_until_lifted(
-    site_zones, enrolled_subject, screen, users, ae_data
-):
+def test_stopping_rule_halts_enrolment_until_lifted(site_zones, enrolled_subject, screen, users):
     # kim2009: halt enrolment once 2 subjects have a related grade >= 3 adverse event.
     user = users["coordinator.seoul"]
     first, second = enrolled_subject("seoul"), enrolled_subject("seoul")
@@ -227,11 +214,11 @@ def test_stopping_rule_halts_enrolment_until_lifted(
     assert services.apply_stopping_rules(first.trial) == []
 
 
-def test_overdue_reports_are_announced_once(site_zones, enrolled_subject, users, ae_data):
+def test_overdue_reports_are_announced_once(site_zones, enrolled_subject, users, ae_data, sae_data):
     subject = enrolled_subject("seoul")
     ae = services.record_adverse_event(
         subject,
-        serious(subject, ae_data, relatedness_lumbar_puncture="unlikely"),
+        sae_data(subject, relatedness_lumbar_puncture="unlikely"),
         users["coordinator.seoul"],
     )
     # aware at 09:30 KST on consent + 11 days: the sponsor report was due 24 h later
@@ -248,10 +235,10 @@ def test_overdue_reports_are_announced_once(site_zones, enrolled_subject, users,
 
 
 def test_coding_a_free_text_term_keeps_the_verbatim_and_rederives(
-    site_zones, enrolled_subject, users, ae_data
+    site_zones, enrolled_subject, users, ae_data, sae_data
 ):
     subject = enrolled_subject("seoul")
-    data = serious(subject, ae_data, term="Head pain after the LP", grade="2")
+    data = sae_data(subject, term="Head pain after the LP", grade="2")
     ae = services.record_adverse_event(subject, data, users["coordinator.seoul"])
     assert ae.needs_coding
     assert ae.susar  # uncoded: unexpected until coded
@@ -274,19 +261,18 @@ def test_coding_a_free_text_term_keeps_the_verbatim_and_rederives(
 
 
 def test_a_susar_that_turns_fatal_runs_the_7_day_clock_from_that_news(
-    site_zones, enrolled_subject, users, ae_data
+    site_zones, enrolled_subject, users, ae_data, sae_data
 ):
     subject = enrolled_subject("seoul")
     user = users["coordinator.seoul"]
-    ae = services.record_adverse_event(subject, serious(subject, ae_data), user)
+    ae = services.record_adverse_event(subject, sae_data(subject), user)
     first_day0 = ae.susar_awareness_at
     kinds = [o.kind.value for o in ae.obligations("Asia/Seoul")]
     assert kinds == ["sponsor", "authority_initial"]  # 15 days
     death = subject.consent_date + timedelta(days=30)
     received = f"{death}T08:00"
-    data = serious(
+    data = sae_data(
         subject,
-        ae_data,
         grade="5",
         outcome="fatal",
         resolution_date=death,

@@ -17,22 +17,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def seoul_sae(site_zones, enrolled_subject, users, ae_data):
+def seoul_sae(site_zones, enrolled_subject, users, sae_data):
     """A serious, related, unexpected event (a SUSAR) of a Seoul subject."""
     subject = enrolled_subject("seoul")
-    aware = (subject.consent_date + timedelta(days=11)).strftime("%Y-%m-%dT10:00")
-    data = ae_data(
-        subject,
-        term="meningitis",
-        grade="3",
-        serious="yes",
-        seriousness_criteria=["hospitalisation"],
-        awareness_at=aware,
-        relatedness_lumbar_puncture="possible",
-        outcome="recovering",
-        resolution_date=None,
-    )
-    return services.record_adverse_event(subject, data, users["coordinator.seoul"])
+    return services.record_adverse_event(subject, sae_data(subject), users["coordinator.seoul"])
 
 
 @pytest.fixture
@@ -168,11 +156,11 @@ def test_monitor_sees_the_sae_due_and_marks_it_sent(client, seoul_sae, users):
     board = client.get(reverse("safety:board")).content.decode()
     assert "SAE report to the sponsor" in board
     assert "SUSAR report to the authorities" in board
-    # deadlines in site time: aware at 10:00 KST on consent + 11 days (01:00 UTC)
+    # deadlines in site time: aware at 09:30 KST on consent + 11 days (00:30 UTC)
     aware_day = seoul_sae.subject.consent_date + timedelta(days=11)
-    sponsor_due = f"{aware_day + timedelta(days=1)} 10:00 (Asia/Seoul)"
+    sponsor_due = f"{aware_day + timedelta(days=1)} 09:30 (Asia/Seoul)"
     assert sponsor_due in board
-    assert f"{aware_day + timedelta(days=1)} 01:00 UTC" in board
+    assert f"{aware_day + timedelta(days=1)} 00:30 UTC" in board
     assert f"end of {aware_day + timedelta(days=15)} (Asia/Seoul)" in board  # day 15
     assert f"{aware_day + timedelta(days=15)} 15:00 UTC" in board  # 00:00 KST next day
     submit = reverse("safety:submit", args=[seoul_sae.pk, "sponsor"])
