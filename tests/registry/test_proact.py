@@ -264,3 +264,21 @@ def test_item_columns_map_onto_the_domain_item_keys():
         "Q5a_Cutting_without_Gastrostomy",
         "Q5b_Cutting_with_Gastrostomy",
     ]
+
+
+def test_months_from_onset_counts_and_settings(registry_dir):
+    registry = read_registry(registry_dir)
+    months = registry.months_from_onset()
+    first = registry.alsfrs.index[registry.alsfrs["line"] == 2][0]
+    assert months[first] == pytest.approx(400 / 30.4375)  # day 0, onset day -400
+    by_subject = dict(zip(registry.alsfrs["subject_id"], months, strict=True))
+    assert by_subject["3"] == pytest.approx((5 + 100) / 30.4375)
+    assert np.isnan(by_subject["2"])  # its only history row was rejected: onset unknown
+    summary = registry.to_dict()
+    assert summary["settings"] == {"days_per_month": 30.4375}
+    assert summary["counts"]["alsfrs_rows"] == 5
+    assert summary["counts"]["alsfrs_original_rows"] == 1
+    assert summary["counts"]["deaths"] == 2
+    rejected_rows = registry.rejected[["file", "line"]].drop_duplicates()
+    assert summary["counts"]["rejected_rows"] == len(rejected_rows)
+    assert summary["files"]["alsfrs"] == "PROACT_ALSFRS.csv"
