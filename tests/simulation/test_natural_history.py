@@ -283,3 +283,30 @@ def test_calibrate_needs_enough_slopes_and_ignores_subjects_without_revised_rows
     registry.alsfrs.loc[registry.alsfrs["subject_id"].isin(first), "scale"] = "original"
     fitted = calibrate(registry)
     assert -1.3 < fitted.slope_mean < -0.7
+
+
+def test_death_times_follow_the_weibull_of_scipy_when_covariates_have_no_effect():
+    model = NaturalHistory.literature().replace(
+        log_hr_dfs=0.0, log_hr_bulbar=0.0, log_hr_age_per_decade=0.0, log_hr_fvc_per_10pct=0.0
+    )
+    p = draw_patients(20000, np.random.default_rng(21), model)
+    weibull = stats.weibull_min(c=model.survival_shape, scale=model.survival_scale_months)
+    assert stats.kstest(p.death_month, weibull.cdf).pvalue > 0.001
+    # With a linear predictor lp the scale shrinks by exp(-lp / shape) (proportional hazards).
+    bulbar = NaturalHistory.literature().replace(
+        log_hr_dfs=0.0, log_hr_age_per_decade=0.0, log_hr_fvc_per_10pct=0.0
+    )
+    q = draw_patients(40000, np.random.default_rng(22), bulbar)
+    scale = bulbar.survival_scale_months * np.exp(-bulbar.log_hr_bulbar / bulbar.survival_shape)
+    shifted = stats.weibull_min(c=bulbar.survival_shape, scale=scale)
+    assert stats.kstest(q.death_month[q.bulbar_onset], shifted.cdf).pvalue > 0.001
+
+
+def test_weibull_fit_matches_scipy_on_uncensored_times():
+    from alstrial.simulation.natural_history_calibration import _weibull_fit
+
+    times = stats.weibull_min(c=1.8, scale=30.0).rvs(3000, random_state=5)
+    shape, scale = _weibull_fit(times, np.ones(3000, bool), np.zeros(3000), 1.0, 20.0)
+    c, _, s = stats.weibull_min.fit(times, floc=0)
+    assert shape == pytest.approx(c, rel=1e-3)
+    assert scale == pytest.approx(s, rel=1e-3)
