@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from alstrial.domain.errors import ValidationError
 from alstrial.domain.identifiers import lot_code
 from alstrial.web.product import services
 from alstrial.web.product.models import Administration, CustodyEntry, Lot, RefusedAttempt
@@ -111,6 +112,10 @@ def test_an_expired_lot_is_refused(product_world, users, lot_at):
     alice = product_world["alice"]
     lot = lot_at(alice, "expired")
     assert lot.expires_at < timezone.now()
+    # and it cannot be given a new expiry by preparing the dose again
+    with pytest.raises(ValidationError) as info:
+        services.prepare_dose(lot, users["celllab.seoul"])
+    assert "prepared once" in info.value.by_field()["lot"][0]
     assert_refused(
         lambda: give(alice, users["investigator.seoul"], lot.code),
         alice,

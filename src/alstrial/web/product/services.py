@@ -404,10 +404,18 @@ def release_lot(lot: Lot, user, *, password: str, meaning: str | None = None) ->
 
 @transaction.atomic
 def prepare_dose(lot: Lot, user, *, formulated_at: datetime | None = None) -> Lot:
-    """Formulate the dose: cells from the protocol's rule and the subject's current weight,
-    the vehicle and volume, and the expiry (formulation + the protocol's hours)."""
+    """Formulate the dose, once: cells from the protocol's rule and the subject's current
+    weight, the vehicle and volume, and the expiry (formulation + the protocol's hours)."""
     lot = _locked(lot)
     require(user, lot.site, *LAB_ROLES, what="prepare a dose")
+    if lot.formulated_at is not None:
+        # Cells suspended in the vehicle cannot be formulated again: preparing twice would also
+        # give an expired dose a new expiry. A wrong or expired dose is destroyed.
+        refuse(
+            "lot",
+            f"the dose of {lot.code} was prepared at {lot.formulated_at:%Y-%m-%d %H:%M} UTC; "
+            "a dose is prepared once (destroy an expired or wrong one)",
+        )
     formulated_at = formulated_at or timezone.now()
     errors: list[FieldError] = []
     _not_future("formulated_at", formulated_at, errors)
