@@ -8,13 +8,14 @@ without it except under CI); screenshots go to test-artifacts/safety-*.png.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
-from test_browser import ARTIFACTS, browser_page  # noqa: F401  (the shared browser fixture)
 
 PASSWORD = "pw-for-tests-only"  # tests/web/conftest.py make_user default
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 
 
 def log_in(page, base: str, username: str) -> None:
@@ -28,7 +29,7 @@ def log_in(page, base: str, username: str) -> None:
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_serious_event_reported_then_closed_on_the_board(
-    browser_page,  # noqa: F811
+    browser_page,  # tests/web/conftest.py: Debian's Chromium through Playwright
     live_server,
     site_zones,
     enrolled_subject,

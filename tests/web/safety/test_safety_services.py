@@ -185,7 +185,9 @@ def related_grade3(subject, ae_data, days=10):
     )
 
 
-def test_stopping_rule_halts_enrolment_until_lifted(site_zones, enrolled_subject, screen, users):
+def test_stopping_rule_halts_enrolment_until_lifted(
+    site_zones, enrolled_subject, screen, users, ae_data
+):
     # kim2009: halt enrolment once 2 subjects have a related grade >= 3 adverse event.
     user = users["coordinator.seoul"]
     first, second = enrolled_subject("seoul"), enrolled_subject("seoul")
