@@ -203,6 +203,7 @@ def test_stopping_rule_halts_enrolment_until_lifted(
     with pytest.raises(ValidationError) as excinfo:
         enrol_subject(waiting, user, enrolment_date=waiting.screening_date)
     assert "halted" in excinfo.value.by_field()["status"][0]
+    services.check_dosing_open(first.trial)  # halt_enrolment does not stop dosing
     waiting.refresh_from_db()
     assert waiting.status == "screening"
     assert not waiting.visits.exists()
@@ -293,3 +294,24 @@ def test_a_susar_that_turns_fatal_runs_the_7_day_clock_from_that_news(
     assert obligations[1].day0 == death
     assert obligations[1].last_local_day == death + timedelta(days=7)
     assert obligations[2].last_local_day == death + timedelta(days=15)
+
+
+def test_a_related_death_halts_the_trial_enrolment_and_dosing(
+    site_zones, enrolled_subject, users, sae_data
+):
+    subject = enrolled_subject("seoul")
+    data = sae_data(
+        subject,
+        grade="5",
+        outcome="fatal",
+        resolution_date=subject.consent_date + timedelta(days=12),
+        seriousness_criteria=["death"],
+    )
+    services.record_adverse_event(subject, data, users["coordinator.seoul"])
+    actions = set(StoppingTrigger.objects.values_list("action", flat=True))
+    assert actions == {"halt_trial", "dsmb_review"}
+    with pytest.raises(ValidationError) as excinfo:
+        services.check_dosing_open(subject.trial)
+    assert "dosing in kim2009 is halted" in excinfo.value.by_field()["trial"][0]
+    with pytest.raises(ValidationError):
+        services.check_enrolment_open(subject.trial)

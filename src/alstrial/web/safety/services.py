@@ -36,6 +36,8 @@ from alstrial.web.safety.rules import site_time_zone
 
 log = logging.getLogger("alstrial.safety")
 
+#: Stopping-rule actions that stop administrations of the product.
+HALTS_DOSING = frozenset({"halt_dosing", "halt_trial"})
 #: Who reports adverse events and their follow-ups.
 REPORTER_ROLES = (Role.COORDINATOR, Role.INVESTIGATOR, Role.ADMIN)
 #: Who records expedited report submissions and lifts stopping-rule triggers.
@@ -236,6 +238,21 @@ def check_enrolment_open(trial) -> None:
                     "status", f"enrolment in {trial.slug} is halted by a stopping rule: {rules}"
                 )
             ]
+        )
+
+
+def check_dosing_open(trial) -> None:
+    """Raise ValidationError (field ``trial``) while a ``halt_dosing`` or ``halt_trial`` trigger
+    of ``trial`` is active: for the product app's administration service to call."""
+    halts = [
+        t
+        for t in trial.stopping_triggers.filter(lifted_at__isnull=True)
+        if t.action in HALTS_DOSING
+    ]
+    if halts:
+        rules = "; ".join(h.rule for h in halts)
+        raise ValidationError(
+            [FieldError("trial", f"dosing in {trial.slug} is halted by a stopping rule: {rules}")]
         )
 
 
