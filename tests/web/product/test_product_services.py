@@ -361,3 +361,19 @@ def test_harvest_links_the_safety_apps_adverse_event(product_world, users, lot_a
     harvest.refresh_from_db()
     assert harvest.adverse_event == alices_ae
     assert harvest.history.first().history_change_reason == "AE reported"
+
+
+def test_lot_record_for_the_api(product_world, lot_at):
+    from alstrial.web.product.queries import lot_record
+
+    lot = lot_at(product_world["nina"], "released")
+    record = lot_record(lot)
+    assert record["lot_id"] == lot.code
+    assert record["donor_subject_id"] == product_world["nina"].code
+    assert record["site"] == "novara"
+    assert record["status"] == "released"
+    assert record["expired"] is False
+    assert record["dose_cells"] == pytest.approx(6.0e7)  # mazzini2003 fixed dose
+    assert record["release"]["releasable"] is True
+    assert record["signature"]["signer"] == "celllab.novara"
+    assert record["expires_at"].endswith("+00:00")

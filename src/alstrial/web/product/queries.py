@@ -5,6 +5,7 @@ from __future__ import annotations
 from alstrial.domain.product_culture import CultureSummary, summarise_culture
 from alstrial.domain.product_culture import Passage as PassageFacts
 from alstrial.web.product.models import Batch, Lot
+from alstrial.web.product.services import evaluate_lot
 
 
 def culture_summary(batch: Batch) -> CultureSummary:
@@ -66,3 +67,39 @@ def chain_of_custody(lot: Lot) -> list[dict]:
             }
         )
     return rows
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def lot_record(lot: Lot) -> dict:
+    """A lot as JSON-ready data (for the API and exports): identity, status, dose, expiry, the
+    release evaluation and the current (not voided) signature. Units: cells, ml, kg, UTC times."""
+    signature = lot.active_signature
+    return {
+        "lot_id": lot.code,
+        "donor_subject_id": lot.subject.code,
+        "site": lot.site.code,
+        "trial": lot.subject.trial.slug,
+        "dose_number": lot.dose_number,
+        "status": lot.status,
+        "expired": lot.is_expired,
+        "dose_cells": lot.dose_cells,
+        "cells_per_kg": lot.cells_per_kg,
+        "weight_kg": lot.weight_kg,
+        "vehicle": lot.vehicle or None,
+        "volume_ml": lot.volume_ml,
+        "formulated_at": _iso(lot.formulated_at),
+        "expires_at": _iso(lot.expires_at),
+        "release": evaluate_lot(lot).to_dict(),
+        "signature": None
+        if signature is None
+        else {
+            "signer": signature.signer.get_username(),
+            "signer_name": signature.signer_name,
+            "signed_at": _iso(signature.signed_at),
+            "meaning": signature.meaning,
+        },
+        "version": lot.version,
+    }
