@@ -64,89 +64,100 @@ def simulate_trial(
     Enrolled subjects are ``S001``..; registry controls ``R001``.. (matched in treated order).
     """
     grid = visit_grid(design)
+    lead = grid.n_lead_in
+    sd = model.noise_sd
     cands = draws.candidates
-    latent = expected_totals(cands, grid.entry_months) + model.noise_sd * draws.candidate_noise
-    gone = gone_mask(cands, grid)
-    exits = design_exit_months(design, draws.candidate_exit)
+    expected = expected_totals(cands, grid.entry_months)
+    gone = gone_mask(cands, grid.entry_months)
     places, _ = patient_count(design)
 
     enrolled: list[int] = []
     for j in range(len(cands)):
         if len(enrolled) == places:
             break
-        if _eligible(design, grid, cands, latent[j], gone[j], j):
+        screening = observed_totals(expected[j, :lead] + sd * draws.screening_noise[j])
+        if _eligible(design, grid, cands, screening, gone[j], j):
             enrolled.append(j)
 
     # Randomized allocation: the places with the n_treated smallest allocation numbers are
     # treated (a random permutation, so a short trial still has both arms at random).
     ranks = np.argsort(np.argsort(draws.allocation))
     shift = treatment_shift(design, grid, effect)
+    exits = design_exit_months(design, draws.exit)
     subjects, visits = [], []
-    treated_rows: list[int] = []
+    treated_baselines: list[tuple[int, float]] = []
     for k, j in enumerate(enrolled):
         treated = design.control_source != "randomized" or ranks[k] < design.n_treated
+        noise = np.concatenate([draws.screening_noise[j], draws.follow_up_noise[k]])
+        totals = observed_totals(expected[j] + sd * noise, shift if treated else 0.0)
         if treated:
-            treated_rows.append(j)
-        totals = observed_totals(latent[j], shift if treated else 0.0)
-        seen = ~gone[j] & ~(grid.months > exits[j])
+            treated_baselines.append((j, totals[grid.baseline]))
+        seen = ~gone[j] & ~(grid.months > exits[k])
         sid = f"S{k + 1:03d}"
         subjects.append(_subject_row(sid, "treated" if treated else "control", cands, j, grid))
         visits.extend(_visit_rows(sid, grid, totals, seen))
 
     if design.control_source == "registry" and draws.registry is not None:
         reg = draws.registry
-        reg_latent = expected_totals(reg, grid.entry_months) + model.noise_sd * draws.registry_noise
-        reg_gone = gone_mask(reg, grid)
-        matches = _greedy_match(
-            design, grid, cands, latent, treated_rows, reg, reg_latent, reg_gone
-        )
+        reg_expected = expected_totals(reg, grid.entry_months)
+        baseline_noise = draws.registry_baseline_noise
+        reg_baseline = observed_totals(reg_expected[:, grid.baseline] + sd * baseline_noise)
+        reg_gone = gone_mask(reg, grid.entry_months)
+        followed = ~reg_gone[:, :lead].any(axis=1)  # seen at every lead-in visit
+        matches = _greedy_match(design, cands, treated_baselines, reg, reg_baseline, followed)
         for m, r in enumerate(matches):
+            noise = draws.control_noise[m].copy()
+            noise[grid.baseline] = baseline_noise[r]  # the baseline it was matched on
+            totals = observed_totals(reg_expected[r] + sd * noise)
             sid = f"R{m + 1:03d}"
             subjects.append(_subject_row(sid, "control", reg, r, grid))
-            visits.extend(_visit_rows(sid, grid, observed_totals(reg_latent[r]), ~reg_gone[r]))
+            visits.extend(_visit_rows(sid, grid, totals, ~reg_gone[r]))
     return pd.DataFrame(subjects), pd.DataFrame(
         visits, columns=["subject_id", "day", "alsfrs_r_total"]
     )
 
 
 def _eligible(
-    design: Design, grid: VisitGrid, cands: Patients, latent: np.ndarray, gone: np.ndarray, j: int
+    design: Design,
+    grid: VisitGrid,
+    cands: Patients,
+    screening: np.ndarray,
+    gone: np.ndarray,
+    j: int,
 ) -> bool:
-    """The enrolment rules of the design, checked at baseline for candidate ``j``."""
+    """The enrolment rules of the design, checked at baseline for candidate ``j`` from its
+    lead-in totals ``screening``."""
     rules = design.enrolment
     lead = slice(0, grid.n_lead_in)
     if gone[lead].any():  # every lead-in visit must have happened
         return False
-    totals = observed_totals(latent[lead])
     if grid.n_lead_in >= 2:
-        decline = -ols_slope(grid.months[lead], totals)
+        decline = -ols_slope(grid.months[lead], screening)
         if not rules.min_lead_in_decline <= decline <= rules.max_lead_in_decline:
             return False
-    if totals[-1] < rules.min_baseline_total:
+    if screening[-1] < rules.min_baseline_total:
         return False
     onset_months = cands.months_since_onset[j] + grid.entry_months[grid.baseline]
     return onset_months <= rules.max_months_since_onset
 
 
-def _covariates(design: Design, grid: VisitGrid, people: Patients, latent: np.ndarray, j: int):
-    """Matching covariates of person ``j`` at baseline (``baseline_total`` is the observed one)."""
+def _covariates(design: Design, people: Patients, j: int, baseline_total: float) -> list[float]:
+    """Matching covariates of person ``j`` (``baseline_total``: the observed baseline total)."""
     values = {
         "age_years": people.age_years[j],
         "months_since_onset": people.months_since_onset[j],
-        "baseline_total": observed_totals(latent[j, grid.baseline]),
+        "baseline_total": baseline_total,
     }
     return [values[c] for c in design.matching.covariates]
 
 
-def _greedy_match(
-    design, grid, cands, latent, treated_rows, reg, reg_latent, reg_gone
-) -> list[int]:
+def _greedy_match(design, cands, treated_baselines, reg, reg_baseline, followed) -> list[int]:
     """Registry rows matched to the treated, in enrolment order, nearest unused first."""
-    usable = [not reg_gone[r, : grid.n_lead_in].any() for r in range(len(reg))]
-    reg_covariates = [_covariates(design, grid, reg, reg_latent, r) for r in range(len(reg))]
+    usable = list(followed)
+    reg_covariates = [_covariates(design, reg, r, reg_baseline[r]) for r in range(len(reg))]
     matches: list[int] = []
-    for j in treated_rows[: design.n_control]:
-        mine = _covariates(design, grid, cands, latent, j)
+    for j, baseline_total in treated_baselines[: design.n_control]:
+        mine = _covariates(design, cands, j, baseline_total)
         best, best_distance = -1, math.inf
         for r in range(len(reg)):
             if not usable[r]:

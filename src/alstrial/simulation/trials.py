@@ -72,10 +72,10 @@ def observed_totals(latent: np.ndarray, shift: np.ndarray | float = 0.0) -> np.n
     return np.clip(np.rint(latent + shift), 0, MAX_TOTAL)
 
 
-def gone_mask(patients: Patients, grid: VisitGrid) -> np.ndarray:
-    """(n, v) True where the natural-history model has no visit: on or after death, after
-    its own dropout (the rule of ``natural_history.observe_totals``)."""
-    t = grid.entry_months[None, :]
+def gone_mask(patients: Patients, entry_months: np.ndarray) -> np.ndarray:
+    """(n, v) True where the natural-history model has no visit at ``entry_months`` (months
+    from entry): on or after death, after its own dropout (``natural_history.observe_totals``)."""
+    t = entry_months[None, :]
     return (t >= patients.death_month[:, None]) | (t > patients.dropout_month[:, None])
 
 
@@ -97,45 +97,63 @@ class TrialDraws:
     """The draws of one trial (a slice of :class:`ChunkDraws`); shapes without the trial axis."""
 
     candidates: Patients
-    candidate_noise: np.ndarray  # (P, V) standard normal
-    candidate_exit: np.ndarray  # (P,) standard exponential
-    allocation: np.ndarray  # (places,) uniform
+    screening_noise: np.ndarray  # (P, L)
+    follow_up_noise: np.ndarray  # (places, V - L)
+    exit: np.ndarray  # (places,)
+    allocation: np.ndarray  # (places,)
     registry: Patients | None
-    registry_noise: np.ndarray | None  # (R, V)
+    registry_baseline_noise: np.ndarray | None  # (R,)
+    control_noise: np.ndarray | None  # (n_control, V)
 
 
 @dataclass(frozen=True)
 class ChunkDraws:
     """Every random number of a chunk of ``n_trials`` trials, in the order they were drawn.
 
-    Patients are flat (trial ``i`` owns rows ``i * P .. (i + 1) * P - 1``); arrays have the
-    trial as their first axis.
+    Noise is standard normal (times the model's ``noise_sd``), by visit:
+
+    - ``screening_noise``: every candidate's lead-in visits (screening needs them all);
+    - ``follow_up_noise``, ``exit`` (standard exponential: design dropout), ``allocation``
+      (uniform): by enrolment place, so the ``k``-th enrolled subject takes row ``k``;
+    - ``registry_baseline_noise``: every registry patient's baseline visit (matching may use
+      the baseline total); ``control_noise``: the visits of the ``k``-th matched control, whose
+      baseline column is replaced by that patient's ``registry_baseline_noise``.
+
+    Drawing follow-up noise per place rather than per candidate keeps the chunk small; the
+    noise of a visit is independent of everything else, so which row a subject takes does not
+    change the model. Patients are flat (trial ``i`` owns rows ``i * P .. (i + 1) * P - 1``);
+    arrays have the trial as their first axis.
     """
 
     n_trials: int
     first_trial: int
     candidates: Patients
-    candidate_noise: np.ndarray  # (T, P, V)
-    candidate_exit: np.ndarray  # (T, P)
+    screening_noise: np.ndarray  # (T, P, L)
+    follow_up_noise: np.ndarray  # (T, places, V - L)
+    exit: np.ndarray  # (T, places)
     allocation: np.ndarray  # (T, places)
     registry: Patients | None
-    registry_noise: np.ndarray | None  # (T, R, V)
+    registry_baseline_noise: np.ndarray | None  # (T, R)
+    control_noise: np.ndarray | None  # (T, n_control, V)
 
     def trial(self, i: int) -> TrialDraws:
         """The draws of trial ``i`` of this chunk (0-based within the chunk)."""
-        p = self.candidate_noise.shape[1]
-        registry = registry_noise = None
-        if self.registry is not None and self.registry_noise is not None:
-            r = self.registry_noise.shape[1]
+        p = self.screening_noise.shape[1]
+        registry = baseline_noise = control_noise = None
+        if self.registry is not None:
+            r = self.registry_baseline_noise.shape[1]
             registry = self.registry.take(slice(i * r, (i + 1) * r))
-            registry_noise = self.registry_noise[i]
+            baseline_noise = self.registry_baseline_noise[i]
+            control_noise = self.control_noise[i]
         return TrialDraws(
             candidates=self.candidates.take(slice(i * p, (i + 1) * p)),
-            candidate_noise=self.candidate_noise[i],
-            candidate_exit=self.candidate_exit[i],
+            screening_noise=self.screening_noise[i],
+            follow_up_noise=self.follow_up_noise[i],
+            exit=self.exit[i],
             allocation=self.allocation[i],
             registry=registry,
-            registry_noise=registry_noise,
+            registry_baseline_noise=baseline_noise,
+            control_noise=control_noise,
         )
 
 
@@ -155,29 +173,35 @@ def chunk_rng(seed: int, chunk_index: int) -> np.random.Generator:
 def draw_chunk(
     design: Design, model: NaturalHistory, seed: int, chunk_index: int, n_trials: int
 ) -> ChunkDraws:
-    """Draw chunk ``chunk_index`` of a run: candidates, their visit noise and exit times, the
-    allocation numbers and (registry designs) the registry pool with its visit noise."""
+    """Draw chunk ``chunk_index`` of a run, in this order: candidates, their screening noise,
+    follow-up noise, exit times and allocation numbers by place, then (registry designs) the
+    registry pool, its baseline noise and the matched controls' visit noise."""
     rng = chunk_rng(seed, chunk_index)
     places, screened = patient_count(design)
-    v = len(design.visit_months)
+    lead = len(design.lead_in_visits)
+    follow = len(design.follow_up_visits)
     candidates = draw_patients(n_trials * screened, rng, model)
-    candidate_noise = rng.standard_normal((n_trials, screened, v))
-    candidate_exit = rng.standard_exponential((n_trials, screened))
+    screening_noise = rng.standard_normal((n_trials, screened, lead))
+    follow_up_noise = rng.standard_normal((n_trials, places, follow))
+    exit_draws = rng.standard_exponential((n_trials, places))
     allocation = rng.random((n_trials, places))
-    registry = registry_noise = None
+    registry = baseline_noise = control_noise = None
     if design.control_source == "registry":
         pool = design.matching.pool
         registry = draw_patients(n_trials * pool, rng, model)
-        registry_noise = rng.standard_normal((n_trials, pool, v))
+        baseline_noise = rng.standard_normal((n_trials, pool))
+        control_noise = rng.standard_normal((n_trials, design.n_control, lead + follow))
     return ChunkDraws(
         n_trials=n_trials,
         first_trial=chunk_index * CHUNK_SIZE,
         candidates=candidates,
-        candidate_noise=candidate_noise,
-        candidate_exit=candidate_exit,
+        screening_noise=screening_noise,
+        follow_up_noise=follow_up_noise,
+        exit=exit_draws,
         allocation=allocation,
         registry=registry,
-        registry_noise=registry_noise,
+        registry_baseline_noise=baseline_noise,
+        control_noise=control_noise,
     )
 
 

@@ -38,15 +38,19 @@ def run_chunk_vectorized(
     """Simulate and analyse every trial of a chunk at once (same results as the reference)."""
     grid = visit_grid(design)
     t_count = draws.n_trials
-    v = len(grid.months)
+    lead = grid.n_lead_in
+    sd = model.noise_sd
     places, screened = patient_count(design)
+    rows = np.arange(t_count)[:, None]
 
+    # Screening: every candidate's lead-in visits.
     cands = draws.candidates
-    latent = expected_totals(cands, grid.entry_months).reshape(t_count, screened, v)
-    latent += model.noise_sd * draws.candidate_noise
-    gone = gone_mask(cands, grid).reshape(t_count, screened, v)
+    lead_months = grid.entry_months[:lead]
+    expected_lead = expected_totals(cands, lead_months).reshape(t_count, screened, lead)
+    screening = observed_totals(expected_lead + sd * draws.screening_noise)
+    gone_lead = gone_mask(cands, lead_months).reshape(t_count, screened, lead)
     eligible = _eligible(
-        design, grid, cands.months_since_onset.reshape(t_count, screened), latent, gone
+        design, grid, cands.months_since_onset.reshape(t_count, screened), screening, gone_lead
     )
 
     # The first `places` eligible candidates in screening order (stable sort keeps the order).
@@ -58,12 +62,22 @@ def run_chunk_vectorized(
         treated = ranks < design.n_treated
     else:
         treated = np.ones((t_count, places), dtype=bool)
-    shift = treatment_shift(design, grid, effect)
-    sub_latent = np.take_along_axis(latent, order[:, :, None], axis=1)
-    totals = observed_totals(sub_latent + np.where(treated[:, :, None], shift, 0.0))
-    exits = np.take_along_axis(design_exit_months(design, draws.candidate_exit), order, axis=1)
+
+    # The enrolled subjects' visits: lead-in from screening, follow-up drawn by place.
+    subjects = cands.take((rows * screened + order).ravel())
+    follow_months = grid.entry_months[lead:]
+    expected_follow = expected_totals(subjects, follow_months).reshape(t_count, places, -1)
+    shift = np.where(treated[:, :, None], treatment_shift(design, grid, effect)[lead:], 0.0)
+    totals = np.concatenate(
+        [
+            np.take_along_axis(screening, order[:, :, None], axis=1),
+            observed_totals(expected_follow + sd * draws.follow_up_noise, shift),
+        ],
+        axis=2,
+    )
+    exits = design_exit_months(design, draws.exit)
     seen = (
-        ~np.take_along_axis(gone, order[:, :, None], axis=1)
+        ~gone_mask(subjects, grid.entry_months).reshape(t_count, places, -1)
         & ~(grid.months[None, None, :] > exits[:, :, None])
         & enrolled[:, :, None]
     )
@@ -71,7 +85,7 @@ def run_chunk_vectorized(
     arm_control = ~treated & enrolled
 
     if design.control_source == "registry":
-        covariates = _covariates(design, grid, cands, latent, order)
+        covariates = _covariates(design, subjects, totals[:, :, grid.baseline], (t_count, places))
         reg_totals, reg_seen, matched = _matched_controls(
             design, grid, draws, model, covariates, enrolled
         )
@@ -95,68 +109,70 @@ def run_chunk_vectorized(
     )
 
 
-def _eligible(design: Design, grid: VisitGrid, months_since_onset, latent, gone) -> np.ndarray:
+def _eligible(design: Design, grid: VisitGrid, months_since_onset, screening, gone_lead):
     """(T, P) enrolment rules at baseline (see ``reference._eligible``)."""
     rules = design.enrolment
-    lead = slice(0, grid.n_lead_in)
-    totals = observed_totals(latent[:, :, lead])
-    ok = ~gone[:, :, lead].any(axis=2)
+    ok = ~gone_lead.any(axis=2)
     if grid.n_lead_in >= 2:
-        x = grid.months[lead]
+        x = grid.months[: grid.n_lead_in]
         dx = x - x.mean()
-        decline = -(((totals - totals.mean(axis=2, keepdims=True)) * dx).sum(axis=2) / (dx @ dx))
+        centred = screening - screening.mean(axis=2, keepdims=True)
+        decline = -((centred * dx).sum(axis=2) / (dx @ dx))
         ok &= (rules.min_lead_in_decline <= decline) & (decline <= rules.max_lead_in_decline)
-    ok &= totals[:, :, -1] >= rules.min_baseline_total
+    ok &= screening[:, :, -1] >= rules.min_baseline_total
     ok &= months_since_onset + grid.entry_months[grid.baseline] <= rules.max_months_since_onset
     return ok
 
 
-def _covariates(design, grid, people, latent, rows=None) -> np.ndarray:
-    """(T, n, c) matching covariates at baseline, for rows ``rows`` (T, n) of each trial."""
-    t_count, n = latent.shape[:2]
+def _covariates(design: Design, people, baseline_total, shape) -> np.ndarray:
+    """(T, n, c) matching covariates; ``baseline_total`` is the observed one, shape (T, n)."""
     values = {
-        "age_years": people.age_years.reshape(t_count, n),
-        "months_since_onset": people.months_since_onset.reshape(t_count, n),
-        "baseline_total": observed_totals(latent[:, :, grid.baseline]),
+        "age_years": people.age_years.reshape(shape),
+        "months_since_onset": people.months_since_onset.reshape(shape),
+        "baseline_total": baseline_total,
     }
-    stacked = np.stack([values[c] for c in design.matching.covariates], axis=2)
-    if rows is None:
-        return stacked
-    return np.take_along_axis(stacked, rows[:, :, None], axis=1)
+    return np.stack([values[c] for c in design.matching.covariates], axis=2)
 
 
 def _matched_controls(design, grid, draws: ChunkDraws, model, treated_covariates, enrolled):
     """Greedy nearest-neighbour registry controls: totals, seen mask and a (T, m) valid mask."""
     reg = draws.registry
-    t_count, pool, v = draws.registry_noise.shape
-    reg_latent = expected_totals(reg, grid.entry_months).reshape(t_count, pool, v)
-    reg_latent += model.noise_sd * draws.registry_noise
-    reg_gone = gone_mask(reg, grid).reshape(t_count, pool, v)
-    reg_covariates = _covariates(design, grid, reg, reg_latent)
-    used = reg_gone[:, :, : grid.n_lead_in].any(axis=2)  # unusable counts as used
+    t_count, pool = draws.registry_baseline_noise.shape
+    sd = model.noise_sd
+    rows = np.arange(t_count)
+    base_month = grid.entry_months[grid.baseline : grid.baseline + 1]
+    expected_base = expected_totals(reg, base_month).reshape(t_count, pool)
+    reg_baseline = observed_totals(expected_base + sd * draws.registry_baseline_noise)
+    reg_covariates = _covariates(design, reg, reg_baseline, (t_count, pool))
+    gone_lead = gone_mask(reg, grid.entry_months[: grid.n_lead_in]).reshape(t_count, pool, -1)
+    used = gone_lead.any(axis=2)  # not followed through the lead-in: never a control
     n_match = min(design.n_control, treated_covariates.shape[1])
+    # Distances of every treated subject to every pool patient, (treated, trial, pool), summed
+    # covariate by covariate in the reference's order, so the floats agree. A pool patient
+    # not followed through the lead-in, or already taken, is at infinity.
+    distances = np.zeros((n_match, t_count, pool))
+    for c, scale in enumerate(design.matching.scales):
+        gap = treated_covariates[:, :n_match, c].T[:, :, None] - reg_covariates[None, :, :, c]
+        distances += (gap / scale) ** 2
+    distances[:, used] = np.inf
     picks = np.zeros((t_count, n_match), dtype=int)
     matched = np.zeros((t_count, n_match), dtype=bool)
-    rows = np.arange(t_count)
     for k in range(n_match):
-        # Summed covariate by covariate, in the reference's order, so the floats agree.
-        distance = np.zeros((t_count, pool))
-        for c, scale in enumerate(design.matching.scales):
-            distance += (
-                (treated_covariates[:, k, c][:, None] - reg_covariates[:, :, c]) / scale
-            ) ** 2
-        distance[used] = np.inf
-        best = np.argmin(distance, axis=1)
+        best = np.argmin(distances[k], axis=1)
         # A trial stops matching at its first treated subject without a match (as the reference).
-        ok = enrolled[:, k] & np.isfinite(distance[rows, best])
+        ok = enrolled[:, k] & np.isfinite(distances[k, rows, best])
         if k:
             ok &= matched[:, k - 1]
         picks[:, k] = best
         matched[:, k] = ok
-        used[rows[ok], best[ok]] = True
-    totals = observed_totals(np.take_along_axis(reg_latent, picks[:, :, None], axis=1))
-    seen = ~np.take_along_axis(reg_gone, picks[:, :, None], axis=1) & matched[:, :, None]
-    return totals, seen, matched
+        distances[k + 1 :, rows[ok], best[ok]] = np.inf
+    controls = reg.take((rows[:, None] * pool + picks).ravel())
+    noise = draws.control_noise[:, :n_match, :].copy()
+    noise[:, :, grid.baseline] = np.take_along_axis(draws.registry_baseline_noise, picks, axis=1)
+    expected = expected_totals(controls, grid.entry_months).reshape(t_count, n_match, -1)
+    totals = observed_totals(expected + sd * noise)
+    seen = ~gone_mask(controls, grid.entry_months).reshape(t_count, n_match, -1)
+    return totals, seen & matched[:, :, None], matched
 
 
 def masked_ols_slope(x: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
