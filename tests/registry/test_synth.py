@@ -283,3 +283,20 @@ def test_original_scale_subjects_and_injected_errors_are_read_as_such(tmp_path):
     overlap = clean_rows.index.intersection(kept.index)
     assert len(overlap) > 0.9 * len(clean_rows)
     np.testing.assert_array_equal(kept.loc[overlap], clean_rows.loc[overlap, "ALSFRS_R_Total"])
+
+
+def test_a_failed_write_leaves_nothing_half_written(tmp_path, monkeypatch):
+    synthetic = synthesize(30, seed=2)
+    calls = []
+    original_to_csv = pd.DataFrame.to_csv
+
+    def failing_to_csv(self, path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError("No space left on device")
+        return original_to_csv(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", failing_to_csv)
+    with pytest.raises(OSError, match="No space"):
+        write_proact(synthetic, tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -244,12 +244,17 @@ def write_proact(registry: SyntheticRegistry, out_dir: str | Path) -> dict[str, 
     """Write the five forms as PRO-ACT CSV files into ``out_dir`` (created if needed)."""
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
+    # Every file is written beside its target first and only then renamed into place, so a
+    # failure (disk full) never leaves half a file or a mix of old and new forms.
+    partials = {form: folder / f".{name}.partial" for form, name in FILE_NAMES.items()}
+    try:
+        for form, partial in partials.items():
+            registry.forms[form].to_csv(partial, index=False, lineterminator="\n")
+    except BaseException:
+        for partial in partials.values():
+            partial.unlink(missing_ok=True)
+        raise
     written = {}
-    for form, name in FILE_NAMES.items():
-        path = folder / name
-        # Write beside the target and rename, so that a crash never leaves half a file.
-        partial = folder / f".{name}.partial"
-        registry.forms[form].to_csv(partial, index=False, lineterminator="\n")
-        partial.replace(path)
-        written[form] = path
+    for form, partial in partials.items():
+        written[form] = partial.replace(folder / FILE_NAMES[form])
     return written
