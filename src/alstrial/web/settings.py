@@ -57,6 +57,7 @@ ALSTRIAL_APPS = [
     "alstrial.web.assessments",
     "alstrial.web.product",
     "alstrial.web.safety",
+    "alstrial.web.api",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + ALSTRIAL_APPS
 

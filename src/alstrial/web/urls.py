@@ -16,6 +16,7 @@ APP_URLS = [
     ("product/", "alstrial.web.product.urls"),
     ("audit/", "alstrial.web.audit.urls"),
     ("safety/", "alstrial.web.safety.urls"),
+    ("api/v1/", "alstrial.web.api.urls"),
 ]
 
 urlpatterns = [

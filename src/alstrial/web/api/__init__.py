@@ -1,0 +1,1 @@
+"""The JSON API (django-ninja) under ``/api/v1/``: see docs/api.md."""

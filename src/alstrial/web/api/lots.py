@@ -1,0 +1,192 @@
+"""``/lots``: the cell product lots (docs/product.md), made, tested, prepared, released and
+moved through the product app's services only (one door; each checks role, domain rules and
+the lot's state, and writes nothing unless every check passes).
+
+Reads: any role at the lot's site (as the product pages). Lots, QC, dose preparation: cell lab
+and admin. Release: a person with a release authority at the site, who re-enters the password
+(electronic signature). Custody (ship, receive, destroy): cell lab, investigator, admin.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from alstrial.web.api.access import get_for_user_or_404
+from alstrial.web.api.schemas import ChangeIn, ErrorOut, StrictIn
+from alstrial.web.product import services
+from alstrial.web.product.models import Batch, Lot, QcResult
+
+router = Router(tags=["cell product"])
+ERRORS = {code: ErrorOut for code in (403, 404, 409, 422)}
+
+
+class LotOut(Schema):
+    id: int
+    code: str = Field(description="LOT-<donor subject ID>-<nn>-<check>")
+    site: str
+    subject_id: int = Field(description="The donor (the only possible recipient).")
+    donor_code: str
+    batch_id: int
+    number: int
+    dose_number: int
+    status: str
+    weight_kg: float | None
+    dose_cells: float | None
+    cells_per_kg: float | None
+    vehicle: str
+    volume_ml: float | None
+    formulated_at: datetime | None = Field(description="UTC")
+    expires_at: datetime | None = Field(description="UTC")
+    releasable: bool = Field(description="Every release criterion passes now.")
+    qc: dict | None = Field(description="QC results entered (null: none yet).")
+    version: int
+
+
+class LotsIn(StrictIn):
+    batch_id: int
+    dose_numbers: list[int] = Field(description="One lot per dose number (1..administrations).")
+
+
+class QcIn(ChangeIn):
+    """QC results; a field left out or null is not entered (its criterion stays pending).
+    ``version`` is the lot's QC version (0 when none is entered yet)."""
+
+    version: int = Field(0, ge=0)
+    viability_pct: float | None = None
+    viable_cells: float | None = None
+    cd105: float | None = None
+    cd73: float | None = None
+    cd90: float | None = None
+    cd45: float | None = None
+    cd34: float | None = None
+    cd14: float | None = None
+    cd11b: float | None = None
+    cd79a: float | None = None
+    cd19: float | None = None
+    hla_dr: float | None = None
+    sterility: str | None = Field(None, description="negative or positive")
+    mycoplasma: str | None = Field(None, description="negative or positive")
+    endotoxin_eu_per_ml: float | None = None
+    appearance_ok: bool | None = None
+    karyotype: str | None = Field(None, description="normal or abnormal")
+    trilineage_ok: bool | None = None
+
+
+class DoseIn(StrictIn):
+    formulated_at: datetime | None = Field(None, description="Default now; with a time zone.")
+
+
+class ReleaseIn(StrictIn):
+    password: str = Field(description="The signer's password again (21 CFR 11.200).")
+    meaning: str = ""
+
+
+class CustodyIn(StrictIn):
+    event: Literal["shipped", "received", "destroyed"]
+    note: str = Field("", description="Required to destroy.")
+
+
+def lot_out(lot: Lot) -> dict:
+    qc = QcResult.objects.filter(lot=lot).first()
+    return {
+        **{
+            name: getattr(lot, name)
+            for name in (
+                "code",
+                "subject_id",
+                "batch_id",
+                "number",
+                "dose_number",
+                "status",
+                "weight_kg",
+                "dose_cells",
+                "cells_per_kg",
+                "vehicle",
+                "volume_ml",
+                "formulated_at",
+                "expires_at",
+                "version",
+            )
+        },
+        "id": lot.pk,
+        "site": lot.site.code,
+        "donor_code": lot.subject.code,
+        "releasable": services.evaluate_lot(lot).releasable,
+        "qc": {**qc.as_mapping(), "version": qc.version} if qc else None,
+    }
+
+
+LOTS = Lot.objects.select_related("site", "subject__trial")
+
+
+def _lot(request, lot_id: int) -> Lot:
+    return get_for_user_or_404(LOTS, request.user, pk=lot_id)
+
+
+@router.get("", response=list[LotOut], summary="List lots of your sites")
+@paginate(LimitOffsetPagination)
+def list_lots(request, subject_id: int | None = None, status: str | None = None):
+    lots = LOTS.visible_to(request.user).order_by("code")
+    if subject_id is not None:
+        lots = lots.filter(subject_id=subject_id)
+    if status:
+        lots = lots.filter(status=status)
+    return [lot_out(lot) for lot in lots]
+
+
+@router.get("/{lot_id}", response={200: LotOut, **ERRORS}, summary="One lot")
+def get_lot(request, lot_id: int):
+    return lot_out(_lot(request, lot_id))
+
+
+@router.post("", response={201: list[LotOut], **ERRORS}, summary="Make lots from a batch")
+def make_lots(request, payload: LotsIn):
+    batch = get_for_user_or_404(
+        Batch.objects.select_related("subject__site", "subject__trial"),
+        request.user,
+        pk=payload.batch_id,
+    )
+    lots = services.create_lots(batch, request.user, payload.dose_numbers)
+    return Status(201, [lot_out(lot) for lot in lots])
+
+
+@router.put("/{lot_id}/qc", response={200: LotOut, **ERRORS}, summary="Enter or change QC")
+def record_qc(request, lot_id: int, payload: QcIn):
+    """Changing a released lot's QC needs a reason and voids its release signature."""
+    lot = _lot(request, lot_id)
+    values = payload.model_dump(exclude={"reason", "version"})
+    services.record_qc(
+        lot,
+        request.user,
+        values,
+        reason=payload.reason,
+        expected_version=payload.version or None,
+    )
+    return lot_out(_lot(request, lot_id))
+
+
+@router.post("/{lot_id}/dose", response={200: LotOut, **ERRORS}, summary="Prepare the dose")
+def prepare_dose(request, lot_id: int, payload: DoseIn):
+    lot = _lot(request, lot_id)
+    services.prepare_dose(lot, request.user, formulated_at=payload.formulated_at)
+    return lot_out(_lot(request, lot_id))
+
+
+@router.post("/{lot_id}/release", response={200: LotOut, **ERRORS}, summary="Sign the release")
+def release(request, lot_id: int, payload: ReleaseIn):
+    lot = _lot(request, lot_id)
+    services.release_lot(lot, request.user, password=payload.password, meaning=payload.meaning)
+    return lot_out(_lot(request, lot_id))
+
+
+@router.post(
+    "/{lot_id}/custody", response={200: LotOut, **ERRORS}, summary="Ship, receive, destroy"
+)
+def custody(request, lot_id: int, payload: CustodyIn):
+    lot = _lot(request, lot_id)
+    services.record_custody(lot, request.user, payload.event, note=payload.note)
+    return lot_out(_lot(request, lot_id))

@@ -1,0 +1,36 @@
+"""Schemas shared by every resource: the error body and the audited-change fields."""
+
+from __future__ import annotations
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+
+class ErrorOut(Schema):
+    """Every error answer: ``detail`` in words, ``errors`` as ``{field: [message, ...]}``."""
+
+    detail: str
+    errors: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class StrictIn(Schema):
+    """An input body: an unknown key is an error (a misspelt item is never silently dropped)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChangeIn(StrictIn):
+    """Fields of every update: why, and the ``version`` the client read (409 when stale)."""
+
+    reason: str = Field(
+        "",
+        description="Why the saved data changes (audit trail); required for every change to "
+        "saved data (422 on field 'reason' when missing).",
+    )
+    version: int = Field(ge=1, description="The record's version as the client read it.")
+
+
+class RefusedOut(ErrorOut):
+    """A refused administration: every failed check, and the audited attempt."""
+
+    refused_attempt_id: int
