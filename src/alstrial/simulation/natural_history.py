@@ -237,11 +237,12 @@ def _floor(latent: np.ndarray, floor_start: float | None) -> np.ndarray:
 
 
 def _unfloor(total: np.ndarray, floor_start: float | None) -> np.ndarray:
-    """Inverse of :func:`_floor` (total must be > 0)."""
+    """Inverse of :func:`_floor`; a total of 0 (the floor's limit) maps to a very low latent."""
     if floor_start is None:
         return total
     f = floor_start
-    return np.where(total >= f, total, f + f * np.log(np.minimum(total, f) / f))
+    below = np.clip(total, 1e-6, f)  # the log is only used below the floor, never at 0
+    return np.where(total >= f, total, f + f * np.log(below / f))
 
 
 def draw_patients(
