@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -27,18 +28,18 @@ from alstrial.web.safety.rules import expectedness_reason, site_time_zone, trial
 from alstrial.web.subjects.models import Subject
 
 
-def _nav(request) -> list[dict]:
-    count = services.unread_count(request.user)
-    label = f"Notifications ({count})" if count else "Notifications"
-    return [
-        {"url": "/safety/", "label": "Adverse events"},
-        {"url": "/safety/board/", "label": "Safety board"},
-        {"url": "/safety/notifications/", "label": label},
-    ]
-
-
 def _render(request, template: str, context: dict, status: int = 200):
-    context = {"nav_extra": _nav(request), "unread": services.unread_count(request.user), **context}
+    """Render a safety page with the safety links and the unread-notifications badge."""
+    unread = services.unread_count(request.user)
+    nav = [
+        {"url": reverse("safety:list"), "label": "Adverse events"},
+        {"url": reverse("safety:board"), "label": "Safety board"},
+        {
+            "url": reverse("safety:notifications"),
+            "label": f"Notifications ({unread})" if unread else "Notifications",
+        },
+    ]
+    context = {"nav_extra": nav, "unread": unread, **context}
     return render(request, f"safety/{template}", context, status=status)
 
 
