@@ -272,3 +272,26 @@ def test_dropout_check_equals_a_direct_welch_test(matched, report):
 )
 def test_p_values_in_running_text(p, text):
     assert p_equals(p) == text
+
+
+def test_study_flow_counts_and_reasons():
+    from alstrial.analysis.report.flow import study_flow
+
+    subjects, visits = kim_like_cohort(seed=9, n_treated=8, n_control=6)
+    subjects["index_day"] = subjects["index_day"].astype("Int64")
+    subjects.loc[subjects["subject_id"] == "T002", "index_day"] = pd.NA  # never treated
+    t003 = subjects.set_index("subject_id").loc["T003", "index_day"]
+    visits = visits[~((visits["subject_id"] == "T003") & (visits["day"] > t003))]
+    data = AnalysisData.from_frames(subjects, visits)
+    flows = study_flow(analyse(data), data, {"screened": 11, "reasons": {"age > 75": 3}})
+    treated, control = flows
+    steps = {s.label: s for s in treated.steps}
+    assert steps["Screened"].n == 11
+    assert steps["Screened"].reasons == (("age > 75", 3),)
+    assert steps["Enrolled"].n == 8
+    assert steps["Treated (first injection)"].n == 7
+    assert steps["Treated (first injection)"].reasons[0][1] == 1
+    analysed = steps["Analysed: lead-in and follow-up slopes"]
+    assert analysed.n == 6
+    assert [n for _, n in analysed.reasons] == [1]  # T003: no follow-up visit
+    assert [s.n for s in control.steps] == [6, 6, 6]
