@@ -168,6 +168,13 @@ def test_missing_registry_column_is_named():
         control_pool(registry)
 
 
+def test_fractional_registry_day_is_refused_with_the_patient_named():
+    registry = registry_frames()
+    registry.subjects.loc[registry.subjects["subject_id"] == "A", "onset_day"] = -300.5
+    with pytest.raises(FieldError, match=r"onset_day must be a whole number of days \(patient A"):
+        control_pool(registry)
+
+
 def test_no_qualifying_registry_patient_is_a_clear_error():
     registry = registry_frames()
     registry.alsfrs = registry.alsfrs[registry.alsfrs["subject_id"] == "C"]

@@ -230,6 +230,17 @@ def control_pool(
     last_total = total[stop_rows - 1]
 
     registry_ids = uniques[first_code]
+    for column, values in (
+        ("onset_day", onset[index_rows]),
+        ("death_day", people["death_day"].reindex(registry_ids).to_numpy(dtype=float)),
+    ):
+        fractional = ~np.isnan(values) & (values % 1 != 0)
+        if fractional.any():  # a day offset is whole; truncating one would move an event
+            raise FieldError(
+                column,
+                f"registry {column} must be a whole number of days (patient "
+                f"{registry_ids[np.argmax(fractional)]}: {values[fractional][0]})",
+            )
     info = people.loc[registry_ids]
     index_day = day[index_rows]
     duration = (index_day - onset[index_rows]) / days_per_month
