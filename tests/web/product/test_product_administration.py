@@ -269,3 +269,16 @@ def test_the_database_refuses_a_lot_given_to_someone_else(product_world, users, 
     with pytest.raises(DatabaseError, match="not the donor of the lot"), transaction.atomic():
         row.save()
     assert not Administration.objects.exists()
+
+
+def test_a_scanned_label_payload_is_stored_as_its_lot_id(product_world, users, lot_at):
+    from alstrial.web.product.labels import lot_label
+
+    alice = product_world["alice"]
+    lot = lot_at(alice, "released")
+    payload = lot_label(lot).payload
+    assert len(payload) > 40  # longer than the stored column: the lot ID is what is kept
+    given = give(alice, users["investigator.seoul"], payload, scanned_subject=alice.code.lower())
+    given.refresh_from_db()
+    assert given.scanned_lot_id == lot.code
+    assert given.scanned_subject_id == alice.code

@@ -169,8 +169,8 @@ def administer_dose(
                 spinal_level=spinal_level,
                 pump_rate_ul_per_min=pump_rate_ul_per_min,
                 immediate_reactions=immediate_reactions,
-                scanned_subject_id=scanned_subject_id,
-                scanned_lot_id=scanned_lot_id,
+                scanned_subject_id=normalise(scanned_subject_id),  # as read, canonical
+                scanned_lot_id=normalise(scanned_lot_id),  # the lot ID of a label payload
             )
     # Raised after the transaction has committed the audit record of the refusal.
     raise refusal
