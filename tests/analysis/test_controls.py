@@ -161,6 +161,20 @@ def test_matched_controls_in_the_analysis_csv_shape():
     assert result.settings["lead_in_days"] == 90
 
 
+def test_empty_matching_covariates_leave_patients_out_not_the_matching():
+    registry = registry_frames()
+    registry.subjects.loc[registry.subjects["subject_id"] == "E", "onset_site"] = None
+    subjects, visits = trial_frames()
+    subjects.loc[subjects["subject_id"] == "T1", "sex"] = None
+    matcher = Matcher(caliper=None, covariates=("age_years",), exact=("onset_site", "sex"))
+    _, _, result = matched_controls(subjects, visits, registry, matcher=matcher)
+    assert result.flow["without_matching_covariates"] == 1  # E: no onset site
+    assert result.matches.empty  # T2 (bulbar) had only E; T1 has no sex
+    reasons = dict(zip(result.unmatched["treated_id"], result.unmatched["reason"], strict=True))
+    assert reasons["T1"] == "no sex"
+    assert reasons["T2"] == "no candidate in the same exact-matching stratum"
+
+
 def test_missing_registry_column_is_named():
     registry = registry_frames()
     registry.subjects = registry.subjects.drop(columns=["onset_day"])

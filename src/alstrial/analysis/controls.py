@@ -186,10 +186,32 @@ def matched_controls(
     if covariates.empty:
         reasons = "; ".join(f"{r.treated_id}: {r.reason}" for r in unusable.itertuples())
         raise FieldError("arm", f"no treated subject can be matched ({reasons or 'none given'})")
-    if pool.candidates.empty:
-        raise FieldError("registry", f"no registry patient qualifies as a control ({pool.flow})")
-    matcher.fit(covariates, pool.candidates)
-    used = pool.candidates[pool.candidates["subject_id"].isin(matcher.weights_.index)]
+    # A matching column left empty keeps a patient out of matching, counted and listed, rather
+    # than stopping it for everyone (registries are incomplete; a treated subject may be too).
+    needed = [c for c in (*matcher.covariates, *matcher.exact) if c in pool.candidates.columns]
+    complete = pool.candidates[needed].notna().all(axis=1)
+    candidates = pool.candidates[complete]
+    flow = dict(pool.flow, without_matching_covariates=int((~complete).sum()))
+    if candidates.empty:
+        raise FieldError("registry", f"no registry patient qualifies as a control ({flow})")
+    gaps = covariates[needed].isna() if set(needed) <= set(covariates.columns) else None
+    if gaps is not None and gaps.any(axis=None):
+        first_gap = gaps.idxmax(axis=1)[gaps.any(axis=1)]
+        unusable = pd.concat(
+            [
+                unusable,
+                pd.DataFrame(
+                    {
+                        "treated_id": covariates.loc[first_gap.index, "subject_id"],
+                        "reason": "no " + first_gap,
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
+        covariates = covariates[~gaps.any(axis=1)]
+    matcher.fit(covariates, candidates)
+    used = candidates[candidates["subject_id"].isin(matcher.weights_.index)]
     control_subjects = used.assign(arm="control")[list(CONTROL_SUBJECT_COLUMNS)]
     control_subjects = control_subjects.reset_index(drop=True)
     control_visits = pool.visits[pool.visits["subject_id"].isin(used["subject_id"])]
@@ -199,7 +221,7 @@ def matched_controls(
         balance=matcher.balance_,
         weights=matcher.weights_,
         params=matcher.get_params(),
-        flow=pool.flow,
+        flow=flow,
         settings=pool.settings,
         caliper_widths=matcher.caliper_widths_,
         pool=pool,

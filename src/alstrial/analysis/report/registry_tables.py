@@ -17,6 +17,7 @@ FLOW_LABELS = {
     "without_onset_or_age": "Patients without age, or without an onset day before their visits",
     "without_lead_in_and_follow_up": "Patients without lead-in and follow-up visits",
     "eligible": "Eligible candidates",
+    "without_matching_covariates": "Eligible, but a matching covariate is empty (not matched)",
 }
 
 
