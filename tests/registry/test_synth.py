@@ -300,3 +300,19 @@ def test_a_failed_write_leaves_nothing_half_written(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="No space"):
         write_proact(synthetic, tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_registry_check_lists_problems_by_file_and_column(tmp_path):
+    synthetic = synthesize(300, seed=9, error_share=0.05)
+    write_proact(synthetic, tmp_path)
+    report = tmp_path / "rejected.csv"
+    result = CliRunner().invoke(app, ["registry", "check", str(tmp_path), "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    assert "problems by file and column:" in result.output
+    assert "PROACT_ALSFRS.csv" in result.output
+    written = pd.read_csv(report)
+    assert list(written.columns) == ["file", "line", "column", "value", "reason"]
+    assert sorted(written["line"]) == sorted(synthetic.injected["line"])
+    strict = CliRunner().invoke(app, ["registry", "check", str(tmp_path), "--strict"])
+    assert strict.exit_code == 1
+    assert "rejected row(s) in strict mode" in strict.output

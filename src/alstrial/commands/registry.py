@@ -69,6 +69,11 @@ def check(
         raise typer.Exit(1) from None
     for name, count in registry.counts().items():
         typer.echo(f"{name:<22} {count:>9}")
+    if len(registry.rejected):
+        typer.echo("problems by file and column:")
+        by_column = registry.rejected.groupby(["file", "column"]).size()
+        for (file, column), count in by_column.sort_values(ascending=False).items():
+            typer.echo(f"  {file:<28} {column:<34} {count:>7}")
     if report is not None:
         registry.rejected.to_csv(report, index=False)
         typer.echo(f"rejected rows written to {report}")
