@@ -276,3 +276,19 @@ def test_form_accepts_a_scanned_label_payload(investigator, product_world, lot_a
 def test_passage_count_from_the_protocol(client, product_world, users, lot_at):
     lot = lot_at(product_world["alice"], "in_manufacturing")
     assert Passage.objects.filter(batch=lot.batch).count() == 2
+
+
+def test_the_schedule_links_harvest_and_administration_forms(client, product_world, users, lot_at):
+    from alstrial.web.core.visit_forms import visit_form
+
+    alice = product_world["alice"]
+    harvest_visit = alice.visits.get(code="HARV1")
+    dose_visit = alice.visits.get(administration=1)
+    assert visit_form("harvest").url(harvest_visit) == reverse("product:subject", args=[alice.pk])
+    assert not visit_form("harvest").is_done(harvest_visit)
+    lot = lot_at(alice, "released")
+    assert visit_form("harvest").is_done(harvest_visit)
+    assert not visit_form("administration").is_done(dose_visit)
+    post_administration(login(client, users["investigator.seoul"]), alice, alice.code, lot.code)
+    assert visit_form("administration").is_done(dose_visit)
+    assert Administration.objects.get(subject=alice).visit == dose_visit
