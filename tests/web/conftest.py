@@ -4,14 +4,18 @@
 - ``make_user(username, {"seoul": ["coordinator"], ...})``: a user with those roles;
 - ``users``: the demo users of INTERFACES.md with their roles (see ``DEMO_ROLES``);
 - ``kim_trial`` (at seoul) and ``mazzini_trial`` (at novara), from the shipped protocols;
-- ``screened_subject`` / ``enrolled_subject(site_code="seoul")``: subjects made through the
-  services, as a coordinator of that site.
+- ``screen(site_code)`` / ``enrolled_subject(site_code="seoul")``: subjects made through the
+  services, as a coordinator of that site;
+- ``browser_page``: Playwright on Debian's Chromium, for ``@pytest.mark.browser`` tests.
 Passwords hash with MD5 in tests only (Argon2 is deliberately slow).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -119,3 +123,43 @@ def enrolled_subject(screen, users):
         )
 
     return run
+
+
+CHROMIUM = os.environ.get("ALSTRIAL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # screenshots
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser_page():
+    """A Playwright page on Debian's Chromium (``ALSTRIAL_CHROMIUM`` or ``chromium`` on PATH).
+
+    Skipped when Chromium is absent, except under CI (``CI`` set), where that is a failure.
+    Use it with pytest-django's ``live_server`` and ``@pytest.mark.django_db(transaction=True)``.
+    """
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI: Chromium not found at {CHROMIUM} (apt-get install chromium)")
+        pytest.skip(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
+    # between browser steps are synchronous and safe here.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(30_000)  # 2 shared cores: be patient
+        try:
+            yield page
+        finally:
+            browser.close()

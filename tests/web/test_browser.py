@@ -1,15 +1,12 @@
 """A coordinator in a real browser: log in, screen and enrol, enter a lead-in ALSFRS-R with the
 live score, edit it with a reason, and find the change on the audit page.
 
-Runs Debian's Chromium through Playwright (never a downloaded browser). Without Chromium the
-test is skipped, except under CI (environment variable CI set), where it fails.
+Runs Debian's Chromium through Playwright (the ``browser_page`` fixture of conftest.py).
 Screenshots go to test-artifacts/.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,39 +15,7 @@ from django.utils import timezone
 
 from alstrial.domain.alsfrs_items import ITEMS
 
-CHROMIUM = os.environ.get("ALSTRIAL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def browser_page():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI: Chromium not found at {CHROMIUM} (apt-get install chromium)")
-        pytest.skip(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
-    # between browser steps are synchronous and safe here.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            browser.close()
 
 
 @pytest.mark.browser
