@@ -3,10 +3,12 @@
 This is the readable definition of what a simulated trial is. For each trial of a chunk it
 screens candidates in order, enrols the first eligible ones, allocates them, matches registry
 controls, writes the trial as the ``subjects.csv``/``visits.csv`` tables of INTERFACES.md
-("Analysis data"), and runs the analysis engine on them (:func:`alstrial.analysis.slopes.
-subject_slopes`, :func:`alstrial.analysis.tests.paired_t`, :func:`~alstrial.analysis.tests.
-welch_t`). The vectorized engine (:mod:`.vectorized`) must reach the same decisions from the
-same draws; the tests hold it to that.
+("Analysis data"), and runs the analysis engine on them: ``alstrial.analysis.slopes.
+subject_slopes`` for the per-subject slopes and changes, and ``alstrial.analysis.tests``
+(``paired_t``, ``welch_t``, ``wilcoxon_signed_rank``, ``mann_whitney``) for the test. It
+favours plainness over speed: nothing in it works on more than one trial at a time. The
+vectorized engine (:mod:`.vectorized`) must reach the same decisions from the same draws; the
+tests hold it to that.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ It reproduces :mod:`.reference` step by step on arrays shaped ``(trials, subject
 screening in candidate order, randomized allocation, greedy registry matching, per-subject OLS
 slopes over the observed visits (the analysis engine's definitions, INTERFACES.md "Analysis
 data"), then paired and Welch t-tests in closed form with two-sided p-values from Student's t
-distribution (``scipy.special.stdtr``). Missing visits are masks, never removed rows.
+distribution (``scipy.special.stdtr``), or the rank tests of :mod:`.ranks`. Missing visits are
+masks, never removed rows.
 """
 
 from __future__ import annotations
