@@ -70,3 +70,9 @@ def test_passage_before_culture_start_is_refused():
     with pytest.raises(ValidationError) as info:
         summarise_culture(date(2024, 2, 1), [Passage(1, date(2024, 1, 1), date(2024, 1, 9), 1, 2)])
     assert "before the culture started" in info.value.by_field()["seeded_on"][0]
+
+
+def test_missing_values_are_named_not_crashed_on():
+    with pytest.raises(ValidationError) as info:
+        summarise_culture(date(2024, 1, 1), [Passage(1, None, None, 1e6, None)])
+    assert set(info.value.by_field()) == {"seeded_on", "harvested_on", "cells_harvested"}

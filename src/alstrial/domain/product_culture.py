@@ -99,6 +99,13 @@ def validate_passage(passage: Passage, previous: Passage | None, culture_started
     harvest), be harvested on or after it was seeded, not start before the culture, and have
     positive counts.
     """
+    missing = [
+        FieldError(name, f"{name.replace('_', ' ')} is required")
+        for name in ("number", "seeded_on", "harvested_on", "cells_seeded", "cells_harvested")
+        if getattr(passage, name) is None
+    ]
+    if missing:
+        raise ValidationError(missing)
     errors: list[FieldError] = []
     expected = 1 if previous is None else previous.number + 1
     if passage.number != expected:

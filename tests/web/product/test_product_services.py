@@ -377,3 +377,16 @@ def test_lot_record_for_the_api(product_world, lot_at):
     assert record["release"]["releasable"] is True
     assert record["signature"]["signer"] == "celllab.novara"
     assert record["expires_at"].endswith("+00:00")
+
+
+@pytest.mark.parametrize("volume", ["lots", None, float("nan"), -5])
+def test_harvest_volume_must_be_a_number(product_world, users, volume):
+    with pytest.raises(ValidationError) as info:
+        services.record_harvest(
+            product_world["alice"],
+            users["celllab.seoul"],
+            aspirated_at=timezone.now(),
+            volume_ml=volume,
+            anticoagulant="heparin",
+        )
+    assert set(info.value.by_field()) == {"volume_ml"}

@@ -54,7 +54,7 @@ def _detail_errors(protocol, *, route, administered_at, spinal_level, pump_rate)
     if route == Route.INTRASPINAL:
         if not (spinal_level or "").strip():
             errors.append(FieldError("spinal_level", "give the spinal level of the implantation"))
-        if pump_rate is None or not float(pump_rate) > 0:
+        if not isinstance(pump_rate, int | float) or not pump_rate > 0:
             errors.append(
                 FieldError("pump_rate_ul_per_min", "give the micrometric pump rate (µl/min)")
             )

@@ -14,6 +14,7 @@ investigator (or site admin) administers. :func:`administer_dose` lives in
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 
@@ -81,6 +82,15 @@ def _not_future(field: str, when: datetime | date, errors: list[FieldError]) -> 
         errors.append(FieldError(field, f"{when} is in the future"))
 
 
+def _number(value) -> float | None:
+    """``value`` as a finite float, or None (the caller names the field)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _locked(lot: Lot) -> Lot:
     return Lot.objects.select_for_update().select_related("subject__trial", "site").get(pk=lot.pk)
 
@@ -109,7 +119,7 @@ def record_harvest(
         errors.append(FieldError("aspirated_at", "the date and time of aspiration are required"))
     else:
         _not_future("aspirated_at", aspirated_at, errors)
-    if volume_ml is None or not 0 < float(volume_ml) <= MAX_ASPIRATE_ML:
+    if _number(volume_ml) is None or not 0 < _number(volume_ml) <= MAX_ASPIRATE_ML:
         errors.append(
             FieldError("volume_ml", f"must be more than 0 and at most {MAX_ASPIRATE_ML:g} ml")
         )
@@ -133,7 +143,7 @@ def record_harvest(
         visit=visit,
         aspirated_at=aspirated_at,
         anatomical_site=(anatomical_site or "").strip() or protocol_site,
-        volume_ml=float(volume_ml),
+        volume_ml=_number(volume_ml),
         anticoagulant=anticoagulant.strip(),
         operator=operator or user,
         procedure_adverse_events=procedure_adverse_events.strip(),
