@@ -64,6 +64,8 @@ def test_rules_read_in_words():
         "halt enrolment if 2 subjects have a related adverse event of grade >= 3"
     )
     assert describe(RELATED_DEATH) == "halt trial if any subject has a related death"
+    written = StoppingRule("related_death", 1, "halt_trial", description="Any death halts it. ")
+    assert describe(written) == "Any death halts it"
 
 
 def test_an_unreadable_rule_is_refused_by_field():

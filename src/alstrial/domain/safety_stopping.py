@@ -68,7 +68,7 @@ def _matches(rule: RuleLike, event: EventLike) -> bool:
 def describe(rule: RuleLike) -> str:
     """The rule in words, e.g. "halt enrolment if 2 subjects have a related event of grade >= 3"."""
     if rule.description:
-        return rule.description
+        return rule.description.strip().rstrip(".")  # shown inside sentences and lists
     what = {
         "related_adverse_event": "a related adverse event",
         "related_serious_adverse_event": "a related serious adverse event",

@@ -14,6 +14,7 @@ from alstrial.web.core.access import get_for_user_or_404, has_any_role, role_req
 from alstrial.web.safety import services
 from alstrial.web.safety.board import board_rows, trial_frames
 from alstrial.web.safety.models import AdverseEvent
+from alstrial.web.safety.views import render_page
 from alstrial.web.trials.models import Trial
 
 
@@ -31,11 +32,8 @@ def tables(request, slug: str):
         if _allowed(request.user, name):
             frame = build(*frames)
             shown.append({"name": name, "title": title, "frame": frame})
-    return render(
-        request,
-        "safety/tables.html",
-        {"trial": trial, "tables": shown, "n": frames[1].shape[0]},
-    )
+    context = {"trial": trial, "tables": shown, "n": len(frames[1])}
+    return render_page(request, "tables.html", context)
 
 
 @role_required(*services.TABLE_ROLES)

@@ -28,7 +28,7 @@ from alstrial.web.safety.rules import expectedness_reason, site_time_zone, trial
 from alstrial.web.subjects.models import Subject
 
 
-def _render(request, template: str, context: dict, status: int = 200):
+def render_page(request, template: str, context: dict, status: int = 200):
     """Render a safety page with the safety links and the unread-notifications badge."""
     unread = services.unread_count(request.user)
     nav = [
@@ -61,7 +61,7 @@ def ae_list(request):
     if request.GET.get("to_code"):
         events = events.filter(term_code="")
     can_report = bool(Subject.objects.visible_to(request.user, *services.REPORTER_ROLES).exists())
-    return _render(request, "list.html", {"events": events, "can_report": can_report})
+    return render_page(request, "list.html", {"events": events, "can_report": can_report})
 
 
 def _zone_or_blank(site) -> str:
@@ -94,7 +94,7 @@ def ae_new(request):
         else:
             messages.success(request, _saved_message(ae))
             return redirect("safety:detail", pk=ae.pk)
-    return _render(
+    return render_page(
         request, "form.html", {"form": form, "terms": form.term_choices(), "title": "Report"}
     )
 
@@ -120,7 +120,7 @@ def ae_detail(request, pk: int):
     tz = site_time_zone(ae.subject.site)
     rows = board_rows(AdverseEvent.objects.filter(pk=ae.pk))
     history = ae.history.order_by("-history_date", "-history_id")
-    return _render(
+    return render_page(
         request,
         "detail.html",
         {
@@ -187,7 +187,7 @@ def ae_follow_up(request, pk: int):
         else:
             messages.success(request, f"Follow-up {ae.follow_up_number} saved.")
             return redirect("safety:detail", pk=ae.pk)
-    return _render(
+    return render_page(
         request,
         "form.html",
         {
@@ -206,7 +206,7 @@ def board(request):
     events = AdverseEvent.objects.visible_to(request.user, *services.READER_ROLES)
     rows = board_rows(events)
     triggers = StoppingTrigger.objects.visible_to(request.user).distinct().select_related("trial")
-    return _render(
+    return render_page(
         request,
         "board.html",
         {
@@ -284,7 +284,7 @@ def notifications(request):
     if request.method == "POST":
         notes.filter(read_at__isnull=True).update(read_at=timezone.now())
         return redirect("safety:notifications")
-    return _render(request, "notifications.html", {"notes": notes[:200]})
+    return render_page(request, "notifications.html", {"notes": notes[:200]})
 
 
 @role_required()
