@@ -222,7 +222,11 @@ def _administer(subject, lot, user, **details) -> Administration:
         lot,
         user,
         CustodyEvent.ADMINISTERED,
-        note=f"dose {lot.dose_number} given to {subject.code}",
+        note=(
+            f"dose {lot.dose_number} given to {subject.code} ({administration.route}"
+            f"{', ' + administration.spinal_level if administration.spinal_level else ''}) by "
+            f"{administration.operator.get_username()}"
+        ),
         at=details["administered_at"],
     )
     return administration

@@ -235,5 +235,13 @@ def administer(request, pk: int):
                 return redirect("product:subject", pk=subject.pk)
         else:
             status = 400
-    context = {"subject": subject, "form": form, "refusal": refusal, "route": route}
+    ready = subject.lots.filter(status__in=["released", "received"]).order_by("dose_number")
+    context = {
+        "subject": subject,
+        "form": form,
+        "refusal": refusal,
+        "route": route,
+        "ready": ready,
+        "given": sorted(subject.administrations.values_list("dose_number", flat=True)),
+    }
     return render(request, "product/administer.html", context, status=status)
