@@ -122,13 +122,29 @@ def open_visit_with(subject, form_key: str):
     return next(v for v in visits if form_key in (v.forms or []))
 
 
+def administration_body(subject, lot, **changes) -> dict:
+    """A correct bedside administration of ``lot`` to ``subject`` (API field names)."""
+    route = subject.trial.protocol.interventions.route.name
+    body = {
+        "subject_id": subject.pk,
+        "scanned_subject_id": subject.code,
+        "scanned_lot_id": lot.code,
+        "route": route,
+    }
+    if route == "intraspinal":
+        body.update(spinal_level="T3-T7", pump_rate_ul_per_min=10.0)
+    return {**body, **changes}
+
+
 @pytest.fixture
 def world(enrolled_subject, users, sites, zones):
-    """Per site: an enrolled subject with a 70 kg weight, a released lot, an ALSFRS-R at the
-    first done visit that collects one, and an adverse event; also an administration at Seoul.
-    ``world[site]`` is a dict of those objects."""
+    """Per site: an enrolled subject with a 70 kg weight, dose 1 made, released and given
+    (``administration``), dose 2's lot released (``lot``; at Novara, whose protocol has one
+    dose, a second lot of dose 1), an ALSFRS-R at the first done visit that collects one, and
+    an adverse event. ``world[site]`` is a dict of those objects."""
     from alstrial.web.assessments.models import AlsfrsAssessment
     from alstrial.web.core.records import save_clinical
+    from alstrial.web.product.administration import administer_dose
     from alstrial.web.product.demo import build_lot, ensure_weight
     from alstrial.web.product.models import ReleaseAuthority
     from alstrial.web.safety.services import record_adverse_event
@@ -140,10 +156,25 @@ def world(enrolled_subject, users, sites, zones):
         ReleaseAuthority.objects.create(user=lab, site=sites[site])
         subject = enrolled_subject(site)
         ensure_weight(subject, coordinator)
-        lot = build_lot(subject, lab, lab, stage="released", password=PASSWORD)
+        given_lot = build_lot(subject, lab, lab, stage="released", password=PASSWORD)
+        body = administration_body(subject, given_lot)
+        body.pop("subject_id")
+        administration = administer_dose(subject, users["admin"], **body, channel="import")
+        doses = subject.trial.protocol.interventions.administrations.count
+        next_dose = 2 if doses >= 2 else 1
+        lot = build_lot(
+            subject, lab, lab, stage="released", password=PASSWORD, dose_number=next_dose
+        )
         visit = done_visit_with(subject, "alsfrs_r")
         alsfrs = save_clinical(AlsfrsAssessment(subject=subject, visit=visit, **ITEMS), coordinator)
         data = {k: v for k, v in ae_report(subject).items() if k != "subject_id"}
         ae = record_adverse_event(subject, {**data, "serious": "no"}, coordinator)
-        out[site] = {"subject": subject, "lot": lot, "alsfrs": alsfrs, "ae": ae, "visit": visit}
+        out[site] = {
+            "subject": subject,
+            "lot": lot,
+            "administration": administration,
+            "alsfrs": alsfrs,
+            "ae": ae,
+            "visit": visit,
+        }
     return out

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from django.http import Http404
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from alstrial.web.api.access import get_for_user_or_404, hides_dates, require_role, subject_for
 from alstrial.web.api.schemas import ChangeIn, ErrorOut, StrictIn
 from alstrial.web.audit.trail import subject_trail
-from alstrial.web.core.models import AUDIT_ROLES, DATA_ENTRY_ROLES, Site
+from alstrial.web.core.access import sites_for
+from alstrial.web.core.models import AUDIT_ROLES, DATA_ENTRY_ROLES
 from alstrial.web.subjects import services
 from alstrial.web.subjects.models import Subject
 from alstrial.web.trials.models import Trial
@@ -164,7 +166,9 @@ def get_subject(request, subject_id: int):
 @router.post("", response={201: SubjectOut, **ERRORS}, summary="Screen a new subject")
 def screen_subject(request, payload: SubjectIn):
     """Create a subject at screening; eligibility is judged against the trial's protocol."""
-    site = get_for_user_or_404(Site.objects.all(), request.user, code=payload.site)
+    site = sites_for(request.user).filter(code=payload.site).first()
+    if site is None:
+        raise Http404("no such site")
     require_role(request.user, site, *DATA_ENTRY_ROLES)
     trial = get_for_user_or_404(Trial.objects.distinct(), request.user, slug=payload.trial)
     subject = services.screen_subject(
