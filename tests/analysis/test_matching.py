@@ -365,3 +365,11 @@ def test_mahalanobis_matching_equals_a_plain_loop(seed, ratio, replace, caliper)
         assert row.distance == pytest.approx(
             distance[int(row.treated_id[1:]), int(row.control_id[1:])]
         )
+
+
+def test_set_params_changes_options_and_refuses_unknown_ones():
+    matcher = age_matcher().set_params(ratio=2, exact=[])
+    assert matcher.get_params()["ratio"] == 2
+    assert matcher.get_params()["exact"] == []
+    with pytest.raises(FieldError, match="no option 'k'"):
+        matcher.set_params(k=3)

@@ -160,6 +160,14 @@ class Matcher:
             "random_state": self.random_state,
         }
 
+    def set_params(self, **params: Any) -> Matcher:
+        """Change options (scikit-learn style); an unknown name is refused."""
+        for name, value in params.items():
+            if name not in self.get_params():
+                raise FieldError(name, f"Matcher has no option {name!r}")
+            setattr(self, name, tuple(value) if name in ("exact", "covariates") else value)
+        return self
+
     # -- fitting ------------------------------------------------------------------------------
     def fit(self, treated: pd.DataFrame, candidates: pd.DataFrame) -> Matcher:
         """Match each row of ``treated`` to ``ratio`` rows of ``candidates``; returns self."""
