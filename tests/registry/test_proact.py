@@ -282,3 +282,25 @@ def test_months_from_onset_counts_and_settings(registry_dir):
     rejected_rows = registry.rejected[["file", "line"]].drop_duplicates()
     assert summary["counts"]["rejected_rows"] == len(rejected_rows)
     assert summary["files"]["alsfrs"] == "PROACT_ALSFRS.csv"
+
+
+def test_onset_site_from_the_one_hot_columns(registry_dir):
+    write(
+        registry_dir,
+        "PROACT_ALSHISTORY.csv",
+        "subject_id,Onset_Delta,Diagnosis_Delta,Site_of_Onset___Bulbar,Site_of_Onset___Limb,"
+        "Site_of_Onset___Spine,Site_of_Onset___Other\n"
+        "1,-400,-200,1,,,\n"
+        "2,-400,-200,,1,,\n"
+        "3,-400,-200,,,1,\n"
+        "5,-400,-200,1,1,,\n"
+        "6,-400,-200,,,,1\n",
+    )
+    sites = read_registry(registry_dir).subjects.set_index("subject_id")["onset_site"]
+    assert sites.to_dict() == {
+        "1": "bulbar",
+        "2": "spinal",
+        "3": "spinal",
+        "5": "other",
+        "6": "other",
+    }

@@ -47,6 +47,7 @@ ALSHISTORY_COLUMNS = (
     "Site_of_Onset___Limb",
     "Site_of_Onset___Limb_and_Bulbar",
     "Site_of_Onset___Other",
+    "Site_of_Onset___Spine",
 )
 DEMOGRAPHICS_COLUMNS = (
     "subject_id",

@@ -8,11 +8,12 @@ Rules (DOMAIN.md section 5) and the choices alstrial makes where PRO-ACT is ambi
   are all rejected.
 * ALSHISTORY: ``Site_of_Onset`` text (``Onset: Bulbar`` -> 'bulbar'; ``Onset: Limb``/``Spine``
   -> 'spinal'; anything else, including ``Onset: Limb and Bulbar``, -> 'other') or, when the
-  text is empty, the one-hot ``Site_of_Onset___*`` columns. A row with Onset_Delta after
+  text is empty, the one-hot ``Site_of_Onset___*`` columns (Bulbar; Limb or Spine;
+  Limb_and_Bulbar, Other or bulbar with limb -> 'other'). A row with Onset_Delta after
   Diagnosis_Delta is rejected (which of the two is wrong cannot be known), and so is an
-  Onset_Delta after time 0. Several rows per
-  subject are reconciled field by field: the non-missing values must agree; when they do not,
-  the field is left unknown and each disagreeing row is listed with the other lines.
+  Onset_Delta after time 0. Several rows per subject are reconciled field by field: the
+  non-missing values must agree; when they do not, the field is left unknown and each
+  disagreeing row is listed with the other lines.
 * DEATHDATA: ``Subject_Died`` Yes/No (any case). A subject died if any row says Yes ('No'
   records vital status at an earlier contact). Death_Days of the Yes rows must agree; if they
   do not, the death day is left unknown and the rows listed. Death_Days on a No row, or before
@@ -68,16 +69,17 @@ def _onset_site(check: RowChecker) -> np.ndarray:
     site = text.map(ONSET_TEXT).to_numpy(dtype=object)
     site = np.where((text != "") & pd.isna(site), "other", site)
     flags = {}
-    for name in ("Bulbar", "Limb", "Limb_and_Bulbar", "Other"):
+    for name in ("Bulbar", "Limb", "Limb_and_Bulbar", "Other", "Spine"):
         values = check.number(
             f"Site_of_Onset___{name}", low=0, high=1, what=f"Site_of_Onset_{name}"
         )
         flags[name] = np.nan_to_num(values) > 0
+    limb = flags["Limb"] | flags["Spine"]
     one_hot = np.select(
         [
-            flags["Limb_and_Bulbar"] | flags["Other"] | (flags["Bulbar"] & flags["Limb"]),
+            flags["Limb_and_Bulbar"] | flags["Other"] | (flags["Bulbar"] & limb),
             flags["Bulbar"],
-            flags["Limb"],
+            limb,
         ],
         ["other", "bulbar", "spinal"],
         default=None,

@@ -204,6 +204,7 @@ def _history_form(ids, patients: Patients, rng) -> pd.DataFrame:
             "Site_of_Onset___Limb": np.where(bulbar, "", "1"),
             "Site_of_Onset___Limb_and_Bulbar": "",
             "Site_of_Onset___Other": "",
+            "Site_of_Onset___Spine": "",
         }
     ).loc[:, list(ALSHISTORY_COLUMNS)]
 
