@@ -227,8 +227,11 @@ def test_relatedness_is_required_for_each_cause_of_the_protocol_only():
     with pytest.raises(ValidationError) as excinfo:
         validate(data)
     assert list(fields(excinfo)) == ["relatedness_lumbar_puncture"]
-    # spinal surgery is not a procedure of this protocol: not required
+    # spinal surgery is not a procedure of this protocol: not required, and refused if given
     assert Cause.SPINAL_SURGERY not in validate(report()).relatedness
+    with pytest.raises(ValidationError) as excinfo:
+        validate(report(relatedness_spinal_surgery="possible"))
+    assert "not a procedure of this protocol" in fields(excinfo)["relatedness_spinal_surgery"][0]
 
 
 def test_ongoing_event_has_no_resolution_date_and_resolved_needs_one():

@@ -404,10 +404,14 @@ def validate_adverse_event(
         )
 
     relatedness: dict[Cause, Relatedness] = {}
+    in_protocol = {Cause(c) for c in causes}
     for cause in Cause:
-        required = cause in {Cause(c) for c in causes}
         value = data.get(cause.field)
-        if _blank(value) and not required:
+        if cause not in in_protocol:
+            if not _blank(value):
+                errors.append(
+                    FieldError(cause.field, f"{cause.label} is not a procedure of this protocol")
+                )
             continue
         level = _choice(Relatedness, data, cause.field, errors)
         if level is not None:
