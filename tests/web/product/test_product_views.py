@@ -292,3 +292,13 @@ def test_the_schedule_links_harvest_and_administration_forms(client, product_wor
     post_administration(login(client, users["investigator.seoul"]), alice, alice.code, lot.code)
     assert visit_form("administration").is_done(dose_visit)
     assert Administration.objects.get(subject=alice).visit == dose_visit
+
+
+def test_the_administration_page_never_shows_the_lot_id_to_copy(
+    investigator, product_world, lot_at
+):
+    alice = product_world["alice"]
+    lot = lot_at(alice, "released")
+    page = investigator.get(reverse("product:administer", args=[alice.pk])).content.decode()
+    assert "dose 1 · expires" in page
+    assert lot.code not in page  # read from the bag, not copied from the screen
