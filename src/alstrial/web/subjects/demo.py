@@ -1,7 +1,8 @@
 """Demo hook: synthetic subjects at every stage, drawn from the natural-history model.
 
 kim2009 (Seoul): 22 subjects treated and followed up (all visits done, like Kim 2009), one in
-follow-up, one in the lead-in, one eligible in screening and one screen failure.
+follow-up whose month-2 visit is due now, one in the lead-in whose last visit is overdue, one
+eligible in screening and one screen failure (so the dashboard has something to show).
 mazzini2003 (Novara): 5 implanted subjects in follow-up, one in screening.
 Patients come from ``alstrial.simulation.natural_history.draw_patients`` (literature values,
 DOMAIN.md section 6); their trajectories are left in ``ctx.data["patients"]`` (by subject code)
@@ -18,15 +19,16 @@ from alstrial.simulation.natural_history import NaturalHistory, draw_patients
 from alstrial.web.subjects.models import VisitStatus
 from alstrial.web.subjects.services import enrol_subject, record_visit, screen_subject
 
-#: (trial, site, stage, how many, day 0 relative to the demo's today in days)
+#: (trial, site, stage, how many, day 0 relative to the demo's today in days, leave the last
+#: opened visit unrecorded)
 PLAN = (
-    ("kim2009", "seoul", "treated", 22, -110),
-    ("kim2009", "seoul", "follow_up", 1, -40),
-    ("kim2009", "seoul", "lead_in", 1, 50),
-    ("kim2009", "seoul", "screening", 1, None),
-    ("kim2009", "seoul", "screen_failure", 1, None),
-    ("mazzini2003", "novara", "follow_up", 5, -45),
-    ("mazzini2003", "novara", "screening", 1, None),
+    ("kim2009", "seoul", "treated", 22, -110, False),
+    ("kim2009", "seoul", "follow_up", 1, -58, True),
+    ("kim2009", "seoul", "lead_in", 1, 50, True),
+    ("kim2009", "seoul", "screening", 1, None, False),
+    ("kim2009", "seoul", "screen_failure", 1, None, False),
+    ("mazzini2003", "novara", "follow_up", 5, -45, False),
+    ("mazzini2003", "novara", "screening", 1, None, False),
 )
 
 
@@ -50,7 +52,7 @@ def load_demo(ctx) -> None:
     drawn = draw_patients(total, rng, model)
     patients = ctx.data.setdefault("patients", {})
     index = 0
-    for slug, site_code, stage, count, day_zero_offset in PLAN:
+    for slug, site_code, stage, count, day_zero_offset, leave_open in PLAN:
         trial = ctx.trials[slug]
         coordinator = ctx.users[f"coordinator.{site_code}"]
         screening_day = trial.protocol.schedule()[0].day
@@ -91,15 +93,21 @@ def load_demo(ctx) -> None:
             enrol_subject(
                 subject, coordinator, enrolment_date=screening_date, day_zero_date=day_zero
             )
-            _record_past_visits(subject, coordinator, ctx.today, rng)
+            _record_past_visits(subject, coordinator, ctx.today, rng, leave_open)
 
 
-def _record_past_visits(subject, user, today, rng) -> None:
-    """Every visit whose window has opened is recorded, on a day inside its window."""
-    for visit in subject.visits.filter(status=VisitStatus.SCHEDULED).order_by("sequence"):
+def _record_past_visits(subject, user, today, rng, leave_last_open: bool) -> None:
+    """Every visit whose window has opened is recorded, on a day inside its window (but the
+    last one when ``leave_last_open``: it is then due now, or overdue once its window closed)."""
+    opened = [
+        visit
+        for visit in subject.visits.filter(status=VisitStatus.SCHEDULED).order_by("sequence")
+        if visit.earliest_date <= today
+    ]
+    if leave_last_open:
+        opened = opened[:-1]
+    for visit in opened:
         earliest, latest = visit.earliest_date, visit.latest_date
-        if earliest > today:
-            break
         offset = int(rng.integers(-2, 3))
         when = min(max(visit.target_date + timedelta(days=offset), earliest), latest, today)
         record_visit(visit, user, visit_date=when)
