@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alstrial.analysis.data import AnalysisData, AnalysisDataError
+from alstrial.analysis.efficacy import analyse
+from alstrial.analysis.settings import AnalysisSettings
 from alstrial.analysis.slopes import subject_slopes
 from alstrial.analysis.synthetic import kim_like_cohort
 
@@ -77,3 +79,81 @@ def test_slopes_result_is_strict_json(seed):
     result = subject_slopes(AnalysisData.from_frames(subjects, visits))
     document = json.loads(json.dumps(result.to_dict(), allow_nan=False))
     assert len(document["subjects"]) == len(subjects)
+
+
+DAY = st.integers(0, 400)
+SUBJECT = st.tuples(
+    st.sampled_from(["treated", "control"]),
+    st.one_of(st.none(), st.integers(-300, 0)),  # onset
+    st.one_of(st.none(), DAY),  # index
+    st.one_of(st.none(), DAY),  # death
+    st.one_of(st.none(), DAY),  # tracheostomy
+)
+
+
+def _valid_frames(subjects, visits):
+    """Turn drawn tuples into valid analysis frames (the rules of alstrial.analysis.data)."""
+    rows = []
+    for i, (arm, onset, index, death, trach) in enumerate(subjects):
+        if onset is not None and (
+            (index is not None and onset > index) or (death is not None and onset > death)
+        ):
+            onset = None
+        rows.append([f"S{i}", arm, 50, "male", "spinal", onset, index, death, trach])
+    columns = [
+        "subject_id",
+        "arm",
+        "age_years",
+        "sex",
+        "onset_site",
+        "onset_day",
+        "index_day",
+        "death_day",
+        "tracheostomy_day",
+    ]
+    kept, seen = [], set()
+    for k, day, total in visits:
+        row = rows[k % len(rows)]
+        if (row[0], day) in seen or (row[7] is not None and day > row[7]):
+            continue
+        seen.add((row[0], day))
+        kept.append((row[0], day, total))
+    return (
+        pd.DataFrame(rows, columns=columns),
+        pd.DataFrame(kept, columns=["subject_id", "day", "alsfrs_r_total"]),
+    )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(SUBJECT, min_size=1, max_size=6),
+    st.lists(st.tuples(st.integers(0, 5), DAY, st.integers(0, 48)), max_size=30),
+    st.sampled_from(["ols", "two_point", "onset"]),
+)
+def test_analysis_of_any_valid_data_completes_with_strict_json(subjects, visits, pre_slope):
+    """Tiny, degenerate trials (one subject, no follow-up, collinear visit times) give nulls and
+    notes, never an exception, NaN or infinity in the JSON."""
+    data = AnalysisData.from_frames(*_valid_frames(subjects, visits))
+    result = analyse(data, AnalysisSettings(pre_slope=pre_slope))
+    document = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert document["settings"]["pre_slope"] == pre_slope
+    assert set(result.tests_table().get("comparison", [])) <= {
+        "treated: follow-up vs lead-in slope",
+        "control: follow-up vs lead-in slope",
+        "treated vs control: change",
+        "treated vs control: follow_up_slope",
+        "treated vs control: CAFS",
+    }
+
+
+def test_degenerate_trial_found_by_hypothesis():
+    subjects = [
+        ("treated", None, 220, None, None),
+        ("treated", None, 229, None, 245),
+        ("treated", None, 229, None, None),
+    ]
+    visits = [(0, 53, 4), (5, 25, 41), (4, 120, 32), (0, 127, 47), (0, 266, 7)]
+    result = analyse(AnalysisData.from_frames(*_valid_frames(subjects, visits)))
+    json.dumps(result.to_dict(), allow_nan=False)
+    assert not result.mixed_treated.converged
+    assert result.mixed_treated.note

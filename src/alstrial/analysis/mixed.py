@@ -159,6 +159,15 @@ def fit_piecewise(
     if reason:
         return _empty(model_name, formula, term, frame, confidence, reason)
     model = MixedLM.from_formula(formula, data=frame, groups="subject_id", re_formula="~t")
+    if np.linalg.matrix_rank(model.exog) < model.exog.shape[1]:
+        return _empty(
+            model_name,
+            formula,
+            term,
+            frame,
+            confidence,
+            "the fixed effects cannot all be estimated from these visit times",
+        )
     start = moment_start(model)
     attempts: list[FitAttempt] = []
     fits = []
@@ -189,7 +198,11 @@ def fit_piecewise(
     if accepted:
         best = accepted[0]
     else:
-        usable = [i for i, a in enumerate(attempts) if np.isfinite(a.reml_log_likelihood)]
+        usable = [
+            i
+            for i, a in enumerate(attempts)
+            if fits[i] is not None and np.isfinite(a.reml_log_likelihood)
+        ]
         if not usable:
             return _empty(
                 model_name,
@@ -281,19 +294,19 @@ def _attempt(
         warnings.simplefilter("always")
         try:
             fit = model.fit(reml=True, method=[optimizer], start_params=start)
-        except (np.linalg.LinAlgError, ValueError) as error:
+            # The gradient in the optimizer's own (Cholesky-factor) parameterization is zero at
+            # the optimum even on the boundary, where the covariance-scale gradient need not be.
+            packed = fit.params_object.get_packed(use_sqrt=model.use_sqrt, has_fe=False)
+            gradient = np.asarray(model.score(packed, profile_fe=True), dtype=float)
+            scaled = _scaled_gradient(model, packed, gradient)
+            hessian, _ = model.hessian(fit.params_object)
+            negative_definite = bool(np.all(np.linalg.eigvalsh((hessian + hessian.T) / 2) < 0))
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError) as error:
             return None, FitAttempt(
-                optimizer, origin, False, NAN, NAN, NAN, False, (str(error),), False
+                optimizer, origin, False, NAN, NAN, NAN, False, (f"failed: {error}",), False
             )
-        # The gradient in the optimizer's own (Cholesky-factor) parameterization is zero at the
-        # optimum even on the boundary, where the covariance-scale gradient need not be.
-        packed = fit.params_object.get_packed(use_sqrt=model.use_sqrt, has_fe=False)
-        gradient = np.asarray(model.score(packed, profile_fe=True), dtype=float)
-        scaled = _scaled_gradient(model, packed, gradient)
-        hessian, _ = model.hessian(fit.params_object)
     messages = tuple(dict.fromkeys(str(w.message) for w in caught))
     max_gradient = float(np.max(np.abs(gradient))) if gradient.size else 0.0
-    negative_definite = bool(np.all(np.linalg.eigvalsh((hessian + hessian.T) / 2) < 0))
     converged = bool(fit.converged and np.isfinite(fit.llf))
     singular = is_singular(np.asarray(fit.cov_re), fit.scale)
     # On the boundary the covariance-scale Hessian need not be negative definite, and the
@@ -375,7 +388,11 @@ def _result(
 ) -> MixedModelResult:
     names = list(fit.model.exog_names)
     estimates = np.asarray(fit.fe_params, dtype=float)
-    se = np.sqrt(np.diag(fixed_effects_cov(fit.model, np.asarray(fit.cov_re), fit.scale)))
+    try:
+        se = np.sqrt(np.diag(fixed_effects_cov(fit.model, np.asarray(fit.cov_re), fit.scale)))
+    except np.linalg.LinAlgError:
+        se = np.full(estimates.shape, NAN)
+        note = "; ".join(filter(None, [note, "standard errors unavailable (singular information)"]))
     z = estimates / se
     p = 2 * stats.norm.sf(np.abs(z))
     q = stats.norm.ppf(0.5 + confidence / 2)

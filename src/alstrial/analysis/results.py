@@ -16,13 +16,13 @@ import pandas as pd
 
 
 def plain(value: Any) -> Any:
-    """A JSON-ready scalar: NaN/NA become None, numpy scalars become Python numbers."""
+    """A JSON-ready scalar: NaN, infinity and NA become None, numpy scalars Python numbers."""
     if value is None or value is pd.NA:
         return None
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # NaN or infinity: no JSON number; "not available"
     if isinstance(value, tuple):
         return [plain(v) for v in value]
     return value
