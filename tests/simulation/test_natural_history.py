@@ -310,3 +310,11 @@ def test_weibull_fit_matches_scipy_on_uncensored_times():
     c, _, s = stats.weibull_min.fit(times, floc=0)
     assert shape == pytest.approx(c, rel=1e-3)
     assert scale == pytest.approx(s, rel=1e-3)
+
+
+def test_parameters_round_trip_through_to_dict_and_unknown_keys_are_named():
+    model = NaturalHistory.literature().replace(slope_mean=-1.1, floor_start=None)
+    assert NaturalHistory.from_dict(model.to_dict()) == model
+    with pytest.raises(ValidationError) as info:
+        NaturalHistory.from_dict({"slope_mean": -1.0, "slope_sdd": 0.7})
+    assert set(info.value.by_field()) == {"slope_sdd"}

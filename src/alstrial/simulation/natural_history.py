@@ -180,9 +180,25 @@ class NaturalHistory:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
+        """The parameters and the months convention (``days_per_month``), for outputs."""
         out = asdict(self)
         out["days_per_month"] = DAYS_PER_MONTH
         return out
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> NaturalHistory:
+        """Parameters from :meth:`to_dict` (or a file); an unknown key is refused by name."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known - {"days_per_month"})
+        if unknown:
+            raise ValidationError(
+                [FieldError(key, f"unknown natural-history parameter {key!r}") for key in unknown]
+            )
+        if values.get("days_per_month", DAYS_PER_MONTH) != DAYS_PER_MONTH:
+            raise ValidationError(
+                [FieldError("days_per_month", f"must be {DAYS_PER_MONTH} (DOMAIN.md section 3)")]
+            )
+        return cls(**{key: value for key, value in values.items() if key in known})
 
 
 @dataclass(frozen=True)
