@@ -78,12 +78,14 @@ def test_treatment_changes_the_slope_from_the_first_dose():
 
 
 def test_realistic_model_ends_series_at_death():
-    # A patient's visits stop before the death day written for them (analysis-data rule).
+    # A patient's visits stop before the death day written for them (analysis-data rule), and
+    # only deaths within the trial are written.
     design = load_design("kim2009")
     deaths = 0
     for subjects, visits in trials(design, NaturalHistory.literature(), n=30, seed=9):
         last = visits.groupby("subject_id")["day"].max()
         died = subjects.dropna(subset=["death_day"]).set_index("subject_id")["death_day"]
         assert (last[died.index] <= died).all()
+        assert (died <= visit_grid(design).days[-1]).all()
         deaths += len(died)
     assert deaths > 0  # the check was exercised

@@ -179,8 +179,11 @@ def _greedy_match(design, cands, treated_baselines, reg, reg_baseline, followed)
 def _subject_row(sid: str, arm: str, people: Patients, j: int, grid: VisitGrid) -> dict:
     entry_day = int(grid.days[0])
     death = people.death_month[j]
-    # The first whole day on or after death: every kept visit falls before it.
+    # The first whole day on or after death (every kept visit falls before it), recorded only
+    # when it falls within the trial: a trial does not know of a death after its last visit.
     death_day = entry_day + math.ceil(death * DAYS_PER_MONTH) if np.isfinite(death) else None
+    if death_day is not None and death_day > grid.days[-1]:
+        death_day = None
     return {
         "subject_id": sid,
         "arm": arm,
