@@ -163,3 +163,111 @@ def test_engine_recovers_a_known_effect():
     # 0.5 points/month over a 90-day follow-up: change differs by about 0.5 * 90 / 30.4375
     change = result.between_arms["change"].difference
     assert abs(change.estimate - 0.5 * 90 / 30.4375) < 3 * (change.ci_high - change.ci_low) / 3.92
+
+
+#: Every key of the object (documented plus added), so that a change is a deliberate one.
+EXACT_KEYS = {
+    (): {
+        "settings",
+        "subjects",
+        "arms",
+        "between_arms",
+        "mixed_model",
+        "responders",
+        "cafs",
+        "exclusions",
+        "counts",
+        "matching",
+    },
+    ("settings",): {
+        "days_per_month",
+        "follow_up_days",
+        "pre_slope",
+        "absolute_thresholds",
+        "relative_thresholds",
+        "confidence",
+        "exact_rank_limit",
+        "rank_test_rule",
+    },
+    ("subjects", 0): DOCUMENTED_SUBJECT_KEYS
+    | {
+        "index_day",
+        "baseline_day",
+        "baseline_total",
+        "lead_in_slope_method",
+        "pre_slope_ols",
+        "pre_slope_two_point",
+        "pre_slope_onset",
+        "last_follow_up_day",
+        "delta_fs",
+    },
+    ("arms", "treated"): DOCUMENTED_ARM_KEYS
+    | {"n_paired", "mean_slope_difference", "hodges_lehmann", "paired_t", "wilcoxon"},
+    ("between_arms", "change"): DOCUMENTED_BETWEEN_KEYS
+    | {
+        "difference_ci",
+        "n_treated",
+        "n_control",
+        "mean_treated",
+        "mean_control",
+        "hodges_lehmann",
+        "welch_t",
+        "mann_whitney",
+    },
+    ("mixed_model",): {"treated", "two_arm"},
+    ("mixed_model", "treated"): DOCUMENTED_MIXED_KEYS
+    | {
+        "slope_change_ci",
+        "confidence",
+        "term",
+        "formula",
+        "n_subjects",
+        "n_visits",
+        "converged",
+        "optimizer",
+        "reml_log_likelihood",
+        "singular",
+        "random_effects_cov",
+        "residual_variance",
+        "fixed_effects",
+        "attempts",
+        "note",
+    },
+    ("arms", "treated", "paired_t"): {
+        "test",
+        "statistic",
+        "p_value",
+        "method",
+        "n",
+        "alternative",
+        "note",
+    },
+    ("responders", 0): {
+        "arm",
+        "definition",
+        "threshold",
+        "threshold_unit",
+        "responders",
+        "n",
+        "n_undefined",
+        "proportion",
+        "ci",
+        "confidence",
+    },
+    ("cafs",): {"arms", "mann_whitney_p", "test", "subjects", "excluded"},
+    ("exclusions",): {"counts", "subjects"},
+    ("counts",): {"subjects", "analysed", "visits", "visits_analysed"},
+}
+
+
+@pytest.mark.parametrize("path", list(EXACT_KEYS), ids=lambda p: "/".join(map(str, p)) or "top")
+def test_exact_keys(document, path):
+    node = document
+    for step in path:
+        node = node[step]
+    assert set(node) == EXACT_KEYS[path]
+    assert document["arms"]["control"].keys() == document["arms"]["treated"].keys()
+    assert (
+        document["between_arms"]["follow_up_slope"].keys()
+        == document["between_arms"]["change"].keys()
+    )
