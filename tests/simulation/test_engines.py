@@ -144,6 +144,8 @@ def test_bad_run_arguments_are_refused():
         Simulation(design, engine="fast")
     with pytest.raises(ValueError, match="trials"):
         Simulation(design).run(0, seed=1)
+    with pytest.raises(ValueError, match="n_jobs"):
+        Simulation(design, n_jobs=0)
 
 
 def test_the_progress_bar_changes_nothing():

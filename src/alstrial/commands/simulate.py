@@ -66,7 +66,9 @@ def simulate(
     seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed.")] = 0,
     effect: Annotated[
         float | None,
-        typer.Option("--effect", help="Treatment's slope change, points/month (default 0)."),
+        typer.Option(
+            "--effect", help="Treatment's slope change, points/month (default: the design's, 0)."
+        ),
     ] = None,
     engine: Annotated[
         str, typer.Option("--engine", help="vectorized (default) or reference.")
@@ -76,7 +78,10 @@ def simulate(
         typer.Option("--scheduler", help="Dask scheduler address, or 'local' for a LocalCluster."),
     ] = None,
     jobs: Annotated[
-        int, typer.Option("--jobs", help="Workers (joblib threads, or LocalCluster workers).")
+        int,
+        typer.Option(
+            "--jobs", min=-1, help="Workers here (joblib or LocalCluster); -1: all cores."
+        ),
     ] = 2,
     per_trial: Annotated[
         Path | None,
@@ -112,6 +117,8 @@ def simulate(
 
     if engine not in ENGINES:
         raise _fail(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if jobs == 0:
+        raise _fail("--jobs must be at least 1, or -1 for every core")
     try:
         chosen = load_design(design)
     except ValidationError as error:

@@ -78,6 +78,8 @@ class Simulation:
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        if self.n_jobs == 0 or self.n_jobs < -1:
+            raise ValueError(f"n_jobs must be at least 1, or -1 for every core, got {self.n_jobs}")
 
     def run(self, trials: int, seed: int) -> SimulationResult:
         """Simulate ``trials`` trials from ``seed`` and summarise them."""
