@@ -115,6 +115,12 @@ def test_lab_releases_and_only_the_donor_receives(page, live_server, product_wor
     page.wait_for_selector("text=released, signed by celllab.seoul")
     assert page.locator("[data-signature]").count() == 1
     shot(page, "released-lot")
+    page.click("text=Label")
+    label = page.inner_text("#lot-label")
+    for text in (lot.code, alice.code, "FOR AUTOLOGOUS USE ONLY", "Expires"):
+        assert text in label
+    assert page.locator("#lot-label svg.segno").count() == 1
+    shot(page, "label")
 
     log_in(page, url, "investigator.seoul")
     page.goto(f"{url}/product/subjects/{bob.pk}/administer/")

@@ -48,7 +48,7 @@ class LotLabel:
         }
 
 
-def lot_label(lot: Lot, scale: int = 3) -> LotLabel:
+def lot_label(lot: Lot, scale: int = 2) -> LotLabel:
     """The label of ``lot``. Before the dose is prepared, dose and expiry say so."""
     protocol = lot.subject.trial.protocol
     product = protocol.interventions.product.description
