@@ -123,6 +123,7 @@ class Outcome(StrEnum):
     UNKNOWN = "unknown"
 
 
+FATAL_OR_LIFE_THREATENING = frozenset({Seriousness.DEATH, Seriousness.LIFE_THREATENING})
 #: Outcomes that need a resolution date, and outcomes that must not have one.
 RESOLVED_OUTCOMES = frozenset({Outcome.RECOVERED, Outcome.RECOVERED_WITH_SEQUELAE})
 ONGOING_OUTCOMES = frozenset({Outcome.RECOVERING, Outcome.NOT_RECOVERED})
@@ -184,8 +185,7 @@ class AdverseEvent:
 
     @property
     def is_fatal_or_life_threatening(self) -> bool:
-        """Fatal or life-threatening: the 7-day SUSAR clock (ICH E2A III.A.1)."""
-        return bool(self.seriousness_criteria & {Seriousness.DEATH, Seriousness.LIFE_THREATENING})
+        return is_fatal_or_life_threatening(self.seriousness_criteria)
 
     @property
     def duration_days(self) -> int | None:
@@ -216,6 +216,11 @@ class AdverseEvent:
             "follow_up_number": self.follow_up_number,
             "warnings": list(self.warnings),
         }
+
+
+def is_fatal_or_life_threatening(seriousness_criteria: Iterable[Seriousness | str]) -> bool:
+    """Fatal or life-threatening (ICH E2A criteria): a SUSAR then has the 7-day clock (III.A.1)."""
+    return bool({Seriousness(c) for c in seriousness_criteria} & FATAL_OR_LIFE_THREATENING)
 
 
 def is_susar(

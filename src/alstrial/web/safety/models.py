@@ -20,6 +20,7 @@ from alstrial.domain.safety import (
     Outcome,
     Relatedness,
     Seriousness,
+    is_fatal_or_life_threatening,
 )
 from alstrial.domain.safety_clock import ReportKind, as_timezone, reporting_obligations
 from alstrial.domain.safety_stopping import HALTS_ENROLMENT
@@ -126,8 +127,8 @@ class AdverseEvent(ClinicalRecord):
         # starts a clock and notifies the safety monitor (see rules.assess, services).
         instance._was_serious = instance.__dict__.get("serious", False)
         instance._was_susar = instance.__dict__.get("susar", False)
-        criteria = set(instance.__dict__.get("seriousness_criteria") or ())
-        instance._was_fatal_or_lt = bool(criteria & {"death", "life_threatening"})
+        criteria = instance.__dict__.get("seriousness_criteria") or ()
+        instance._was_fatal_or_lt = is_fatal_or_life_threatening(criteria)
         return instance
 
     def clean_clinical(self) -> None:
@@ -159,9 +160,7 @@ class AdverseEvent(ClinicalRecord):
 
     @property
     def fatal_or_life_threatening(self) -> bool:
-        return bool(
-            {Seriousness.DEATH, Seriousness.LIFE_THREATENING} & set(self.seriousness_criteria)
-        )
+        return is_fatal_or_life_threatening(self.seriousness_criteria or ())
 
     def obligations(self, time_zone: str):
         """The expedited reports this event requires (domain rule; empty when not serious)."""
