@@ -13,6 +13,7 @@ from alstrial.domain.safety import (
     Grade,
     Relatedness,
     Seriousness,
+    is_fatal_or_life_threatening,
     is_susar,
     validate_adverse_event,
 )
@@ -266,3 +267,19 @@ def test_grade_4_not_marked_serious_is_a_warning_not_an_error():
     ae = validate(report(grade=4, term="meningitis"))
     assert ae.grade == Grade.LIFE_THREATENING
     assert any("grade 4" in w for w in ae.warnings)
+
+
+def test_fatal_or_life_threatening_picks_the_7_day_susar_clock():
+    ae = validate(
+        report(
+            term="meningitis",
+            grade=4,
+            seriousness_criteria=["life_threatening", "hospitalisation"],
+            awareness_at="2026-03-03T10:00",
+            outcome="recovering",
+            resolution_date=None,
+        )
+    )
+    assert ae.is_fatal_or_life_threatening
+    assert ae.is_susar
+    assert not is_fatal_or_life_threatening(["hospitalisation", "disability"])
