@@ -282,3 +282,20 @@ def test_a_scanned_label_payload_is_stored_as_its_lot_id(product_world, users, l
     given.refresh_from_db()
     assert given.scanned_lot_id == lot.code
     assert given.scanned_subject_id == alice.code
+
+
+def test_a_partial_injection_records_the_cells_in_proportion(product_world, users, lot_at):
+    nina = product_world["nina"]
+    lot = lot_at(nina, "released")  # mazzini2003: 6e7 cells in 2 ml
+    refusal = None
+    try:
+        give(nina, users["admin"], lot.code, volume_ml=2.5)
+    except services.AdministrationRefused as error:
+        refusal = error
+    assert refusal is not None
+    assert "volume_ml" in refusal.by_field()
+    given = give(nina, users["admin"], lot.code, volume_ml=1.5)
+    assert given.volume_ml == 1.5
+    assert given.cells_given == pytest.approx(4.5e7)  # 6e7 x 1.5 / 2
+    assert given.pump_rate_ul_per_min == 100.0
+    assert given.spinal_level == "T8"

@@ -78,6 +78,15 @@ def _timing_errors(lot: Lot | None, administered_at: datetime | None) -> list[Fi
     return errors
 
 
+def _volume_errors(lot: Lot | None, volume_ml) -> list[FieldError]:
+    """The volume injected: more than 0 and at most the prepared volume (ml)."""
+    if volume_ml is None or lot is None or lot.volume_ml is None:
+        return []
+    if not isinstance(volume_ml, int | float) or not 0 < volume_ml <= lot.volume_ml:
+        return [FieldError("volume_ml", f"must be more than 0 and at most {lot.volume_ml:g} ml")]
+    return []
+
+
 def _facts(subject: Subject, lot: Lot | None) -> tuple[SubjectFacts, LotFacts | None]:
     given = frozenset(
         Administration.objects.filter(subject=subject).values_list("dose_number", flat=True)
@@ -109,13 +118,16 @@ def administer_dose(
     spinal_level: str = "",
     pump_rate_ul_per_min: float | None = None,
     immediate_reactions: str = "",
+    volume_ml: float | None = None,
     channel: str = "form",
     within_transaction: bool = False,
 ) -> Administration:
     """Give the scanned lot to ``subject``, or refuse and audit the attempt.
 
     ``scanned_subject_id`` and ``scanned_lot_id`` are the two identifiers entered or scanned
-    separately at the bedside. ``channel`` (form, api, import) is recorded with a refusal.
+    separately at the bedside. ``volume_ml`` is the volume injected (ml; default the whole
+    prepared volume); the cells given are the dose in proportion. ``channel`` (form, api,
+    import) is recorded with a refusal.
     ``within_transaction=True`` lets a loader that runs in one enclosing transaction (the demo,
     an all-or-nothing import) call it; a refusal then aborts that whole transaction, audit row
     included, and the loader must report it.
@@ -152,6 +164,7 @@ def administer_dose(
             pump_rate=pump_rate_ul_per_min,
         )
         errors += _timing_errors(lot, administered_at)
+        errors += _volume_errors(lot, volume_ml)
         if visit is not None and visit.subject_id != subject.pk:
             errors.append(FieldError("visit", "the visit belongs to another subject"))
         if errors:
@@ -171,6 +184,7 @@ def administer_dose(
                 immediate_reactions=immediate_reactions,
                 scanned_subject_id=normalise(scanned_subject_id),  # as read, canonical
                 scanned_lot_id=normalise(scanned_lot_id),  # the lot ID of a label payload
+                volume_ml=volume_ml,
             )
     # Raised after the transaction has committed the audit record of the refusal.
     raise refusal
@@ -206,15 +220,16 @@ def _refuse(subject, lot, user, scanned, errors, channel):
     return AdministrationRefused(errors, attempt)
 
 
-def _administer(subject, lot, user, **details) -> Administration:
+def _administer(subject, lot, user, *, volume_ml, **details) -> Administration:
     if details["visit"] is None:  # the schedule's visit for this dose number
         details["visit"] = subject.visits.filter(administration=lot.dose_number).first()
     administration = Administration(
         subject=subject,
         lot=lot,
         dose_number=lot.dose_number,
-        cells_given=lot.dose_cells,
-        volume_ml=lot.volume_ml,
+        # a partial injection gives the cells in proportion to the volume
+        cells_given=lot.dose_cells * (volume_ml or lot.volume_ml) / lot.volume_ml,
+        volume_ml=volume_ml or lot.volume_ml,
         **details,
     )
     save_clinical(administration, user)

@@ -141,6 +141,9 @@ class AdministrationForm(forms.Form):
         required=False,
         help_text="Blank: now.",
     )
+    volume_ml = forms.FloatField(
+        label="Volume injected (ml)", required=False, help_text="Blank: the whole prepared dose."
+    )
     spinal_level = forms.CharField(required=False, help_text="Intraspinal only, e.g. T8.")
     pump_rate_ul_per_min = forms.FloatField(
         label="Pump rate (µl/min)", required=False, help_text="Intraspinal only."
