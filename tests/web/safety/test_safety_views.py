@@ -262,3 +262,12 @@ def test_safety_population_is_subjects_exposed_to_a_procedure(enrolled_subject, 
     _, subjects, _ = trial_frames(harvested.trial)
     assert list(subjects["subject_id"]) == [harvested.code]  # not the one still in lead-in
     assert waiting.status == "enrolled"
+
+
+def test_safety_badge_tag_counts_unread_notifications(seoul_sae, users):
+    from django.template import Context, Template
+
+    template = Template("{% load safety %}{% safety_badge %}")
+    html = template.render(Context({"user": users["safety.monitor"]}))
+    assert ">2 safety</a>" in html  # the SUSAR and the DSMB-review rule
+    assert template.render(Context({"user": users["coordinator.seoul"]})) == ""
