@@ -71,3 +71,18 @@ def test_plot_power_curve_draws_the_curve_band_and_closed_form():
 )
 def test_parse_values(text, values):
     assert parse_values(text) == pytest.approx(values)
+
+
+def test_power_curve_on_a_dask_cluster_is_the_same():
+    from distributed import LocalCluster
+
+    design = load_design("randomized_parallel")
+    local = power_curve(design, "effect", [0.0, 0.5], trials=260, seed=6)
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        on_dask = power_curve(
+            design, "effect", [0.0, 0.5], trials=260, seed=6, scheduler=cluster.scheduler_address
+        )
+    assert list(on_dask["rejection_rate"]) == list(local["rejection_rate"])
+    assert list(on_dask["mean_estimate"]) == list(local["mean_estimate"])

@@ -127,20 +127,15 @@ def simulate(
         raise typer.Exit(2) from None
     model, model_label = _model(model_name, calibrate)
     if curve is not None:
-        _power_curve(
-            chosen,
-            model,
-            curve,
-            values,
-            trials,
-            seed,
-            effect,
-            engine,
-            jobs,
-            curve_table,
-            plot,
-            as_json,
-        )
+        run = {
+            "trials": trials,
+            "seed": seed,
+            "effect": effect,
+            "engine": engine,
+            "n_jobs": jobs,
+            "scheduler": scheduler,
+        }
+        _power_curve(chosen, model, curve, values, run, curve_table, plot, as_json)
         return
     simulation = Simulation(
         chosen,
@@ -212,9 +207,8 @@ def _print_result(result) -> None:
     typer.echo(f"engine time       {result.seconds:.3f} s")
 
 
-def _power_curve(
-    design, model, over, values, trials, seed, effect, engine, jobs, table, plot, as_json
-) -> None:
+def _power_curve(design, model, over, values, run: dict, table, plot, as_json) -> None:
+    """``--curve``: simulate each point (``run``: keyword arguments of ``power_curve``)."""
     from alstrial.simulation.power import CURVE_PARAMETERS, parse_values, power_curve
 
     if over not in CURVE_PARAMETERS:
@@ -226,21 +220,14 @@ def _power_curve(
     except ValueError as error:
         raise _fail(f"--values: {error}") from None
     from alstrial.domain.errors import ValidationError
+    from alstrial.simulation.engines import SimulationInterrupted
 
     try:
-        frame = power_curve(
-            design,
-            over,
-            points,
-            trials=trials,
-            seed=seed,
-            effect=effect,
-            model=model,
-            engine=engine,
-            n_jobs=jobs,
-        )
+        frame = power_curve(design, over, points, model=model, **run)
     except ValidationError as error:
         raise _fail(str(error)) from None
+    except SimulationInterrupted as stop:
+        raise _fail(str(stop), 130) from None
     if table is not None:
         _write_atomically(table, lambda p: frame.to_csv(p, index=False))
     if plot is not None:

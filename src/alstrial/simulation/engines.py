@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -145,25 +146,33 @@ class Simulation:
         yield from parallel(delayed(simulate_chunk)(*task) for task in tasks)
 
     def _dask(self, tasks: list[tuple]) -> Iterator[ChunkOutcome]:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import Client, as_completed
 
-        cluster = None
-        if self.scheduler == "local":
-            workers = self.n_jobs if self.n_jobs > 0 else None
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)
-            client = Client(cluster)
-        else:
-            client = Client(self.scheduler)
-        futures = []
-        try:
-            futures = [client.submit(simulate_chunk, *task, pure=False) for task in tasks]
-            for future in as_completed(futures):
-                yield future.result()
-        finally:
-            client.cancel(futures)
-            client.close()
-            if cluster is not None:
-                cluster.close()
+        with scheduler_address(self.scheduler, self.n_jobs) as address:
+            client = Client(address)
+            futures = []
+            try:
+                futures = [client.submit(simulate_chunk, *task, pure=False) for task in tasks]
+                for future in as_completed(futures):
+                    yield future.result()
+            finally:
+                client.cancel(futures)
+                client.close()
+
+
+@contextmanager
+def scheduler_address(scheduler: str | None, n_jobs: int = -1) -> Iterator[str | None]:
+    """The Dask scheduler to use: ``scheduler`` itself, or for ``"local"`` the address of a
+    ``LocalCluster`` of ``n_jobs`` single-threaded worker processes (-1: one per core), closed
+    on leaving. Lets several runs (a power curve) share one local cluster."""
+    if scheduler != "local":
+        yield scheduler
+        return
+    from distributed import LocalCluster
+
+    workers = n_jobs if n_jobs > 0 else None
+    with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
 
 
 def _interruptible(source: Iterator[ChunkOutcome]) -> Iterator[ChunkOutcome]:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from alstrial.simulation.designs import Design, load_design
 from alstrial.simulation.edland import edland_power, edland_problems
-from alstrial.simulation.engines import Simulation
+from alstrial.simulation.engines import Simulation, scheduler_address
 from alstrial.simulation.natural_history import NaturalHistory
 
 #: What a power curve can vary, with the units of the values.
@@ -60,11 +60,14 @@ def power_curve(
     model: NaturalHistory | None = None,
     engine: str = "vectorized",
     n_jobs: int = 1,
+    scheduler: str | None = None,
 ) -> pd.DataFrame:
     """Rejection rate of ``design`` at each of ``values`` of ``over`` (``"n"``, ``"effect"`` or
     ``"follow_up"``), ``trials`` trials each from ``seed``.
 
     ``effect`` (points/month) applies when ``over`` is not ``"effect"`` (default: the design's).
+    ``n_jobs`` and ``scheduler`` spread each point's trials as in :class:`Simulation`; a
+    ``"local"`` Dask cluster is started once for the whole curve.
     Columns: :data:`CURVE_COLUMNS`; ``edland_power`` (Edland's normal formula, two-sided) is
     NaN where the closed form does not describe the design or model
     (:func:`~alstrial.simulation.edland.edland_problems`).
@@ -74,42 +77,49 @@ def power_curve(
     base = _as_design(design)
     model = model or NaturalHistory.literature()
     rows = []
-    for value in values:
-        point_design, point_effect = base, base.effect if effect is None else effect
-        if over == "n":
-            point_design = base.with_changes(n=int(value))
-        elif over == "follow_up":
-            point_design = base.with_changes(follow_up_months=float(value))
-        else:
-            point_effect = float(value)
-        result = Simulation(
-            point_design, model=model, effect=point_effect, engine=engine, n_jobs=n_jobs
-        ).run(trials, seed)
-        primary = result.primary
-        closed_form = (
-            math.nan
-            if edland_problems(point_design, model)
-            else edland_power(point_design, model, point_effect)
-        )
-        rows.append(
-            {
-                "over": over,
-                "value": float(value),
-                "n_treated": point_design.n_treated,
-                "n_control": point_design.n_control,
-                "follow_up_months": point_design.follow_up_months,
-                "effect": point_effect,
-                "trials": trials,
-                "rejection_rate": primary.rejection_rate,
-                "ci_low": primary.rejection_rate_ci[0],
-                "ci_high": primary.rejection_rate_ci[1],
-                "mean_estimate": primary.mean_estimate,
-                "target": primary.target,
-                "bias": primary.bias,
-                "edland_power": closed_form,
-            }
-        )
+    with scheduler_address(scheduler, n_jobs) as address:
+        for value in values:
+            point_design, point_effect = base, base.effect if effect is None else effect
+            if over == "n":
+                point_design = base.with_changes(n=int(value))
+            elif over == "follow_up":
+                point_design = base.with_changes(follow_up_months=float(value))
+            else:
+                point_effect = float(value)
+            result = Simulation(
+                point_design,
+                model=model,
+                effect=point_effect,
+                engine=engine,
+                n_jobs=n_jobs,
+                scheduler=address,
+            ).run(trials, seed)
+            rows.append(_curve_row(over, float(value), result, model))
     return pd.DataFrame(rows, columns=list(CURVE_COLUMNS))
+
+
+def _curve_row(over: str, value: float, result, model: NaturalHistory) -> dict[str, Any]:
+    """One point of a power curve (columns :data:`CURVE_COLUMNS`)."""
+    design, primary = result.design, result.primary
+    closed_form = (
+        math.nan if edland_problems(design, model) else edland_power(design, model, result.effect)
+    )
+    return {
+        "over": over,
+        "value": value,
+        "n_treated": design.n_treated,
+        "n_control": design.n_control,
+        "follow_up_months": design.follow_up_months,
+        "effect": result.effect,
+        "trials": result.trials,
+        "rejection_rate": primary.rejection_rate,
+        "ci_low": primary.rejection_rate_ci[0],
+        "ci_high": primary.rejection_rate_ci[1],
+        "mean_estimate": primary.mean_estimate,
+        "target": primary.target,
+        "bias": primary.bias,
+        "edland_power": closed_form,
+    }
 
 
 @dataclass(frozen=True)
