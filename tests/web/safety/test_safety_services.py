@@ -168,7 +168,12 @@ def test_submission_is_for_a_required_report_once_by_a_monitor(
     with pytest.raises(ValidationError) as excinfo:
         services.record_submission(ae, "authority_initial", users["safety.monitor"])
     assert "does not require" in excinfo.value.by_field()["kind"][0]
-    services.record_submission(ae, "sponsor", users["safety.monitor"], reference="R-1")
+    sent = services.record_submission(ae, "sponsor", users["safety.monitor"], reference="R-1")
+    sent.reference = "changed"
+    with pytest.raises(RuntimeError, match="append-only"):
+        sent.save()
+    with pytest.raises(RuntimeError, match="append-only"):
+        sent.delete()
     with pytest.raises(ValidationError) as excinfo:
         services.record_submission(ae, "sponsor", users["safety.monitor"])
     assert "already recorded" in excinfo.value.by_field()["kind"][0]

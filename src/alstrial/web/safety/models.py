@@ -206,6 +206,14 @@ class ReportSubmission(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for AE {self.adverse_event_id}"
 
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise RuntimeError("a recorded report submission is never changed (append-only)")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("a recorded report submission is never deleted (append-only)")
+
 
 class StoppingTrigger(models.Model):
     """A stopping rule that triggered, with its action (``halt_enrolment``, ``halt_trial``,
