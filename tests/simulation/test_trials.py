@@ -89,3 +89,21 @@ def test_realistic_model_ends_series_at_death():
         assert (died <= visit_grid(design).days[-1]).all()
         deaths += len(died)
     assert deaths > 0  # the check was exercised
+
+
+@pytest.mark.parametrize("model", [NaturalHistory.literature(), NaturalHistory.linear()])
+def test_untreated_visits_are_the_natural_history_models_own(model):
+    # The simulator adds the treatment before rounding, so it rebuilds the model's observation
+    # step (expected + noise, rounded, clipped, censored); with no treatment it must give
+    # exactly what natural_history.observe_totals gives from the same random numbers.
+    from alstrial.simulation.natural_history import draw_patients, expected_totals, observe_totals
+    from alstrial.simulation.trials import gone_mask, observed_totals
+
+    patients = draw_patients(3000, np.random.default_rng(2), model)
+    months = np.array([0.0, 1.0, 2.0, 3.0, 6.0, 12.0, 24.0])
+    theirs = observe_totals(patients, months, np.random.default_rng(7))
+    noise = np.random.default_rng(7).standard_normal((len(patients), months.size))
+    ours = observed_totals(expected_totals(patients, months) + model.noise_sd * noise)
+    ours = np.where(gone_mask(patients, months), np.nan, ours)
+    np.testing.assert_array_equal(ours, theirs)
+    assert np.isnan(theirs).any() == (model == NaturalHistory.literature())
