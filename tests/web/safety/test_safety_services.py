@@ -84,6 +84,13 @@ def test_bad_input_saves_nothing(site_zones, enrolled_subject, users, ae_data, s
             users["coordinator.seoul"],
         )
     assert "outcome" in excinfo.value.by_field()
+    with pytest.raises(ValidationError) as excinfo:
+        services.record_adverse_event(
+            subject,
+            ae_data(subject, grade="9", information_received_at="yesterday"),
+            users["coordinator.seoul"],
+        )
+    assert set(excinfo.value.by_field()) == {"information_received_at", "grade"}
     assert AdverseEvent.objects.count() == 0
     assert Notification.objects.count() == 0
 

@@ -99,7 +99,11 @@ def record_adverse_event(
         if name in data:
             setattr(obj, "verbatim_term" if name == "term" else name, _form_value(name, data[name]))
     obj._serious_flag = data.get("serious")
-    obj._information_received_at = _received_at(data, subject.site)
+    try:
+        obj._information_received_at = _received_at(data, subject.site)
+    except FieldError as error:
+        # report it together with every other bad field of the report
+        raise ValidationError([error, *_report_errors(obj)]) from None
     obj.follow_up_number = 0 if instance is None else instance.follow_up_number + 1
     was_serious = getattr(obj, "_was_serious", False) and instance is not None
     with transaction.atomic():
@@ -126,10 +130,16 @@ def _received_at(data: Mapping[str, Any], site) -> datetime | None:
     value = data.get("information_received_at")
     if value in (None, ""):
         return None
+    return as_aware(value, as_timezone(site_time_zone(site)), "information_received_at")
+
+
+def _report_errors(obj: AdverseEvent) -> list[FieldError]:
+    """The domain's errors for ``obj`` (none when it is valid); nothing is saved either way."""
     try:
-        return as_aware(value, as_timezone(site_time_zone(site)), "information_received_at")
-    except FieldError as error:
-        raise ValidationError([error]) from None
+        obj.clean_clinical()
+    except ValidationError as error:
+        return error.errors
+    return []
 
 
 def code_term(
