@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -271,3 +272,22 @@ def test_exact_keys(document, path):
         document["between_arms"]["follow_up_slope"].keys()
         == document["between_arms"]["change"].keys()
     )
+
+
+def test_rank_tests_see_through_floating_point_noise():
+    from alstrial.analysis.efficacy import _arm_summary
+
+    table = pd.DataFrame(
+        {
+            "lead_in_slope": [0.1, 0.2, 1.0, 0.5],
+            "follow_up_slope": [0.4, 0.5, 2.5, 0.5],
+            "change": [0, 0, 0, 0],
+        }
+    )
+    # differences 0.30000000000000004, 0.3, 1.5 and 0: a tie and a zero in exact arithmetic
+    assert (table["follow_up_slope"] - table["lead_in_slope"]).nunique() == 4
+    summary = _arm_summary("treated", table, AnalysisSettings())
+    assert summary.wilcoxon.method == "normal approximation with continuity correction"
+    assert summary.wilcoxon.n == 3
+    expected = stats.wilcoxon([0.3, 0.3, 1.5], method="approx", correction=True)
+    assert summary.wilcoxon.p_value == pytest.approx(expected.pvalue)

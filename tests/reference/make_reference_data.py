@@ -3,9 +3,12 @@
     .venv/bin/python tests/reference/make_reference_data.py
     Rscript tests/reference/rank_and_t_tests.R
     Rscript tests/reference/mixed_lme4.R
+    Rscript tests/reference/efficacy_r.R
 
 - ``rank_cases.json``: samples for the t and rank tests, chosen to hit every branch of R's
   exact/normal rule (no ties, ties, zero differences, n = 49 and n = 50).
+- ``efficacy/subjects.csv``, ``efficacy/visits.csv``: a Kim-like trial with deaths, a
+  tracheostomy and missed visits, analysed from scratch in R by ``efficacy_r.R``.
 - ``mixed/*.csv``: windowed visits (``subject_id, arm, t, alsfrs_r_total``; t in months from the
   index day) of Kim-like synthetic cohorts, including cohorts without slope variance, whose
   REML fits are singular.
@@ -17,6 +20,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from alstrial.analysis.data import AnalysisData
 from alstrial.analysis.slopes import windowed_visits
@@ -78,8 +82,22 @@ def rank_cases() -> list[dict]:
     return cases
 
 
+def efficacy_cohort() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A Kim-like trial with deaths, a tracheostomy and thinned visits, in the CSV shape."""
+    subjects, visits = kim_like_cohort(41, effect=0.6, death_rate_per_month=0.03)
+    subjects["tracheostomy_day"] = pd.array([None] * len(subjects), dtype="Int64")
+    subjects.loc[3, "tracheostomy_day"] = subjects.loc[3, "index_day"] + 40
+    rng = np.random.default_rng(41)
+    visits = visits[rng.random(len(visits)) < 0.85]
+    return subjects, visits
+
+
 def main() -> None:
     (HERE / "rank_cases.json").write_text(json.dumps(rank_cases(), indent=1) + "\n")
+    subjects, visits = efficacy_cohort()
+    (HERE / "efficacy").mkdir(exist_ok=True)
+    subjects.to_csv(HERE / "efficacy" / "subjects.csv", index=False)
+    visits.to_csv(HERE / "efficacy" / "visits.csv", index=False)
     for seed, slope_sd, n in MIXED_CASES:
         subjects, visits = kim_like_cohort(
             seed, n_treated=n, n_control=n, effect=0.5, slope_sd=slope_sd

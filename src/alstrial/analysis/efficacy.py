@@ -24,7 +24,13 @@ from alstrial.analysis.responders import ResponderAnalysis, responders
 from alstrial.analysis.results import Estimate, TestResult, plain
 from alstrial.analysis.settings import AnalysisSettings
 from alstrial.analysis.slopes import SubjectSlopes, subject_slopes, windowed_visits
-from alstrial.analysis.tests import mann_whitney, paired_t, welch_t, wilcoxon_signed_rank
+from alstrial.analysis.tests import (
+    for_ranking,
+    mann_whitney,
+    paired_t,
+    welch_t,
+    wilcoxon_signed_rank,
+)
 
 RANK_TEST_RULE = (
     "exact p when each group has fewer than {limit} values and there are no ties (signed-rank: "
@@ -199,11 +205,13 @@ def analyse(
             difference=welch_difference(treated[outcome], control[outcome], settings.confidence),
             welch_t=welch_t(treated[outcome], control[outcome]),
             mann_whitney=mann_whitney(
-                treated[outcome], control[outcome], settings.exact_rank_limit
+                for_ranking(treated[outcome]),
+                for_ranking(control[outcome]),
+                settings.exact_rank_limit,
             ),
             hodges_lehmann=hodges_lehmann_shift(
-                treated[outcome],
-                control[outcome],
+                for_ranking(treated[outcome]),
+                for_ranking(control[outcome]),
                 settings.confidence,
                 settings.exact_rank_limit,
             ),
@@ -248,6 +256,9 @@ def analyse(
 def _arm_summary(arm: str, table: pd.DataFrame, settings: AnalysisSettings) -> ArmSummary:
     pre = table["lead_in_slope"].to_numpy(dtype=float)
     post = table["follow_up_slope"].to_numpy(dtype=float)
+    # rank statistics on the rounded differences: equal or zero in exact arithmetic stays so
+    differences = for_ranking(post - pre)
+    zeros = np.zeros_like(differences)
     return ArmSummary(
         arm=arm,
         n=len(table),
@@ -256,9 +267,9 @@ def _arm_summary(arm: str, table: pd.DataFrame, settings: AnalysisSettings) -> A
         mean_follow_up_slope=_mean(table["follow_up_slope"]),
         mean_change=_mean(table["change"]),
         paired_t=paired_t(post, pre),
-        wilcoxon=wilcoxon_signed_rank(post, pre, settings.exact_rank_limit),
+        wilcoxon=wilcoxon_signed_rank(differences, zeros, settings.exact_rank_limit),
         slope_difference=paired_difference(post, pre, settings.confidence),
         hodges_lehmann=hodges_lehmann_paired(
-            post, pre, settings.confidence, settings.exact_rank_limit
+            differences, zeros, settings.confidence, settings.exact_rank_limit
         ),
     )

@@ -7,6 +7,11 @@ tie-corrected variance and a continuity correction of 0.5. Zero differences are 
 the signed-rank test (R's and scipy's ``zero_method="wilcox"``). scipy's automatic choice of
 method differs from R's, so the method is always passed to scipy explicitly and named in the
 result.
+
+These functions rank the values they are given, as R does. Computed values (slopes) should first
+go through :func:`for_ranking`: two slopes equal in exact arithmetic, or a difference that is
+exactly zero, may differ in their last bits, which would silently switch a test from the normal
+approximation to the exact p-value. The efficacy analysis does this.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from scipy import stats
 
 from alstrial.analysis.results import NAN, TestResult
 
+#: Decimals kept by :func:`for_ranking` (1e-9 points/month: far below any clinical difference).
+TIE_DECIMALS = 9
 EXACT = "exact"
 NORMAL = "normal approximation with continuity correction"
 
@@ -25,6 +32,12 @@ NORMAL = "normal approximation with continuity correction"
 def _values(x: Any) -> np.ndarray:
     array = np.asarray(x, dtype=float)
     return array[~np.isnan(array)]
+
+
+def for_ranking(values: Any) -> np.ndarray:
+    """Values rounded to :data:`TIE_DECIMALS` decimals, so that floating-point noise in
+    computed values neither breaks a tie nor hides a zero difference."""
+    return np.round(np.asarray(values, dtype=float), TIE_DECIMALS)
 
 
 def _has_ties(values: np.ndarray) -> bool:
