@@ -64,11 +64,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(SchemaValidationError)
     def schema_invalid(request, exc):
-        fields = schema_errors(exc.errors)
-        unparsable = any("Cannot parse request body" in m for ms in fields.values() for m in ms)
-        if unparsable:
-            return respond(request, 400, _body("the request body is not valid JSON"))
-        return respond(request, 422, _body("invalid input", fields))
+        return respond(request, 422, _body("invalid input", schema_errors(exc.errors)))
 
     @api.exception_handler(AdministrationRefused)
     def refused(request, exc):
@@ -112,4 +108,6 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc):
+        if exc.status_code == 400:  # ninja could not parse the body at all
+            return respond(request, 400, _body("the request body is not valid JSON"))
         return respond(request, exc.status_code, _body(str(exc)))
