@@ -128,8 +128,9 @@ class Matching:
     """Registry controls: greedy nearest-neighbour matching without replacement.
 
     Each treated subject in enrolment order takes the nearest unused registry patient, the
-    distance being Euclidean on the covariates divided by ``scales`` (fixed, so the matching
-    of a trial never depends on other trials). ``pool`` registry patients are drawn per trial.
+    distance being Euclidean on the covariates each divided by its scale in ``scales`` (fixed,
+    so the matching of a trial never depends on other trials). ``pool`` registry patients are
+    drawn per trial.
     """
 
     pool: int = 200

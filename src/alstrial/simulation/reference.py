@@ -144,13 +144,15 @@ def _eligible(
 
 
 def _covariates(design: Design, people: Patients, j: int, baseline_total: float) -> list[float]:
-    """Matching covariates of person ``j`` (``baseline_total``: the observed baseline total)."""
+    """Matching covariates of person ``j``, each divided by its scale (``baseline_total``: the
+    observed baseline total)."""
     values = {
         "age_years": people.age_years[j],
         "months_since_onset": people.months_since_onset[j],
         "baseline_total": baseline_total,
     }
-    return [values[c] for c in design.matching.covariates]
+    match = design.matching
+    return [values[c] / scale for c, scale in zip(match.covariates, match.scales, strict=True)]
 
 
 def _greedy_match(design, cands, treated_baselines, reg, reg_baseline, followed) -> list[int]:
@@ -165,8 +167,8 @@ def _greedy_match(design, cands, treated_baselines, reg, reg_baseline, followed)
             if not usable[r]:
                 continue
             distance = 0.0
-            for x, y, scale in zip(mine, reg_covariates[r], design.matching.scales, strict=True):
-                distance += ((x - y) / scale) ** 2
+            for x, y in zip(mine, reg_covariates[r], strict=True):
+                distance += (x - y) ** 2
             if distance < best_distance:  # strict: the lowest index wins a tie
                 best, best_distance = r, distance
         if best < 0:

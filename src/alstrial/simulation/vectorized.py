@@ -126,13 +126,18 @@ def _eligible(design: Design, grid: VisitGrid, months_since_onset, screening, go
 
 
 def _covariates(design: Design, people, baseline_total, shape) -> np.ndarray:
-    """(T, n, c) matching covariates; ``baseline_total`` is the observed one, shape (T, n)."""
+    """(T, n, c) matching covariates divided by their scales; ``baseline_total`` is the
+    observed one, shape (T, n)."""
     values = {
         "age_years": people.age_years.reshape(shape),
         "months_since_onset": people.months_since_onset.reshape(shape),
         "baseline_total": baseline_total,
     }
-    return np.stack([values[c] for c in design.matching.covariates], axis=2)
+    match = design.matching
+    return np.stack(
+        [values[c] / scale for c, scale in zip(match.covariates, match.scales, strict=True)],
+        axis=2,
+    )
 
 
 def _matched_controls(design, grid, draws: ChunkDraws, model, treated_covariates, enrolled):
@@ -152,9 +157,12 @@ def _matched_controls(design, grid, draws: ChunkDraws, model, treated_covariates
     # covariate by covariate in the reference's order, so the floats agree. A pool patient
     # not followed through the lead-in, or already taken, is at infinity.
     distances = np.zeros((n_match, t_count, pool))
-    for c, scale in enumerate(design.matching.scales):
-        gap = treated_covariates[:, :n_match, c].T[:, :, None] - reg_covariates[None, :, :, c]
-        distances += (gap / scale) ** 2
+    gap = np.empty_like(distances)
+    for c in range(reg_covariates.shape[2]):
+        np.subtract(
+            treated_covariates[:, :n_match, c].T[:, :, None], reg_covariates[None, :, :, c], out=gap
+        )
+        distances += np.square(gap, out=gap)
     distances[:, used] = np.inf
     picks = np.zeros((t_count, n_match), dtype=int)
     matched = np.zeros((t_count, n_match), dtype=bool)
