@@ -79,6 +79,27 @@ def check(
         typer.echo(f"rejected rows written to {report}")
 
 
+@registry_app.command("import")
+def import_(
+    directory: Annotated[Path, typer.Argument(help="Folder holding the PRO-ACT CSV files.")],
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help="SQLite database file (default: $ALSTRIAL_DB or var/...)."),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Refuse the whole import on any rejected row.")
+    ] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Rejected rows CSV (default: rejected_rows.csv by the db)."),
+    ] = None,
+) -> None:
+    """Import PRO-ACT files into the database in one transaction (see docs/exchange.md)."""
+    from alstrial.commands.registry_import import run_import
+
+    run_import(directory, db=db, strict=strict, report=report)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``alstrial registry ...`` to ``app``."""
     app.add_typer(registry_app, name="registry")

@@ -58,6 +58,7 @@ ALSTRIAL_APPS = [
     "alstrial.web.product",
     "alstrial.web.safety",
     "alstrial.web.api",
+    "alstrial.web.registry",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + ALSTRIAL_APPS
 
@@ -71,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # A locked or deadlocked database answers 503 + Retry-After, never 500 (nothing was saved).
+    "alstrial.web.db_busy.DatabaseBusyMiddleware",
     # django-axes must be last: it turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
 ]

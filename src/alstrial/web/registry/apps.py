@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class RegistryConfig(AppConfig):
+    """Natural-history registry patients imported from PRO-ACT files (issue 8)."""
+
+    name = "alstrial.web.registry"
+    label = "registry"
+    verbose_name = "Natural-history registry"
