@@ -15,9 +15,12 @@ The trial: N = 5 subjects (S1-S5); S5 had no event. LP = lumbar puncture, CP = c
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 from alstrial.analysis import safety_tables as st
 from alstrial.domain.errors import FieldError
@@ -243,3 +246,83 @@ def test_report_tables_in_order_with_and_without_listings():
     assert "Spinal cord MRI by subject" not in aggregate
     assert "Spinal cord MRI: summary" in aggregate
     assert "Spinal cord MRI: summary" not in st.report_tables(AE, SUBJECTS)
+
+
+# --- property test: the tables against a plain-Python count of random trials -------------------
+
+EVENT = hs.fixed_dictionaries(
+    {
+        "subject_id": hs.sampled_from(["S1", "S2", "S3", "S4", "S5", "S6"]),
+        "term": hs.sampled_from(["headache", "myalgia", "fever"]),
+        "grade": hs.integers(1, 5),
+        "criteria": hs.sets(hs.sampled_from(["hospitalisation", "disability"])),
+        "lp": hs.sampled_from(["certain", "probable", "possible", "unlikely", "unrelated"]),
+        "expected": hs.booleans(),
+        "days": hs.one_of(hs.none(), hs.integers(0, 60)),
+    }
+)
+
+
+def frame_of(events):
+    rows = []
+    for i, e in enumerate(events, start=1):
+        criteria = set(e["criteria"]) | ({"death"} if e["grade"] == 5 else set())
+        onset = pd.Timestamp("2026-01-01") + pd.Timedelta(days=i)
+        end = None if e["days"] is None else onset + pd.Timedelta(days=e["days"])
+        rows.append(
+            {
+                "event_id": i,
+                "subject_id": e["subject_id"],
+                "term": e["term"],
+                "grade": e["grade"],
+                "seriousness_criteria": ";".join(sorted(criteria)),
+                "relatedness_lumbar_puncture": e["lp"],
+                "expected": e["expected"],
+                "onset_date": onset,
+                "resolution_date": end,
+                "outcome": "recovered" if end is not None else "recovering",
+            }
+        )
+    return pd.DataFrame(rows, columns=[*COLUMNS])
+
+
+@settings(max_examples=150, deadline=None)
+@given(events=hs.lists(EVENT, max_size=25))
+def test_tables_agree_with_a_plain_count(events):
+    subjects = pd.DataFrame({"subject_id": ["S1", "S2", "S3", "S4", "S5", "S6", "S7"]})
+    ae = frame_of(events)
+    by_subject_term = defaultdict(set)
+    grades = defaultdict(lambda: [0] * 5)
+    serious_subjects, susar_events = set(), 0
+    for e in events:
+        by_subject_term[e["term"]].add(e["subject_id"])
+        grades[e["term"]][e["grade"] - 1] += 1
+        serious = bool(e["criteria"]) or e["grade"] == 5
+        related = e["lp"] in ("certain", "probable", "possible")
+        if serious:
+            serious_subjects.add(e["subject_id"])
+        susar_events += serious and related and not e["expected"]
+
+    table = st.by_term(ae, subjects).set_index("term")
+    assert table.loc["any term", "subjects"] == len({e["subject_id"] for e in events})
+    assert table.loc["any term", "events"] == len(events)
+    for term, who in by_subject_term.items():
+        assert table.loc[term, "subjects"] == len(who)
+        assert table.loc[term, "percent"] == round(100 * len(who) / 7, 1)
+        assert [table.loc[term, f"grade_{g}"] for g in range(1, 6)] == grades[term]
+
+    overview = st.overview(ae, subjects).set_index("category")
+    assert overview.loc["serious (SAE)", "subjects"] == len(serious_subjects)
+    assert overview.loc["SUSAR", "events"] == susar_events
+
+    worst = st.by_worst_grade(ae, subjects).set_index("term")
+    for term, who in by_subject_term.items():
+        assert sum(worst.loc[term, f"grade_{g}"] for g in range(1, 6)) == len(who)
+
+    resolution = st.time_to_resolution(ae).set_index("term")
+    for term in by_subject_term:
+        days = [e["days"] for e in events if e["term"] == term and e["days"] is not None]
+        assert resolution.loc[term, "resolved"] == len(days)
+        if days:
+            assert resolution.loc[term, "mean_days"] == pytest.approx(sum(days) / len(days))
+            assert resolution.loc[term, "max_days"] == max(days)
