@@ -116,6 +116,8 @@ def test_second_editor_gets_a_conflict(coordinator, enrolled_subject, client, us
     ("items", "field"),
     [
         ({"speech": "5"}, "speech"),
+        ({"speech": "two"}, "speech"),
+        ({"dyspnea": "2.5"}, "dyspnea"),
         ({"cutting_with_gastrostomy": "2"}, "cutting_with_gastrostomy"),
         ({"cutting_without_gastrostomy": ""}, "cutting_without_gastrostomy"),
         ({"walking": ""}, "walking"),
@@ -127,7 +129,9 @@ def test_alsfrs_bad_items_are_refused_naming_the_field(coordinator, enrolled_sub
     url = reverse("assessments:visit_form", args=[visit.pk, "alsfrs_r"])
     response = coordinator.post(url, alsfrs_post(visit.earliest_date, **items))
     assert response.status_code == 400
-    assert field in response.context["form"].errors
+    errors = response.context["form"].errors
+    assert field in errors
+    assert "item" in errors[field][0] or "5a" in errors[field][0]  # the domain's own message
     assert not AlsfrsAssessment.objects.filter(visit=visit).exists()
     visit.refresh_from_db()
     assert visit.status == VisitStatus.SCHEDULED  # the visit date was not written either

@@ -171,13 +171,43 @@ def serve(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,
     db: DbOption = None,
+    production: Annotated[
+        bool,
+        typer.Option(
+            "--production",
+            help="gunicorn with the production settings (docs/operations.md); needs "
+            "DJANGO_SECRET_KEY and ALSTRIAL_ALLOWED_HOSTS; does not migrate.",
+        ),
+    ] = False,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="gunicorn worker processes (--production).")
+    ] = 4,
 ) -> None:
-    """Apply pending migrations and serve the web app."""
+    """Apply pending migrations and serve the web app (``--production``: gunicorn)."""
+    if production:
+        _serve_production(host, port, db, workers)
+        return
     setup_django(db)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
     _serve(host, port)
+
+
+def _serve_production(host: str, port: int, db: Path | None, workers: int) -> None:
+    """gunicorn with ``alstrial.web.production`` (alstrial.web.serving); configuration errors
+    (a missing secret key, unapplied migrations) stop it with a message, not a traceback."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    if db is not None:
+        os.environ["ALSTRIAL_DB"] = str(Path(db).expanduser().resolve())
+    from alstrial.web.serving import PendingMigrations, serve_production
+
+    try:
+        serve_production(host, port, workers)
+    except (ImproperlyConfigured, PendingMigrations) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 def manage(ctx: typer.Context, db: DbOption = None) -> None:

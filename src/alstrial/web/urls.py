@@ -26,3 +26,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     *(path(prefix, include(module)) for prefix, module in APP_URLS),
 ]
+
+# A busy (locked) database answers 503 + Retry-After even outside a view (alstrial.web.db_busy).
+handler500 = "alstrial.web.db_busy.server_error"

@@ -20,37 +20,43 @@ class VisitDateMixin(forms.Form):
     visit_date = forms.DateField(widget=DATE_WIDGET, help_text="The date the visit took place.")
 
 
-def _alsfrs_field(item) -> forms.TypedChoiceField:
+def _alsfrs_field(item) -> forms.CharField:
+    """Radio buttons with the item's anchors; the value is passed on as typed (see below)."""
     choices = [(score, f"{score} - {item.anchors[score]}") for score in range(4, -1, -1)]
     if item.key in CUTTING_KEYS:
         choices.append((NOT_SCORED, "not scored at this visit"))
-    return forms.TypedChoiceField(
+    return forms.CharField(
         label=f"{item.number}. {item.name}",
-        choices=choices,
-        coerce=int,
-        empty_value=None,
         required=False,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(choices=choices),
     )
 
 
-class AlsfrsForm(AuditedFormMixin, VisitDateMixin, forms.ModelForm):
+class AlsfrsForm(AuditedFormMixin, VisitDateMixin, forms.Form):
     """The twelve ALSFRS-R items with their anchor descriptions (Cedarbaum 1999).
 
-    Items are not required here: ``alstrial.domain.alsfrs`` decides what is missing or invalid,
-    so the same rule applies on the web, in the API and in imports.
+    The form checks nothing about the items: it hands the submitted values to the record, whose
+    ``clean_clinical`` validates them with ``alstrial.domain.alsfrs`` (range, 5a/5b, required),
+    so exactly the same rule and messages apply on the web, in the API and in imports.
     """
 
-    class Meta:
-        model = AlsfrsAssessment
-        fields = AlsfrsAssessment.ITEM_KEYS
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *, instance: AlsfrsAssessment, initial=None):
+        self.instance = instance
+        initial = dict(initial or {})
+        if instance.pk is None:
+            initial.setdefault("cutting_with_gastrostomy", NOT_SCORED)
+        else:
+            initial.update({key: getattr(instance, key) for key in instance.ITEM_KEYS})
+        super().__init__(data, initial=initial)
         for item in ITEMS:
             self.fields[item.key] = _alsfrs_field(item)
-        if not self.is_bound and self.instance.pk is None:
-            self.initial.setdefault("cutting_with_gastrostomy", NOT_SCORED)
+
+    def clean(self):
+        cleaned = super().clean()
+        for key in self.instance.ITEM_KEYS:
+            value = (cleaned.get(key) or "").strip()
+            setattr(self.instance, key, value or None)
+        return cleaned
 
     def item_fields(self):
         return [self[item.key] for item in ITEMS]

@@ -95,10 +95,14 @@ class AlsfrsAssessment(VisitAssessment):
         return AlsfrsR.from_items(self.items())
 
     def check_values(self) -> list[FieldError]:
+        """Validate the items with the domain rules; store them as integers and their sum."""
         try:
-            self.total = self.score().total
+            score = self.score()
         except ValidationError as error:
             return list(error.errors)
+        for key in self.ITEM_KEYS:
+            setattr(self, key, score.items.get(key))
+        self.total = score.total
         return []
 
 
