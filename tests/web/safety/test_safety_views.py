@@ -166,6 +166,7 @@ def test_monitor_sees_the_sae_due_and_marks_it_sent(client, seoul_sae, users):
     submit = reverse("safety:submit", args=[seoul_sae.pk, "sponsor"])
     response = client.post(submit, {"reference": "SPONSOR-1", "next": reverse("safety:board")})
     assert response.status_code == 302
+    assert response.url == reverse("safety:board")
     sent = seoul_sae.submissions.get()
     assert (sent.kind, sent.reference, sent.submitted_by) == (
         "sponsor",
@@ -271,3 +272,11 @@ def test_safety_badge_tag_counts_unread_notifications(seoul_sae, users):
     html = template.render(Context({"user": users["safety.monitor"]}))
     assert ">2 safety</a>" in html  # the SUSAR and the DSMB-review rule
     assert template.render(Context({"user": users["coordinator.seoul"]})) == ""
+
+
+def test_submission_never_redirects_off_site(client, seoul_sae, users):
+    client.force_login(users["safety.monitor"])
+    submit = reverse("safety:submit", args=[seoul_sae.pk, "sponsor"])
+    response = client.post(submit, {"next": "https://evil.example/phish"})
+    assert response.status_code == 302
+    assert response.url == reverse("safety:board")

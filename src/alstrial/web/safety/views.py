@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from alstrial.domain.errors import FieldError, ValidationError
@@ -238,7 +239,16 @@ def submit_report(request, pk: int, kind: str):
             messages.error(request, f"{field}: {'; '.join(texts)}")
     else:
         messages.success(request, f"{ReportKind(kind).label} recorded for {ae}.")
-    return redirect(request.POST.get("next") or "safety:board")
+    return redirect(_safe_next(request) or "safety:board")
+
+
+def _safe_next(request) -> str | None:
+    """The ``next`` page to return to, only when it is on this site (no open redirect)."""
+    target = request.POST.get("next")
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if target and allowed else None
 
 
 @require_POST
