@@ -280,3 +280,18 @@ def test_submission_never_redirects_off_site(client, seoul_sae, users):
     response = client.post(submit, {"next": "https://evil.example/phish"})
     assert response.status_code == 302
     assert response.url == reverse("safety:board")
+
+
+def test_the_deidentified_view_never_shows_free_text_terms(
+    client, site_zones, enrolled_subject, users, ae_data
+):
+    subject = enrolled_subject("seoul")
+    data = ae_data(subject, term="pain where Mr Kim fell at home")
+    services.record_adverse_event(subject, data, users["coordinator.seoul"])
+    url = reverse("safety:table_csv", args=[subject.trial.slug, "by_term"])
+    client.force_login(users["statistician"])
+    text = client.get(url).content.decode()
+    assert "Mr Kim" not in text
+    assert "(term not yet coded)" in text
+    client.force_login(users["investigator.seoul"])
+    assert "mr kim" in client.get(url).content.decode()  # readers see the verbatim term

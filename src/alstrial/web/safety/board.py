@@ -15,6 +15,8 @@ from alstrial.web.safety.models import AdverseEvent, ReportSubmission
 from alstrial.web.safety.rules import site_time_zone
 
 OPEN = (ReportStatus.DUE, ReportStatus.OVERDUE)
+#: What the de-identified view shows instead of a term that is not coded yet (free text).
+UNCODED = "(term not yet coded)"
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ def trial_frames(trial, user=None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
     With ``user``, only the sites the user may see; without (the trial report, the command
     line), every site of the trial.
     """
+    from alstrial.web.core.access import is_deidentified
     from alstrial.web.subjects.models import Subject
 
     subjects = Subject.objects.filter(trial=trial)
@@ -88,7 +91,11 @@ def trial_frames(trial, user=None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
     if user is not None:
         subjects = subjects.visible_to(user)
         events = events.visible_to(user)
-    return ae_frame(events), subjects_frame(subjects, events), mri_frame(subjects)
+    ae = ae_frame(events)
+    if user is not None and is_deidentified(user):
+        # an uncoded term is free text as reported: not for the de-identified view
+        ae.loc[~ae["coded"], "term"] = UNCODED
+    return ae, subjects_frame(subjects, events), mri_frame(subjects)
 
 
 def ae_frame(events) -> pd.DataFrame:
@@ -107,12 +114,14 @@ def ae_frame(events) -> pd.DataFrame:
             "expected": ae.expected,
             "awareness_at": ae.awareness_at,
             "action_taken": ae.action_taken,
+            "coded": not ae.needs_coding,
         }
         for cause in Cause:
             row[cause.field] = getattr(ae, cause.field)
         rows.append(row)
     columns = ["event_id", "subject_id", "term", "grade", "onset_date", "resolution_date"]
     columns += ["outcome", "seriousness_criteria", "expected", "awareness_at", "action_taken"]
+    columns += ["coded"]
     return pd.DataFrame(rows, columns=[*columns, *(c.field for c in Cause)])
 
 
