@@ -212,3 +212,8 @@ def test_infinite_values_are_reported_not_crashed_on(tmp_path):
     assert _problems(tmp_path, SUBJECTS, "\n".join([ITEM_HEADER, *rows])) == {
         ("visits.csv", 2, "speech")
     }
+
+
+def test_row_longer_than_the_header(tmp_path):
+    visits = "subject_id,day,alsfrs_r_total\nT1,0,40\nT1,30,39,7\n"
+    assert _problems(tmp_path, SUBJECTS, visits) == {("visits.csv", 3, "-")}

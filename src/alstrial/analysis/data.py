@@ -138,9 +138,6 @@ class AnalysisData:
         visits = visits.sort_values(["subject_id", "day"], ignore_index=True)
         return AnalysisData(subjects=subjects, visits=visits)
 
-    def arm_of(self) -> dict[str, str]:
-        return dict(zip(self.subjects["subject_id"], self.subjects["arm"], strict=True))
-
 
 def read_analysis_data(subjects_path: str | Path, visits_path: str | Path) -> AnalysisData:
     """Read and validate ``subjects.csv`` and ``visits.csv``; raise :class:`AnalysisDataError`."""
@@ -188,6 +185,14 @@ def _blank(value: Any) -> bool:
         or value is pd.NA
         or (isinstance(value, float) and value != value)
     )
+
+
+def _extra_values(row: Mapping[str, Any], name: str, line: int) -> list[RowError]:
+    """A CSV row longer than its header (csv.DictReader files the surplus under ``None``)."""
+    extra = row.get(None)
+    if not extra:
+        return []
+    return [RowError(name, line, "-", f"{len(extra)} value(s) more than the header's columns")]
 
 
 def _text(row: Mapping[str, Any], column: str) -> str:
@@ -275,6 +280,7 @@ def _check_subjects(
     first_line: dict[str, int] = {}
     for line, row in records:
         before = len(errors)
+        errors.extend(_extra_values(row, name, line))
         sid = _text(row, "subject_id")
         if not sid:
             errors.append(RowError(name, line, "subject_id", "subject_id is empty"))
@@ -385,6 +391,7 @@ def _check_visits(
     seen: dict[tuple[str, int], int] = {}
     for line, row in records:
         before = len(errors)
+        errors.extend(_extra_values(row, name, line))
         sid = _text(row, "subject_id")
         subject = subjects.get(sid)
         if not sid:
