@@ -299,3 +299,14 @@ def test_a_partial_injection_records_the_cells_in_proportion(product_world, user
     assert given.cells_given == pytest.approx(4.5e7)  # 6e7 x 1.5 / 2
     assert given.pump_rate_ul_per_min == 100.0
     assert given.spinal_level == "T8"
+
+
+def test_a_time_without_time_zone_is_a_field_error(product_world, users, lot_at):
+    from datetime import datetime
+
+    alice = product_world["alice"]
+    lot = lot_at(alice, "released")
+    with pytest.raises(ValidationError) as info:
+        give(alice, users["investigator.seoul"], lot.code, administered_at=datetime(2024, 1, 1))
+    assert set(info.value.by_field()) == {"administered_at"}
+    assert not Administration.objects.exists()

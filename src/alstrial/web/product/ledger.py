@@ -7,7 +7,7 @@ A lot's status changes only here: the transition is asked of the domain table
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from django.apps import apps
 from django.utils import timezone
@@ -25,6 +25,21 @@ def require(user, site, *roles: str, what: str) -> None:
         raise PermissionError("an identified, logged-in user is required")
     if not has_role(user, site, *roles):
         raise PermissionError(f"your role at this site does not allow you to {what}")
+
+
+#: Clock tolerance for "not in the future" (workstation clocks drift), minutes.
+CLOCK_SKEW_MINUTES = 5
+
+
+def not_future(field: str, when: datetime | date, errors: list[FieldError]) -> None:
+    """Append a FieldError naming ``field`` when ``when`` is in the future (or naive)."""
+    if isinstance(when, datetime):
+        if when.tzinfo is None:
+            errors.append(FieldError(field, "the time needs a time zone"))
+        elif when > timezone.now() + timedelta(minutes=CLOCK_SKEW_MINUTES):
+            errors.append(FieldError(field, f"{when:%Y-%m-%d %H:%M} is in the future"))
+    elif when > timezone.localdate():
+        errors.append(FieldError(field, f"{when} is in the future"))
 
 
 def refuse(field: str, message: str) -> None:

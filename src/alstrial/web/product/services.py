@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -36,7 +36,14 @@ from alstrial.domain.product_release import (
 from alstrial.web.core.models import Role
 from alstrial.web.core.records import save_clinical
 from alstrial.web.product.administration import AdministrationRefused, administer_dose
-from alstrial.web.product.ledger import append_custody, current_weight, move_lot, refuse, require
+from alstrial.web.product.ledger import (
+    append_custody,
+    current_weight,
+    move_lot,
+    not_future,
+    refuse,
+    require,
+)
 from alstrial.web.product.models import (
     Batch,
     Harvest,
@@ -66,20 +73,6 @@ LAB_ROLES = (Role.CELL_LAB, Role.ADMIN)
 #: Plausible bone marrow aspirate, ml (MSC protocols aspirate about 30-60 ml; Kim 2009 protocol
 #: file: 30 ml). Outside (0, 200] the entry is refused as a probable typo.
 MAX_ASPIRATE_ML = 200.0
-#: Clock tolerance for "not in the future" (workstation clocks drift), minutes.
-CLOCK_SKEW_MINUTES = 5
-
-
-def _not_future(field: str, when: datetime | date, errors: list[FieldError]) -> None:
-    now = timezone.now()
-    limit = now + timedelta(minutes=CLOCK_SKEW_MINUTES)
-    if isinstance(when, datetime):
-        if when.tzinfo is None:
-            errors.append(FieldError(field, "the time needs a time zone"))
-        elif when > limit:
-            errors.append(FieldError(field, f"{when:%Y-%m-%d %H:%M} is in the future"))
-    elif when > timezone.localdate():
-        errors.append(FieldError(field, f"{when} is in the future"))
 
 
 def _number(value) -> float | None:
@@ -118,7 +111,7 @@ def record_harvest(
     if aspirated_at is None:
         errors.append(FieldError("aspirated_at", "the date and time of aspiration are required"))
     else:
-        _not_future("aspirated_at", aspirated_at, errors)
+        not_future("aspirated_at", aspirated_at, errors)
     if _number(volume_ml) is None or not 0 < _number(volume_ml) <= MAX_ASPIRATE_ML:
         errors.append(
             FieldError("volume_ml", f"must be more than 0 and at most {MAX_ASPIRATE_ML:g} ml")
@@ -180,7 +173,7 @@ def create_batch(harvest: Harvest, user, *, culture_started_on: date, deviations
     if culture_started_on is None:
         errors.append(FieldError("culture_started_on", "the culture start date is required"))
     else:
-        _not_future("culture_started_on", culture_started_on, errors)
+        not_future("culture_started_on", culture_started_on, errors)
         if culture_started_on < harvest.aspirated_at.date():
             errors.append(
                 FieldError("culture_started_on", "the culture cannot start before the harvest")
@@ -230,7 +223,7 @@ def record_passage(
     except ValidationError as error:
         errors.extend(error.errors)
     if harvested_on is not None:
-        _not_future("harvested_on", harvested_on, errors)
+        not_future("harvested_on", harvested_on, errors)
     maximum = batch.subject.trial.protocol.interventions.product.passages_max
     if number is not None and number > maximum:
         errors.append(FieldError("number", f"the protocol allows at most {maximum} passages"))
@@ -428,7 +421,7 @@ def prepare_dose(lot: Lot, user, *, formulated_at: datetime | None = None) -> Lo
         )
     formulated_at = formulated_at or timezone.now()
     errors: list[FieldError] = []
-    _not_future("formulated_at", formulated_at, errors)
+    not_future("formulated_at", formulated_at, errors)
     rule = DoseRule.from_protocol(lot.subject.trial.protocol)
     found = current_weight(lot.subject)
     try:
