@@ -147,3 +147,28 @@ def test_analysis_download_is_per_site_and_role(client, users, enrolled_subject)
     nosy.site_memberships.filter(site__code="seoul").delete()
     client.force_login(nosy)
     assert client.get(url).status_code == 404  # kim2009 runs only at Seoul
+
+
+def test_today_is_the_sites_date(enrolled_subject, users, sites):
+    """At 23:30 UTC it is already tomorrow in Seoul: a visit dated tomorrow (UTC) is allowed
+    there and refused at a UTC site."""
+    from datetime import UTC, datetime
+    from unittest import mock
+
+    from alstrial.domain.errors import ValidationError
+
+    sites["seoul"].time_zone = "Asia/Seoul"
+    sites["seoul"].save()
+    subject = enrolled_subject("seoul", days_ago=100)
+    late = datetime(2030, 3, 1, 23, 30, tzinfo=UTC)
+    visit = subject.visits.get(code="LI0")
+    with mock.patch("django.utils.timezone.now", return_value=late):
+        record_visit(visit, users["coordinator.seoul"], visit_date=late.date() + timedelta(1))
+        assert visit.status == "done"
+        sites["seoul"].time_zone = "UTC"
+        sites["seoul"].save()
+        subject.site.refresh_from_db()
+        visit = subject.visits.get(code="LI1")
+        with pytest.raises(ValidationError) as caught:
+            record_visit(visit, users["coordinator.seoul"], visit_date=late.date() + timedelta(1))
+        assert "visit_date" in caught.value.by_field()

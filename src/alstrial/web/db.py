@@ -22,8 +22,9 @@ from django.dispatch import receiver
 
 DEFAULT_SQLITE_PATH = Path("var") / "alstrial.sqlite3"
 
-#: Seconds a SQLite connection waits for another writer before failing ("database is locked").
-SQLITE_BUSY_TIMEOUT_SECONDS = 20
+#: Seconds a SQLite connection waits for another writer before failing ("database is locked");
+#: ``ALSTRIAL_SQLITE_BUSY_TIMEOUT`` overrides it (the lock tests shorten it).
+SQLITE_BUSY_TIMEOUT_SECONDS = float(os.environ.get("ALSTRIAL_SQLITE_BUSY_TIMEOUT") or 20)
 
 
 def sqlite_path() -> Path:
@@ -64,4 +65,4 @@ def _tune_sqlite(sender, connection, **kwargs) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+        cursor.execute(f"PRAGMA busy_timeout={round(SQLITE_BUSY_TIMEOUT_SECONDS * 1000)}")

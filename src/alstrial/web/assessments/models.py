@@ -239,7 +239,7 @@ class EndpointEvent(ClinicalRecord):
         if self.event_date is None:
             errors.append(FieldError("event_date", "the date is required"))
         else:
-            if self.event_date > today():
+            if self.event_date > today(subject.site):
                 errors.append(FieldError("event_date", f"{self.event_date} is in the future"))
             if subject.consent_date and self.event_date < subject.consent_date:
                 errors.append(FieldError("event_date", "cannot precede the consent date"))

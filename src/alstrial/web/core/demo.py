@@ -55,9 +55,12 @@ def load_demo(ctx: DemoContext) -> None:
     from alstrial.web.core.demo_users import DEMO_ROLES
     from alstrial.web.core.models import Site, SiteMembership
 
-    for code, name, prefix in (("seoul", "Seoul", "SEO"), ("novara", "Novara", "NOV")):
+    for code, name, prefix, zone in (
+        ("seoul", "Seoul", "SEO", "Asia/Seoul"),
+        ("novara", "Novara", "NOV", "Europe/Rome"),
+    ):
         ctx.sites[code], _ = Site.objects.get_or_create(
-            code=code, defaults={"name": name, "prefix": prefix}
+            code=code, defaults={"name": name, "prefix": prefix, "time_zone": zone}
         )
     user_model = get_user_model()
     for username, roles in DEMO_ROLES.items():

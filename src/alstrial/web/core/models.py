@@ -6,7 +6,10 @@ and query is narrowed to the sites where the user holds a role (``alstrial.web.c
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, available_timezones
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -35,8 +38,17 @@ ANALYSIS_ROLES = (Role.STATISTICIAN, Role.INVESTIGATOR, Role.ADMIN)
 DEIDENTIFIED_ROLES = (Role.STATISTICIAN,)
 
 
+def validate_time_zone(name: str) -> None:
+    if name not in available_timezones():
+        raise ValidationError(f"{name!r} is not an IANA time zone such as Asia/Seoul")
+
+
 class Site(models.Model):
-    """A clinical site. ``code`` (``seoul``) is used in URLs; ``prefix`` starts subject IDs."""
+    """A clinical site. ``code`` (``seoul``) is used in URLs; ``prefix`` starts subject IDs.
+
+    ``time_zone`` decides what "today" is at the site: a visit dated today in Seoul is not in
+    the future even while it is still yesterday in UTC. Timestamps stay in UTC.
+    """
 
     code = models.SlugField(max_length=32, unique=True)
     name = models.CharField(max_length=200)
@@ -46,12 +58,22 @@ class Site(models.Model):
         validators=[RegexValidator(r"^[A-Z]{3}$", "three capital letters, e.g. SEO")],
         help_text="Three capital letters that begin this site's subject IDs (SEO-0007-K).",
     )
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="IANA time zone of the site, e.g. Asia/Seoul.",
+    )
 
     class Meta:
         ordering = ("code",)
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
 
 class SiteMembership(models.Model):

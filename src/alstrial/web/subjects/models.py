@@ -26,9 +26,9 @@ from alstrial.web.trials.models import Trial
 IDENTITY_ROLES = (Role.COORDINATOR, Role.INVESTIGATOR, Role.ADMIN)
 
 
-def today() -> date:
-    """Today's date in the server's time zone (UTC): the limit for "not in the future"."""
-    return timezone.localdate()
+def today(site: Site | None = None) -> date:
+    """Today's date at ``site`` (its time zone), or in UTC: the limit for "not in the future"."""
+    return timezone.localdate(timezone=site.zone if site is not None else None)
 
 
 class SubjectStatus(models.TextChoices):
@@ -113,7 +113,7 @@ class Subject(ClinicalRecord):
 
     def clean_clinical(self) -> None:
         errors = []
-        now = today()
+        now = today(self.site)
         for field in ("consent_date", "screening_date", "enrolment_date", "withdrawal_date"):
             value = getattr(self, field)
             if value is not None and value > now:
@@ -227,14 +227,16 @@ class Visit(ClinicalRecord):
     def overdue(self) -> bool:
         """True when the window has closed and the visit is neither done nor missed."""
         latest = self.latest_date
-        return self.status == VisitStatus.SCHEDULED and latest is not None and latest < today()
+        if self.status != VisitStatus.SCHEDULED or latest is None:
+            return False
+        return latest < today(self.subject.site)
 
     @property
     def due(self) -> bool:
         """True when today is inside the window and the visit is not yet done or missed."""
         if self.status != VisitStatus.SCHEDULED or self.earliest_date is None:
             return False
-        return self.earliest_date <= today() <= self.latest_date
+        return self.earliest_date <= today(self.subject.site) <= self.latest_date
 
     def clean_clinical(self) -> None:
         errors = []
@@ -250,7 +252,7 @@ class Visit(ClinicalRecord):
             if self.visit_date is not None:
                 errors.append(FieldError("visit_date", "a missed visit has no visit date"))
         if self.visit_date is not None:
-            if self.visit_date > today():
+            if self.visit_date > today(subject.site):
                 errors.append(FieldError("visit_date", f"{self.visit_date} is in the future"))
             ended = subject.endpoints.filter(kind="death").first() if subject.pk else None
             if ended is not None and self.visit_date > ended.event_date:

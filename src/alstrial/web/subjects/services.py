@@ -151,7 +151,7 @@ def enrol_subject(subject: Subject, user, *, enrolment_date: date, day_zero_date
         errors.append(FieldError("consent_date", "enrolment needs informed consent"))
     if enrolment_date is None:
         errors.append(FieldError("enrolment_date", "the enrolment date is required"))
-    elif enrolment_date > today():
+    elif enrolment_date > today(subject.site):
         errors.append(FieldError("enrolment_date", f"{enrolment_date} is in the future"))
     elif subject.screening_date and enrolment_date < subject.screening_date:
         errors.append(FieldError("enrolment_date", "enrolment cannot precede screening"))

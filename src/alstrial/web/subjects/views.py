@@ -85,8 +85,8 @@ def screen(request):
 def _visit_rows(subject: Subject) -> list[dict]:
     """Each visit with the status of every form it requires (required / done / missing)."""
     rows = []
-    now = today()
-    visits = list(subject.visits.select_related("subject").order_by("sequence"))
+    now = today(subject.site)
+    visits = list(subject.visits.select_related("subject__site").order_by("sequence"))
     done_keys = done_forms(visits)
     for visit in visits:
         forms = []
@@ -126,7 +126,7 @@ def subject_detail(request, pk: int):
         "can_audit": has_role(request.user, subject.site, *AUDIT_ROLES),
         "deidentified": is_deidentified(request.user, subject.site),
         "endpoints": subject.endpoints.order_by("event_date"),
-        "enrol_form": EnrolForm(initial={"enrolment_date": today()}),
+        "enrol_form": EnrolForm(initial={"enrolment_date": today(subject.site)}),
     }
     return render(request, "subjects/detail.html", context)
 

@@ -11,7 +11,7 @@ from alstrial.web.core.access import get_for_user_or_404, role_required, site_id
 from alstrial.web.core.models import ANALYSIS_ROLES
 from alstrial.web.core.panels import dashboard_panels
 from alstrial.web.core.visit_forms import done_forms, visit_form
-from alstrial.web.subjects.models import Subject, SubjectStatus, Visit, VisitStatus, today
+from alstrial.web.subjects.models import Subject, SubjectStatus, Visit, VisitStatus
 from alstrial.web.trials.models import Trial
 
 
@@ -22,10 +22,9 @@ def trial_summary(trial: Trial, user) -> dict:
     visits = (
         Visit.objects.visible_to(user)
         .filter(subject__trial=trial, subject__status=SubjectStatus.ENROLLED)
-        .select_related("subject")
+        .select_related("subject__site")
         .order_by("subject__number", "sequence")
     )
-    now = today()
     due, overdue, missing = [], [], []
     visits = list(visits)
     done = done_forms(visits)
@@ -34,7 +33,7 @@ def trial_summary(trial: Trial, user) -> dict:
             overdue.append(visit)
         elif visit.due:
             due.append(visit)
-        closed = visit.status == VisitStatus.DONE or (visit.latest_date and visit.latest_date < now)
+        closed = visit.status == VisitStatus.DONE or visit.overdue
         if visit.status == VisitStatus.MISSED or not closed:
             continue
         for key in visit.forms:
