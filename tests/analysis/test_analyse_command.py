@@ -149,3 +149,13 @@ def test_registry_controls(files, tmp_path):
     mixed = runner.invoke(app, _args(files, "--registry", str(tmp_path / "registry")))
     assert mixed.exit_code == 2
     assert "already has control subjects" in mixed.stderr
+
+
+def test_registry_folder_problems_exit_2(files, tmp_path):
+    subjects = pd.read_csv(files / "subjects.csv")
+    subjects[subjects["arm"] == "treated"].to_csv(tmp_path / "subjects.csv", index=False)
+    (tmp_path / "visits.csv").write_text((files / "visits.csv").read_text())
+    for folder in (tmp_path / "missing", tmp_path):
+        outcome = runner.invoke(app, _args(tmp_path, "--registry", str(folder)))
+        assert outcome.exit_code == 2
+        assert outcome.stderr.startswith("error: registry")
