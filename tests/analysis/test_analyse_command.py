@@ -153,8 +153,12 @@ def test_registry_controls(files, tmp_path):
 
 def test_registry_folder_problems_exit_2(files, tmp_path):
     subjects = pd.read_csv(files / "subjects.csv")
-    subjects[subjects["arm"] == "treated"].to_csv(tmp_path / "subjects.csv", index=False)
-    (tmp_path / "visits.csv").write_text((files / "visits.csv").read_text())
+    treated = subjects[subjects["arm"] == "treated"]
+    treated.to_csv(tmp_path / "subjects.csv", index=False)
+    visits = pd.read_csv(files / "visits.csv")
+    visits[visits["subject_id"].isin(treated["subject_id"])].to_csv(
+        tmp_path / "visits.csv", index=False
+    )
     for folder in (tmp_path / "missing", tmp_path):
         outcome = runner.invoke(app, _args(tmp_path, "--registry", str(folder)))
         assert outcome.exit_code == 2
