@@ -8,6 +8,7 @@ reports to whoever opens it, this makes sure the safety monitors are told even w
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -25,8 +26,13 @@ def overdue(
         bool, typer.Option("--notify", help="Notify the site's safety monitors (once per report).")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+    due_within: Annotated[
+        float | None,
+        typer.Option("--due-within", help="Also list (and remind of) reports due within HOURS."),
+    ] = None,
 ) -> None:
-    """List every expedited report that is overdue now; exit 1 when there is any."""
+    """List every expedited report that is overdue now (and, with --due-within, due soon);
+    exit 1 when any is overdue."""
     setup_django(db)
     from django.db import transaction
     from django.utils import timezone
@@ -36,11 +42,17 @@ def overdue(
     from alstrial.web.safety.services import notify_overdue
 
     now = timezone.now()
+    window = timedelta(hours=due_within) if due_within is not None else None
     if notify:
         with transaction.atomic():
-            rows = notify_overdue(now)
+            rows = notify_overdue(now, due_within=window)
     else:
-        rows = [r for r in board_rows(AdverseEvent.objects.all(), now) if r.status == "overdue"]
+        rows = [
+            r
+            for r in board_rows(AdverseEvent.objects.all(), now)
+            if r.status == "overdue"
+            or (window is not None and r.status == "due" and r.obligation.due_at - now <= window)
+        ]
     items = [
         {
             "adverse_event": r.ae.pk,
@@ -49,21 +61,22 @@ def overdue(
             "report": r.obligation.kind.value,
             "due_local": r.due_local_text,
             "due_utc": r.obligation.due_at.isoformat(),
-            "late": r.time_left,
+            "status": r.status.value,
+            "time": r.time_left,
         }
         for r in rows
     ]
     if as_json:
         typer.echo(json.dumps(items, indent=2))
     elif not items:
-        typer.echo("No expedited report is overdue.")
+        typer.echo("No expedited report is overdue" + (" or due soon." if window else "."))
     else:
         for item in items:
             typer.echo(
                 f"{item['subject']} {item['term']}: {item['report']} due {item['due_local']} "
-                f"({item['late']})"
+                f"({item['time']})"
             )
-    raise typer.Exit(1 if items else 0)
+    raise typer.Exit(1 if any(r.status == "overdue" for r in rows) else 0)
 
 
 @safety_app.command("tables")

@@ -249,6 +249,22 @@ def test_overdue_reports_are_announced_once(site_zones, enrolled_subject, users,
     assert services.notify_overdue(due + timedelta(hours=6)) == []
 
 
+def test_reports_due_soon_get_one_reminder(site_zones, enrolled_subject, users, sae_data):
+    subject = enrolled_subject("seoul")
+    ae = services.record_adverse_event(
+        subject,
+        sae_data(subject, relatedness_lumbar_puncture="unlikely"),
+        users["coordinator.seoul"],
+    )
+    due = ae.awareness_at + timedelta(hours=24)
+    six_hours = timedelta(hours=6)
+    assert services.notify_overdue(due - timedelta(hours=7), due_within=six_hours) == []
+    rows = services.notify_overdue(due - timedelta(hours=5), due_within=six_hours)
+    assert [r.status for r in rows] == ["due"]
+    services.notify_overdue(due - timedelta(hours=1), due_within=six_hours)
+    assert Notification.objects.filter(message__startswith="DUE SOON").count() == 1
+
+
 def test_coding_a_free_text_term_keeps_the_verbatim_and_rederives(
     site_zones, enrolled_subject, users, ae_data, sae_data
 ):

@@ -33,6 +33,12 @@ class BoardRow:
     def is_open(self) -> bool:
         return self.status in OPEN
 
+    def due_within(self, window: timedelta | None) -> bool:
+        """Still due (not overdue, not sent) and due within ``window`` of ``now``."""
+        if window is None or self.status != ReportStatus.DUE:
+            return False
+        return self.obligation.due_at - self.now <= window
+
     @property
     def due_local_text(self) -> str:
         """The deadline in the site's time zone (formatted here: Django's ``date`` filter would

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.mail import send_mail
@@ -412,23 +412,35 @@ def unread_count(user) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
-def notify_overdue(now: datetime | None = None) -> list:
-    """Notify the safety monitors of every expedited report that is overdue at ``now`` (once per
-    report); return the overdue board rows. Run it regularly (``alstrial safety overdue
-    --notify``, e.g. hourly from cron), so that a missed deadline is announced even when nobody
-    opens the board."""
+def notify_overdue(now: datetime | None = None, *, due_within: timedelta | None = None) -> list:
+    """Notify the safety monitors of every expedited report that is overdue at ``now`` and,
+    with ``due_within``, of every report due within that time (a reminder); each once per
+    report. Returns those board rows, overdue first. Run it regularly (``alstrial safety overdue
+    --notify``, e.g. hourly from cron), so that deadlines are announced even when nobody opens
+    the board."""
     from alstrial.web.safety.board import board_rows
 
     now = now or timezone.now()
-    rows = [r for r in board_rows(AdverseEvent.objects.all(), now) if r.status == "overdue"]
-    for row in rows:
+    rows = []
+    for row in board_rows(AdverseEvent.objects.all(), now):
+        if row.status == "overdue":
+            label = "OVERDUE"
+        elif (
+            due_within is not None
+            and row.status == "due"
+            and row.obligation.due_at - now <= due_within
+        ):
+            label = "DUE SOON"
+        else:
+            continue
+        rows.append(row)
         ae = row.ae
         notify_safety_monitors(
             ae.subject.site,
-            f"OVERDUE: {row.obligation.kind.label} for {ae.subject.code} {ae.term} "
+            f"{label}: {row.obligation.kind.label} for {ae.subject.code} {ae.term} "
             f"(due {row.due_local_text}, {row.time_left})",
             ae=ae,
             trial=ae.subject.trial,
-            key=f"overdue:{ae.pk}:{row.obligation.kind.value}",
+            key=f"{label.lower().replace(' ', '-')}:{ae.pk}:{row.obligation.kind.value}",
         )
     return rows
