@@ -57,3 +57,5 @@ def test_a_trial_without_a_test_does_not_reject():
     assert summary.trials_without_test == 1
     assert summary.mean_estimate == pytest.approx((0.5 - 0.2 + 0.1) / 3)
     assert summary.bias == pytest.approx(summary.mean_estimate)
+    assert summary.estimate_sd == pytest.approx(np.std([0.5, -0.2, 0.1], ddof=1))
+    assert summary.mean_estimate_se == pytest.approx(summary.estimate_sd / np.sqrt(3))

@@ -194,7 +194,7 @@ def _print_result(result) -> None:
     typer.echo(f"declared effective {primary.declared_effective_rate:.4f} (rejected, estimate > 0)")
     typer.echo(
         f"mean estimate     {primary.mean_estimate:+.4f} (target {primary.target:+.4f}, "
-        f"bias {primary.bias:+.4f})"
+        f"bias {primary.bias:+.4f}, Monte Carlo SE {primary.mean_estimate_se:.4f})"
     )
     for other in result.analyses[1:]:
         o_low, o_high = other.rejection_rate_ci

@@ -54,7 +54,12 @@ def analysis_target(design: Design, analysis: str, effect: float) -> float:
 
 @dataclass(frozen=True)
 class AnalysisSummary:
-    """Operating characteristics of one analysis over all trials."""
+    """Operating characteristics of one analysis over all trials.
+
+    ``estimate_sd`` is the SD of the estimates over trials (the estimator's standard error in
+    one trial); ``mean_estimate_se = estimate_sd / sqrt(trials with an estimate)`` is the Monte
+    Carlo error of ``mean_estimate`` and of ``bias``.
+    """
 
     analysis: str
     rejection_rate: float
@@ -64,6 +69,8 @@ class AnalysisSummary:
     target: float
     bias: float
     trials_without_test: int
+    estimate_sd: float = math.nan
+    mean_estimate_se: float = math.nan
 
     @classmethod
     def from_arrays(
@@ -74,6 +81,7 @@ class AnalysisSummary:
         rejections = int(reject.sum())
         finite = estimates[~np.isnan(estimates)]
         mean = float(finite.mean()) if finite.size else math.nan
+        sd = float(finite.std(ddof=1)) if finite.size >= 2 else math.nan
         target = analysis_target(design, analysis, effect)
         return cls(
             analysis=analysis,
@@ -85,6 +93,8 @@ class AnalysisSummary:
             target=target,
             bias=mean - target,
             trials_without_test=int(np.isnan(p_values).sum()),
+            estimate_sd=sd,
+            mean_estimate_se=sd / math.sqrt(finite.size) if finite.size >= 2 else math.nan,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -98,6 +108,8 @@ class AnalysisSummary:
             "target": self.target,
             "bias": _plain(self.bias),
             "trials_without_test": self.trials_without_test,
+            "estimate_sd": _plain(self.estimate_sd),
+            "mean_estimate_se": _plain(self.mean_estimate_se),
         }
 
 
@@ -188,6 +200,8 @@ class SimulationResult:
             "alpha": self.design.alpha,
             "target": primary.target,
             "bias": _plain(primary.bias),
+            "mean_estimate_se": _plain(primary.mean_estimate_se),
+            "estimate_sd": _plain(primary.estimate_sd),
             "declared_effective_rate": primary.declared_effective_rate,
             "trials_without_test": primary.trials_without_test,
             "short_trials": self.short_trials,
