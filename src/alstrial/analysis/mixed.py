@@ -409,6 +409,10 @@ def _result(
     )
     cov_re = np.asarray(fit.cov_re, dtype=float)
     singular = is_singular(cov_re, fit.scale)
+    if attempts[best].warnings:  # shown, not silenced: the reader judges them with the checks
+        note = "; ".join(
+            filter(None, [note, "statsmodels warned: " + " / ".join(attempts[best].warnings)])
+        )
     if singular:
         note = "; ".join(
             filter(
