@@ -1,7 +1,79 @@
-"""`alstrial` commands for this area (filled in by its issue)."""
+"""``alstrial export``: SDTM (CSV, XPT, define), ODM 1.3.2 with Dataset-JSON, the data
+dictionary and the statisticians' tidy CSV files (docs/exchange.md).
+
+The command line runs as an administrator over every site unless ``--site CODE`` is given.
+Exit codes: 0 written; 2 bad input (unknown trial or site) or output that failed its checks
+(nothing is written then).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+export_app = typer.Typer(
+    name="export", help="Export a trial's data (SDTM, ODM, dictionary, CSV).", no_args_is_help=True
+)
+
+TrialOption = Annotated[str, typer.Option("--trial", help="Trial slug, e.g. kim2009.")]
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="SQLite database file (default: $ALSTRIAL_DB or var/...)."),
+]
+SiteOption = Annotated[
+    str | None, typer.Option("--site", help="Only this site's subjects (site code).")
+]
+
+
+def _load(trial_slug: str, db: Path | None, site: str | None, *, audit: bool = False):
+    from alstrial.commands.web import setup_django
+
+    setup_django(db)
+    from alstrial.web.core.models import Site
+    from alstrial.web.exchange.extract import trial_data
+    from alstrial.web.trials.models import Trial
+
+    trial = Trial.objects.filter(slug=trial_slug).first()
+    if trial is None:
+        known = ", ".join(Trial.objects.values_list("slug", flat=True)) or "none"
+        typer.echo(f"error: no trial {trial_slug!r} in the database (trials: {known})", err=True)
+        raise typer.Exit(2)
+    site_ids = None
+    if site is not None:
+        found = Site.objects.filter(code=site).first()
+        if found is None:
+            typer.echo(f"error: no site {site!r}", err=True)
+            raise typer.Exit(2)
+        site_ids = [found.pk]
+    return trial, trial_data(trial, site_ids=site_ids, audit=audit)
+
+
+def _report(paths) -> None:
+    for path in paths:
+        typer.echo(str(path))
+
+
+@export_app.command("sdtm")
+def sdtm(
+    trial: TrialOption,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the datasets.")],
+    xpt: Annotated[bool, typer.Option("--xpt", help="Also write SAS XPT v5 files.")] = False,
+    db: DbOption = None,
+    site: SiteOption = None,
+) -> None:
+    """SDTM DM, AE, EX, PR, QS, VS, DS as CSV (and XPT), with define.json."""
+    from alstrial.exchange.sdtm_write import SdtmConformanceError, write_sdtm
+
+    _, data = _load(trial, db, site)
+    try:
+        _report(write_sdtm(data, out, xpt=xpt))
+    except SdtmConformanceError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to ``app``."""
+    """Add ``alstrial export ...`` to ``app``."""
+    app.add_typer(export_app, name="export")

@@ -1,0 +1,47 @@
+"""Write a trial's SDTM datasets: CSV always, XPT v5 with ``xpt=True``, and the define file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from alstrial.exchange.define import write_define
+from alstrial.exchange.sdtm import build_sdtm
+from alstrial.exchange.sdtm_checks import check_sdtm
+from alstrial.exchange.trial_data import TrialData
+from alstrial.exchange.xpt import write_xpt
+
+
+def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numeric columns holding whole numbers only are written as integers (1, not 1.0)."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype.kind == "f" and (values.dropna() % 1 == 0).all():
+            out[column] = values.astype("Int64")
+    return out
+
+
+class SdtmConformanceError(ValueError):
+    """The built datasets fail the conformance checks: nothing is written."""
+
+
+def write_sdtm(data: TrialData, out_dir: str | Path, *, xpt: bool = False) -> list[Path]:
+    """Build, check, then write every dataset (``dm.csv``... and ``dm.xpt``...)."""
+    datasets = build_sdtm(data)
+    problems = check_sdtm(datasets)
+    if problems:
+        raise SdtmConformanceError("SDTM checks failed:\n  " + "\n  ".join(problems[:50]))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for domain, frame in datasets.items():
+        path = out / f"{domain.lower()}.csv"
+        csv_frame(frame).to_csv(path, index=False)
+        written.append(path)
+        if xpt:
+            written.append(write_xpt(domain, frame, out / f"{domain.lower()}.xpt"))
+    counts = {domain: len(frame) for domain, frame in datasets.items()}
+    written += write_define(out, data.study_id, data.title, counts)
+    return written
