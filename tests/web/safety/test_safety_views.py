@@ -295,3 +295,22 @@ def test_the_deidentified_view_never_shows_free_text_terms(
     assert "(term not yet coded)" in text
     client.force_login(users["investigator.seoul"])
     assert "mr kim" in client.get(url).content.decode()  # readers see the verbatim term
+
+
+def test_each_site_reads_and_shows_times_in_its_own_zone(
+    client, site_zones, enrolled_subject, users, sae_data
+):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    subject = enrolled_subject("novara")  # mazzini2003: spinal surgery, no lumbar puncture
+    data = sae_data(subject, relatedness_lumbar_puncture="", relatedness_spinal_surgery="possible")
+    ae = services.record_adverse_event(subject, data, users["coordinator.novara"])
+    rome = ZoneInfo("Europe/Rome")
+    aware_day = subject.consent_date + timedelta(days=11)
+    local = datetime(aware_day.year, aware_day.month, aware_day.day, 9, 30, tzinfo=rome)
+    assert ae.awareness_at == local  # 09:30 read as Rome time, not Seoul or UTC
+    sponsor_due = (local.astimezone(UTC) + timedelta(hours=24)).astimezone(rome)
+    client.force_login(users["safety.monitor"])
+    board = client.get(reverse("safety:board")).content.decode()
+    assert f"{sponsor_due:%Y-%m-%d %H:%M} (Europe/Rome)" in board
