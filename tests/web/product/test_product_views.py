@@ -302,3 +302,19 @@ def test_the_administration_page_never_shows_the_lot_id_to_copy(
     page = investigator.get(reverse("product:administer", args=[alice.pk])).content.decode()
     assert "dose 1 · expires" in page
     assert lot.code not in page  # read from the bag, not copied from the screen
+
+
+def test_the_statistician_reads_no_product_pages(client, product_world, users, lot_at):
+    """De-identified role: no calendar times or free text, so no product pages (docs/web.md)."""
+    lot = lot_at(product_world["alice"], "released")
+    stats = login(client, users["statistician"])
+    for url in (
+        reverse("product:lots"),
+        reverse("product:lot", args=[lot.pk]),
+        reverse("product:label", args=[lot.pk]),
+        reverse("product:subject", args=[lot.subject_id]),
+        reverse("product:batch", args=[lot.batch_id]),
+    ):
+        assert stats.get(url).status_code == 403, url
+    auditor_page = login(client, users["safety.monitor"]).get(reverse("product:lot", args=[lot.pk]))
+    assert auditor_page.status_code == 200

@@ -1,8 +1,9 @@
 """Product pages: lots list, a subject's product page, harvest, batch and passages.
 
-Every object is fetched with ``get_for_user_or_404`` (another site's object answers 404); every
-change goes through :mod:`alstrial.web.product.services`, whose ``PermissionError`` answers 403
-and whose ``ValidationError`` is shown next to each field. Lot pages are in ``views_lot``.
+Every object is fetched with :func:`fetch`: another site's object answers 404, a role that may
+not read product data (the statistician) 403. Every change goes through
+:mod:`alstrial.web.product.services`, whose ``PermissionError`` answers 403 and whose
+``ValidationError`` is shown next to each field. Lot pages are in ``views_lot``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 
 from alstrial.domain.errors import ValidationError
-from alstrial.web.core.access import get_for_user_or_404, has_role, role_required
+from alstrial.web.core.access import get_for_user_or_404, has_role, require_role, role_required
 from alstrial.web.core.forms import add_domain_errors
 from alstrial.web.core.models import Role
 from alstrial.web.product import services
@@ -32,8 +33,27 @@ from alstrial.web.subjects.models import Subject
 
 LAB = (Role.CELL_LAB, Role.ADMIN)
 SUBJECTS = Subject.objects.select_related("site", "trial")
+HARVESTS = Harvest.objects.select_related("subject__site", "subject__trial")
 BATCHES = Batch.objects.select_related("subject__site", "subject__trial", "harvest")
 CLINIC = (Role.INVESTIGATOR, Role.ADMIN)
+#: Who may read the product pages: every role but the statistician, whose de-identified view
+#: has no calendar times or free text (docs/web.md); product data reach analysis by export.
+VIEWERS = (
+    Role.COORDINATOR,
+    Role.INVESTIGATOR,
+    Role.CELL_LAB,
+    Role.SAFETY_MONITOR,
+    Role.AUDITOR,
+    Role.ADMIN,
+)
+
+
+def fetch(request, queryset, site_of, pk: int):
+    """The object ``pk`` of ``queryset``: 404 outside the user's sites, 403 for a statistician
+    (or any role not in :data:`VIEWERS`) at its site. ``site_of(obj)`` gives its Site."""
+    obj = get_for_user_or_404(queryset, request.user, pk=pk)
+    require_role(request.user, site_of(obj), *VIEWERS)
+    return obj
 
 
 def permission_denied_as_403(view: Callable) -> Callable:
@@ -69,20 +89,20 @@ def submit(request, form, action: Callable, success: Callable, template: str, co
     return render(request, template, {**context, "form": form}, status=status)
 
 
-@role_required()
+@role_required(*VIEWERS)
 def lot_list(request):
     lots = (
-        Lot.objects.visible_to(request.user)
+        Lot.objects.visible_to(request.user, *VIEWERS)
         .select_related("subject", "site", "subject__trial")
         .order_by("site__code", "subject__number", "number")
     )
     return render(request, "product/lot_list.html", {"lots": lots})
 
 
-@role_required()
+@role_required(*VIEWERS)
 def subject_product(request, pk: int):
     """A subject's whole product history: harvests, batches, lots, administrations, refusals."""
-    subject = get_for_user_or_404(SUBJECTS, request.user, pk=pk)
+    subject = fetch(request, SUBJECTS, lambda s: s.site, pk)
     protocol = subject.trial.protocol
     context = {
         "subject": subject,
@@ -100,7 +120,7 @@ def subject_product(request, pk: int):
 @role_required(*LAB, Role.INVESTIGATOR)
 @permission_denied_as_403
 def harvest_create(request, pk: int):
-    subject = get_for_user_or_404(SUBJECTS, request.user, pk=pk)
+    subject = fetch(request, SUBJECTS, lambda s: s.site, pk)
     initial = {"anatomical_site": subject.trial.protocol.interventions.harvest.site}
     form = HarvestForm(request.POST or None, subject=subject, initial=initial)
 
@@ -117,9 +137,7 @@ def harvest_create(request, pk: int):
 @role_required(*LAB)
 @permission_denied_as_403
 def batch_create(request, pk: int):
-    harvest = get_for_user_or_404(
-        Harvest.objects.select_related("subject__site", "subject__trial"), request.user, pk=pk
-    )
+    harvest = fetch(request, HARVESTS, lambda h: h.subject.site, pk)
     form = BatchForm(
         request.POST or None, initial={"culture_started_on": harvest.aspirated_at.date()}
     )
@@ -152,15 +170,15 @@ def _batch_context(request, batch: Batch) -> dict:
     }
 
 
-@role_required()
+@role_required(*VIEWERS)
 def batch_detail(request, pk: int):
-    batch = get_for_user_or_404(BATCHES, request.user, pk=pk)
+    batch = fetch(request, BATCHES, lambda b: b.subject.site, pk)
     return render(request, "product/batch.html", _batch_context(request, batch))
 
 
 def _batch_post(request, pk: int, form_key: str, make_form, action, message) -> object:
     """A form on the batch page: ``action(batch, data)`` then back to the batch page."""
-    batch = get_for_user_or_404(BATCHES, request.user, pk=pk)
+    batch = fetch(request, BATCHES, lambda b: b.subject.site, pk)
     context = _batch_context(request, batch)
     form = make_form(batch, request.POST or None)
     context[form_key] = form
@@ -208,7 +226,7 @@ def _doses(batch: Batch) -> int:
 @permission_denied_as_403
 def administer(request, pk: int):
     """Record an administration after the chain-of-identity checks (two separate scans)."""
-    subject = get_for_user_or_404(SUBJECTS, request.user, pk=pk)
+    subject = fetch(request, SUBJECTS, lambda s: s.site, pk)
     route = subject.trial.protocol.interventions.route
     form = AdministrationForm(
         request.POST or None,

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from alstrial.domain.errors import ValidationError
 from alstrial.domain.product_release import evaluate_release, validate_qc_results
-from alstrial.web.core.access import get_for_user_or_404, has_role, role_required
+from alstrial.web.core.access import has_role, role_required
 from alstrial.web.core.forms import add_domain_errors
 from alstrial.web.core.models import Role
 from alstrial.web.core.records import ConflictError
@@ -18,13 +18,13 @@ from alstrial.web.product.forms import CustodyForm, QcForm, ReleaseForm, qc_init
 from alstrial.web.product.labels import lot_label
 from alstrial.web.product.models import Lot, QcResult, ReleaseAuthority
 from alstrial.web.product.queries import chain_of_custody
-from alstrial.web.product.views import LAB, permission_denied_as_403
+from alstrial.web.product.views import LAB, VIEWERS, fetch, permission_denied_as_403
 
 LOTS = Lot.objects.select_related("subject__site", "subject__trial", "site", "batch__harvest")
 
 
 def _lot(request, pk: int) -> Lot:
-    return get_for_user_or_404(LOTS, request.user, pk=pk)
+    return fetch(request, LOTS, lambda lot: lot.site, pk)
 
 
 def _lot_context(request, lot: Lot, **extra) -> dict:
@@ -45,7 +45,7 @@ def _lot_context(request, lot: Lot, **extra) -> dict:
     }
 
 
-@role_required()
+@role_required(*VIEWERS)
 def lot_detail(request, pk: int):
     lot = _lot(request, pk)
     return render(request, "product/lot.html", _lot_context(request, lot))
@@ -121,7 +121,7 @@ def _lot_post(request, pk: int, form_class, form_key: str, action) -> object:
 
 
 @require_POST
-@role_required()
+@role_required(*VIEWERS)
 @permission_denied_as_403
 def release(request, pk: int):
     def sign(lot, data):
@@ -158,7 +158,7 @@ def custody(request, pk: int):
     return _lot_post(request, pk, CustodyForm, "custody_form", move)
 
 
-@role_required()
+@role_required(*VIEWERS)
 def label(request, pk: int):
     lot = _lot(request, pk)
     return render(request, "product/label.html", {"lot": lot, "label": lot_label(lot)})
