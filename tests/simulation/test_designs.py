@@ -114,3 +114,16 @@ def test_registry_controls_cannot_outnumber_the_treated():
     with pytest.raises(ValidationError) as caught:
         load_design("kim2009").with_changes(n_control=30)
     assert "arms.control" in caught.value.by_field()
+
+
+def test_with_changes_takes_nested_tables_and_names_unknown_fields():
+    design = load_design("randomized_lead_in")
+    wider = design.with_changes(enrolment={"min_lead_in_decline": 0.3})
+    assert wider.enrolment.min_lead_in_decline == 0.3
+    assert wider.enrolment.max_lead_in_decline == design.enrolment.max_lead_in_decline
+    with pytest.raises(ValidationError) as caught:
+        design.with_changes(enrolment={"min_decline": 0.3}, sample_size=3)
+    assert set(caught.value.by_field()) == {"enrolment.min_decline", "sample_size"}
+    with pytest.raises(ValidationError) as caught:
+        design.with_changes(enrolment={"min_lead_in_decline": 2.0})  # above the maximum
+    assert "enrolment.min_lead_in_decline" in caught.value.by_field()

@@ -77,9 +77,7 @@ def test_engines_agree_on_a_few_hundred_trials(name, trials):
 def test_under_enrolled_trials_agree_and_are_counted():
     # A narrow entry window with few candidates leaves trials short of their places.
     design = load_design("randomized_lead_in").with_changes(
-        enrolment=load_design("randomized_lead_in").enrolment.__class__(
-            min_lead_in_decline=0.9, max_lead_in_decline=1.1, max_screened=2
-        )
+        enrolment={"min_lead_in_decline": 0.9, "max_lead_in_decline": 1.1, "max_screened": 2}
     )
     vectorized = Simulation(design).run(10, seed=3)
     reference = Simulation(design, engine="reference").run(10, seed=3)

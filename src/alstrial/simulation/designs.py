@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -193,8 +193,28 @@ class Design:
         ``n`` sets both arms (``n_control`` too when the design has controls; a registry pool
         grows with it, keeping its size per control, so matching stays as close);
         ``follow_up_months`` keeps the follow-up visits up to that month, adding it as the last
-        visit if needed, at the design's visit spacing. The copy is validated.
+        visit if needed, at the design's visit spacing. ``enrolment`` and ``matching`` may be
+        dicts of the fields to change (``enrolment={"min_lead_in_decline": 0.5}``). The copy is
+        validated; a bad value or unknown field raises :class:`ValidationError` naming it (the
+        TOML key, e.g. ``enrolment.min_lead_in_decline``), so a web form can show it in place.
         """
+        errors = [
+            FieldError(key, f"{key} is not a design parameter")
+            for key in changes
+            if key not in _CHANGEABLE
+        ]
+        for table, kind in (("enrolment", Enrolment), ("matching", Matching)):
+            if isinstance(changes.get(table), dict):
+                known = {f.name for f in fields(kind)}
+                errors += [
+                    FieldError(f"{table}.{k}", f"{table}.{k} is not a design parameter")
+                    for k in changes[table]
+                    if k not in known
+                ]
+                if not errors:
+                    changes[table] = replace(getattr(self, table), **changes[table])
+        if errors:
+            raise ValidationError(errors)
         if "n" in changes:
             n = int(changes.pop("n"))
             changes["n_treated"] = n
@@ -231,6 +251,10 @@ class Design:
             "effect_delay_months": self.effect_delay_months,
             "dropout_per_month": self.dropout_per_month,
         }
+
+
+#: What :meth:`Design.with_changes` accepts: the fields, plus ``n`` and ``follow_up_months``.
+_CHANGEABLE = frozenset({f.name for f in fields(Design)} | {"n", "follow_up_months"})
 
 
 def _stretch_follow_up(visits: tuple[float, ...], months: float) -> tuple[float, ...]:
