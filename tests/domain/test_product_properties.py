@@ -210,6 +210,7 @@ def _without(word):
     return weakened
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dropped", ["dose_number", "donor", "expired", "site"])
 def test_the_property_test_catches_a_missing_check(monkeypatch, dropped):
     """Each chain-of-identity check matters: without it, hypothesis finds a wrong administration."""
