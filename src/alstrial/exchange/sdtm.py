@@ -68,6 +68,13 @@ ROUTE_PROCEDURE = {
 }
 
 
+def text(value) -> str:
+    """A cell as text; empty for None or NaN."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return str(value)
+
+
 def iso_date(value) -> str:
     """ISO 8601 date of a date or datetime; empty for missing."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
@@ -223,17 +230,18 @@ def _yn(flag: bool) -> str:
 def _ae(ctx: _Context) -> list[dict]:
     rows = []
     for ae in ctx.data.adverse_events.itertuples():
-        criteria = set(ae.seriousness_criteria or ())
+        listed = ae.seriousness_criteria
+        criteria = set(listed) if isinstance(listed, list | tuple) else set()
         rows.append(
             {
                 "USUBJID": ctx.usubjid(ae.subject_id),
                 "AESPID": str(ae.ae_id),
                 "AETERM": ae.verbatim_term,
-                "AEDECOD": (ae.coded_term or ae.term or "").upper(),
+                "AEDECOD": (text(ae.coded_term) or text(ae.term)).upper(),
                 "AETOXGR": str(int(ae.grade)),
                 "AESER": _yn(bool(ae.serious)),
                 "AEACN": AE_ACTION.get(ae.action_taken, "UNKNOWN"),
-                "AEREL": (ae.relatedness_cell_product or "").upper(),
+                "AEREL": text(ae.relatedness_cell_product).upper(),
                 "AEOUT": AE_OUTCOME.get(ae.outcome, "UNKNOWN"),
                 **{flag: _yn(key in criteria) for flag, key in SERIOUSNESS_FLAGS.items()},
                 "EPOCH": ctx.epoch_on(ae.subject_id, ae.onset_date),
@@ -295,7 +303,7 @@ def _pr(ctx: _Context) -> list[dict]:
                 h.visit_code,
                 "BONE MARROW ASPIRATION",
                 "CELL PRODUCT HARVEST",
-                str(h.anatomical_site or "").upper(),
+                text(h.anatomical_site).upper(),
                 h.aspirated_at,
             )
         )
