@@ -52,3 +52,30 @@ def test_thresholds_are_settings():
     treated = next(r for r in analysis.rates if r.arm == "treated" and r.definition == "absolute")
     assert treated.responders == 3
     assert analysis.to_dict()[0]["threshold_unit"] in {"points/month", "percent"}
+
+
+def test_arms_compared_by_fisher_exact_test():
+    analysis = responders(_table())
+    absolute = next(
+        c for c in analysis.comparisons if c.definition == "absolute" and c.threshold == 1.25
+    )
+    # treated 2/4 vs control 1/2: the most likely table given its margins, so p = 1
+    assert absolute.difference == pytest.approx(2 / 4 - 1 / 2)
+    assert absolute.fisher_p == pytest.approx(1.0)
+    relative = next(
+        c for c in analysis.comparisons if c.definition == "relative" and c.threshold == 100.0
+    )
+    # treated 1/3 vs control 1/2; margins: 2 responders among 5, 3 treated. Two-sided p sums
+    # the hypergeometric probabilities of the tables no more likely than the observed one.
+    pmf = stats.hypergeom.pmf(np.arange(0, 3), 5, 2, 3)
+    observed = stats.hypergeom.pmf(1, 5, 2, 3)
+    assert relative.fisher_p == pytest.approx(pmf[pmf <= observed * (1 + 1e-7)].sum())
+    assert relative.difference == pytest.approx(1 / 3 - 1 / 2)
+
+
+def test_flat_lead_in_up_to_float_noise_is_undefined():
+    table = pd.DataFrame(
+        {"arm": ["treated"] * 2, "lead_in_slope": [1e-17, -1.0], "follow_up_slope": [0.5, -0.5]}
+    )
+    relative = next(r for r in responders(table).rates if r.definition == "relative")
+    assert (relative.n, relative.n_undefined) == (1, 1)

@@ -178,6 +178,7 @@ class EfficacyResult:
             "between_arms": {k: v.to_dict() for k, v in self.between_arms.items()},
             "mixed_model": mixed,
             "responders": self.responders.to_dict(),
+            "responder_tests": [c.to_dict() for c in self.responders.comparisons],
             "cafs": None if self.cafs is None else self.cafs.to_dict(),
             "exclusions": slopes["exclusions"],
             "counts": self.counts,

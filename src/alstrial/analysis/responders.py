@@ -6,7 +6,8 @@ a slower decline after treatment).
 - relative responder: improvement / |lead_in_slope| >= threshold percent (50/75/100%:
   Oh et al. 2018). A lead-in slope of exactly 0 has no relative change: such a subject is left
   out of the relative analyses and counted in ``n_undefined``.
-Proportions carry exact (Clopper-Pearson) confidence intervals.
+Proportions carry exact (Clopper-Pearson) confidence intervals; the arms are compared by
+Fisher's exact test (two-sided, as R's ``fisher.test``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 from alstrial.analysis.results import NAN, plain
@@ -52,8 +54,32 @@ class ResponderRate:
 
 
 @dataclass(frozen=True)
+class ResponderComparison:
+    """Treated vs control responders under one definition: difference in proportions
+    (treated minus control) and Fisher's exact two-sided p-value."""
+
+    definition: str
+    threshold: float
+    treated: ResponderRate
+    control: ResponderRate
+    difference: float
+    fisher_p: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "definition": self.definition,
+            "threshold": self.threshold,
+            "treated_proportion": plain(self.treated.proportion),
+            "control_proportion": plain(self.control.proportion),
+            "difference": plain(self.difference),
+            "fisher_p": plain(self.fisher_p),
+        }
+
+
+@dataclass(frozen=True)
 class ResponderAnalysis:
     rates: tuple[ResponderRate, ...]
+    comparisons: tuple[ResponderComparison, ...] = ()
 
     def summary(self) -> pd.DataFrame:
         """One row per arm and definition, the interval as ``ci_low, ci_high``."""
@@ -93,7 +119,7 @@ def responders(
             # a small tolerance so that e.g. 1.25 computed as 1.2499999999 still counts
             hits = int(np.sum(improvement >= threshold - 1e-9))
             rates.append(_rate(arm, "absolute", threshold, hits, len(group), 0, confidence))
-        defined = pre != 0
+        defined = np.round(pre, 9) != 0  # a flat lead-in, up to floating-point noise
         relative = improvement[defined] / np.abs(pre[defined]) * 100.0
         for threshold in relative_thresholds:
             hits = int(np.sum(relative >= threshold - 1e-9))
@@ -108,7 +134,27 @@ def responders(
                     confidence,
                 )
             )
-    return ResponderAnalysis(rates=tuple(rates))
+    return ResponderAnalysis(rates=tuple(rates), comparisons=tuple(_compare(rates)))
+
+
+def _compare(rates: list[ResponderRate]) -> list[ResponderComparison]:
+    by_key = {(r.arm, r.definition, r.threshold): r for r in rates}
+    out = []
+    for (arm, definition, threshold), treated in by_key.items():
+        control = by_key.get(("control", definition, threshold))
+        if arm != "treated" or control is None or not treated.n or not control.n:
+            continue
+        table = [
+            [treated.responders, treated.n - treated.responders],
+            [control.responders, control.n - control.responders],
+        ]
+        p = float(stats.fisher_exact(table, alternative="two-sided").pvalue)
+        out.append(
+            ResponderComparison(
+                definition, threshold, treated, control, treated.proportion - control.proportion, p
+            )
+        )
+    return out
 
 
 def _rate(
