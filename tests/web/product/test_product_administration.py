@@ -70,7 +70,7 @@ def test_the_donor_receives_their_own_lot(product_world, users, lot_at):
     assert not RefusedAttempt.objects.exists()
 
 
-def test_another_subjects_lot_is_refused(product_world, users, lot_at):
+def test_another_subjects_lot_is_refused(product_world, users, lot_at, caplog):
     alice, bob = product_world["alice"], product_world["bob"]
     bobs_lot = lot_at(bob, "released")
     assert_refused(
@@ -80,6 +80,8 @@ def test_another_subjects_lot_is_refused(product_world, users, lot_at):
         field="scanned_lot_id",
         words="autologous lots go only to their donor",
     )
+    # and the operations log says so too
+    assert f"administration refused for {alice.code}" in caplog.text
 
 
 def test_an_unreleased_lot_is_refused(product_world, users, lot_at):

@@ -318,3 +318,21 @@ def test_the_statistician_reads_no_product_pages(client, product_world, users, l
         assert stats.get(url).status_code == 403, url
     auditor_page = login(client, users["safety.monitor"]).get(reverse("product:lot", args=[lot.pk]))
     assert auditor_page.status_code == 200
+
+
+def test_admin_grants_release_authority_and_shows_the_ledger_read_only(
+    client, product_world, users, lot_at
+):
+    from django.contrib.auth import get_user_model
+
+    lot = lot_at(product_world["alice"], "released")
+    root = get_user_model().objects.create_superuser("root", password="pw-for-tests-only")
+    admin = login(client, root)
+    assert admin.get(reverse("admin:product_releaseauthority_add")).status_code == 200
+    assert admin.get(reverse("admin:product_custodyentry_changelist")).status_code == 200
+    entry = lot.custody.first()
+    change = reverse("admin:product_custodyentry_change", args=[entry.pk])
+    admin.post(change, {"note": "rewritten"})
+    entry.refresh_from_db()
+    assert entry.note != "rewritten"
+    assert admin.get(reverse("admin:product_lot_add")).status_code == 403

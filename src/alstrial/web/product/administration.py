@@ -11,6 +11,7 @@ raised naming every failure. Forms, the API and importers all call this function
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from django.db import transaction
@@ -31,6 +32,7 @@ from alstrial.web.product.models import Administration, Lot, RefusedAttempt, Rou
 from alstrial.web.subjects.models import Subject
 
 ADMINISTERING_ROLES = (Role.INVESTIGATOR, Role.ADMIN)
+logger = logging.getLogger(__name__)
 
 
 class AdministrationRefused(ValidationError):
@@ -204,6 +206,15 @@ def _require_outermost_transaction() -> None:
 
 def _refuse(subject, lot, user, scanned, errors, channel):
     scanned_subject_id, scanned_lot_id = scanned
+    # also to the operations log: a refused bedside check is worth a look the same day
+    logger.warning(
+        "administration refused for %s (lot scan %r, %s by %s): %s",
+        subject.code,
+        scanned_lot_id,
+        channel,
+        user.get_username(),
+        "; ".join(e.message for e in errors),
+    )
     attempt = RefusedAttempt.objects.create(
         subject=subject,
         lot=lot,
