@@ -191,3 +191,13 @@ def test_matched_controls_are_close_and_unselected():
     assert set(controls["subject_id"]) <= set(baseline["subject_id"])
     # ... and no registry patient is used twice.
     assert controls["age_years"].is_unique
+
+
+def test_outputs_name_the_model():
+    design = load_design("randomized_parallel")
+    assert Simulation(design).run(10, seed=1).model == "literature"
+    linear = Simulation(design, model=NaturalHistory.linear()).run(10, seed=1)
+    assert linear.model == "linear"
+    custom = NaturalHistory.linear(noise_sd=1.0)
+    assert Simulation(design, model=custom).run(10, seed=1).model == "custom"
+    assert linear.to_dict()["model_parameters"]["noise_sd"] == NaturalHistory.linear().noise_sd

@@ -40,6 +40,16 @@ ENGINES: dict[str, Callable[..., ChunkOutcome]] = {
 PROGRESS_MIN_CHUNKS = 4
 
 
+def describe_model(model: NaturalHistory) -> str:
+    """``literature`` or ``linear`` for those presets, ``custom`` otherwise (the parameters
+    themselves are in every result's ``model_parameters``)."""
+    if model == NaturalHistory.literature():
+        return "literature"
+    if model == NaturalHistory.linear():
+        return "linear"
+    return "custom"
+
+
 class SimulationInterrupted(RuntimeError):
     """The run was stopped (Ctrl-C); no result was produced."""
 
@@ -64,7 +74,8 @@ class Simulation:
 
     ``effect``: the treatment's slope change, points/month (default: the design's, usually 0).
     ``n_jobs``: joblib workers (-1: all cores); ``scheduler``: a Dask scheduler address or
-    ``"local"``; ``progress``: show a rich progress bar on long runs.
+    ``"local"``; ``progress``: show a rich progress bar on long runs; ``model_name``: how
+    outputs name the model (default: :func:`describe_model`).
     """
 
     design: Design
@@ -74,7 +85,7 @@ class Simulation:
     n_jobs: int = 1
     scheduler: str | None = None
     progress: bool = False
-    model_name: str = "literature"
+    model_name: str | None = None
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -106,7 +117,7 @@ class Simulation:
             effect=effect,
             engine=self.engine,
             seconds=seconds,
-            model=self.model_name,
+            model=self.model_name or describe_model(self.model),
             analyses=tuple(
                 AnalysisSummary.from_arrays(self.design, name, effect, estimates[a], p_values[a])
                 for a, name in enumerate(self.design.analyses)

@@ -157,10 +157,11 @@ def type_one_error(
     seed: int = 0,
     trials: int = 10_000,
     model: NaturalHistory | None = None,
-    model_name: str = "literature",
+    model_name: str | None = None,
     n_jobs: int = 1,
 ) -> TypeOneError:
-    """Type I error of ``design`` (default ``kim2009``) under the realistic natural history.
+    """Type I error of ``design`` (default ``kim2009``) under ``model`` (default: the
+    literature natural history; ``model_name`` labels it, e.g. "calibrated from PRO-ACT").
 
     10,000 trials give a Wilson interval about +-0.01 wide near 0.3 (+-0.004 near 0.05).
     """
@@ -178,7 +179,7 @@ def type_one_error(
         analysis=chosen.primary,
         trials=trials,
         seed=seed,
-        model=model_name,
+        model=result.model,
         alpha=chosen.alpha,
         rate=result.rejection_rate,
         ci_low=low,
