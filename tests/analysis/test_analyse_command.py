@@ -73,6 +73,7 @@ def test_out_writes_tables_and_figures(files, tmp_path):
         "arm_summary.csv",
         "tests.csv",
         "responders.csv",
+        "responder_tests.csv",
         "mixed_model.csv",
         "exclusions.csv",
         "analysis.json",

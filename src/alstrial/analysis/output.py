@@ -1,6 +1,7 @@
 """Writing an :class:`~alstrial.analysis.efficacy.EfficacyResult` to a folder.
 
 Tables (CSV): ``subject_slopes.csv``, ``arm_summary.csv``, ``tests.csv``, ``responders.csv``,
+``responder_tests.csv`` (with controls),
 ``mixed_model.csv``, ``exclusions.csv`` (and ``cafs.csv`` when CAFS was computed); the JSON
 object (``analysis.json``); figures (PNG and PDF): ``trajectories``, ``paired_slopes``.
 Files are written to a temporary folder beside ``out`` and moved in only when all are written,
@@ -29,6 +30,7 @@ OUTPUT_NAMES = (
     "arm_summary.csv",
     "tests.csv",
     "responders.csv",
+    "responder_tests.csv",
     "exclusions.csv",
     "mixed_model.csv",
     "cafs.csv",
@@ -71,6 +73,10 @@ def _write_all(result: EfficacyResult, data: AnalysisData, folder: Path) -> None
     result.summary().to_csv(folder / "arm_summary.csv", index=False)
     result.tests_table().to_csv(folder / "tests.csv", index=False)
     result.responders.summary().to_csv(folder / "responders.csv", index=False)
+    if result.responders.comparisons:
+        pd.DataFrame([c.to_dict() for c in result.responders.comparisons]).to_csv(
+            folder / "responder_tests.csv", index=False
+        )
     result.slopes.exclusions.to_csv(folder / "exclusions.csv", index=False)
     models = [result.mixed_treated] + ([result.mixed_two_arm] if result.mixed_two_arm else [])
     mixed = pd.concat(
