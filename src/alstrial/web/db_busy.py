@@ -33,14 +33,26 @@ BUSY_MESSAGE = (
 )
 
 
-def is_busy_error(exc: BaseException) -> bool:
-    """True when ``exc`` is a lock-conflict error after which nothing of the request was kept."""
+def _is_lock_conflict(exc: BaseException) -> bool:
     if not isinstance(exc, OperationalError):
         return False
     if any(text in str(exc).lower() for text in _SQLITE_BUSY_MESSAGES):
         return True
-    cause = exc.__cause__
-    return getattr(cause, "sqlstate", None) in _POSTGRES_BUSY_STATES
+    return getattr(exc.__cause__, "sqlstate", None) in _POSTGRES_BUSY_STATES
+
+
+def is_busy_error(exc: BaseException) -> bool:
+    """True when ``exc`` is a lock-conflict error, or was raised while handling one (Django's
+    session middleware turns a failed session save into ``SessionInterrupted``, a 400 that
+    would wrongly tell the user they had logged out)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if _is_lock_conflict(current):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def busy_response(request) -> HttpResponse:
@@ -88,3 +100,13 @@ def server_error(request):
         logger.warning("database busy on %s %s: %s", request.method, request.path, exception)
         return busy_response(request)
     return django_server_error(request)
+
+
+def bad_request(request, exception):
+    """``handler400``: a session save that met a busy database answers 503, not 400."""
+    from django.views.defaults import bad_request as django_bad_request
+
+    if is_busy_error(exception):
+        logger.warning("database busy on %s %s: %s", request.method, request.path, exception)
+        return busy_response(request)
+    return django_bad_request(request, exception)

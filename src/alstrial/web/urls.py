@@ -29,3 +29,4 @@ urlpatterns = [
 
 # A busy (locked) database answers 503 + Retry-After even outside a view (alstrial.web.db_busy).
 handler500 = "alstrial.web.db_busy.server_error"
+handler400 = "alstrial.web.db_busy.bad_request"

@@ -86,7 +86,7 @@ class Coordinator:
         acknowledgement line to record when it is the redirect of a successful save."""
         url = f"/assessments/visit/{visit}/alsfrs_r/"
         page = self.get(url)
-        page.raise_for_status()
+        assert page.status_code == 200, (page.status_code, page.text[:800])
         self.saves += 1
         reason = f"{self.username} change {self.saves}"
         answer = self.post(url, alsfrs_post(items, date.today(), reason, form_version(page.text)))
