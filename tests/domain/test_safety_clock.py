@@ -117,7 +117,7 @@ def test_weekends_count_and_a_deadline_on_a_saturday_is_not_moved():
     # Day 0 Saturday 7 March; day 7 is Saturday 14 March.
     aware = datetime(2026, 3, 7, 11, 0, tzinfo=SEOUL)
     deadline = calendar_day_deadline(aware, 7, SEOUL)
-    last_local_day = (deadline.astimezone(SEOUL) - timedelta(microseconds=1)).date()
+    last_local_day = (deadline - timedelta(microseconds=1)).astimezone(SEOUL).date()
     assert last_local_day == date(2026, 3, 14)
     assert last_local_day.weekday() == 5
 
@@ -190,7 +190,8 @@ def test_deadline_invariants_in_any_zone(moment, zone, days):
     day0 = moment.astimezone(tz).date()
     # the deadline is the first instant of local day N + 1 ...
     assert local.date() == day0 + timedelta(days=days + 1)
-    assert (local - timedelta(microseconds=1)).date() == day0 + timedelta(days=days)
+    last_instant = deadline.astimezone(UTC) - timedelta(microseconds=1)
+    assert last_instant.astimezone(tz).date() == day0 + timedelta(days=days)
     # ... which starts at midnight unless a clock change skips midnight (then just after it)
     assert local.hour == 0 or local.hour == 1
     # and lies between N and N + 1 days (plus at most one DST hour) after awareness
@@ -198,3 +199,15 @@ def test_deadline_invariants_in_any_zone(moment, zone, days):
     assert deadline - moment <= timedelta(days=days + 1, hours=1)
     sponsor = obligations(moment, tz=zone)[0]
     assert sponsor.due_at - moment == timedelta(hours=24)
+
+
+def test_the_last_day_is_right_when_a_clock_change_skips_midnight():
+    # Found by the property test: Chile skipped 00:00-01:00 on 11 September 2022. Aware on
+    # 3 September: day 7 is 10 September, due before 11 September 01:00 (-03) = 04:00 UTC.
+    santiago = ZoneInfo("America/Santiago")
+    aware = datetime(2022, 9, 3, 12, 0, tzinfo=santiago)
+    result = obligations(aware, susar=True, fatal=True, tz="America/Santiago")
+    initial = result[1]
+    assert initial.due_at == datetime(2022, 9, 11, 4, 0, tzinfo=UTC)
+    assert initial.last_local_day == date(2022, 9, 10)
+    assert initial.due_text() == "end of 2022-09-10 (America/Santiago)"

@@ -147,7 +147,10 @@ class Obligation:
     @property
     def last_local_day(self) -> date:
         """The last local calendar day on which the report is on time."""
-        return (self.due_local - timedelta(microseconds=1)).date()
+        # Step back in UTC: wall-clock arithmetic would land in a skipped hour when a clock
+        # change skips midnight (America/Santiago) and name the wrong day.
+        last_instant = self.due_at.astimezone(UTC) - timedelta(microseconds=1)
+        return last_instant.astimezone(ZoneInfo(self.time_zone)).date()
 
     def due_text(self) -> str:
         """The deadline as a person at the site reads it, e.g. "end of 2026-03-14 (Asia/Seoul)"
