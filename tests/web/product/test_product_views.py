@@ -336,3 +336,19 @@ def test_admin_grants_release_authority_and_shows_the_ledger_read_only(
     entry.refresh_from_db()
     assert entry.note != "rewritten"
     assert admin.get(reverse("admin:product_lot_add")).status_code == 403
+
+
+def test_deviations_are_added_with_author_and_reason(client, product_world, users, lot_at):
+    lot = lot_at(product_world["alice"], "in_manufacturing")
+    lab = login(client, users["celllab.seoul"])
+    url = reverse("product:deviation", args=[lot.batch_id])
+    assert lab.post(url, {"description": " "}).status_code == 400
+    r = lab.post(url, {"description": "incubator CO2 alarm for 40 minutes"})
+    assert r.status_code == 302
+    lot.batch.refresh_from_db()
+    assert "celllab.seoul: incubator CO2 alarm for 40 minutes" in lot.batch.deviations
+    assert lot.batch.history.first().history_change_reason.startswith("deviation recorded")
+    assert (
+        login(client, users["investigator.seoul"]).post(url, {"description": "x"}).status_code
+        == 403
+    )

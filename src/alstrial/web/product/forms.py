@@ -43,6 +43,12 @@ class BatchForm(forms.Form):
     deviations = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class DeviationForm(forms.Form):
+    description = forms.CharField(
+        label="Deviation", widget=forms.Textarea(attrs={"rows": 2}), help_text="What happened."
+    )
+
+
 class PassageForm(forms.Form):
     number = forms.IntegerField(min_value=1)
     seeded_on = forms.DateField(widget=DATE)

@@ -63,6 +63,7 @@ __all__ = [
     "link_adverse_event",
     "prepare_dose",
     "record_custody",
+    "record_deviation",
     "record_harvest",
     "record_passage",
     "record_qc",
@@ -188,6 +189,20 @@ def create_batch(harvest: Harvest, user, *, culture_started_on: date, deviations
         deviations=deviations.strip(),
     )
     return save_clinical(batch, user)
+
+
+@transaction.atomic
+def record_deviation(batch: Batch, user, *, description: str) -> Batch:
+    """Add a manufacturing deviation to ``batch`` (kept with its date, time and author; the
+    batch's history records each addition)."""
+    require(user, batch.subject.site, *LAB_ROLES, what="record a deviation")
+    text = (description or "").strip()
+    if not text:
+        refuse("description", "describe the deviation")
+    batch = Batch.objects.select_for_update().get(pk=batch.pk)
+    stamp = f"{timezone.now():%Y-%m-%d %H:%M} UTC, {user.get_username()}: {text}"
+    batch.deviations = f"{batch.deviations}\n{stamp}".strip()
+    return save_clinical(batch, user, f"deviation recorded: {text}")
 
 
 @transaction.atomic

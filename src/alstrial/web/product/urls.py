@@ -12,6 +12,7 @@ urlpatterns = [
     path("batches/<int:pk>/", views.batch_detail, name="batch"),
     path("batches/<int:pk>/passages/", views.passage_create, name="passage"),
     path("batches/<int:pk>/lots/", views.lots_create, name="lots_create"),
+    path("batches/<int:pk>/deviations/", views.deviation_create, name="deviation"),
     path("lots/<int:pk>/", views_lot.lot_detail, name="lot"),
     path("lots/<int:pk>/qc/", views_lot.qc_edit, name="qc"),
     path("lots/<int:pk>/qc/preview/", views_lot.qc_preview, name="qc_preview"),

@@ -23,6 +23,7 @@ from alstrial.web.product import services
 from alstrial.web.product.forms import (
     AdministrationForm,
     BatchForm,
+    DeviationForm,
     HarvestForm,
     LotsForm,
     PassageForm,
@@ -165,6 +166,7 @@ def _batch_context(request, batch: Batch) -> dict:
         "lots": batch.lots.order_by("number"),
         "can_lab": has_role(request.user, batch.subject.site, *LAB),
         "passage_form": PassageForm(initial={"number": next_number}),
+        "deviation_form": DeviationForm(),
         "lots_form": LotsForm(doses=_doses(batch)),
         "passages_max": protocol.interventions.product.passages_max,
     }
@@ -215,6 +217,19 @@ def lots_create(request, pk: int):
         lambda batch, data: LotsForm(data, doses=_doses(batch)),
         lambda batch, data: services.create_lots(batch, request.user, data["dose_numbers"]),
         lambda lots: "Lots made: " + ", ".join(lot.code for lot in lots),
+    )
+
+
+@role_required(*LAB)
+@permission_denied_as_403
+def deviation_create(request, pk: int):
+    return _batch_post(
+        request,
+        pk,
+        "deviation_form",
+        lambda batch, data: DeviationForm(data),
+        lambda batch, data: services.record_deviation(batch, request.user, **data),
+        lambda batch: "Deviation recorded.",
     )
 
 
