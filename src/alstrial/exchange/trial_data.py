@@ -24,7 +24,7 @@ dates of birth or hospital numbers. Dates are ``datetime.date``; times are timez
   (cell_product, bone_marrow_aspiration, lumbar_puncture, spinal_surgery), outcome,
   action_taken
 - ``audit``: subject_id, form, record_id, item, value, user, changed_at (UTC), reason,
-  change_type (``+`` insert, ``~`` update, ``-`` delete), visit_code
+  change_type (``+`` insert, ``~`` update, ``-`` delete), visit_code, site
 """
 
 from __future__ import annotations
@@ -124,6 +124,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "reason",
         "change_type",
         "visit_code",
+        "site",
     ),
 }
 
