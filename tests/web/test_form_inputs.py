@@ -100,3 +100,19 @@ def test_visit_page_conflict(client, visit):
     assert "Reload the page" in response.content.decode()
     visit.refresh_from_db()
     assert visit.visit_date == visit.earliest_date
+
+
+def test_delete_a_form_with_a_reason(client, visit):
+    from alstrial.web.assessments.models import WeightAssessment
+    from alstrial.web.audit.trail import replay
+
+    assert post(client, visit, "weight", {}).status_code == 302
+    record = WeightAssessment.objects.get(visit=visit)
+    url = reverse("assessments:visit_form_delete", args=[visit.pk, "weight"])
+    client.post(url, {"version": record.version})  # no reason: refused
+    assert WeightAssessment.objects.filter(pk=record.pk).exists()
+    client.post(url, {"version": record.version, "reason": "entered on the wrong visit"})
+    assert not WeightAssessment.objects.filter(pk=record.pk).exists()
+    assert replay(WeightAssessment, record.pk) is None
+    last = WeightAssessment.history.filter(id=record.pk).latest("history_date")
+    assert (last.history_type, last.history_change_reason) == ("-", "entered on the wrong visit")

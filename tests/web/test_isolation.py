@@ -35,6 +35,7 @@ def object_urls(subject, visit, endpoint) -> list[str]:
         reverse("subjects:withdraw", args=[subject.pk]),
         reverse("assessments:visit_form", args=[visit.pk, "alsfrs_r"]),
         reverse("assessments:visit_form", args=[visit.pk, "fvc"]),
+        reverse("assessments:visit_form_delete", args=[visit.pk, "alsfrs_r"]),
         reverse("assessments:endpoint_new", args=[subject.pk]),
         reverse("assessments:endpoint_edit", args=[subject.pk, endpoint.pk]),
         reverse("audit:subject", args=[subject.pk]),
@@ -49,7 +50,7 @@ def test_every_object_page_of_the_other_site_is_404(client, users, novara_world,
     subject, visit, _, endpoint = novara_world
     client.force_login(users["coordinator.seoul"])
     for url in object_urls(subject, visit, endpoint):
-        if method == "get" and url.endswith(("/enrol/", "/withdraw/")):
+        if method == "get" and url.endswith(("/enrol/", "/withdraw/", "/delete/")):
             continue  # POST only: a GET answers 405 whatever the subject
         response = getattr(client, method)(url)
         assert response.status_code == 404, url
@@ -59,7 +60,7 @@ def test_the_own_sites_coordinator_reaches_every_page(client, users, novara_worl
     subject, visit, _, endpoint = novara_world
     client.force_login(users["coordinator.novara"])
     for url in object_urls(subject, visit, endpoint):
-        if url.endswith(("/enrol/", "/withdraw/")):
+        if url.endswith(("/enrol/", "/withdraw/", "/delete/")):
             continue  # POST only
         assert client.get(url).status_code == 200, url
 

@@ -74,6 +74,10 @@ def visit_form_class(form_key: str) -> type[forms.ModelForm]:
     )
 
 
+class DeleteForm(AuditedFormMixin):
+    """Deleting a saved form: the reason is required (``delete_clinical`` checks it too)."""
+
+
 class EndpointForm(AuditedFormMixin, forms.ModelForm):
     class Meta:
         model = EndpointEvent

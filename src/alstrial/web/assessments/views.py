@@ -19,7 +19,7 @@ from alstrial.domain.alsfrs import AlsfrsR
 from alstrial.domain.alsfrs_items import ITEMS
 from alstrial.domain.errors import ValidationError
 from alstrial.domain.staging import kings_stage, mitos_stage
-from alstrial.web.assessments.forms import EndpointForm, visit_form_class
+from alstrial.web.assessments.forms import DeleteForm, EndpointForm, visit_form_class
 from alstrial.web.assessments.models import VISIT_ASSESSMENTS, EndpointEvent
 from alstrial.web.core.access import (
     get_for_user_or_404,
@@ -30,7 +30,7 @@ from alstrial.web.core.access import (
 )
 from alstrial.web.core.forms import Submission, make_read_only, submit
 from alstrial.web.core.models import DATA_ENTRY_ROLES
-from alstrial.web.core.records import save_clinical
+from alstrial.web.core.records import delete_clinical, save_clinical
 from alstrial.web.subjects.models import Subject, Visit, VisitStatus
 from alstrial.web.subjects.services import record_visit
 
@@ -120,6 +120,33 @@ def _score_context(items: dict) -> dict:
         "kings_flags": kings.flags,
         "mitos": mitos_stage(score),
     }
+
+
+@require_POST
+@role_required(*DATA_ENTRY_ROLES)
+def visit_form_delete(request, visit_pk: int, form_key: str):
+    """Delete a form entered in error; a reason is required and the trail keeps every version."""
+    visit = _visit(request, visit_pk)
+    model = VISIT_ASSESSMENTS.get(form_key)
+    if model is None:
+        raise Http404("No such form")
+    require_role(request.user, visit.subject.site, *DATA_ENTRY_ROLES)
+    instance = get_for_user_or_404(model, request.user, visit=visit)
+    form = DeleteForm(request.POST)
+    outcome = submit(
+        form,
+        lambda data: delete_clinical(
+            instance, request.user, data["reason"], expected_version=data["version"]
+        ),
+    )
+    if outcome.saved:
+        messages.success(request, f"{model._meta.verbose_name} of {visit} deleted.")
+    else:
+        problems = outcome.conflict or "; ".join(
+            f"{field}: {', '.join(errors)}" for field, errors in form.errors.items()
+        )
+        messages.error(request, f"Not deleted: {problems}")
+    return redirect("subjects:detail", pk=visit.subject_id)
 
 
 @require_POST
