@@ -13,6 +13,7 @@ the source of truth: every check re-reads the lot from the database.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import segno
@@ -36,6 +37,12 @@ class LotLabel:
     payload: str
     qr_svg: str
 
+    def qr_png(self, scale: int = 4) -> bytes:
+        """The same QR code as a PNG image (for label printers that take raster images)."""
+        buffer = io.BytesIO()
+        qr_code(self.payload).save(buffer, kind="png", scale=scale)
+        return buffer.getvalue()
+
     def to_dict(self) -> dict:
         return {
             "lot_id": self.lot_id,
@@ -46,6 +53,12 @@ class LotLabel:
             "warning": self.warning,
             "payload": self.payload,
         }
+
+
+def qr_code(payload: str) -> segno.QRCode:
+    """The label's QR code: error correction level M (15 % of the code may be damaged), never a
+    Micro QR (not every scanner reads them)."""
+    return segno.make(payload, error="m", micro=False)
 
 
 def lot_label(lot: Lot, scale: int = 2) -> LotLabel:
@@ -67,7 +80,7 @@ def lot_label(lot: Lot, scale: int = 2) -> LotLabel:
         "expires": expires,
     }
     payload = label_payload(fields, lot.code) + "|" + AUTOLOGOUS_WARNING
-    qr = segno.make(payload, error="m", micro=False)
+    qr = qr_code(payload)
     return LotLabel(
         lot_id=lot.code,
         donor_subject_id=lot.subject.code,
