@@ -98,6 +98,37 @@ def odm(
     typer.echo(f"{out} (valid against the ODM 1.3.2 schema)")
 
 
+@export_app.command("dictionary")
+def dictionary(
+    trial: TrialOption,
+    out: Annotated[Path, typer.Option("--out", help="The CSV file to write.")],
+    db: DbOption = None,
+) -> None:
+    """The data dictionary: every form and field (label, type, allowed values, units)."""
+    from alstrial.exchange.dictionary import write_dictionary
+
+    found, _ = _load(trial, db, None)
+    from alstrial.web.exchange.forms import form_specs
+
+    typer.echo(str(write_dictionary(form_specs(found.protocol), found.protocol, out)))
+
+
+@export_app.command("csv")
+def csv(
+    trial: TrialOption,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the CSV files.")],
+    db: DbOption = None,
+    site: SiteOption = None,
+) -> None:
+    """Tidy CSV per form plus subjects.csv and visits.csv, de-identified (study days)."""
+    found, _ = _load(trial, db, site)
+    from alstrial.web.core.models import Site
+    from alstrial.web.exchange.statistician import write_statistician_csv
+
+    site_ids = None if site is None else [Site.objects.get(code=site).pk]
+    _report(write_statistician_csv(found, out, site_ids=site_ids))
+
+
 def register(app: typer.Typer) -> None:
     """Add ``alstrial export ...`` to ``app``."""
     app.add_typer(export_app, name="export")

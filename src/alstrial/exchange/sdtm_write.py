@@ -1,4 +1,5 @@
-"""Write a trial's SDTM datasets: CSV always, XPT v5 with ``xpt=True``, and the define file."""
+"""Write a trial's SDTM datasets: CSV and Dataset-JSON 1.1 always, XPT v5 with ``xpt=True``,
+and the define file."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from alstrial.exchange.dataset_json import write_dataset_json
 from alstrial.exchange.define import write_define
 from alstrial.exchange.sdtm import build_sdtm
 from alstrial.exchange.sdtm_checks import check_sdtm
@@ -42,6 +44,8 @@ def write_sdtm(data: TrialData, out_dir: str | Path, *, xpt: bool = False) -> li
         written.append(path)
         if xpt:
             written.append(write_xpt(domain, frame, out / f"{domain.lower()}.xpt"))
+        path = out / f"{domain.lower()}.json"
+        written.append(write_dataset_json(domain, frame, data.study_id, path))
     counts = {domain: len(frame) for domain, frame in datasets.items()}
     written += write_define(out, data.study_id, data.title, counts)
     return written
