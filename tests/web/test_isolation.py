@@ -131,3 +131,13 @@ def test_statistician_forms_show_no_dates_or_free_text(client, users, novara_wor
     assert 'name="visit_date"' not in body
     assert 'name="notes"' not in body
     assert client.get(reverse("subjects:visit", args=[visit.pk])).status_code == 403
+
+
+def test_statistician_dashboard_shows_study_days(client, users, enrolled_subject):
+    subject = enrolled_subject("seoul", days_ago=100)  # LI0's window has closed: overdue
+    overdue = subject.visits.get(code="LI0")
+    client.force_login(users["statistician"])
+    page = client.get(reverse("trials:dashboard", args=["kim2009"])).content.decode()
+    assert subject.code in page
+    assert f"day {overdue.latest_day}" in page
+    assert overdue.latest_date.isoformat() not in page
