@@ -172,3 +172,20 @@ def test_today_is_the_sites_date(enrolled_subject, users, sites):
         with pytest.raises(ValidationError) as caught:
             record_visit(visit, users["coordinator.seoul"], visit_date=late.date() + timedelta(1))
         assert "visit_date" in caught.value.by_field()
+
+
+def test_moving_day_zero_moves_the_windows(enrolled_subject, users):
+    from alstrial.domain.errors import ValidationError
+    from alstrial.web.subjects.services import set_day_zero
+
+    subject = enrolled_subject("seoul", days_ago=100)
+    planned = subject.day_zero_date
+    fu2 = subject.visits.get(code="FU2")
+    before = fu2.target_date
+    with pytest.raises(ValidationError):
+        set_day_zero(subject, users["coordinator.seoul"], planned + timedelta(3), reason="")
+    set_day_zero(
+        subject, users["coordinator.seoul"], planned + timedelta(3), reason="first dose on day 3"
+    )
+    fu2 = subject.visits.get(code="FU2")
+    assert fu2.target_date == before + timedelta(days=3)

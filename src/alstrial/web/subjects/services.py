@@ -207,3 +207,23 @@ def record_missed_visit(visit: Visit, user, *, missed_reason, reason="", expecte
     visit.visit_date = None
     visit.missed_reason = (missed_reason or "").strip()
     return save_clinical(visit, user, reason, expected_version=expected_version)
+
+
+def set_day_zero(subject: Subject, user, day_zero_date: date, *, reason: str) -> Subject:
+    """Move the subject's day 0 (e.g. to the actual first administration): every visit window
+    is recomputed from it, since windows are stored as study days. A reason is required.
+
+    The product app calls this when the first dose is given on another date than planned
+    (protocol ``day_zero = "first_administration"``); recorded visits keep their dates.
+    """
+    errors = []
+    if subject.status != SubjectStatus.ENROLLED:
+        errors.append(FieldError("status", f"{subject.code} is not enrolled"))
+    if day_zero_date is None:
+        errors.append(FieldError("day_zero_date", "the day-0 date is required"))
+    elif subject.enrolment_date and day_zero_date < subject.enrolment_date:
+        errors.append(FieldError("day_zero_date", "day 0 cannot precede enrolment"))
+    if errors:
+        raise ValidationError(errors)
+    subject.day_zero_date = day_zero_date
+    return save_clinical(subject, user, reason)
