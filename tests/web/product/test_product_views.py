@@ -133,6 +133,12 @@ def test_another_sites_lot_answers_404(client, product_world, users, lot_at):
     assert novara.get(reverse("product:subject", args=[lot.subject_id])).status_code == 404
     page = novara.get(reverse("product:lots")).content.decode()
     assert lot.code not in page
+    # a Seoul investigator cannot even reach a Novara subject's administration page
+    nina = product_world["nina"]
+    seoul = login(client, users["investigator.seoul"])
+    r = post_administration(seoul, nina, nina.code, lot.code)
+    assert r.status_code == 404
+    assert not RefusedAttempt.objects.exists()
 
 
 def test_roles_are_enforced_on_the_pages(client, product_world, users, lot_at):
