@@ -108,3 +108,22 @@ def test_deploy_check_refuses_the_development_key(settings):
     assert [e.id for e in secret_key_is_set(None)] == ["alstrial.E001"]
     settings.SECRET_KEY = "a-real-long-random-production-secret-key-0123456789-abcdefghij"
     assert secret_key_is_set(None) == []
+
+
+@pytest.mark.django_db
+def test_idle_session_expires_after_30_minutes(client, make_user):
+    from datetime import timedelta
+    from unittest import mock
+
+    from django.utils import timezone
+
+    make_user("coordinator.seoul", {"seoul": ["coordinator"]}, password="right-password-123")
+    client.post(
+        reverse("login"), {"username": "coordinator.seoul", "password": "right-password-123"}
+    )
+    assert client.get(reverse("subjects:list")).status_code == 200
+    later = timezone.now() + timedelta(minutes=31)
+    with mock.patch("django.contrib.sessions.backends.db.timezone.now", return_value=later):
+        response = client.get(reverse("subjects:list"))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
