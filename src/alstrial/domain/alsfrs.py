@@ -213,7 +213,7 @@ def check_stored_total(items: Mapping[str, Any], stored_total: Any) -> AlsfrsR:
             if isinstance(stored_total, bool):
                 raise TypeError("a boolean is not a total")
             stored = float(stored_total)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ValidationError(
                 [FieldError("alsfrs_r_total", f"total {stored_total!r} is not a number")]
             ) from None
@@ -237,7 +237,7 @@ def validate_total(total: Any, field: str = "alsfrs_r_total", maximum: int = MAX
         raise FieldError(field, f"{field} is required")
     try:
         number = float(total)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise FieldError(field, f"{field} must be a number 0-{maximum}, got {total!r}") from None
     if not math.isfinite(number) or number != int(number) or not 0 <= number <= maximum:
         raise FieldError(field, f"{field} must be a whole number 0-{maximum}, got {total!r}")
