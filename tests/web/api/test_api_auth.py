@@ -19,7 +19,7 @@ def test_token_obtained_and_used(users):
     assert len(token) >= 40
     me = ApiClient(token).get("subjects")
     assert me.status_code == 200
-    assert me.json() == {"items": [], "count": 0}
+    assert me.json() == {"items": [], "count": 0, "limit": 100, "offset": 0}
 
 
 def test_only_a_hash_of_the_token_is_stored(users):
@@ -114,3 +114,23 @@ def test_browser_login_failures_count_towards_the_api_lockout(users, settings):
             **address,
         )
     assert obtain_token("coordinator.seoul", PASSWORD, **address).status_code == 429
+
+
+def test_an_administrator_revokes_tokens_in_the_admin(users):
+    token = obtain_token("coordinator.seoul").json()["token"]
+    admin_user = users["admin"]
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    browser = Client()
+    browser.force_login(admin_user)
+    listing = browser.get("/admin/api/apitoken/")
+    assert listing.status_code == 200
+    assert token not in listing.content.decode()
+    record = ApiToken.objects.get()
+    response = browser.post(
+        "/admin/api/apitoken/",
+        {"action": "revoke", "_selected_action": [record.pk]},
+    )
+    assert response.status_code == 302
+    assert ApiToken.objects.get().revoked_at is not None
+    assert ApiClient(token).get("subjects").status_code == 401

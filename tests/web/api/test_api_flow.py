@@ -131,3 +131,17 @@ def test_lot_from_batch_to_its_donor(world, users, api):
     assert given["lot_id"] == lot["id"]
     assert Administration.objects.get(pk=given["id"]).lot.status == "administered"
     assert _ok(lab.get(f"lots/{lot['id']}"))["status"] == "administered"
+
+
+def test_lists_answer_one_page_at_a_time(world, users, api):
+    client = api(users["coordinator.seoul"])
+    subject = world["seoul"]["subject"]
+    everything = _ok(client.get(f"visits?subject_id={subject.pk}&limit=1000"))
+    codes = [v["code"] for v in everything["items"]]
+    assert codes == list(subject.visits.order_by("sequence").values_list("code", flat=True))
+    second_page = _ok(client.get(f"visits?subject_id={subject.pk}&limit=3&offset=3"))
+    assert second_page["count"] == everything["count"] == len(codes)
+    assert [v["code"] for v in second_page["items"]] == codes[3:6]
+    too_big = client.get("visits?limit=1001")
+    assert too_big.status_code == 422
+    assert "limit" in too_big.json()["errors"]

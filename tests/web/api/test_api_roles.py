@@ -147,6 +147,9 @@ def test_statistician_sees_de_identified_data(world, clients):
     assert statistician.get(f"assessments/alsfrs/{seoul['alsfrs'].pk}").json()["visit_date"] is None
     given = statistician.get(f"administrations/{seoul['administration'].pk}").json()
     assert given["administered_at"] is None
+    lot = statistician.get(f"lots/{seoul['lot'].pk}").json()
+    assert (lot["formulated_at"], lot["expires_at"]) == (None, None)
+    assert clients["cell_lab"].get(f"lots/{seoul['lot'].pk}").json()["expires_at"] is not None
     coordinator = clients["coordinator"].get(f"subjects/{seoul['subject'].pk}").json()
     assert coordinator["deidentified"] is False
     assert coordinator["consent_date"] == str(stored.consent_date)

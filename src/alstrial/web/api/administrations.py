@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Field, Query, Router, Schema, Status
 
 from alstrial.web.api.access import get_for_user_or_404, hides_dates, subject_for
+from alstrial.web.api.pages import PageParams, page, page_of
 from alstrial.web.api.schemas import ErrorOut, RefusedOut, StrictIn
 from alstrial.web.product.administration import administer_dose
 from alstrial.web.product.models import Administration
@@ -80,13 +80,15 @@ def administration_out(given: Administration, user) -> dict:
 GIVEN = Administration.objects.select_related("subject__site", "lot", "operator")
 
 
-@router.get("", response=list[AdministrationOut], summary="List administrations")
-@paginate(LimitOffsetPagination)
-def list_administrations(request, subject_id: int | None = None):
+AdministrationOutPage = page_of(AdministrationOut)
+
+
+@router.get("", response=AdministrationOutPage, summary="List administrations")
+def list_administrations(request, params: Query[PageParams], subject_id: int | None = None):
     given = GIVEN.visible_to(request.user).order_by("subject__code", "dose_number")
     if subject_id is not None:
         given = given.filter(subject_id=subject_id)
-    return [administration_out(a, request.user) for a in given]
+    return page(given, params, lambda a: administration_out(a, request.user))
 
 
 @router.get(

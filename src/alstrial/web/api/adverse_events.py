@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Field, Query, Router, Schema, Status
 
 from alstrial.web.api.access import get_for_user_or_404, require_any_role, require_role, subject_for
+from alstrial.web.api.pages import PageParams, page, page_of
 from alstrial.web.api.schemas import ChangeIn, ErrorOut, StrictIn
 from alstrial.web.safety import services
 from alstrial.web.safety.models import AdverseEvent
@@ -120,16 +120,20 @@ def _event(request, event_id: int, *roles) -> AdverseEvent:
     return ae
 
 
-@router.get("", response=list[AdverseEventOut], summary="List events")
-@paginate(LimitOffsetPagination)
-def list_events(request, subject_id: int | None = None, serious: bool | None = None):
+AdverseEventOutPage = page_of(AdverseEventOut)
+
+
+@router.get("", response=AdverseEventOutPage, summary="List events")
+def list_events(
+    request, params: Query[PageParams], subject_id: int | None = None, serious: bool | None = None
+):
     require_any_role(request.user, *services.READER_ROLES)
     events = EVENTS.visible_to(request.user, *services.READER_ROLES).order_by("-onset_date", "-id")
     if subject_id is not None:
         events = events.filter(subject_id=subject_id)
     if serious is not None:
         events = events.filter(serious=serious)
-    return [ae_out(ae) for ae in events]
+    return page(events, params, lambda ae: ae_out(ae))
 
 
 @router.get("/{event_id}", response={200: AdverseEventOut, **ERRORS}, summary="One event")

@@ -12,12 +12,12 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
-from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Field, Query, Router, Schema, Status
 
 from alstrial.domain.staging import kings_stage, mitos_stage
 from alstrial.web.api.access import get_for_user_or_404, hides_dates, require_role
 from alstrial.web.api.errors import ApiConflict
+from alstrial.web.api.pages import PageParams, page, page_of
 from alstrial.web.api.schemas import ChangeIn, ErrorOut, StrictIn
 from alstrial.web.assessments.models import AlsfrsAssessment
 from alstrial.web.core.models import DATA_ENTRY_ROLES
@@ -109,15 +109,19 @@ def _save(assessment: AlsfrsAssessment, payload: Items, user, reason: str, versi
         save_clinical(assessment, user, reason, expected_version=version)
 
 
-@router.get("", response=list[AlsfrsOut], summary="List ALSFRS-R forms of your sites")
-@paginate(LimitOffsetPagination)
-def list_alsfrs(request, subject_id: int | None = None, visit_id: int | None = None):
+AlsfrsOutPage = page_of(AlsfrsOut)
+
+
+@router.get("", response=AlsfrsOutPage, summary="List ALSFRS-R forms of your sites")
+def list_alsfrs(
+    request, params: Query[PageParams], subject_id: int | None = None, visit_id: int | None = None
+):
     found = ASSESSMENTS.visible_to(request.user).order_by("subject_id", "visit__sequence")
     if subject_id is not None:
         found = found.filter(subject_id=subject_id)
     if visit_id is not None:
         found = found.filter(visit_id=visit_id)
-    return [alsfrs_out(a, request.user) for a in found]
+    return page(found, params, lambda a: alsfrs_out(a, request.user))
 
 
 @router.get("/{assessment_id}", response={200: AlsfrsOut, **ERRORS}, summary="One ALSFRS-R")

@@ -12,10 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Field, Query, Router, Schema, Status
 
-from alstrial.web.api.access import get_for_user_or_404
+from alstrial.web.api.access import get_for_user_or_404, hides_dates
+from alstrial.web.api.pages import PageParams, page, page_of
 from alstrial.web.api.schemas import ChangeIn, ErrorOut, StrictIn
 from alstrial.web.product import services
 from alstrial.web.product.models import Batch, Lot, QcResult
@@ -90,8 +90,10 @@ class CustodyIn(StrictIn):
     note: str = Field("", description="Required to destroy.")
 
 
-def lot_out(lot: Lot) -> dict:
+def lot_out(lot: Lot, user) -> dict:
+    """The lot; the statistician (de-identified) gets no formulation or expiry time."""
     qc = QcResult.objects.filter(lot=lot).first()
+    hidden = hides_dates(user, lot.site_id)
     return {
         **{
             name: getattr(lot, name)
@@ -107,14 +109,14 @@ def lot_out(lot: Lot) -> dict:
                 "cells_per_kg",
                 "vehicle",
                 "volume_ml",
-                "formulated_at",
-                "expires_at",
                 "version",
             )
         },
         "id": lot.pk,
         "site": lot.site.code,
         "donor_code": lot.subject.code,
+        "formulated_at": None if hidden else lot.formulated_at,
+        "expires_at": None if hidden else lot.expires_at,
         "releasable": services.evaluate_lot(lot).releasable,
         "qc": {**qc.as_mapping(), "version": qc.version} if qc else None,
     }
@@ -127,20 +129,24 @@ def _lot(request, lot_id: int) -> Lot:
     return get_for_user_or_404(LOTS, request.user, pk=lot_id)
 
 
-@router.get("", response=list[LotOut], summary="List lots of your sites")
-@paginate(LimitOffsetPagination)
-def list_lots(request, subject_id: int | None = None, status: str | None = None):
+LotOutPage = page_of(LotOut)
+
+
+@router.get("", response=LotOutPage, summary="List lots of your sites")
+def list_lots(
+    request, params: Query[PageParams], subject_id: int | None = None, status: str | None = None
+):
     lots = LOTS.visible_to(request.user).order_by("code")
     if subject_id is not None:
         lots = lots.filter(subject_id=subject_id)
     if status:
         lots = lots.filter(status=status)
-    return [lot_out(lot) for lot in lots]
+    return page(lots, params, lambda lot: lot_out(lot, request.user))
 
 
 @router.get("/{lot_id}", response={200: LotOut, **ERRORS}, summary="One lot")
 def get_lot(request, lot_id: int):
-    return lot_out(_lot(request, lot_id))
+    return lot_out(_lot(request, lot_id), request.user)
 
 
 @router.post("", response={201: list[LotOut], **ERRORS}, summary="Make lots from a batch")
@@ -151,7 +157,7 @@ def make_lots(request, payload: LotsIn):
         pk=payload.batch_id,
     )
     lots = services.create_lots(batch, request.user, payload.dose_numbers)
-    return Status(201, [lot_out(lot) for lot in lots])
+    return Status(201, [lot_out(lot, request.user) for lot in lots])
 
 
 @router.put("/{lot_id}/qc", response={200: LotOut, **ERRORS}, summary="Enter or change QC")
@@ -166,21 +172,21 @@ def record_qc(request, lot_id: int, payload: QcIn):
         reason=payload.reason,
         expected_version=payload.version or None,
     )
-    return lot_out(_lot(request, lot_id))
+    return lot_out(_lot(request, lot_id), request.user)
 
 
 @router.post("/{lot_id}/dose", response={200: LotOut, **ERRORS}, summary="Prepare the dose")
 def prepare_dose(request, lot_id: int, payload: DoseIn):
     lot = _lot(request, lot_id)
     services.prepare_dose(lot, request.user, formulated_at=payload.formulated_at)
-    return lot_out(_lot(request, lot_id))
+    return lot_out(_lot(request, lot_id), request.user)
 
 
 @router.post("/{lot_id}/release", response={200: LotOut, **ERRORS}, summary="Sign the release")
 def release(request, lot_id: int, payload: ReleaseIn):
     lot = _lot(request, lot_id)
     services.release_lot(lot, request.user, password=payload.password, meaning=payload.meaning)
-    return lot_out(_lot(request, lot_id))
+    return lot_out(_lot(request, lot_id), request.user)
 
 
 @router.post(
@@ -189,4 +195,4 @@ def release(request, lot_id: int, payload: ReleaseIn):
 def custody(request, lot_id: int, payload: CustodyIn):
     lot = _lot(request, lot_id)
     services.record_custody(lot, request.user, payload.event, note=payload.note)
-    return lot_out(_lot(request, lot_id))
+    return lot_out(_lot(request, lot_id), request.user)

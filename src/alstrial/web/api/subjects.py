@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.http import Http404
-from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Field, Query, Router, Schema, Status
 
 from alstrial.web.api.access import get_for_user_or_404, hides_dates, require_role, subject_for
+from alstrial.web.api.pages import PageParams, page, page_of
 from alstrial.web.api.schemas import ChangeIn, ErrorOut, StrictIn
 from alstrial.web.audit.trail import subject_trail
 from alstrial.web.core.access import sites_for
@@ -147,15 +147,19 @@ def _subjects(user):
     return Subject.objects.visible_to(user).select_related("site", "trial").order_by("code")
 
 
-@router.get("", response=list[SubjectOut], summary="List subjects of your sites")
-@paginate(LimitOffsetPagination)
-def list_subjects(request, trial: str | None = None, status: str | None = None):
+SubjectOutPage = page_of(SubjectOut)
+
+
+@router.get("", response=SubjectOutPage, summary="List subjects of your sites")
+def list_subjects(
+    request, params: Query[PageParams], trial: str | None = None, status: str | None = None
+):
     subjects = _subjects(request.user)
     if trial:
         subjects = subjects.filter(trial__slug=trial)
     if status:
         subjects = subjects.filter(status=status)
-    return [subject_out(s, request.user) for s in subjects]
+    return page(subjects, params, lambda s: subject_out(s, request.user))
 
 
 @router.get("/{subject_id}", response={200: SubjectOut, **ERRORS}, summary="One subject")

@@ -12,10 +12,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from ninja import Field, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Field, Query, Router, Schema
 
 from alstrial.web.api.access import get_for_user_or_404, hides_dates, require_role
+from alstrial.web.api.pages import PageParams, page, page_of
 from alstrial.web.api.schemas import ChangeIn, ErrorOut
 from alstrial.web.core.models import DATA_ENTRY_ROLES
 from alstrial.web.subjects.models import Visit
@@ -88,15 +88,19 @@ def visit_out(visit: Visit, user) -> dict:
 VISITS = Visit.objects.select_related("subject__site")
 
 
-@router.get("", response=list[VisitOut], summary="List visits of your sites")
-@paginate(LimitOffsetPagination)
-def list_visits(request, subject_id: int | None = None, status: str | None = None):
+VisitOutPage = page_of(VisitOut)
+
+
+@router.get("", response=VisitOutPage, summary="List visits of your sites")
+def list_visits(
+    request, params: Query[PageParams], subject_id: int | None = None, status: str | None = None
+):
     visits = VISITS.visible_to(request.user).order_by("subject__code", "sequence")
     if subject_id is not None:
         visits = visits.filter(subject_id=subject_id)
     if status:
         visits = visits.filter(status=status)
-    return [visit_out(v, request.user) for v in visits]
+    return page(visits, params, lambda v: visit_out(v, request.user))
 
 
 @router.get("/{visit_id}", response={200: VisitOut, **ERRORS}, summary="One visit")
