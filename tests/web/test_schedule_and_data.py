@@ -189,3 +189,21 @@ def test_moving_day_zero_moves_the_windows(enrolled_subject, users):
     )
     fu2 = subject.visits.get(code="FU2")
     assert fu2.target_date == before + timedelta(days=3)
+
+
+def test_demo_never_replaces_a_database_with_real_subjects(tmp_path):
+    import typer
+
+    from alstrial.commands.web import DEMO_MARKER_TABLE, _fresh_sqlite
+
+    real = tmp_path / "real.sqlite3"
+    with sqlite3.connect(real) as con:
+        con.execute("CREATE TABLE subjects_subject (id INTEGER)")
+        con.execute("INSERT INTO subjects_subject VALUES (1)")
+    with pytest.raises(typer.Exit):
+        _fresh_sqlite(real)
+    assert real.exists()
+    with sqlite3.connect(real) as con:
+        con.execute(f"CREATE TABLE {DEMO_MARKER_TABLE} (made_at TEXT)")
+    _fresh_sqlite(real)  # made by a demo: replaced
+    assert not real.exists()

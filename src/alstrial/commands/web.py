@@ -30,11 +30,50 @@ def setup_django(db: Path | None = None) -> None:
     django.setup()
 
 
+#: Table the demo adds to its database, so that a later demo may replace it (and only it).
+DEMO_MARKER_TABLE = "alstrial_demo_marker"
+
+
+def _is_replaceable(path: Path) -> bool:
+    """True for a missing file, a database without subjects, or one an earlier demo made."""
+    import sqlite3
+
+    if not path.exists():
+        return True
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+            tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master")}
+            if DEMO_MARKER_TABLE in tables or "subjects_subject" not in tables:
+                return True
+            return con.execute("SELECT COUNT(*) FROM subjects_subject").fetchone()[0] == 0
+    except sqlite3.DatabaseError:
+        return False
+
+
 def _fresh_sqlite(path: Path) -> None:
-    """The demo starts from an empty SQLite file (its WAL and shared-memory files too)."""
+    """The demo starts from an empty SQLite file (its WAL and shared-memory files too).
+
+    A database with real subjects (one no demo made) is never deleted: exit 1 instead.
+    """
+    if not _is_replaceable(path):
+        typer.echo(
+            f"error: {path} holds subjects and was not made by the demo; "
+            "give the demo its own --db PATH",
+            err=True,
+        )
+        raise typer.Exit(1)
     path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _mark_demo_database() -> None:
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {DEMO_MARKER_TABLE} (made_at TEXT)")
+            cursor.execute(f"INSERT INTO {DEMO_MARKER_TABLE} VALUES (datetime('now'))")
 
 
 def _serve(host: str, port: int) -> None:
@@ -74,6 +113,7 @@ def demo(
     if Subject.objects.exists():
         typer.echo("error: the database already holds subjects; give a new --db", err=True)
         raise typer.Exit(1)
+    _mark_demo_database()
     ctx = load_all_demo_data(DemoContext(today=timezone.localdate(), log=typer.echo))
     registry = _demo_registry(Path(out) / "registry", ctx.seed)
     written = write_trial_outputs(ctx.trials["kim2009"], out, registry)

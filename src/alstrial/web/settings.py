@@ -59,6 +59,7 @@ ALSTRIAL_APPS = [
     "alstrial.web.safety",
     "alstrial.web.api",
     "alstrial.web.registry",
+    "alstrial.web.design",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + ALSTRIAL_APPS
 

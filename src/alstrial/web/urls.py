@@ -17,6 +17,7 @@ APP_URLS = [
     ("audit/", "alstrial.web.audit.urls"),
     ("safety/", "alstrial.web.safety.urls"),
     ("api/v1/", "alstrial.web.api.urls"),
+    ("design/", "alstrial.web.design.urls"),
 ]
 
 urlpatterns = [
