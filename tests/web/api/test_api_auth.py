@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from conftest import BASE, PASSWORD, ApiClient, obtain_token
 from django.test import Client
@@ -134,3 +134,10 @@ def test_an_administrator_revokes_tokens_in_the_admin(users):
     assert response.status_code == 302
     assert ApiToken.objects.get().revoked_at is not None
     assert ApiClient(token).get("subjects").status_code == 401
+
+
+def test_token_answer_gives_its_expiry_in_utc(users):
+    answer = obtain_token("coordinator.seoul").json()
+    expires = datetime.fromisoformat(answer["expires_at"].replace("Z", "+00:00"))
+    assert expires.utcoffset() == timedelta(0)
+    assert abs(expires - ApiToken.objects.get().expires_at) < timedelta(milliseconds=1)

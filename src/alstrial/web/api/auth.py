@@ -8,6 +8,8 @@ Inactive users get no token, and their existing tokens stop working.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth import authenticate
 from ninja import Router, Schema, Status
 from ninja.security import HttpBearer
@@ -38,7 +40,7 @@ class TokenIn(Schema):
 
 class TokenOut(Schema):
     token: str = Field(description="Send as 'Authorization: Bearer TOKEN'. Shown only once.")
-    expires_at: str = Field(description="UTC, ISO 8601.")
+    expires_at: datetime = Field(description="UTC")
 
 
 router = Router(tags=["auth"])
@@ -64,7 +66,7 @@ def obtain_token(request, payload: TokenIn):
     if user is None or not user.is_active:
         return Status(401, {"detail": "wrong username or password", "errors": {}})
     token, record = issue_token(user, client_ip=getattr(request, "axes_ip_address", None))
-    return Status(200, {"token": token, "expires_at": record.expires_at.isoformat()})
+    return Status(200, {"token": token, "expires_at": record.expires_at})
 
 
 @router.delete("/token", response={204: None}, summary="Revoke the token used")
