@@ -6,7 +6,8 @@ Environment:
 - ``DJANGO_SECRET_KEY`` (required, at least 50 characters, not the development key);
 - ``ALSTRIAL_ALLOWED_HOSTS`` (required, comma-separated host names the proxy forwards);
 - ``DATABASE_URL`` (PostgreSQL; several app servers share one database) or ``ALSTRIAL_DB``;
-- ``ALSTRIAL_HSTS_SECONDS`` (default one year; 0 while trying TLS out);
+- ``ALSTRIAL_HSTS_SECONDS`` (default one year; 0 while trying TLS out); ``ALSTRIAL_HSTS_PRELOAD=1``
+  adds ``preload`` (the domain owner's decision);
 - ``ALSTRIAL_CSRF_TRUSTED_ORIGINS`` (comma-separated ``https://host`` origins, when the public
   address differs from the host header the proxy sends);
 - ``ALSTRIAL_PLAIN_HTTP=1``: **loopback benchmarks and tests only**: no HTTPS redirect, cookies
@@ -61,7 +62,11 @@ SESSION_COOKIE_SECURE = not PLAIN_HTTP
 CSRF_COOKIE_SECURE = not PLAIN_HTTP
 SECURE_HSTS_SECONDS = 0 if PLAIN_HTTP else int(os.environ.get("ALSTRIAL_HSTS_SECONDS", 31536000))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = False  # preloading is a decision for the hospital's domain owner
+# Preloading commits the whole domain (every subdomain of the hospital's) to HTTPS in browsers
+# for months: a decision for the domain's owner (ALSTRIAL_HSTS_PRELOAD=1), so its deploy-check
+# reminder (security.W021) is silenced rather than the header sent by default.
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0 and os.environ.get("ALSTRIAL_HSTS_PRELOAD") == "1"
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 # The login page and forms must not be readable by scripts or framed by another site.
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -8,6 +8,7 @@ the server at once (SIGKILL, a power cut for the application).
 
 from __future__ import annotations
 
+import http.client
 import os
 import secrets
 import signal
@@ -15,7 +16,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -71,8 +71,8 @@ def environment(database: ThrowawayDatabase, **extra: str) -> dict[str, str]:
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         ALSTRIAL_ALLOWED_HOSTS="127.0.0.1",
         ALSTRIAL_PLAIN_HTTP="1",
-        **extra,
     )
+    env.update(extra)
     return env
 
 
@@ -112,13 +112,22 @@ class ProductionServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server exited ({self.process.returncode}); see {self.log}")
-            try:
-                urllib.request.urlopen(f"{self.url}/accounts/login/", timeout=2).close()
+            if self._answers():
                 return self
-            except OSError:
-                time.sleep(0.2)
+            time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"the server did not answer within {START_TIMEOUT_SECONDS} s")
+
+    def _answers(self) -> bool:
+        """The log-in page answers (any status: a TLS-only server redirects plain HTTP)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+        try:
+            connection.request("GET", "/accounts/login/")
+            return connection.getresponse().status < 500
+        except OSError:
+            return False
+        finally:
+            connection.close()
 
     def kill(self) -> None:
         """SIGKILL to the master and every worker at once: no clean-up runs."""
