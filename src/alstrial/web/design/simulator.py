@@ -1,0 +1,120 @@
+"""What the design simulator page computes: one power curve, its plot and its table rows.
+
+The numbers are :func:`alstrial.simulation.power.power_curve`'s, unchanged; this module only
+adds what the page states beside them: the Monte Carlo standard error of each rejection rate
+(``sqrt(p (1 - p) / trials)``, binomial), why Edland's closed form does not apply when it does
+not (:func:`alstrial.simulation.edland.edland_problems`), the PNG of
+:func:`alstrial.simulation.plots.plot_power_curve` and the table as CSV.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from alstrial.simulation.designs import Design
+from alstrial.simulation.edland import edland_problems
+from alstrial.simulation.natural_history import NaturalHistory
+from alstrial.simulation.plots import plot_power_curve
+from alstrial.simulation.power import CURVE_PARAMETERS, power_curve
+
+#: The natural-history models a user may choose: label and constructor.
+MODELS: dict[str, tuple[str, Callable[[], NaturalHistory]]] = {
+    "literature": (
+        "Literature (DOMAIN.md section 6): skewed slopes, acceleration, floor, deaths, dropout",
+        NaturalHistory.literature,
+    ),
+    "linear": (
+        "Linear random slopes, Gaussian noise, no death or dropout",
+        NaturalHistory.linear,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class CurveRequest:
+    """One power curve: ``design`` (already changed and validated), the model's key in
+    :data:`MODELS`, what varies (``over``, a key of ``CURVE_PARAMETERS``) and its ``values``,
+    ``trials`` per point from ``seed``, and the effect in points/month (used unless ``over`` is
+    ``"effect"``)."""
+
+    design: Design
+    model: str
+    over: str
+    values: tuple[float, ...]
+    trials: int
+    seed: int
+    effect: float
+
+    def run_curve(self) -> pd.DataFrame:
+        """The :func:`power_curve` table for this request."""
+        return power_curve(
+            self.design,
+            self.over,
+            list(self.values),
+            trials=self.trials,
+            seed=self.seed,
+            effect=None if self.over == "effect" else self.effect,
+            model=MODELS[self.model][1](),
+        )
+
+
+@dataclass(frozen=True)
+class CurvePage:
+    """A computed curve and what the page shows of it."""
+
+    request: CurveRequest
+    curve: pd.DataFrame
+    edland_why_not: tuple[str, ...]
+    plot_png_base64: str
+    seconds: float
+
+    @property
+    def over_label(self) -> str:
+        return f"{self.request.over} ({CURVE_PARAMETERS[self.request.over]})"
+
+    @property
+    def rows(self) -> list[dict]:
+        """The curve's rows, each with its Monte Carlo standard error ``mc_se``."""
+        return [
+            {**row, "mc_se": monte_carlo_se(row["rejection_rate"], int(row["trials"]))}
+            for row in self.curve.to_dict("records")
+        ]
+
+    @property
+    def max_mc_se(self) -> float:
+        """The largest Monte Carlo SE any rate of this size can have (at p = 0.5)."""
+        return monte_carlo_se(0.5, self.request.trials)
+
+    def csv_base64(self) -> str:
+        """The table as CSV (a download link's data URI)."""
+        return base64.b64encode(self.curve.to_csv(index=False).encode()).decode("ascii")
+
+
+def monte_carlo_se(rate: float, trials: int) -> float:
+    """Binomial standard error of a rejection rate estimated from ``trials`` trials."""
+    return math.sqrt(rate * (1.0 - rate) / trials)
+
+
+def simulate(request: CurveRequest) -> CurvePage:
+    """Run the curve of ``request`` and draw it."""
+    started = time.perf_counter()
+    curve = request.run_curve()
+    seconds = time.perf_counter() - started
+    design = request.design
+    figure = plot_power_curve(curve, title=design.name, alpha=design.alpha)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    return CurvePage(
+        request=request,
+        curve=curve,
+        edland_why_not=tuple(edland_problems(design, MODELS[request.model][1]())),
+        plot_png_base64=base64.b64encode(buffer.getvalue()).decode("ascii"),
+        seconds=seconds,
+    )

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from alstrial.web.design import views
+
+app_name = "design"
+urlpatterns = [
+    path("", views.simulator, name="simulator"),
+]
