@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from alstrial.cli import app
 from alstrial.registry.proact import RegistryFormatError, RegistryRejectedRows
+from alstrial.registry.proact_columns import ALSFRS_ITEM_COLUMNS
 from alstrial.registry.synth import FILE_NAMES, synthesize, write_proact
 from alstrial.web.registry.importer import RegistryConflictError, import_registry
 from alstrial.web.registry.models import (
@@ -22,21 +23,8 @@ from alstrial.web.registry.models import (
     RegistryPatient,
 )
 
-PROACT_ITEMS = {
-    "Q1_Speech": "speech",
-    "Q2_Salivation": "salivation",
-    "Q3_Swallowing": "swallowing",
-    "Q4_Handwriting": "handwriting",
-    "Q5a_Cutting_without_Gastrostomy": "cutting_without_gastrostomy",
-    "Q5b_Cutting_with_Gastrostomy": "cutting_with_gastrostomy",
-    "Q6_Dressing_and_Hygiene": "dressing_hygiene",
-    "Q7_Turning_in_Bed": "turning_in_bed",
-    "Q8_Walking": "walking",
-    "Q9_Climbing_Stairs": "climbing_stairs",
-    "R_1_Dyspnea": "dyspnea",
-    "R_2_Orthopnea": "orthopnea",
-    "R_3_Respiratory_Insufficiency": "respiratory_insufficiency",
-}
+#: PRO-ACT revised-scale item columns -> database columns (the format as data).
+PROACT_ITEMS = {c: k for c, k in ALSFRS_ITEM_COLUMNS.items() if c != "Q10_Respiratory"}
 
 
 @pytest.fixture(scope="module")

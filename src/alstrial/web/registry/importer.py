@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from django.db import connection, transaction
 
-from alstrial.registry.proact import Registry, read_registry
+from alstrial.registry.proact import SUBJECT_COLUMNS, Registry, read_registry
 from alstrial.registry.proact_csv import find_files
 from alstrial.web.registry.models import (
     RegistryAlsfrs,
@@ -44,15 +44,7 @@ from alstrial.web.registry.models import (
 #: progress(step, done, total): a callback for the command line's progress bar.
 Progress = Callable[[str, int, int], None]
 
-PATIENT_FIELDS = (
-    "age_years",
-    "sex",
-    "onset_site",
-    "onset_day",
-    "diagnosis_day",
-    "death_day",
-    "died",
-)
+PATIENT_FIELDS = tuple(c for c in SUBJECT_COLUMNS if c != "subject_id")
 ALSFRS_FIELDS = ("day", "scale", *RegistryAlsfrs.ITEM_KEYS, "total", "stored_total")
 FVC_FIELDS = ("day", "fvc_percent")
 INTEGER_COLUMNS = {
