@@ -59,3 +59,14 @@ def test_superuser_sees_every_site(make_user, sites):
     root.is_superuser = True
     root.save()
     assert set(sites_for(root)) == set(sites.values())
+
+
+def test_role_grants_are_audited(make_user, sites):
+    from alstrial.web.core.models import SiteMembership
+
+    user = make_user("new.monitor", {"seoul": ["safety_monitor"]})
+    grant = SiteMembership.objects.get(user=user)
+    assert grant.history.get().history_type == "+"
+    grant_id = grant.id
+    grant.delete()
+    assert [h.history_type for h in SiteMembership.history.filter(id=grant_id)] == ["-", "+"]

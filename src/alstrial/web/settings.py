@@ -60,6 +60,7 @@ ALSTRIAL_APPS = [
     "alstrial.web.api",
     "alstrial.web.registry",
     "alstrial.web.design",
+    "alstrial.web.reports",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + ALSTRIAL_APPS
 

@@ -18,6 +18,7 @@ APP_URLS = [
     ("safety/", "alstrial.web.safety.urls"),
     ("api/v1/", "alstrial.web.api.urls"),
     ("design/", "alstrial.web.design.urls"),
+    ("reports/", "alstrial.web.reports.urls"),
 ]
 
 urlpatterns = [

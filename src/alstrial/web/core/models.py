@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 
 class Role(models.TextChoices):
@@ -77,13 +78,15 @@ class Site(models.Model):
 
 
 class SiteMembership(models.Model):
-    """One role held by one user at one site."""
+    """One role held by one user at one site. Grants and removals are kept in its history
+    (who gave or took which role, when): access control is part of the audit trail."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="site_memberships"
     )
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=32, choices=Role.choices)
+    history = HistoricalRecords()
 
     class Meta:
         constraints = (
