@@ -11,6 +11,7 @@ admin. An administration is never edited (it happened); its audit trail is the s
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from ninja import Field, Query, Router, Schema, Status
 
@@ -86,9 +87,9 @@ AdministrationOutPage = page_of(AdministrationOut)
 @router.get("", response=AdministrationOutPage, summary="List administrations")
 def list_administrations(request, params: Query[PageParams], subject_id: int | None = None):
     given = GIVEN.visible_to(request.user).order_by("subject__code", "dose_number")
-    if subject_id is not None:
-        given = given.filter(subject_id=subject_id)
-    return page(given, params, lambda a: administration_out(a, request.user))
+    return page(
+        given, params, partial(administration_out, user=request.user), subject_id=subject_id
+    )
 
 
 @router.get(

@@ -129,11 +129,7 @@ def list_events(
 ):
     require_any_role(request.user, *services.READER_ROLES)
     events = EVENTS.visible_to(request.user, *services.READER_ROLES).order_by("-onset_date", "-id")
-    if subject_id is not None:
-        events = events.filter(subject_id=subject_id)
-    if serious is not None:
-        events = events.filter(serious=serious)
-    return page(events, params, lambda ae: ae_out(ae))
+    return page(events, params, ae_out, subject_id=subject_id, serious=serious)
 
 
 @router.get("/{event_id}", response={200: AdverseEventOut, **ERRORS}, summary="One event")

@@ -10,6 +10,7 @@ investigator, admin.
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from django.db import transaction
 from ninja import Field, Query, Router, Schema, Status
@@ -117,11 +118,13 @@ def list_alsfrs(
     request, params: Query[PageParams], subject_id: int | None = None, visit_id: int | None = None
 ):
     found = ASSESSMENTS.visible_to(request.user).order_by("subject_id", "visit__sequence")
-    if subject_id is not None:
-        found = found.filter(subject_id=subject_id)
-    if visit_id is not None:
-        found = found.filter(visit_id=visit_id)
-    return page(found, params, lambda a: alsfrs_out(a, request.user))
+    return page(
+        found,
+        params,
+        partial(alsfrs_out, user=request.user),
+        subject_id=subject_id,
+        visit_id=visit_id,
+    )
 
 
 @router.get("/{assessment_id}", response={200: AlsfrsOut, **ERRORS}, summary="One ALSFRS-R")

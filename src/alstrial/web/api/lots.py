@@ -10,6 +10,7 @@ and admin. Release: a person with a release authority at the site, who re-enters
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Literal
 
 from ninja import Field, Query, Router, Schema, Status
@@ -137,11 +138,9 @@ def list_lots(
     request, params: Query[PageParams], subject_id: int | None = None, status: str | None = None
 ):
     lots = LOTS.visible_to(request.user).order_by("code")
-    if subject_id is not None:
-        lots = lots.filter(subject_id=subject_id)
-    if status:
-        lots = lots.filter(status=status)
-    return page(lots, params, lambda lot: lot_out(lot, request.user))
+    return page(
+        lots, params, partial(lot_out, user=request.user), subject_id=subject_id, status=status
+    )
 
 
 @router.get("/{lot_id}", response={200: LotOut, **ERRORS}, summary="One lot")

@@ -30,8 +30,14 @@ def page_of(item: type[Schema]) -> type[Schema]:
     )
 
 
-def page(queryset, params: PageParams, convert: Callable) -> dict:
-    """One page of ``queryset`` (ordered), each row given by ``convert(row)``."""
+def page(queryset, params: PageParams, convert: Callable, **filters) -> dict:
+    """One page of ``queryset`` (ordered), each row given by ``convert(row)``.
+
+    ``filters`` are the list's query parameters as ORM lookups; those not given (None or
+    empty) do not filter.
+    """
+    given = {lookup: value for lookup, value in filters.items() if value not in (None, "")}
+    queryset = queryset.filter(**given)
     rows = queryset[params.offset : params.offset + params.limit]
     return {
         "count": queryset.count(),

@@ -9,6 +9,7 @@ Audit trail: ``AUDIT_ROLES`` (not the statistician), as on the web audit page.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import partial
 
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
@@ -154,12 +155,13 @@ SubjectOutPage = page_of(SubjectOut)
 def list_subjects(
     request, params: Query[PageParams], trial: str | None = None, status: str | None = None
 ):
-    subjects = _subjects(request.user)
-    if trial:
-        subjects = subjects.filter(trial__slug=trial)
-    if status:
-        subjects = subjects.filter(status=status)
-    return page(subjects, params, lambda s: subject_out(s, request.user))
+    return page(
+        _subjects(request.user),
+        params,
+        partial(subject_out, user=request.user),
+        trial__slug=trial,
+        status=status,
+    )
 
 
 @router.get("/{subject_id}", response={200: SubjectOut, **ERRORS}, summary="One subject")

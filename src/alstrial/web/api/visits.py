@@ -10,6 +10,7 @@ recorded death is refused by the subjects app (field ``visit_date``).
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Literal
 
 from ninja import Field, Query, Router, Schema
@@ -96,11 +97,9 @@ def list_visits(
     request, params: Query[PageParams], subject_id: int | None = None, status: str | None = None
 ):
     visits = VISITS.visible_to(request.user).order_by("subject__code", "sequence")
-    if subject_id is not None:
-        visits = visits.filter(subject_id=subject_id)
-    if status:
-        visits = visits.filter(status=status)
-    return page(visits, params, lambda v: visit_out(v, request.user))
+    return page(
+        visits, params, partial(visit_out, user=request.user), subject_id=subject_id, status=status
+    )
 
 
 @router.get("/{visit_id}", response={200: VisitOut, **ERRORS}, summary="One visit")
