@@ -46,6 +46,7 @@ THIRD_PARTY_APPS = [
     "simple_history",
     "axes",
     "django_htmx",
+    "ninja",  # serves the API docs page's assets itself (no CDN)
 ]
 # The alstrial apps, in dependency order; `alstrial demo` loads their demo data in this order.
 # Add an app with one line here (and one in urls.py APP_URLS).
