@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class ReportsConfig(AppConfig):
+    """Trial reports built from the database on request, and their downloads."""
+
+    name = "alstrial.web.reports"
+    label = "reports"
+    verbose_name = "Trial reports"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from alstrial.web.core.panels import DashboardPanel, register_dashboard_panel
+        from alstrial.web.reports.views import dashboard_panel_context
+
+        register_dashboard_panel(DashboardPanel("reports/panel.html", dashboard_panel_context))
