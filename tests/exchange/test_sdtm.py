@@ -30,7 +30,20 @@ def test_study_day_has_no_day_zero():
 def test_datasets_pass_the_checks(trial_data):
     datasets = build_sdtm(trial_data)
     assert check_sdtm(datasets) == []
-    assert set(datasets) == {"DM", "AE", "EX", "PR", "QS", "VS", "DS"}
+    assert set(datasets) == {"DM", "AE", "SUPPAE", "EX", "PR", "QS", "VS", "DS"}
+
+
+def test_suppae_carries_procedure_causality(trial_data):
+    datasets = build_sdtm(trial_data)
+    supp, ae = datasets["SUPPAE"], datasets["AE"]
+    assert len(supp) == len(ae)  # one assessed procedure (lumbar puncture) per event
+    assert set(supp["QNAM"]) == {"AERELLP"}
+    assert set(supp["QVAL"]) == {"PROBABLE"}
+    assert set(ae["AEREL"]) == {"UNLIKELY"}
+    parents = set(zip(ae["USUBJID"], ae["AESEQ"].astype(int).astype(str), strict=True))
+    assert set(zip(supp["USUBJID"], supp["IDVARVAL"], strict=True)) == parents
+    supp.loc[0, "IDVARVAL"] = "99"
+    assert any("has no parent" in p for p in check_sdtm(datasets))
 
 
 def test_dm_reference_start_and_arms(trial_data):

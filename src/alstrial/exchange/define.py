@@ -18,6 +18,7 @@ from alstrial.domain.protocol_model import EPOCHS
 from alstrial.domain.safety import Relatedness
 from alstrial.domain.time import DAYS_PER_MONTH
 from alstrial.exchange.sdtm_spec import DATASETS, QS_CATEGORY, QS_TESTS, QS_TOTAL, VS_TESTS
+from alstrial.exchange.sdtm_supp import PROCEDURE_QUALIFIERS
 
 STRUCTURES = {
     "DM": ("Special-Purpose", "One record per subject", ["STUDYID", "USUBJID"]),
@@ -27,6 +28,11 @@ STRUCTURES = {
     "QS": ("Findings", "One record per item per visit per subject", ["USUBJID", "QSSEQ"]),
     "VS": ("Findings", "One record per test per visit per subject", ["USUBJID", "VSSEQ"]),
     "DS": ("Events", "One record per disposition event per subject", ["USUBJID", "DSSEQ"]),
+    "SUPPAE": (
+        "Relationship",
+        "One record per supplemental qualifier per AE record",
+        ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"],
+    ),
 }
 
 
@@ -55,6 +61,10 @@ def codelists() -> dict[str, dict]:
             "sponsor_defined": False,
             "nci_code": "C66741",
             "terms": {code: name for code, name, _ in VS_TESTS.values()},
+        },
+        "QNAM_ALSTRIAL": {
+            "sponsor_defined": True,
+            "terms": {qnam: label for qnam, label in PROCEDURE_QUALIFIERS.values()},
         },
         "UNIT_ALSTRIAL": {"sponsor_defined": True, "terms": {"CELLS": "Number of cells"}},
         "NY": {"sponsor_defined": False, "nci_code": "C66742", "terms": {"Y": "Yes", "N": "No"}},

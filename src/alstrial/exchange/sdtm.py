@@ -1,4 +1,4 @@
-"""SDTM datasets (DM, AE, EX, PR, QS, VS, DS) from a trial's data (DOMAIN.md section 9).
+"""SDTM datasets (DM, AE with SUPPAE, EX, PR, QS, VS, DS) from a trial's data (DOMAIN.md section 9).
 
 - USUBJID = STUDYID-SUBJID, SUBJID = the pseudonymous subject code: no identifying data.
 - RFSTDTC = the date of the done visit that carries administration 1 (the schedule's day 0,
@@ -33,6 +33,7 @@ from alstrial.exchange.sdtm_spec import (
     column_names,
     variables,
 )
+from alstrial.exchange.sdtm_supp import build_suppae
 from alstrial.exchange.trial_data import TrialData
 
 DOMAINS = ("DM", "AE", "EX", "PR", "QS", "VS", "DS")
@@ -152,7 +153,8 @@ class _Context:
 
 
 def build_sdtm(data: TrialData) -> dict[str, pd.DataFrame]:
-    """The seven SDTM datasets, columns in ``sdtm_spec`` order, --SEQ per subject from 1."""
+    """The seven SDTM datasets and SUPPAE, columns in ``sdtm_spec`` order, --SEQ per subject
+    from 1."""
     ctx = _Context(data)
     builders = {
         "DM": _dm,
@@ -163,7 +165,9 @@ def build_sdtm(data: TrialData) -> dict[str, pd.DataFrame]:
         "VS": _vs,
         "DS": _ds,
     }
-    return {domain: _finish(domain, builders[domain](ctx), ctx) for domain in DOMAINS}
+    datasets = {domain: _finish(domain, builders[domain](ctx), ctx) for domain in DOMAINS}
+    datasets["SUPPAE"] = build_suppae(datasets["AE"], data.adverse_events, data.study_id)
+    return datasets
 
 
 def _finish(domain: str, rows: list[dict], ctx: _Context) -> pd.DataFrame:

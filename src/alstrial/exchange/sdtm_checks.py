@@ -6,7 +6,8 @@ Checked for every dataset: the variables and their order match ``sdtm_spec``; re
 ISO 8601 (date, or date and time to the minute); study days (--DY) are never 0 and agree with
 the dates and RFSTDTC; --SEQ is unique within each USUBJID; USUBJID = STUDYID-SUBJID and every
 USUBJID of a domain is in DM; EPOCH values are the protocol epochs; QS test codes belong to the
-sponsor-defined codelist. Returns a list of problems (empty = conformant).
+sponsor-defined codelist; every supplemental qualifier has its parent record. Returns a list
+of problems (empty = conformant).
 """
 
 from __future__ import annotations
@@ -32,6 +33,23 @@ def check_sdtm(datasets: dict[str, pd.DataFrame]) -> list[str]:
     reference = dict(zip(dm["USUBJID"], dm["RFSTDTC"].str[:10], strict=True))
     for domain, frame in datasets.items():
         problems += _check_domain(domain, frame, subjects, reference)
+        if domain.startswith("SUPP"):
+            problems += _check_supp(domain, frame, datasets)
+    return problems
+
+
+def _check_supp(domain: str, frame: pd.DataFrame, datasets: dict) -> list[str]:
+    """Every supplemental qualifier points at an existing parent record."""
+    problems = []
+    for (parent_domain, idvar), rows in frame.groupby(["RDOMAIN", "IDVAR"]):
+        parent = datasets.get(parent_domain)
+        if parent is None or idvar not in parent:
+            problems.append(f"{domain}: parent {parent_domain}.{idvar} does not exist")
+            continue
+        keys = set(zip(parent["USUBJID"], parent[idvar].map(lambda v: str(int(v))), strict=True))
+        for row in rows.itertuples():
+            if (row.USUBJID, row.IDVARVAL) not in keys:
+                problems.append(f"{domain}: {row.USUBJID} {idvar}={row.IDVARVAL} has no parent")
     return problems
 
 
@@ -55,7 +73,7 @@ def _check_domain(domain: str, frame: pd.DataFrame, subjects: set, reference: di
         unknown = set(frame["USUBJID"]) - subjects
         problems += [f"{domain}: USUBJID {u} is not in DM" for u in sorted(unknown)]
         seq = f"{domain}SEQ"
-        if frame.duplicated(["USUBJID", seq]).any():
+        if seq in frame and frame.duplicated(["USUBJID", seq]).any():
             problems.append(f"{domain}: {seq} is not unique within USUBJID")
         problems += _check_days(domain, frame, reference)
     if "EPOCH" in frame:

@@ -189,6 +189,22 @@ DATASETS: dict[str, tuple[str, tuple[Variable, ...]]] = {
     ),
 }
 
+DATASETS["SUPPAE"] = (
+    "Supplemental Qualifiers for AE",
+    (
+        Variable("STUDYID", "Study Identifier", origin="Assigned"),
+        Variable("RDOMAIN", "Related Domain Abbreviation", origin="Assigned"),
+        Variable("USUBJID", "Unique Subject Identifier", origin="Derived"),
+        Variable("IDVAR", "Identifying Variable", core="Exp", origin="Assigned"),
+        Variable("IDVARVAL", "Identifying Variable Value", core="Exp", origin="Derived"),
+        Variable("QNAM", "Qualifier Variable Name", codelist="QNAM_ALSTRIAL", origin="Assigned"),
+        Variable("QLABEL", "Qualifier Variable Label", origin="Assigned"),
+        Variable("QVAL", "Data Value", codelist="REL_ALSTRIAL"),
+        Variable("QORIG", "Origin", origin="Assigned"),
+        Variable("QEVAL", "Evaluator", core="Exp", origin="Assigned"),
+    ),
+)
+
 #: Item names too long for a 40-character QSTEST once numbered.
 _SHORT_NAMES = {"5b": "Cutting food, utensils (gastrostomy)"}
 
