@@ -159,3 +159,15 @@ def test_roles_that_do_not_administer_get_403_and_nothing_is_given(bedside, user
         assert response.status_code == 403, name
     assert Lot.objects.get(pk=lot.pk).status == "released"
     assert not Administration.objects.filter(lot=lot).exists()
+
+
+def test_visit_of_another_subject_is_refused_by_its_body_name(bedside):
+    alice, bob, client = bedside["alice"], bedside["bob"], bedside["client"]
+    bobs_visit = bob.visits.filter(administration=2).get()
+    body = administration_body(alice, bedside["alice_dose2"], visit_id=bobs_visit.pk)
+    response = client.post("administrations", body)
+    assert response.status_code == 422
+    assert set(response.json()["errors"]) == {"visit_id"}
+    assert not Administration.objects.filter(lot=bedside["alice_dose2"]).exists()
+    attempt = RefusedAttempt.objects.get(pk=response.json()["refused_attempt_id"])
+    assert [r["field"] for r in attempt.reasons] == ["visit"]

@@ -155,3 +155,14 @@ def test_body_that_is_not_json_is_400(world, coordinator):
 def test_wrong_query_type_is_named(world, coordinator):
     _refused(coordinator.get("visits?subject_id=abc"), "subject_id")
     _refused(coordinator.get("visits/abc"), "visit_id")
+
+
+def test_form_on_a_visit_that_does_not_collect_it_names_visit_id(world, coordinator):
+    subject = world["seoul"]["subject"]
+    visits = subject.visits.filter(status="scheduled").order_by("sequence")
+    visit = next(v for v in visits if "alsfrs_r" not in (v.forms or []))
+    before = _state(subject)
+    body = {"visit_id": visit.pk, "visit_date": str(TODAY), **ITEMS}
+    errors = _refused(coordinator.post("assessments/alsfrs", body), "visit_id")["errors"]
+    assert "visit" not in errors  # the model's name is reported as the body's
+    assert _state(subject) == before

@@ -16,6 +16,7 @@ from functools import partial
 from ninja import Field, Query, Router, Schema, Status
 
 from alstrial.web.api.access import get_for_user_or_404, hides_dates, subject_for
+from alstrial.web.api.errors import api_field_names
 from alstrial.web.api.pages import PageParams, page, page_of
 from alstrial.web.api.schemas import ErrorOut, RefusedOut, StrictIn
 from alstrial.web.product.administration import administer_dose
@@ -113,17 +114,18 @@ def administer(request, payload: AdministrationIn):
     visit = None
     if payload.visit_id is not None:
         visit = get_for_user_or_404(Visit, request.user, pk=payload.visit_id)
-    given = administer_dose(
-        subject,
-        request.user,
-        scanned_subject_id=payload.scanned_subject_id,
-        scanned_lot_id=payload.scanned_lot_id,
-        route=payload.route,
-        administered_at=payload.administered_at,
-        visit=visit,
-        spinal_level=payload.spinal_level,
-        pump_rate_ul_per_min=payload.pump_rate_ul_per_min,
-        immediate_reactions=payload.immediate_reactions,
-        channel="api",
-    )
+    with api_field_names(visit="visit_id"):
+        given = administer_dose(
+            subject,
+            request.user,
+            scanned_subject_id=payload.scanned_subject_id,
+            scanned_lot_id=payload.scanned_lot_id,
+            route=payload.route,
+            administered_at=payload.administered_at,
+            visit=visit,
+            spinal_level=payload.spinal_level,
+            pump_rate_ul_per_min=payload.pump_rate_ul_per_min,
+            immediate_reactions=payload.immediate_reactions,
+            channel="api",
+        )
     return Status(201, administration_out(GIVEN.get(pk=given.pk), request.user))

@@ -17,7 +17,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from alstrial.domain.staging import kings_stage, mitos_stage
 from alstrial.web.api.access import get_for_user_or_404, hides_dates, require_role
-from alstrial.web.api.errors import ApiConflict
+from alstrial.web.api.errors import ApiConflict, api_field_names
 from alstrial.web.api.pages import PageParams, page, page_of
 from alstrial.web.api.schemas import ChangeIn, ErrorOut, StrictIn
 from alstrial.web.assessments.models import AlsfrsAssessment
@@ -103,7 +103,7 @@ def _save(assessment: AlsfrsAssessment, payload: Items, user, reason: str, versi
     visit = assessment.visit
     for key in ITEM_KEYS:
         setattr(assessment, key, getattr(payload, key))
-    with transaction.atomic():
+    with api_field_names(visit="visit_id"), transaction.atomic():
         wanted = payload.visit_date
         if wanted is not None and (visit.status != VisitStatus.DONE or visit.visit_date != wanted):
             record_visit(visit, user, visit_date=wanted, reason=reason)

@@ -14,13 +14,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 
-from alstrial.domain.errors import ValidationError
+from alstrial.domain.errors import FieldError, ValidationError
 from alstrial.web.core.records import ConflictError
 from alstrial.web.product.administration import AdministrationRefused
 
@@ -35,6 +38,19 @@ class ApiConflict(Exception):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+@contextmanager
+def api_field_names(**names: str) -> Iterator[None]:
+    """Report a service's field names as the API's: ``api_field_names(visit="visit_id")``
+    turns an error on the model's ``visit`` into one on the body's ``visit_id``."""
+    try:
+        yield
+    except ValidationError as error:
+        errors = [FieldError(names.get(e.field, e.field), e.message) for e in error.errors]
+        if isinstance(error, AdministrationRefused):
+            raise AdministrationRefused(errors, error.attempt) from None
+        raise ValidationError(errors) from None
 
 
 def _field_name(location) -> str:
