@@ -358,3 +358,23 @@ def test_deviations_are_added_with_author_and_reason(client, product_world, user
         login(client, users["investigator.seoul"]).post(url, {"description": "x"}).status_code
         == 403
     )
+
+
+def test_the_trial_dashboard_shows_the_product_panel(client, product_world, users, lot_at):
+    alice, bob = product_world["alice"], product_world["bob"]
+    lot_at(alice, "released")
+    lot_at(bob, "expired")
+    lot_at(bob, "qc_pending", dose_number=2)
+    investigator = login(client, users["investigator.seoul"])
+    post_administration(investigator, alice, bob.code, "LOT-NOPE")  # one refusal
+    page = investigator.get(reverse("trials:dashboard", args=["kim2009"])).content.decode()
+    assert 'id="product-panel"' in page
+    for stage in ("released", "expired", "qc_pending"):
+        assert f'data-stage="{stage}">1<' in page
+    assert 'data-testid="refused-administrations">1<' in page
+    # a released kim2009 dose (24 h expiry) is not yet "expiring"; the statistician sees no panel
+    stats = login(client, users["statistician"])
+    assert (
+        'id="product-panel"'
+        not in stats.get(reverse("trials:dashboard", args=["kim2009"])).content.decode()
+    )

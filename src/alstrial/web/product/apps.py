@@ -10,8 +10,10 @@ class ProductConfig(AppConfig):
     def ready(self) -> None:
         from django.urls import reverse
 
+        from alstrial.web.core.panels import DashboardPanel, register_dashboard_panel
         from alstrial.web.core.visit_forms import VisitForm, register_visit_form
         from alstrial.web.product.models import Administration, Harvest
+        from alstrial.web.product.panel import dashboard_panel_context
 
         def subject_page(visit) -> str:
             return reverse("product:subject", args=[visit.subject_id])
@@ -34,3 +36,4 @@ class ProductConfig(AppConfig):
                 subject_page,
             )
         )
+        register_dashboard_panel(DashboardPanel("product/panel.html", dashboard_panel_context))
