@@ -312,3 +312,21 @@ def test_a_time_without_time_zone_is_a_field_error(product_world, users, lot_at)
         give(alice, users["investigator.seoul"], lot.code, administered_at=datetime(2024, 1, 1))
     assert set(info.value.by_field()) == {"administered_at"}
     assert not Administration.objects.exists()
+
+
+def test_a_withdrawn_subject_receives_nothing(product_world, users, lot_at):
+    from alstrial.web.core.records import save_clinical
+
+    alice = product_world["alice"]
+    lot = lot_at(alice, "released")
+    alice.status = "withdrawn"
+    alice.withdrawal_date = alice.enrolment_date
+    alice.withdrawal_reason = "consent withdrawn"
+    save_clinical(alice, users["coordinator.seoul"], "consent withdrawn")
+    assert_refused(
+        lambda: give(alice, users["investigator.seoul"], lot.code),
+        alice,
+        lot,
+        field="subject",
+        words="withdrawn",
+    )

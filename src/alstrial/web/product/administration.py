@@ -168,6 +168,10 @@ def administer_dose(
         )
         errors += _timing_errors(lot, administered_at)
         errors += _volume_errors(lot, volume_ml)
+        if subject.status != "enrolled":  # withdrawn, completed or never enrolled
+            errors.append(
+                FieldError("subject", f"{subject.code} is {subject.get_status_display().lower()}")
+            )
         if visit is not None and visit.subject_id != subject.pk:
             errors.append(FieldError("visit", "the visit belongs to another subject"))
         if errors:
