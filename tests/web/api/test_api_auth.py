@@ -141,3 +141,26 @@ def test_token_answer_gives_its_expiry_in_utc(users):
     expires = datetime.fromisoformat(answer["expires_at"].replace("Z", "+00:00"))
     assert expires.utcoffset() == timedelta(0)
     assert abs(expires - ApiToken.objects.get().expires_at) < timedelta(milliseconds=1)
+
+
+def test_password_change_ends_every_token(users):
+    user = users["coordinator.seoul"]
+    client = ApiClient(obtain_token(user.username).json()["token"])
+    assert client.get("subjects").status_code == 200
+    user.set_password("a-new-long-password-for-tests")
+    user.save()
+    assert client.get("subjects").status_code == 401
+    fresh = obtain_token(user.username, "a-new-long-password-for-tests").json()["token"]
+    assert ApiClient(fresh).get("subjects").status_code == 200
+
+
+def test_logins_are_logged_without_the_password(users, caplog):
+    caplog.set_level("INFO", logger="alstrial.api")
+    obtain_token("coordinator.seoul", "wrong-password-123")
+    token = obtain_token("coordinator.seoul").json()["token"]
+    text = caplog.text
+    assert "API login refused: 'coordinator.seoul'" in text
+    assert "issued to coordinator.seoul" in text
+    assert "wrong-password-123" not in text
+    assert PASSWORD not in text
+    assert token not in text

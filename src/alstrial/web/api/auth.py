@@ -8,6 +8,7 @@ Inactive users get no token, and their existing tokens stop working.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from django.contrib.auth import authenticate
@@ -43,6 +44,7 @@ class TokenOut(Schema):
     expires_at: datetime = Field(description="UTC")
 
 
+log = logging.getLogger("alstrial.api")
 router = Router(tags=["auth"])
 LOCKED_OUT = (
     "too many failed logins for this username from this address; try again later or ask an "
@@ -59,13 +61,17 @@ LOCKED_OUT = (
 def obtain_token(request, payload: TokenIn):
     """Exchange a username and password for a bearer token (valid for a working shift)."""
     user = authenticate(request, username=payload.username, password=payload.password)
+    address = getattr(request, "axes_ip_address", None)
     if getattr(request, "axes_locked_out", False):
+        log.warning("API login locked out: %r from %s", payload.username, address)
         # Answer in JSON here; axes' middleware would otherwise send its HTML lockout page.
         request.axes_locked_out = False
         return Status(429, {"detail": LOCKED_OUT, "errors": {}})
     if user is None or not user.is_active:
+        log.warning("API login refused: %r from %s", payload.username, address)
         return Status(401, {"detail": "wrong username or password", "errors": {}})
-    token, record = issue_token(user, client_ip=getattr(request, "axes_ip_address", None))
+    token, record = issue_token(user, client_ip=address)
+    log.info("API token %s issued to %s from %s", record.pk, user.get_username(), address)
     return Status(200, {"token": token, "expires_at": record.expires_at})
 
 
@@ -73,4 +79,5 @@ def obtain_token(request, payload: TokenIn):
 def revoke(request):
     """Revoke the bearer token of this request (log out)."""
     revoke_token(request.api_token)
+    log.info("API token %s revoked by its holder", request.api_token.pk)
     return Status(204, None)

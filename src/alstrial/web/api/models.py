@@ -21,6 +21,11 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     client_ip = models.GenericIPAddressField(null=True, blank=True, help_text="Issued to.")
+    password_stamp = models.CharField(
+        max_length=128,
+        blank=True,
+        help_text="The user's session auth hash at issue: a password change ends the token.",
+    )
 
     class Meta:
         ordering = ("-created_at",)

@@ -3,7 +3,8 @@
 A token is ``secrets.token_urlsafe(32)`` (256 bits); the database keeps its SHA-256 digest only.
 A plain digest (no salt, no slow hash) is enough because the token is random and long: it
 cannot be guessed from a dictionary, unlike a password. Tokens last
-``ALSTRIAL_API_TOKEN_HOURS`` hours (default 8, one working shift) and can be revoked.
+``ALSTRIAL_API_TOKEN_HOURS`` hours (default 8, one working shift) and can be revoked; like a
+Django session, a token ends when its user's password changes or the user is deactivated.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from alstrial.web.api.models import ApiToken
 
@@ -41,13 +43,14 @@ def issue_token(user, *, client_ip: str | None = None) -> tuple[str, ApiToken]:
         created_at=now,
         expires_at=now + token_lifetime(),
         client_ip=client_ip,
+        password_stamp=user.get_session_auth_hash(),
     )
     return token, record
 
 
 def resolve_token(token: str) -> ApiToken | None:
-    """The live token record for ``token``, or None when unknown, expired, revoked or its user
-    is inactive."""
+    """The live token record for ``token``, or None when unknown, expired, revoked, its user
+    inactive or their password changed since it was issued."""
     if not token:
         return None
     record = ApiToken.objects.select_related("user").filter(digest=digest(token)).first()
@@ -57,6 +60,7 @@ def resolve_token(token: str) -> ApiToken | None:
         or record.revoked_at is not None
         or record.expires_at <= now
         or not record.user.is_active
+        or not constant_time_compare(record.password_stamp, record.user.get_session_auth_hash())
     ):
         return None
     last = record.last_used_at
