@@ -10,13 +10,18 @@ from datetime import timedelta
 import pandas as pd
 import pyreadstat
 import pytest
-from conftest import CELLS, DAY_ZERO, LOSSES
+from exchange_trial import CELLS, DAY_ZERO, LOSSES, build_trial_data
 
 from alstrial.exchange.sdtm import build_sdtm, study_day
 from alstrial.exchange.sdtm_checks import check_sdtm
 from alstrial.exchange.sdtm_spec import DATASETS, QS_TESTS
 from alstrial.exchange.sdtm_write import SdtmConformanceError, write_sdtm
 from alstrial.exchange.xpt import XptLimitError, write_xpt
+
+
+@pytest.fixture
+def trial_data():
+    return build_trial_data()
 
 
 def test_study_day_has_no_day_zero():

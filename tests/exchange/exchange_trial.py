@@ -1,12 +1,11 @@
-"""A small hand-built kim2009 trial (no database) for the exchange tests: two treated subjects
+"""A small hand-built kim2009 trial (no database) for the exchange tests (a helper module,
+not a conftest, so that its name is unique across tests/): two treated subjects
 on the protocol's schedule and one screen failure; the numbers are chosen by hand so that the
 tests can state what SDTM must contain."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-
-import pytest
 
 from alstrial.domain.alsfrs_items import ITEM_KEYS
 from alstrial.domain.protocol import bundled_protocol
@@ -137,8 +136,3 @@ def build_trial_data() -> TrialData:
         "adverse_events": frame_of("adverse_events", aes),
     }
     return TrialData(study_id="KIM2009", title=protocol.title, protocol=protocol, frames=frames)
-
-
-@pytest.fixture
-def trial_data() -> TrialData:
-    return build_trial_data()
