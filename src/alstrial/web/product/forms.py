@@ -97,6 +97,9 @@ _LABELS = {
     "viability_pct": "Viability (%)",
     "viable_cells": "Viable cells in the lot",
     "endotoxin_eu_per_ml": "Endotoxin (EU/ml)",
+    "sterility": "Sterility",
+    "mycoplasma": "Mycoplasma",
+    "karyotype": "Karyotype",
     "appearance_ok": "Appearance",
     "trilineage_ok": "Trilineage differentiation",
 }
