@@ -11,8 +11,14 @@ masks, never removed rows.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import stdtr
 
+from alstrial.simulation.closed_forms import (
+    masked_ols_slope,
+    paired_t_rows,
+    subject_summaries,
+    visit_sum,
+    welch_t_rows,
+)
 from alstrial.simulation.designs import ANALYSES, Design
 from alstrial.simulation.natural_history import NaturalHistory, expected_totals
 from alstrial.simulation.ranks import rank_sum_rows, signed_rank_rows
@@ -28,9 +34,13 @@ from alstrial.simulation.trials import (
     visit_grid,
 )
 
-# A variance this small relative to the squared mean is a set of equal values: the analysis
-# engine reports no test then, and so must we (floating-point means are not exact).
-_NO_VARIANCE = 1e-24
+__all__ = [
+    "masked_ols_slope",
+    "paired_t_rows",
+    "run_chunk_vectorized",
+    "subject_summaries",
+    "welch_t_rows",
+]
 
 
 def run_chunk_vectorized(
@@ -49,10 +59,7 @@ def run_chunk_vectorized(
     lead_months = grid.entry_months[:lead]
     expected_lead = expected_totals(cands, lead_months).reshape(t_count, screened, lead)
     screening = observed_totals(expected_lead + sd * draws.screening_noise)
-    gone_lead = gone_mask(cands, lead_months).reshape(t_count, screened, lead)
-    eligible = _eligible(
-        design, grid, cands.months_since_onset.reshape(t_count, screened), screening, gone_lead
-    )
+    eligible = _eligible(design, grid, cands, screening)
 
     # The first `places` eligible candidates in screening order (stable sort keeps the order).
     order = np.argsort(~eligible, axis=1, kind="stable")[:, :places]
@@ -110,32 +117,42 @@ def run_chunk_vectorized(
     )
 
 
-def _eligible(design: Design, grid: VisitGrid, months_since_onset, screening, gone_lead):
-    """(T, P) enrolment rules at baseline (see ``reference._eligible``)."""
+def _eligible(design: Design, grid: VisitGrid, cands, screening):
+    """(T, P) enrolment rules at baseline (see ``reference._eligible``); ``screening`` is
+    (T, P, L). Sums over the lead-in visits go visit by visit in numpy's order
+    (:func:`.closed_forms.visit_sum`), so the decline is the float a row-wise sum gives."""
     rules = design.enrolment
-    ok = ~gone_lead.any(axis=2)
+    t_count, screened = screening.shape[:2]
+    lead_months = grid.entry_months[: grid.n_lead_in]
+    # Every lead-in visit happened: no lead-in visit on or after death or after dropout, i.e.
+    # not at the last one (the same comparisons as ``gone_mask``, on the latest month).
+    last = lead_months.max()
+    ok = ~((last >= cands.death_month) | (last > cands.dropout_month)).reshape(t_count, screened)
+    columns = list(np.moveaxis(screening, -1, 0))
     if grid.n_lead_in >= 2:
         x = grid.months[: grid.n_lead_in]
         dx = x - x.mean()
-        centred = screening - screening.mean(axis=2, keepdims=True)
-        decline = -((centred * dx).sum(axis=2) / (dx @ dx))
+        mean = visit_sum(columns) / grid.n_lead_in
+        sxy = visit_sum([(c - mean) * d for c, d in zip(columns, dx, strict=True)])
+        decline = -(sxy / (dx @ dx))
         ok &= (rules.min_lead_in_decline <= decline) & (decline <= rules.max_lead_in_decline)
-    ok &= screening[:, :, -1] >= rules.min_baseline_total
+    ok &= columns[-1] >= rules.min_baseline_total
+    months_since_onset = cands.months_since_onset.reshape(t_count, screened)
     ok &= months_since_onset + grid.entry_months[grid.baseline] <= rules.max_months_since_onset
     return ok
 
 
 def _covariates(design: Design, people, baseline_total, shape) -> np.ndarray:
     """(T, n, c) matching covariates divided by their scales; ``baseline_total`` is the
-    observed one, shape (T, n)."""
+    observed one, shape (T, n), or a function giving it (called only when it is a covariate)."""
     values = {
-        "age_years": people.age_years.reshape(shape),
-        "months_since_onset": people.months_since_onset.reshape(shape),
-        "baseline_total": baseline_total,
+        "age_years": lambda: people.age_years.reshape(shape),
+        "months_since_onset": lambda: people.months_since_onset.reshape(shape),
+        "baseline_total": baseline_total if callable(baseline_total) else lambda: baseline_total,
     }
     match = design.matching
     return np.stack(
-        [values[c] / scale for c, scale in zip(match.covariates, match.scales, strict=True)],
+        [values[c]() / scale for c, scale in zip(match.covariates, match.scales, strict=True)],
         axis=2,
     )
 
@@ -146,35 +163,37 @@ def _matched_controls(design, grid, draws: ChunkDraws, model, treated_covariates
     t_count, pool = draws.registry_baseline_noise.shape
     sd = model.noise_sd
     rows = np.arange(t_count)
-    base_month = grid.entry_months[grid.baseline : grid.baseline + 1]
-    expected_base = expected_totals(reg, base_month).reshape(t_count, pool)
-    reg_baseline = observed_totals(expected_base + sd * draws.registry_baseline_noise)
-    reg_covariates = _covariates(design, reg, reg_baseline, (t_count, pool))
-    gone_lead = gone_mask(reg, grid.entry_months[: grid.n_lead_in]).reshape(t_count, pool, -1)
-    used = gone_lead.any(axis=2)  # not followed through the lead-in: never a control
+
+    def registry_baseline():  # observed baseline totals of the pool, only if matched on
+        base_month = grid.entry_months[grid.baseline : grid.baseline + 1]
+        expected_base = expected_totals(reg, base_month).reshape(t_count, pool)
+        return observed_totals(expected_base + sd * draws.registry_baseline_noise)
+
+    reg_covariates = _covariates(design, reg, registry_baseline, (t_count, pool))
     n_match = min(design.n_control, treated_covariates.shape[1])
-    # Distances of every treated subject to every pool patient, (treated, trial, pool), summed
-    # covariate by covariate in the reference's order, so the floats agree. A pool patient
-    # not followed through the lead-in, or already taken, is at infinity.
-    distances = np.zeros((n_match, t_count, pool))
-    gap = np.empty_like(distances)
-    for c in range(reg_covariates.shape[2]):
-        np.subtract(
-            treated_covariates[:, :n_match, c].T[:, :, None], reg_covariates[None, :, :, c], out=gap
-        )
-        distances += np.square(gap, out=gap)
-    distances[:, used] = np.inf
+    # One contiguous array per covariate: (treated, T) for the treated, (T, pool) for the pool.
+    treated_columns = [np.ascontiguousarray(c.T) for c in np.moveaxis(treated_covariates, 2, 0)]
+    pool_columns = [np.ascontiguousarray(c) for c in np.moveaxis(reg_covariates, 2, 0)]
+    # A pool patient not followed through the lead-in (gone at its last visit), or already
+    # taken, is at infinity: its distance plus an infinite penalty (the others plus 0: exact).
+    last = grid.entry_months[: grid.n_lead_in].max()
+    gone = (last >= reg.death_month) | (last > reg.dropout_month)
+    penalty = np.where(gone, np.inf, 0.0).reshape(t_count, pool)
     picks = np.zeros((t_count, n_match), dtype=int)
     matched = np.zeros((t_count, n_match), dtype=bool)
+    current, gap = np.empty((t_count, pool)), np.empty((t_count, pool))
     for k in range(n_match):
-        best = np.argmin(distances[k], axis=1)
+        # Distances of the k-th treated subject, computed when needed (they stay in cache).
+        _distances_to_pool([c[k] for c in treated_columns], pool_columns, current, gap)
+        current += penalty
+        best = np.argmin(current, axis=1)
         # A trial stops matching at its first treated subject without a match (as the reference).
-        ok = enrolled[:, k] & np.isfinite(distances[k, rows, best])
+        ok = enrolled[:, k] & np.isfinite(current[rows, best])
         if k:
             ok &= matched[:, k - 1]
         picks[:, k] = best
         matched[:, k] = ok
-        distances[k + 1 :, rows[ok], best[ok]] = np.inf
+        penalty[rows[ok], best[ok]] = np.inf
     controls = reg.take((rows[:, None] * pool + picks).ravel())
     noise = draws.control_noise[:, :n_match, :].copy()
     noise[:, :, grid.baseline] = np.take_along_axis(draws.registry_baseline_noise, picks, axis=1)
@@ -184,42 +203,17 @@ def _matched_controls(design, grid, draws: ChunkDraws, model, treated_covariates
     return totals, seen & matched[:, :, None], matched
 
 
-def masked_ols_slope(x: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """OLS slope of ``y`` on ``x`` over the visits in ``mask`` (last axis); NaN with fewer than 2
-    visits. ``x`` is shape ``(v,)``; ``y`` and ``mask`` end in ``v``."""
-    n = mask.sum(axis=-1)
-    safe = np.maximum(n, 1)
-    xm = (mask * x).sum(axis=-1) / safe
-    ym = np.where(mask, y, 0.0).sum(axis=-1) / safe
-    dx = np.where(mask, x - xm[..., None], 0.0)
-    sxx = (dx * dx).sum(axis=-1)
-    sxy = (dx * np.where(mask, y - ym[..., None], 0.0)).sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where((n >= 2) & (sxx > 0), sxy / np.where(sxx > 0, sxx, 1.0), np.nan)
-
-
-def subject_summaries(grid: VisitGrid, totals: np.ndarray, seen: np.ndarray):
-    """Per-subject lead-in slope, follow-up slope and change (INTERFACES.md definitions).
-
-    Baseline is the last observed lead-in visit; the follow-up window is the baseline plus the
-    observed visits after day 0. Slopes are NaN with fewer than 2 visits (follow-up: without a
-    visit after baseline); change is the last observed follow-up total minus baseline.
-    """
-    lead = np.arange(len(grid.months)) < grid.n_lead_in
-    lead_seen = seen & lead
-    lead_in = masked_ols_slope(grid.months, totals, lead_seen)
-    # Index of the last observed lead-in visit (baseline) and of the last follow-up visit.
-    v_index = np.arange(len(grid.months))
-    last_lead = np.where(lead_seen, v_index, -1).max(axis=-1)
-    post_seen = seen & ~lead
-    last_post = np.where(post_seen, v_index, -1).max(axis=-1)
-    window = post_seen | (v_index == last_lead[..., None])
-    has_post = (last_post >= 0) & (last_lead >= 0)
-    follow_up = np.where(has_post, masked_ols_slope(grid.months, totals, window), np.nan)
-    base = np.take_along_axis(totals, np.maximum(last_lead, 0)[..., None], axis=-1)[..., 0]
-    last = np.take_along_axis(totals, np.maximum(last_post, 0)[..., None], axis=-1)[..., 0]
-    change = np.where(has_post, last - base, np.nan)
-    return lead_in, follow_up, change
+def _distances_to_pool(treated: list[np.ndarray], pool: list[np.ndarray], out, gap) -> None:
+    """Squared distances (T, r) of one treated subject per trial (``treated``: one (T,) array
+    per covariate) to every pool patient (``pool``: one (T, r) array per covariate), into
+    ``out``; summed covariate by covariate in the reference's order (``0.0 + gap**2`` is
+    ``gap**2``), so the floats agree with ``reference._greedy_match``."""
+    for c, (mine, theirs) in enumerate(zip(treated, pool, strict=True)):
+        target = out if c == 0 else gap
+        np.subtract(mine[:, None], theirs, out=target)
+        np.square(target, out=target)
+        if c:
+            out += gap
 
 
 def _analysis(name, lead_in, follow_up, change, treated, control):
@@ -239,40 +233,3 @@ def _analysis(name, lead_in, follow_up, change, treated, control):
     if spec.test == "rank":
         p_value = rank_sum_rows(values, treated, values, control)
     return estimate, p_value
-
-
-def _moments(values: np.ndarray, mask: np.ndarray):
-    keep = mask & ~np.isnan(values)
-    n = keep.sum(axis=1)
-    safe = np.maximum(n, 1)
-    mean = np.where(keep, values, 0.0).sum(axis=1) / safe
-    deviation = np.where(keep, values - mean[:, None], 0.0)
-    var = (deviation * deviation).sum(axis=1) / np.maximum(n - 1, 1)
-    return n, mean, var
-
-
-def paired_t_rows(differences: np.ndarray, mask: np.ndarray):
-    """Row-wise one-sample t-test of ``differences`` (after - before) where ``mask``:
-    (mean, two-sided p). NaN with fewer than 2 pairs; p NaN when all differences are equal."""
-    n, mean, var = _moments(differences, mask)
-    ok = (n >= 2) & (var > _NO_VARIANCE * np.maximum(mean * mean, 1.0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = mean / np.sqrt(var / n)
-        p = 2.0 * stdtr(n - 1, -np.abs(t))
-    return np.where(n >= 2, mean, np.nan), np.where(ok, p, np.nan)
-
-
-def welch_t_rows(x: np.ndarray, x_mask: np.ndarray, y: np.ndarray, y_mask: np.ndarray):
-    """Row-wise Welch t-test of mean(x) - mean(y): (difference, two-sided p), Welch-Satterthwaite
-    degrees of freedom. NaN with fewer than 2 values in a group or no variance in either."""
-    nx, mx, vx = _moments(x, x_mask)
-    ny, my, vy = _moments(y, y_mask)
-    sx, sy = vx / np.maximum(nx, 1), vy / np.maximum(ny, 1)
-    se2 = sx + sy
-    scale = np.maximum(mx * mx + my * my, 1.0)
-    ok = (nx >= 2) & (ny >= 2) & (se2 > _NO_VARIANCE * scale)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = (mx - my) / np.sqrt(se2)
-        df = se2 * se2 / (sx * sx / (nx - 1) + sy * sy / (ny - 1))
-        p = 2.0 * stdtr(df, -np.abs(t))
-    return np.where((nx >= 2) & (ny >= 2), mx - my, np.nan), np.where(ok, p, np.nan)
