@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "export",
     "web",
     "safety",
+    "backup",
 )
 
 for _name in COMMAND_MODULES:

@@ -42,7 +42,7 @@ class ThrowawayDatabase:
             self._admin("CREATE DATABASE {}")
             self.env = {"DATABASE_URL": postgres_url.rsplit("/", 1)[0] + "/" + self.name}
         else:
-            self.name = str(Path(folder) / "alstrial.sqlite3")
+            self.name = str(Path(folder) / f"alstrial-{uuid.uuid4().hex[:12]}.sqlite3")
             self.env = {"ALSTRIAL_DB": self.name}
 
     @property
