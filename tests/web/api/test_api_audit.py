@@ -140,3 +140,25 @@ def test_statistician_cannot_read_the_trail(world, users, api):
     subject = world["seoul"]["subject"]
     response = api(users["statistician"]).get(f"subjects/{subject.pk}/audit")
     assert response.status_code == 403
+
+
+def test_two_first_qc_entries_do_not_overwrite_each_other(world, users, api, make_user):
+    """Both lab users load a lot with no QC (version 0); the second to save gets 409."""
+    from alstrial.web.product.demo import build_lot
+
+    lab_user = users["celllab.seoul"]
+    lot = build_lot(
+        world["seoul"]["subject"],
+        lab_user,
+        lab_user,
+        stage="in_manufacturing",
+        password="",
+        dose_number=2,
+    )
+    second_lab = make_user("celllab2.seoul", {"seoul": ["cell_lab"]})
+    first = api(lab_user).put(f"lots/{lot.pk}/qc", {"viability_pct": 91.0, "version": 0})
+    assert first.status_code == 200, first.content
+    assert first.json()["qc"]["version"] == 1
+    late = api(second_lab).put(f"lots/{lot.pk}/qc", {"viability_pct": 75.0, "version": 0})
+    assert late.status_code == 409, late.content
+    assert api(lab_user).get(f"lots/{lot.pk}").json()["qc"]["viability_pct"] == 91.0

@@ -18,6 +18,7 @@ from ninja import Field, Query, Router, Schema, Status
 from alstrial.web.api.access import get_for_user_or_404, hides_dates
 from alstrial.web.api.pages import PageParams, page, page_of
 from alstrial.web.api.schemas import ChangeIn, ErrorOut, StrictIn
+from alstrial.web.core.records import ConflictError
 from alstrial.web.product import services
 from alstrial.web.product.models import Batch, Lot, QcResult
 
@@ -163,13 +164,18 @@ def make_lots(request, payload: LotsIn):
 def record_qc(request, lot_id: int, payload: QcIn):
     """Changing a released lot's QC needs a reason and voids its release signature."""
     lot = _lot(request, lot_id)
+    stored = QcResult.objects.filter(lot=lot).first()
+    if stored is not None and stored.version != payload.version:
+        # Entered by someone else since this client read "none yet" (version 0): a conflict,
+        # not a change that merely lacks its reason.
+        raise ConflictError(stored, payload.version, stored.version)
     values = payload.model_dump(exclude={"reason", "version"})
     services.record_qc(
         lot,
         request.user,
         values,
         reason=payload.reason,
-        expected_version=payload.version or None,
+        expected_version=payload.version,
     )
     return lot_out(_lot(request, lot_id), request.user)
 
