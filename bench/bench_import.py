@@ -25,11 +25,15 @@ call_command("migrate", verbosity=0)
 from alstrial.web.registry.importer import import_registry
 before = resource.getrusage(resource.RUSAGE_SELF)
 started = time.perf_counter()
-result = import_registry(sys.argv[1])
+steps = {}
+def progress(step, done, total):
+    steps.setdefault(step, time.perf_counter() - started)
+result = import_registry(sys.argv[1], progress=progress)
 seconds = time.perf_counter() - started
 after = resource.getrusage(resource.RUSAGE_SELF)
 cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "peak_mib": after.ru_maxrss / 1024,
+                  "steps": steps,
                   **result.counts, **{"added_" + k: v for k, v in result.added.items()}}))
 """
 
@@ -73,6 +77,10 @@ def main() -> None:
     print(f"process incl. start-up  {process_seconds:>12.2f} s")
     print(f"peak RSS                {figures['peak_mib']:>12.0f} MiB (target < 2048 MiB)")
     print(f"load average            {os.getloadavg()[0]:>12.1f}")
+    steps = sorted(figures["steps"].items(), key=lambda item: item[1])
+    ends = [start for _, start in steps[1:]] + [figures["seconds"]]
+    for (step, start), end in zip(steps, ends, strict=True):
+        print(f"  {step:<21} {end - start:>12.2f} s")
 
 
 if __name__ == "__main__":

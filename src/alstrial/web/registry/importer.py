@@ -58,6 +58,11 @@ INTEGER_COLUMNS = {
     *RegistryAlsfrs.ITEM_KEYS,
 }
 BATCH_ROWS = 20_000
+#: Columns of the row tuples of ``_rows``: the patient, the fields, the CSV line.
+ROW_COLUMNS = {
+    RegistryAlsfrs: ("patient_id", *ALSFRS_FIELDS, "line"),
+    RegistryFvc: ("patient_id", *FVC_FIELDS, "line"),
+}
 
 
 class RegistryConflictError(ValueError):
@@ -138,9 +143,14 @@ def import_registry(
         )
         ids = _insert_patients(registry.subjects, record, report)
         alsfrs = _rows(registry.alsfrs, ids, ALSFRS_FIELDS)
-        n_alsfrs = _insert(RegistryAlsfrs, alsfrs, len(registry.alsfrs), "ALSFRS rows", report)
+        columns = ROW_COLUMNS[RegistryAlsfrs]
+        n_alsfrs = _insert(
+            RegistryAlsfrs, columns, alsfrs, len(registry.alsfrs), "ALSFRS rows", report
+        )
         fvc = _rows(registry.fvc, ids, FVC_FIELDS)
-        n_fvc = _insert(RegistryFvc, fvc, len(registry.fvc), "FVC rows", report)
+        n_fvc = _insert(
+            RegistryFvc, ROW_COLUMNS[RegistryFvc], fvc, len(registry.fvc), "FVC rows", report
+        )
         record.added = {"patients": len(ids), "alsfrs_rows": n_alsfrs, "fvc_rows": n_fvc}
         record.save(update_fields=["added"])
     return ImportResult("imported", digest, counts, record.added, present, registry.rejected)
@@ -148,19 +158,13 @@ def import_registry(
 
 def _insert_patients(subjects: pd.DataFrame, record: RegistryImport, report: Progress) -> dict:
     """Insert the patients; returns subject_id -> primary key."""
-    columns = {name: _column(subjects[name], name) for name in ("subject_id", *PATIENT_FIELDS)}
+    names = ("subject_id", *PATIENT_FIELDS)
+    columns = {name: _column(subjects[name], name) for name in names}
     for name in ("sex", "onset_site"):
         columns[name] = np.array([v or "" for v in columns[name]], dtype=object)
-    rows = (
-        RegistryPatient(registry_import=record, **dict(zip(columns, values, strict=True)))
-        for values in zip(*columns.values(), strict=True)
-    )
-    total, done = len(subjects), 0
-    report("patients", 0, total)
-    while batch := list(islice(rows, BATCH_ROWS)):
-        RegistryPatient.objects.bulk_create(batch)
-        done += len(batch)
-        report("patients", done, total)
+    rows = zip(*columns.values(), [record.pk] * len(subjects), strict=True)
+    names = (*names, "registry_import_id")
+    _insert(RegistryPatient, names, rows, len(subjects), "patients", report)
     return dict(record.patients.values_list("subject_id", "id"))
 
 
@@ -181,10 +185,9 @@ def _rows(frame: pd.DataFrame, ids: dict, fields: tuple[str, ...]) -> Iterator[t
     return zip(*columns, strict=True)
 
 
-def _insert(model, rows: Iterable[tuple], total: int, step: str, report: Progress) -> int:
-    """Insert ``rows`` (patient_id, fields..., line in model order) through the driver."""
+def _insert(model, names, rows: Iterable[tuple], total: int, step: str, report: Progress) -> int:
+    """Insert ``rows`` (tuples of the fields ``names``) through the driver, in batches."""
     meta = model._meta
-    names = ["patient_id", *(f for f in _fields_of(model)), "line"]
     table = connection.ops.quote_name(meta.db_table)
     quoted = ", ".join(connection.ops.quote_name(meta.get_field(n).column) for n in names)
     done = 0
@@ -207,10 +210,6 @@ def _insert(model, rows: Iterable[tuple], total: int, step: str, report: Progres
                 report(step, done, total)
     report(step, done, total)
     return done
-
-
-def _fields_of(model) -> tuple[str, ...]:
-    return ALSFRS_FIELDS if model is RegistryAlsfrs else FVC_FIELDS
 
 
 def _without_identical_patients(registry: Registry) -> tuple[Registry, int]:
