@@ -162,3 +162,17 @@ def test_two_first_qc_entries_do_not_overwrite_each_other(world, users, api, mak
     late = api(second_lab).put(f"lots/{lot.pk}/qc", {"viability_pct": 75.0, "version": 0})
     assert late.status_code == 409, late.content
     assert api(lab_user).get(f"lots/{lot.pk}").json()["qc"]["viability_pct"] == 91.0
+
+
+def test_simultaneous_first_entries_of_one_form_give_409(world, coordinator, monkeypatch):
+    """Two clients pass the "not yet entered" check together; the database's one-form-per-visit
+    constraint refuses the second, answered as a conflict with nothing written."""
+    from alstrial.web.api import alsfrs as alsfrs_api
+
+    existing = world["seoul"]["alsfrs"]
+    monkeypatch.setattr(alsfrs_api, "_entered", lambda visit: None)  # the race
+    body = {"visit_id": existing.visit_id, **ITEMS, "speech": 0}
+    response = coordinator.post("assessments/alsfrs", body)
+    assert response.status_code == 409, response.content
+    assert AlsfrsAssessment.objects.filter(visit_id=existing.visit_id).count() == 1
+    assert AlsfrsAssessment.objects.get(pk=existing.pk).speech == ITEMS["speech"]

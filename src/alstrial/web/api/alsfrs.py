@@ -113,6 +113,10 @@ def _save(assessment: AlsfrsAssessment, payload: Items, user, reason: str, versi
 AlsfrsOutPage = page_of(AlsfrsOut)
 
 
+def _entered(visit: Visit) -> AlsfrsAssessment | None:
+    return AlsfrsAssessment.objects.filter(visit=visit).first()
+
+
 @router.get("", response=AlsfrsOutPage, summary="List ALSFRS-R forms of your sites")
 def list_alsfrs(
     request, params: Query[PageParams], subject_id: int | None = None, visit_id: int | None = None
@@ -142,7 +146,7 @@ def create_alsfrs(request, payload: AlsfrsIn):
         pk=payload.visit_id,
     )
     require_role(request.user, visit.subject.site, *DATA_ENTRY_ROLES)
-    existing = AlsfrsAssessment.objects.filter(visit=visit).first()
+    existing = _entered(visit)
     if existing is not None:
         raise ApiConflict(
             "visit_id",

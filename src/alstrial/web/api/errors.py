@@ -6,7 +6,8 @@
 | 401 | no token, or an unknown, expired or revoked one; wrong password |
 | 403 | an object of the user's own site that their role may not change |
 | 404 | no such object, **or another site's** (existence never leaks) |
-| 409 | an edit based on a stale ``version``; a form already entered for a visit |
+| 409 | an edit based on a stale ``version``; a form already entered for a visit; a database |
+|     | constraint refusing a record saved at the same moment |
 | 422 | bad input, named field by field (schema errors and the domain's ``ValidationError``); |
 |     | a refused administration (with ``refused_attempt_id``) |
 | 429 | too many failed logins (django-axes) |
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import HttpError
@@ -104,6 +106,16 @@ def install_error_handlers(api: NinjaAPI) -> None:
             request,
             409,
             _body(str(exc), {"version": [str(exc)]}, current_version=exc.current),
+        )
+
+    @api.exception_handler(IntegrityError)
+    def constraint(request, exc):
+        # The checks passed, but a record saved at the same moment took the slot (e.g. two
+        # first entries of one visit's form): the database constraint refused the second.
+        return respond(
+            request,
+            409,
+            _body("this conflicts with a record saved at the same time; reload and retry"),
         )
 
     @api.exception_handler(ApiConflict)
