@@ -330,3 +330,44 @@ def test_a_withdrawn_subject_receives_nothing(product_world, users, lot_at):
         field="subject",
         words="withdrawn",
     )
+
+
+@pytest.mark.parametrize("action", ["halt_dosing", "halt_trial"])
+def test_a_stopping_rule_that_halts_dosing_refuses_every_dose(product_world, users, lot_at, action):
+    from alstrial.web.safety.models import StoppingTrigger
+
+    alice = product_world["alice"]
+    lot = lot_at(alice, "released")
+    trigger = StoppingTrigger.objects.create(
+        trial=alice.trial,
+        rule="2 subjects with a related grade >= 3 event",
+        rule_key="related_grade_3",
+        action=action,
+        triggered_at=timezone.now(),
+    )
+    assert_refused(
+        lambda: give(alice, users["investigator.seoul"], lot.code),
+        alice,
+        lot,
+        field="trial",
+        words="halted by a stopping rule",
+    )
+    # lifted by the safety monitor: the same lot now goes to its donor
+    trigger.lifted_at = timezone.now()
+    trigger.save()
+    assert give(alice, users["investigator.seoul"], lot.code).lot == lot
+
+
+def test_an_enrolment_halt_does_not_stop_dosing(product_world, users, lot_at):
+    from alstrial.web.safety.models import StoppingTrigger
+
+    alice = product_world["alice"]
+    lot = lot_at(alice, "released")
+    StoppingTrigger.objects.create(
+        trial=alice.trial,
+        rule="any related death",
+        rule_key="related_death",
+        action="halt_enrolment",
+        triggered_at=timezone.now(),
+    )
+    assert give(alice, users["investigator.seoul"], lot.code).lot == lot

@@ -29,6 +29,7 @@ from alstrial.web.core.models import Role
 from alstrial.web.core.records import save_clinical
 from alstrial.web.product.ledger import append_custody, move_lot, not_future, require
 from alstrial.web.product.models import Administration, Lot, RefusedAttempt, Route
+from alstrial.web.safety.services import check_dosing_open
 from alstrial.web.subjects.models import Subject
 
 ADMINISTERING_ROLES = (Role.INVESTIGATOR, Role.ADMIN)
@@ -174,6 +175,7 @@ def administer_dose(
             )
         if visit is not None and visit.subject_id != subject.pk:
             errors.append(FieldError("visit", "the visit belongs to another subject"))
+        errors += _dosing_halt_errors(subject.trial)
         if errors:
             scanned = (scanned_subject_id, scanned_lot_id)
             refusal = _refuse(subject, lot, user, scanned, errors, channel)
@@ -195,6 +197,15 @@ def administer_dose(
             )
     # Raised after the transaction has committed the audit record of the refusal.
     raise refusal
+
+
+def _dosing_halt_errors(trial) -> list[FieldError]:
+    """A stopping rule that halts dosing (or the trial) refuses every dose until it is lifted."""
+    try:
+        check_dosing_open(trial)
+    except ValidationError as halted:
+        return halted.errors
+    return []
 
 
 def _require_outermost_transaction() -> None:
