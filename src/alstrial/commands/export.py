@@ -63,7 +63,7 @@ def sdtm(
     db: DbOption = None,
     site: SiteOption = None,
 ) -> None:
-    """SDTM DM, AE, EX, PR, QS, VS, DS as CSV (and XPT), with define.json."""
+    """SDTM DM, AE, SUPPAE, EX, PR, QS, VS, DS as CSV, Dataset-JSON (and XPT), with define."""
     from alstrial.exchange.sdtm_write import SdtmConformanceError, write_sdtm
 
     _, data = _load(trial, db, site)
