@@ -54,12 +54,8 @@ def run_chunk_vectorized(
     places, screened = patient_count(design)
     rows = np.arange(t_count)[:, None]
 
-    # Screening: every candidate's lead-in visits.
     cands = draws.candidates
-    lead_months = grid.entry_months[:lead]
-    expected_lead = expected_totals(cands, lead_months).reshape(t_count, screened, lead)
-    screening = observed_totals(expected_lead + sd * draws.screening_noise)
-    eligible = _eligible(design, grid, cands, screening)
+    screening, eligible = _screen(design, grid, model, draws)
 
     # The first `places` eligible candidates in screening order (stable sort keeps the order).
     order = np.argsort(~eligible, axis=1, kind="stable")[:, :places]
@@ -115,6 +111,42 @@ def run_chunk_vectorized(
         n_enrolled,
         arm_control.sum(axis=1),
     )
+
+
+def _screen(design: Design, grid: VisitGrid, model: NaturalHistory, draws: ChunkDraws):
+    """Lead-in totals (T, P, L) and eligibility (T, P) of the candidates screening reaches.
+
+    Screening stops once a trial's places are filled, so only the first ``2 * places``
+    candidates of every trial are looked at first, and the rest only in the trials still short
+    of places (3 in 1,000 for ``kim2009``). Candidates never reached keep totals of 0
+    and are not eligible: the first ``places`` eligible ones are the same as if all had been
+    screened. Each candidate's numbers are computed by the same elementwise operations
+    whichever candidates are computed with it.
+    """
+    places, screened = patient_count(design)
+    t_count, lead = draws.n_trials, grid.n_lead_in
+    screening = np.zeros((t_count, screened, lead))
+    eligible = np.zeros((t_count, screened), dtype=bool)
+
+    def screen(trials: np.ndarray, start: int, stop: int) -> None:
+        if trials.size == t_count and stop - start == screened:
+            people = draws.candidates
+        else:
+            people = draws.candidates.take(
+                (trials[:, None] * screened + np.arange(start, stop)).ravel()
+            )
+        expected = expected_totals(people, grid.entry_months[:lead])
+        noise = draws.screening_noise[trials, start:stop]
+        totals = observed_totals(expected.reshape(noise.shape) + model.noise_sd * noise)
+        screening[trials, start:stop] = totals
+        eligible[trials, start:stop] = _eligible(design, grid, people, totals)
+
+    first = min(screened, 2 * places)
+    screen(np.arange(t_count), 0, first)
+    short = np.flatnonzero(eligible[:, :first].sum(axis=1) < places)
+    if short.size and first < screened:
+        screen(short, first, screened)
+    return screening, eligible
 
 
 def _eligible(design: Design, grid: VisitGrid, cands, screening):
