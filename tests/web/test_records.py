@@ -77,3 +77,42 @@ def test_save_needs_a_logged_in_user(screen):
     subject = screen("seoul")
     with pytest.raises(PermissionError):
         save_clinical(subject, AnonymousUser(), "x")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_saves_one_wins_one_conflicts(screen, users):
+    """Two threads load version 1 and save at the same moment: exactly one save is written."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("threads need a database server or file (the PostgreSQL run covers this)")
+    subject = screen("seoul")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def edit(age: int, user) -> None:
+        try:
+            copy = Subject.objects.get(pk=subject.pk)
+            barrier.wait(timeout=10)
+            copy.age_years = age
+            save_clinical(copy, user, f"age set to {age}")
+            outcomes.append("saved")
+        except ConflictError:
+            outcomes.append("conflict")
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=edit, args=(60, users["coordinator.seoul"])),
+        threading.Thread(target=edit, args=(61, users["investigator.seoul"])),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["conflict", "saved"]
+    stored = Subject.objects.get(pk=subject.pk)
+    assert stored.version == 2
+    assert stored.history.count() == 2  # the screening and the one save that won
