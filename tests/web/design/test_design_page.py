@@ -110,7 +110,7 @@ def test_page_numbers_equal_power_curve_called_directly(client, users):
     assert curve["rejection_rate"].iloc[2] > curve["rejection_rate"].iloc[0]
     assert "Monte Carlo error" in text
     assert "data:image/png;base64," in text
-    assert "Edland's closed form</strong> (normal approximation, two-sided) applies" in text
+    assert "Edland's closed form</strong> (normal approximation, two-sided) applies:" in text
 
 
 def test_curve_over_n_for_a_registry_design_matches_and_explains_edland(client, users):
@@ -160,6 +160,9 @@ def test_unchanged_defaults_are_the_design_file(client, users):
         ({"trials": "2001"}, "trials", "less than or equal to 2000"),
         ({"values": "a,b"}, "values", "write numbers separated by commas"),
         ({"over": "n", "values": "10,500"}, "values", "at most 200 subjects per arm"),
+        ({"values": "0,10"}, "values", "effects are at most 5 points/month"),
+        ({"over": "follow_up", "values": "6,36"}, "values", "at most 24 months of follow-up"),
+        ({"effect": "7"}, "effect", "less than or equal to 5"),
     ],
 )
 def test_bad_parameter_shows_its_error_next_to_the_field(client, users, changes, field, message):
@@ -189,3 +192,24 @@ def test_htmx_gets_the_fragment(client, users):
     assert _field_errors(text, "n")
     switched = client.get(URL, {"design": "external_control"}, HTTP_HX_REQUEST="true")
     assert '<option value="external_control" selected>' in switched.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("over", "expected"),
+    [("n", "15,30,45,60"), ("effect", "0,0.25,0.5,0.75,1"), ("follow_up", "6,12,18,24")],
+)
+def test_choosing_the_curve_presets_its_points(client, users, over, expected):
+    _login(client, users, "statistician")
+    response = client.get(
+        "/design/curve-points/",
+        {"over": over, "n": "30", "follow_up_months": "6"},
+        HTTP_HX_REQUEST="true",
+    )
+    text = response.content.decode()
+    assert text.startswith('<div class="field" id="field-values">')
+    assert f'value="{expected}"' in text
+
+
+def test_curve_points_need_a_simulator_role(client, users):
+    _login(client, users, "coordinator.seoul")
+    assert client.get("/design/curve-points/", {"over": "n"}).status_code == 403

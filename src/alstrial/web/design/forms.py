@@ -25,6 +25,8 @@ MAX_POINTS = 6
 MAX_TRIALS_PER_REQUEST = 8000
 MAX_SUBJECTS_PER_ARM = 200
 MAX_FOLLOW_UP_MONTHS = 24.0
+#: ALSFRS-R declines by about 1 point/month (DOMAIN.md section 6): larger effects are typos.
+MAX_ABS_EFFECT = 5.0
 
 DEFAULT_DESIGN = "kim2009"
 DEFAULT_TRIALS = 500
@@ -52,16 +54,37 @@ def _finite_or_none(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def default_values(design: Design, over: str) -> str:
-    """Curve points around the design's own value of ``over`` (the form's initial text)."""
+def default_values(over: str, n: int, follow_up_months: float) -> str:
+    """Curve points around the current value of ``over`` (the form's initial text)."""
     if over == "n":
-        n = design.n_treated
-        points = sorted({max(2, round(n * f)) for f in (0.5, 1.0, 1.5, 2.0)})
+        points = sorted({max(2, min(MAX_SUBJECTS_PER_ARM, round(n * f))) for f in (0.5, 1, 1.5, 2)})
         return ",".join(str(p) for p in points)
     if over == "effect":
         return "0,0.25,0.5,0.75,1"
-    months = design.follow_up_months
-    return ",".join(f"{m:g}" for m in sorted({months, 2 * months, 3 * months, 4 * months}))
+    months = [
+        follow_up_months * k for k in (1, 2, 3, 4) if follow_up_months * k <= MAX_FOLLOW_UP_MONTHS
+    ]
+    return ",".join(f"{m:g}" for m in months)
+
+
+def curve_points_field(over: str, n: str, follow_up_months: str) -> forms.BoundField:
+    """The curve points field preset for ``over`` around the form's current ``n`` and
+    follow-up (texts as typed; unreadable ones fall back to the default design's)."""
+    fallback = load_design(DEFAULT_DESIGN)
+    try:
+        subjects = int(n)
+    except ValueError:
+        subjects = fallback.n_treated
+    try:
+        months = float(follow_up_months)
+    except ValueError:
+        months = fallback.follow_up_months
+    if not 0 < months <= MAX_FOLLOW_UP_MONTHS:
+        months = fallback.follow_up_months
+    if over not in CURVE_PARAMETERS:
+        over = "n"
+    form = SimulatorForm(initial={"values": default_values(over, subjects, months)})
+    return form["values"]
 
 
 class SimulatorForm(forms.Form):
@@ -69,8 +92,9 @@ class SimulatorForm(forms.Form):
     model = forms.ChoiceField(
         label="Natural-history model",
         choices=[(key, label) for key, (label, _) in MODELS.items()],
-        help_text="Edland's closed form describes only the linear model without selection, "
-        "dropout or registry matching.",
+        help_text="Literature: skewed slopes, acceleration, floor, deaths and dropout. Linear: "
+        "normal slopes, straight lines, no death or dropout; Edland's closed form describes it "
+        "(without lead-in selection, dropout or registry controls).",
     )
     over = forms.ChoiceField(
         label="Power curve over",
@@ -82,6 +106,8 @@ class SimulatorForm(forms.Form):
     )
     effect = forms.FloatField(
         label="Effect, points/month",
+        min_value=-MAX_ABS_EFFECT,
+        max_value=MAX_ABS_EFFECT,
         help_text="Slope change of the treated from the first dose (0 = type I error). "
         "Ignored when the curve is over the effect.",
     )
@@ -138,7 +164,7 @@ class SimulatorForm(forms.Form):
                 "design": name,
                 "model": "literature",
                 "over": "n",
-                "values": default_values(design, "n"),
+                "values": default_values("n", design.n_treated, design.follow_up_months),
                 "effect": design.effect,
                 "n": design.n_treated,
                 "follow_up_months": design.follow_up_months,
@@ -200,6 +226,8 @@ class SimulatorForm(forms.Form):
             self.add_error("values", "subjects per arm must be whole numbers")
         elif data["over"] == "n" and max(values) > MAX_SUBJECTS_PER_ARM:
             self.add_error("values", f"at most {MAX_SUBJECTS_PER_ARM} subjects per arm")
+        elif data["over"] == "effect" and max(abs(v) for v in values) > MAX_ABS_EFFECT:
+            self.add_error("values", f"effects are at most {MAX_ABS_EFFECT:g} points/month")
         elif data["over"] == "follow_up" and max(values) > MAX_FOLLOW_UP_MONTHS:
             self.add_error("values", f"at most {MAX_FOLLOW_UP_MONTHS:g} months of follow-up")
         else:

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from alstrial.simulation.designs import Design
+from alstrial.domain.time import DAYS_PER_MONTH
+from alstrial.simulation.designs import ANALYSES, Design
 from alstrial.simulation.edland import edland_problems
 from alstrial.simulation.natural_history import NaturalHistory
 from alstrial.simulation.plots import plot_power_curve
@@ -26,14 +27,8 @@ from alstrial.simulation.power import CURVE_PARAMETERS, power_curve
 
 #: The natural-history models a user may choose: label and constructor.
 MODELS: dict[str, tuple[str, Callable[[], NaturalHistory]]] = {
-    "literature": (
-        "Literature (DOMAIN.md section 6): skewed slopes, acceleration, floor, deaths, dropout",
-        NaturalHistory.literature,
-    ),
-    "linear": (
-        "Linear random slopes, Gaussian noise, no death or dropout",
-        NaturalHistory.linear,
-    ),
+    "literature": ("literature (DOMAIN.md section 6)", NaturalHistory.literature),
+    "linear": ("linear random slopes", NaturalHistory.linear),
 }
 
 
@@ -74,6 +69,16 @@ class CurvePage:
     edland_why_not: tuple[str, ...]
     plot_png_base64: str
     seconds: float
+
+    days_per_month: float = DAYS_PER_MONTH
+
+    @property
+    def analysis_description(self) -> str:
+        return ANALYSES[self.request.design.primary].description
+
+    @property
+    def model_label(self) -> str:
+        return MODELS[self.request.model][0]
 
     @property
     def over_label(self) -> str:

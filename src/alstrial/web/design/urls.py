@@ -5,4 +5,5 @@ from alstrial.web.design import views
 app_name = "design"
 urlpatterns = [
     path("", views.simulator, name="simulator"),
+    path("curve-points/", views.curve_points, name="curve_points"),
 ]

@@ -39,3 +39,14 @@ def simulator(request):
     }
     template = "design/_simulator.html" if request.htmx else "design/page.html"
     return render(request, template, context)
+
+
+@role_required(*SIMULATOR_ROLES)
+def curve_points(request):
+    """The curve points field preset for the chosen curve (HTMX, when "over" changes)."""
+    field = design_forms.curve_points_field(
+        request.GET.get("over", "n"),
+        request.GET.get("n", ""),
+        request.GET.get("follow_up_months", ""),
+    )
+    return render(request, "includes/field.html", {"field": field})

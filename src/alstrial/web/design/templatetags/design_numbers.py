@@ -34,3 +34,16 @@ def exact(value) -> str:
     """The full-precision ``repr`` of a float (``nan`` when missing), for ``data-value``."""
     number = _number(value)
     return "nan" if number is None else repr(number)
+
+
+@register.filter
+def plain(value) -> str:
+    """A parameter value as written (``0.6``, ``20``, ``1e-05``), or a dash when missing."""
+    number = _number(value)
+    return MISSING if number is None else f"{number:g}"
+
+
+@register.filter
+def months(values) -> str:
+    """Visit months as a list (``-3, -2, -1, 0``)."""
+    return ", ".join(plain(v) for v in values)
