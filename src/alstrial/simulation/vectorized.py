@@ -3,9 +3,11 @@
 It reproduces :mod:`.reference` step by step on arrays shaped ``(trials, subjects, visits)``:
 screening in candidate order, randomized allocation, greedy registry matching, per-subject OLS
 slopes over the observed visits (the analysis engine's definitions, INTERFACES.md "Analysis
-data"), then paired and Welch t-tests in closed form with two-sided p-values from Student's t
-distribution (``scipy.special.stdtr``), or the rank tests of :mod:`.ranks`. Missing visits are
-masks, never removed rows.
+data"), then paired and Welch t-tests in closed form (:mod:`.closed_forms`) or the rank tests
+of :mod:`.ranks`. Missing visits are masks, never removed rows.
+
+Its per-trial results are held bit for bit to the ones checked in before the speed-ups of
+issue 7 (``tests/reference/simulation/``): an optimisation here must not move a number.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
     .venv/bin/python tests/reference/simulation/make_per_trial.py
 
-Run once, at commit "reference per-trial CSVs before the vectorized speed-ups" (issue 7), with
-the vectorized engine as it was then; the outputs are checked in and must never be regenerated
+Run once, with the vectorized engine as it was before the speed-ups of issue 7 (commit 3c644f3;
+the CSVs were committed in cb012ec); the outputs are checked in and must never be regenerated
 to make a test pass: ``tests/simulation/test_per_trial_reference.py`` asserts that today's
 engine gives every number bit for bit (the engines' own agreement is tested separately).
 
