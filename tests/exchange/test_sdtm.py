@@ -12,6 +12,7 @@ import pyreadstat
 import pytest
 from exchange_trial import CELLS, DAY_ZERO, LOSSES, build_trial_data
 
+from alstrial.exchange.define_xml import validate_define
 from alstrial.exchange.sdtm import build_sdtm, study_day
 from alstrial.exchange.sdtm_checks import check_sdtm
 from alstrial.exchange.sdtm_spec import DATASETS, QS_TESTS
@@ -148,6 +149,12 @@ def test_xpt_files_read_back_with_labels_and_types(trial_data, tmp_path):
     qs, _ = pyreadstat.read_xport(tmp_path / "qs.xpt")
     csv = pd.read_csv(tmp_path / "qs.csv")
     assert qs["QSSTRESN"].tolist() == csv["QSSTRESN"].astype(float).tolist()
+    assert validate_define(tmp_path / "define.xml") == []
+    define_xml = (tmp_path / "define.xml").read_text()
+    for domain in DATASETS:
+        assert f'xlink:href="{domain.lower()}.xpt"' in define_xml
+        assert (tmp_path / f"{domain.lower()}.xpt").exists()
+    assert 'Name="C38267"' in define_xml  # INTRATHECAL
     define = json.loads((tmp_path / "define.json").read_text())
     codelist = define["codelists"]["QSTESTCD_ALSFRSR"]
     assert codelist["sponsor_defined"] is True

@@ -1,10 +1,9 @@
-"""Define-style metadata for the SDTM export: ``define.json`` (and ``define_variables.csv``).
-
-Not a define.xml 2.0 file (no ODM/def namespace, no ARM), but the same content a reviewer
-needs: each dataset (label, class, structure, keys), each variable (label, type, SDTMIG core,
-origin, codelist) and each codelist, the sponsor-defined ALSFRS-R test codes marked as such
-(ALSFRS-R has no CDISC controlled terminology, DOMAIN.md section 9), with the settings
-(months = days / 30.4375) written in as every alstrial output.
+"""Define metadata for the SDTM export: ``define.json`` and ``define_variables.csv`` here,
+``define.xml`` (Define-XML 2.0, ``define_xml``) from the same metadata. Content: each dataset
+(label, class, structure, keys), each variable (label, type, SDTMIG core, origin, codelist)
+and each codelist, the sponsor-defined ALSFRS-R test codes marked as such (ALSFRS-R has no
+CDISC controlled terminology, DOMAIN.md section 9), with the settings (months = days /
+30.4375) written in as every alstrial output.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from alstrial.exchange.sdtm_spec import DATASETS, QS_CATEGORY, QS_TESTS, QS_TOTA
 from alstrial.exchange.sdtm_supp import PROCEDURE_QUALIFIERS
 
 STRUCTURES = {
-    "DM": ("Special-Purpose", "One record per subject", ["STUDYID", "USUBJID"]),
+    "DM": ("Special Purpose", "One record per subject", ["STUDYID", "USUBJID"]),
     "AE": ("Events", "One record per adverse event per subject", ["USUBJID", "AESEQ"]),
     "EX": ("Interventions", "One record per administration per subject", ["USUBJID", "EXSEQ"]),
     "PR": ("Interventions", "One record per procedure per subject", ["USUBJID", "PRSEQ"]),
@@ -55,7 +54,9 @@ def codelists() -> dict[str, dict]:
         "ROUTE": {
             "sponsor_defined": False,
             "nci_code": "C66729",
-            "terms": {"INTRATHECAL": "C38267", "INTRASPINAL": "C38265"},
+            "terms": {"INTRATHECAL": "Intrathecal", "INTRASPINAL": "Intraspinal"},
+            # NCI code given by DOMAIN.md section 9; the others are left to CDISC CT lookup.
+            "nci_term_codes": {"INTRATHECAL": "C38267"},
         },
         "VSTESTCD": {
             "sponsor_defined": False,
@@ -104,7 +105,7 @@ def define_metadata(study_id: str, title: str, counts: dict[str, int]) -> dict:
         )
     return {
         "study": {"study_id": study_id, "title": title},
-        "standard": "SDTMIG 3.4 (define-style JSON; not a define.xml 2.0 file)",
+        "standard": "SDTMIG 3.4 (the same metadata as define.xml, Define-XML 2.0.0)",
         "settings": {"days_per_month": DAYS_PER_MONTH},
         "datasets": datasets,
         "codelists": codelists(),

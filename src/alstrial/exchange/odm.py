@@ -15,7 +15,7 @@ One transactional ODM file (``FileType="Transactional"``):
   the records' current values.
 
 ``validate_odm`` checks a file against the ODM 1.3.2 XSD shipped in
-``exchange/schemas/odm1_3_2`` (no network).
+``exchange/schemas/odm/1.3.2`` (no network).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from alstrial.exchange.trial_data import TrialData
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-SCHEMA = Path(__file__).with_name("schemas") / "odm1_3_2" / "ODM1-3-2.xsd"
+SCHEMA = Path(__file__).with_name("schemas") / "odm" / "1.3.2" / "ODM1-3-2.xsd"
 COMMON_EVENT = "COMMON"
 TRANSACTIONS = {"+": "Insert", "~": "Update", "-": "Remove"}
 

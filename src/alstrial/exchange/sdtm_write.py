@@ -1,5 +1,5 @@
 """Write a trial's SDTM datasets: CSV and Dataset-JSON 1.1 always, XPT v5 with ``xpt=True``,
-and the define file."""
+and the define metadata (define.xml, validated against Define-XML 2.0, and define.json)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pandas as pd
 
 from alstrial.exchange.dataset_json import write_dataset_json
 from alstrial.exchange.define import write_define
+from alstrial.exchange.define_xml import build_define_xml, validate_define
 from alstrial.exchange.sdtm import build_sdtm
 from alstrial.exchange.sdtm_checks import check_sdtm
 from alstrial.exchange.trial_data import TrialData
@@ -48,4 +49,10 @@ def write_sdtm(data: TrialData, out_dir: str | Path, *, xpt: bool = False) -> li
         written.append(write_dataset_json(domain, frame, data.study_id, path))
     counts = {domain: len(frame) for domain, frame in datasets.items()}
     written += write_define(out, data.study_id, data.title, counts)
+    define_xml = build_define_xml(datasets, data.study_id, data.title)
+    problems = validate_define(define_xml)
+    if problems:  # a defect of alstrial's metadata, never of the trial's data
+        raise SdtmConformanceError("define.xml fails the Define-XML 2.0 schema: " + problems[0])
+    (out / "define.xml").write_bytes(define_xml)
+    written.append(out / "define.xml")
     return written

@@ -1,0 +1,185 @@
+"""define.xml (Define-XML 2.0.0) for the SDTM export, validated against the shipped schema.
+
+The same metadata as ``define.json`` (``define.define_metadata``): one ItemGroupDef per dataset
+(Purpose Tabulation, def:Structure, def:Class, keys as KeySequence, a def:leaf pointing at the
+``.xpt`` file), one ItemDef per variable (data type, length from the data, SAS name, def:Origin,
+CodeListRef) and the code lists. Sponsor-defined lists (the ALSFRS-R test codes) carry their
+decodes; for CDISC lists whose terms alstrial does not ship, the list holds the terms used in
+the data (EnumeratedItem), with the NCI code where DOMAIN.md gives one (INTRATHECAL, C38267).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from alstrial.exchange.define import codelists, define_metadata
+from alstrial.exchange.odm import ODM_NS, XML_LANG, oid
+
+DEF_NS = "http://www.cdisc.org/ns/def/v2.0"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+SCHEMA = Path(__file__).with_name("schemas") / "define" / "2.0" / "define2-0-0.xsd"
+ET.register_namespace("def", DEF_NS)
+ET.register_namespace("xlink", XLINK_NS)
+
+
+def _odm(parent, name, text=None, **attrs) -> ET.Element:
+    element = ET.SubElement(parent, f"{{{ODM_NS}}}{name}", {k: str(v) for k, v in attrs.items()})
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _def(name: str) -> str:
+    return f"{{{DEF_NS}}}{name}"
+
+
+def _description(parent, text: str) -> None:
+    holder = _odm(parent, "Description")
+    _odm(holder, "TranslatedText", text).set(XML_LANG, "en")
+
+
+def _data_type(name: str, type_: str) -> str:
+    if type_ == "Num":
+        return "integer" if name.endswith(("SEQ", "DY")) else "float"
+    return "datetime" if name.endswith("DTC") else "text"
+
+
+def _length(values: pd.Series, data_type: str) -> int | None:
+    if data_type not in ("text", "integer", "float"):
+        return None
+    texts = values.dropna().map(lambda v: f"{v:g}" if isinstance(v, float) else str(v))
+    return max(1, int(texts.str.len().max()) if len(texts) else 1)
+
+
+def build_define_xml(
+    datasets: dict[str, pd.DataFrame], study_id: str, title: str, created: datetime | None = None
+) -> bytes:
+    created = created or datetime.now(UTC)
+    counts = {name: len(frame) for name, frame in datasets.items()}
+    meta = define_metadata(study_id, title, counts)
+    root = ET.Element(
+        f"{{{ODM_NS}}}ODM",
+        {
+            "FileType": "Snapshot",
+            "FileOID": oid("DEF", study_id, created.strftime("%Y%m%dT%H%M%S")),
+            "CreationDateTime": created.isoformat(timespec="seconds"),
+            "ODMVersion": "1.3.2",
+            "Originator": "alstrial",
+            "SourceSystem": "alstrial",
+        },
+    )
+    study = _odm(root, "Study", OID=oid("ST", study_id))
+    globals_ = _odm(study, "GlobalVariables")
+    _odm(globals_, "StudyName", study_id)
+    _odm(globals_, "StudyDescription", title)
+    _odm(globals_, "ProtocolName", study_id)
+    mdv = _odm(
+        study,
+        "MetaDataVersion",
+        OID="MDV.SDTM",
+        Name=f"{study_id} SDTM",
+        **{
+            _def("DefineVersion"): "2.0.0",
+            _def("StandardName"): "SDTM-IG",
+            _def("StandardVersion"): "3.4",
+        },
+    )
+    used_lists: dict[str, set[str]] = {}
+    items = []
+    for dataset in meta["datasets"]:
+        name = dataset["name"]
+        frame = datasets[name]
+        group = _odm(
+            mdv,
+            "ItemGroupDef",
+            OID=f"IG.{name}",
+            Name=name,
+            Repeating="No" if name == "DM" else "Yes",
+            IsReferenceData="No",
+            SASDatasetName=name,
+            Domain=name[4:] if name.startswith("SUPP") else name,
+            Purpose="Tabulation",
+            **{
+                _def("Structure"): dataset["structure"],
+                _def("Class"): dataset["class"].upper(),
+                _def("ArchiveLocationID"): f"LF.{name}",
+            },
+        )
+        _description(group, dataset["label"])
+        for order, variable in enumerate(dataset["variables"], start=1):
+            attrs = {
+                "ItemOID": f"IT.{name}.{variable['name']}",
+                "OrderNumber": order,
+                "Mandatory": "Yes" if variable["core"] == "Req" else "No",
+            }
+            if variable["name"] in dataset["keys"]:
+                attrs["KeySequence"] = dataset["keys"].index(variable["name"]) + 1
+            _odm(group, "ItemRef", **attrs)
+            items.append((name, variable, frame[variable["name"]]))
+            if variable["codelist"]:
+                used_lists.setdefault(variable["codelist"], set()).update(
+                    v for v in frame[variable["name"]] if isinstance(v, str) and v
+                )
+        leaf = ET.SubElement(
+            group, _def("leaf"), {"ID": f"LF.{name}", f"{{{XLINK_NS}}}href": dataset["file"]}
+        )
+        ET.SubElement(leaf, _def("title")).text = dataset["file"]
+    known = codelists()
+    # A code list must hold at least one term (ODM): one with no terms and no value used is
+    # left out, and so is the reference to it.
+    used_lists = {
+        name: values
+        for name, values in used_lists.items()
+        if values or known.get(name, {}).get("terms")
+    }
+    for name, variable, values in items:
+        data_type = _data_type(variable["name"], variable["type"])
+        attrs = {
+            "OID": f"IT.{name}.{variable['name']}",
+            "Name": variable["name"],
+            "DataType": data_type,
+            "SASFieldName": variable["name"],
+        }
+        length = _length(values, data_type)
+        if length is not None:
+            attrs["Length"] = length
+        item = _odm(mdv, "ItemDef", **attrs)
+        _description(item, variable["label"])
+        if variable["codelist"] in used_lists:
+            _odm(item, "CodeListRef", CodeListOID=f"CL.{variable['codelist']}")
+        ET.SubElement(item, _def("Origin"), {"Type": variable["origin"]})
+    _code_lists(mdv, used_lists, known)
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def _code_lists(mdv, used_lists: dict[str, set[str]], known: dict) -> None:
+    for name in sorted(used_lists):
+        spec = known.get(name, {"sponsor_defined": False, "terms": {}})
+        code_list = _odm(mdv, "CodeList", OID=f"CL.{name}", Name=name, DataType="text")
+        if spec["terms"]:
+            codes = spec.get("nci_term_codes", {})
+            for order, (value, decode) in enumerate(spec["terms"].items(), start=1):
+                entry = _odm(code_list, "CodeListItem", CodedValue=value, OrderNumber=order)
+                decoded = _odm(entry, "Decode")
+                _odm(decoded, "TranslatedText", decode).set(XML_LANG, "en")
+                if value in codes:
+                    _odm(entry, "Alias", Context="nci:ExtCodeID", Name=codes[value])
+        else:
+            for order, value in enumerate(sorted(used_lists[name]), start=1):
+                _odm(code_list, "EnumeratedItem", CodedValue=value, OrderNumber=order)
+        if "nci_code" in spec:
+            _odm(code_list, "Alias", Context="nci:ExtCodeID", Name=spec["nci_code"])
+
+
+def validate_define(source: bytes | str | Path) -> list[str]:
+    """Problems found by the Define-XML 2.0 schema (empty = valid); no network access."""
+    import xmlschema
+
+    schema = xmlschema.XMLSchema(str(SCHEMA))
+    document = source.decode("utf-8") if isinstance(source, bytes) else str(source)
+    return [str(error.reason or error) for error in schema.iter_errors(document)][:50]
