@@ -59,6 +59,7 @@ def test_button_builds_html_and_pdf_with_the_analysed_count(client, demo, tmp_pa
     build = ReportBuild.objects.get()
     assert build.status == BuildStatus.DONE, build.error
     assert f'<span data-testid="analysed-treated">{expected}</span>' in panel
+    assert 'data-testid="analysed-control"' not in panel  # no control arm: not "0 of 0"
     assert build.settings["analysis"]["follow_up_days"] == trial.protocol.analysis.follow_up_days
     assert f"{trial.protocol.analysis.follow_up_days} days after the first administration" in panel
     assert build.settings["sites"] == ["seoul"]

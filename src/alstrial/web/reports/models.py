@@ -60,6 +60,15 @@ class ReportBuild(models.Model):
         return f"{self.trial.slug} report {self.pk} ({self.status})"
 
     @property
+    def analysed_arms(self) -> list[tuple[str, int, int]]:
+        """``(arm, analysed with both slopes, subjects)`` for the arms with subjects."""
+        return [
+            (arm, counts["n_paired"], counts["n"])
+            for arm, counts in self.analysed.items()
+            if counts["n"]
+        ]
+
+    @property
     def seconds(self) -> float | None:
         """How long the build took (None while it runs)."""
         if self.finished_at is None:

@@ -68,7 +68,9 @@ def build(request, slug: str):
         if finished.status == BuildStatus.DONE and not request.htmx:
             return redirect("reports:analysis", slug=trial.slug)
         status, extra = 200, {"just_built": finished}
-    panel = panel_context(request, trial, **extra)
+    panel = panel_context(
+        request, trial, dashboard=request.POST.get("panel_on") == "dashboard", **extra
+    )
     if request.htmx:
         # HTMX swaps only successful answers: the refusal is shown in the panel itself.
         return render(request, "reports/_report.html", {"panel": panel})
