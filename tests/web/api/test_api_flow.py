@@ -145,3 +145,20 @@ def test_lists_answer_one_page_at_a_time(world, users, api):
     too_big = client.get("visits?limit=1001")
     assert too_big.status_code == 422
     assert "limit" in too_big.json()["errors"]
+
+
+def test_withdrawal_keeps_its_reason_from_the_statistician(world, users, api):
+    subject = world["seoul"]["subject"]
+    client = api(users["investigator.seoul"])
+    body = {"withdrawal_date": str(TODAY), "withdrawal_reason": "moved abroad"}
+    withdrawn = _ok(client.post(f"subjects/{subject.pk}/withdrawal", body))
+    assert (withdrawn["status"], withdrawn["withdrawal_reason"]) == ("withdrawn", "moved abroad")
+    again = client.post(f"subjects/{subject.pk}/withdrawal", body)
+    assert again.status_code == 422
+    assert "status" in again.json()["errors"]
+    seen = _ok(api(users["statistician"]).get(f"subjects/{subject.pk}"))
+    assert (seen["status"], seen["withdrawal_reason"], seen["withdrawal_date"]) == (
+        "withdrawn",
+        None,
+        None,
+    )

@@ -41,6 +41,10 @@ CALLS = {
         f"subjects/{o['subject'].pk}/enrolment",
         {"enrolment_date": TODAY},
     ),
+    ("post", "/api/v1/subjects/{subject_id}/withdrawal"): lambda o: (
+        f"subjects/{o['subject'].pk}/withdrawal",
+        {"withdrawal_date": TODAY, "withdrawal_reason": "moved abroad"},
+    ),
     ("get", "/api/v1/subjects/{subject_id}/audit"): lambda o: (
         f"subjects/{o['subject'].pk}/audit",
         None,

@@ -21,6 +21,8 @@ ROLES = {
     "admin": "admin",
 }
 DATA_ENTRY = {"coordinator", "investigator", "admin"}
+#: Actions that change a state once (the later allowed roles get 422, not 403).
+ONCE_ONLY = {"ship lot", "withdraw subject"}
 
 
 @pytest.fixture
@@ -79,6 +81,13 @@ ACTIONS = {
         lambda c, o: c.get(f"subjects/{o['subject'].pk}/audit"),
         DATA_ENTRY | {"safety_monitor", "auditor"},
     ),
+    "withdraw subject": (
+        lambda c, o: c.post(
+            f"subjects/{o['subject'].pk}/withdrawal",
+            {"withdrawal_date": str(date.today()), "withdrawal_reason": "moved abroad"},
+        ),
+        DATA_ENTRY,
+    ),
     "change QC": (lambda c, o: _qc_change(c, o["lot"]), {"cell_lab", "admin"}),
     "ship lot": (
         lambda c, o: c.post(f"lots/{o['lot'].pk}/custody", {"event": "shipped"}),
@@ -97,7 +106,7 @@ def test_each_role_may_do_only_its_own_actions(world, clients, action):
     expected_ok = {role for role in ROLES if role in allowed}
     ok = {role for role, status in outcomes.items() if status in (200, 201)}
     denied = {role for role, status in outcomes.items() if status == 403}
-    if action == "ship lot":  # the first allowed role ships it; later ones find it shipped
+    if action in ONCE_ONLY:  # the first allowed role does it; later ones find it done (422)
         assert ok, outcomes
         assert ok <= expected_ok, outcomes
         assert denied == set(ROLES) - expected_ok, outcomes
@@ -153,3 +162,13 @@ def test_statistician_sees_de_identified_data(world, clients):
     coordinator = clients["coordinator"].get(f"subjects/{seoul['subject'].pk}").json()
     assert coordinator["deidentified"] is False
     assert coordinator["consent_date"] == str(stored.consent_date)
+
+
+def test_role_is_checked_before_the_version(world, clients):
+    """A role that may not enter QC gets 403 even with a stale version (never 409 first)."""
+    lot = world["seoul"]["lot"]
+    for role in ("coordinator", "safety_monitor", "statistician", "auditor"):
+        response = clients[role].put(f"lots/{lot.pk}/qc", {"viability_pct": 50.0, "version": 0})
+        assert response.status_code == 403, (role, response.content)
+    stale = clients["admin"].put(f"lots/{lot.pk}/qc", {"viability_pct": 50.0, "version": 0})
+    assert stale.status_code == 409

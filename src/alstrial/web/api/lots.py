@@ -15,7 +15,7 @@ from typing import Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
-from alstrial.web.api.access import get_for_user_or_404, hides_dates
+from alstrial.web.api.access import get_for_user_or_404, hides_dates, require_role
 from alstrial.web.api.pages import PageParams, page, page_of
 from alstrial.web.api.schemas import ChangeIn, ErrorOut, StrictIn
 from alstrial.web.core.records import ConflictError
@@ -164,6 +164,7 @@ def make_lots(request, payload: LotsIn):
 def record_qc(request, lot_id: int, payload: QcIn):
     """Changing a released lot's QC needs a reason and voids its release signature."""
     lot = _lot(request, lot_id)
+    require_role(request.user, lot.site, *services.LAB_ROLES)  # 403 before any 409
     stored = QcResult.objects.filter(lot=lot).first()
     if stored is not None and stored.version != payload.version:
         # Entered by someone else since this client read "none yet" (version 0): a conflict,

@@ -1,5 +1,5 @@
 """``/subjects``: screening (create), correction of screening data (update), enrolment (which
-lays out the visits), and the per-subject audit trail.
+lays out the visits), withdrawal, and the per-subject audit trail.
 
 Reads: any role at the subject's site; the statistician gets no calendar dates and no free text
 (study days instead). Writes: coordinator, investigator, admin (``DATA_ENTRY_ROLES``).
@@ -126,6 +126,12 @@ class EnrolmentIn(StrictIn):
     reason: str = ""
 
 
+class WithdrawalIn(StrictIn):
+    withdrawal_date: date | None
+    withdrawal_reason: str = Field("", description="Why the subject withdrew (free text).")
+    reason: str = ""
+
+
 class AuditChangeOut(Schema):
     field: str
     old: str | None
@@ -216,6 +222,22 @@ def enrol(request, subject_id: int, payload: EnrolmentIn):
         request.user,
         enrolment_date=payload.enrolment_date,
         day_zero_date=payload.day_zero_date,
+        reason=payload.reason,
+    )
+    return subject_out(subject, request.user)
+
+
+@router.post(
+    "/{subject_id}/withdrawal", response={200: SubjectOut, **ERRORS}, summary="Withdraw a subject"
+)
+def withdraw(request, subject_id: int, payload: WithdrawalIn):
+    """Record an enrolled subject's withdrawal (date and why); later visits stay unrecorded."""
+    subject = subject_for(request.user, subject_id, *DATA_ENTRY_ROLES)
+    services.withdraw_subject(
+        subject,
+        request.user,
+        withdrawal_date=payload.withdrawal_date,
+        withdrawal_reason=payload.withdrawal_reason,
         reason=payload.reason,
     )
     return subject_out(subject, request.user)
