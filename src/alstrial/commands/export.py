@@ -27,12 +27,12 @@ SiteOption = Annotated[
 ]
 
 
-def _load(trial_slug: str, db: Path | None, site: str | None, *, audit: bool = False):
+def _trial_and_sites(trial_slug: str, db: Path | None, site: str | None):
+    """The Trial and the site ids to export (None = every site); exit 2 when unknown."""
     from alstrial.commands.web import setup_django
 
     setup_django(db)
     from alstrial.web.core.models import Site
-    from alstrial.web.exchange.extract import trial_data
     from alstrial.web.trials.models import Trial
 
     trial = Trial.objects.filter(slug=trial_slug).first()
@@ -40,13 +40,19 @@ def _load(trial_slug: str, db: Path | None, site: str | None, *, audit: bool = F
         known = ", ".join(Trial.objects.values_list("slug", flat=True)) or "none"
         typer.echo(f"error: no trial {trial_slug!r} in the database (trials: {known})", err=True)
         raise typer.Exit(2)
-    site_ids = None
-    if site is not None:
-        found = Site.objects.filter(code=site).first()
-        if found is None:
-            typer.echo(f"error: no site {site!r}", err=True)
-            raise typer.Exit(2)
-        site_ids = [found.pk]
+    if site is None:
+        return trial, None
+    found = Site.objects.filter(code=site).first()
+    if found is None:
+        typer.echo(f"error: no site {site!r}", err=True)
+        raise typer.Exit(2)
+    return trial, [found.pk]
+
+
+def _load(trial_slug: str, db: Path | None, site: str | None, *, audit: bool = False):
+    trial, site_ids = _trial_and_sites(trial_slug, db, site)
+    from alstrial.web.exchange.extract import trial_data
+
     return trial, trial_data(trial, site_ids=site_ids, audit=audit)
 
 
@@ -107,7 +113,7 @@ def dictionary(
     """The data dictionary: every form and field (label, type, allowed values, units)."""
     from alstrial.exchange.dictionary import write_dictionary
 
-    found, _ = _load(trial, db, None)
+    found, _ = _trial_and_sites(trial, db, None)
     from alstrial.web.exchange.forms import form_specs
 
     typer.echo(str(write_dictionary(form_specs(found.protocol), found.protocol, out)))
@@ -121,11 +127,9 @@ def csv(
     site: SiteOption = None,
 ) -> None:
     """Tidy CSV per form plus subjects.csv and visits.csv, de-identified (study days)."""
-    found, _ = _load(trial, db, site)
-    from alstrial.web.core.models import Site
+    found, site_ids = _trial_and_sites(trial, db, site)
     from alstrial.web.exchange.statistician import write_statistician_csv
 
-    site_ids = None if site is None else [Site.objects.get(code=site).pk]
     _report(write_statistician_csv(found, out, site_ids=site_ids))
 
 
