@@ -61,7 +61,8 @@ LOCKED_OUT = (
 def obtain_token(request, payload: TokenIn):
     """Exchange a username and password for a bearer token (valid for a working shift)."""
     user = authenticate(request, username=payload.username, password=payload.password)
-    address = getattr(request, "axes_ip_address", None)
+    # axes' view of the client address (proxy-aware), else the socket's when axes is off
+    address = getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR")
     if getattr(request, "axes_locked_out", False):
         log.warning("API login locked out: %r from %s", payload.username, address)
         # Answer in JSON here; axes' middleware would otherwise send its HTML lockout page.
