@@ -155,6 +155,11 @@ def test_xpt_files_read_back_with_labels_and_types(trial_data, tmp_path):
         assert f'xlink:href="{domain.lower()}.xpt"' in define_xml
         assert (tmp_path / f"{domain.lower()}.xpt").exists()
     assert 'Name="C38267"' in define_xml  # INTRATHECAL
+    for code in set(qs_codes := pd.read_csv(tmp_path / "qs.csv")["QSTESTCD"]):
+        assert f'<def:WhereClauseDef OID="WC.QS.QSTESTCD.{code}">' in define_xml
+        assert f'<ItemDef OID="IT.QS.QSORRES.{code}"' in define_xml
+    assert "ALSRTOT" in set(qs_codes)
+    assert 'MethodOID="MT.QS.ALSRTOT"' in define_xml
     define = json.loads((tmp_path / "define.json").read_text())
     codelist = define["codelists"]["QSTESTCD_ALSFRSR"]
     assert codelist["sponsor_defined"] is True
