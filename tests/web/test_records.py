@@ -116,3 +116,15 @@ def test_two_simultaneous_saves_one_wins_one_conflicts(screen, users):
     stored = Subject.objects.get(pk=subject.pk)
     assert stored.version == 2
     assert stored.history.count() == 2  # the screening and the one save that won
+
+
+def test_bulk_writes_that_would_skip_the_trail_are_refused(screen):
+    subject = screen("seoul")
+    for attempt in (
+        lambda: Subject.objects.filter(pk=subject.pk).update(sex="F"),
+        lambda: Subject.objects.filter(pk=subject.pk).delete(),
+        lambda: Subject.objects.bulk_update([subject], ["sex"]),
+    ):
+        with pytest.raises(RuntimeError, match="audit trail"):
+            attempt()
+    assert Subject.objects.get(pk=subject.pk).sex == "M"

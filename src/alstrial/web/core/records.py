@@ -54,6 +54,30 @@ class ConflictError(Exception):
         )
 
 
+class ClinicalQuerySet(SiteScopedQuerySet):
+    """Site-scoped, and without the bulk writes that would skip the audit trail: ``update``,
+    ``delete``, ``bulk_create`` and ``bulk_update`` raise. Change records one by one through
+    :func:`save_clinical` / :func:`delete_clinical`."""
+
+    def _refuse(self, what: str):
+        raise RuntimeError(
+            f"{what} on {self.model.__name__} would bypass the audit trail; "
+            "use save_clinical / delete_clinical on each record"
+        )
+
+    def update(self, **kwargs):
+        self._refuse("update()")
+
+    def delete(self):
+        self._refuse("delete()")
+
+    def bulk_create(self, *args, **kwargs):
+        self._refuse("bulk_create()")
+
+    def bulk_update(self, *args, **kwargs):
+        self._refuse("bulk_update()")
+
+
 class ClinicalRecord(models.Model):
     """Abstract base of every clinical table: version, who/when created and updated, history.
 
@@ -87,7 +111,7 @@ class ClinicalRecord(models.Model):
     )
     history = HistoricalRecords(inherit=True)
 
-    objects = SiteScopedQuerySet.as_manager()
+    objects = ClinicalQuerySet.as_manager()
 
     class Meta:
         abstract = True
