@@ -28,7 +28,7 @@ def items_with_loss(points: int) -> dict:
 
 def build_trial_data() -> TrialData:
     protocol = bundled_protocol("kim2009")
-    subjects, visits, alsfrs, admins, aes, vitals = [], [], [], [], [], []
+    subjects, visits, alsfrs, admins, aes, vitals, conmed = [], [], [], [], [], [], []
     for sid, zero in DAY_ZERO.items():
         subjects.append(
             {
@@ -81,6 +81,16 @@ def build_trial_data() -> TrialData:
                     "temperature_c": 36.6,
                 }
             )
+            if "conmed" in row.forms:
+                conmed.append(
+                    {
+                        "subject_id": sid,
+                        "visit_code": row.visit,
+                        "visit_date": when,
+                        "riluzole": True,
+                        "edaravone": False,
+                    }
+                )
             if row.administration:
                 admins.append(
                     {
@@ -132,6 +142,7 @@ def build_trial_data() -> TrialData:
         "visits": frame_of("visits", visits),
         "alsfrs": frame_of("alsfrs", alsfrs),
         "vitals": frame_of("vitals", vitals),
+        "conmed": frame_of("conmed", conmed),
         "administrations": frame_of("administrations", admins),
         "adverse_events": frame_of("adverse_events", aes),
     }

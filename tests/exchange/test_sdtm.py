@@ -36,7 +36,18 @@ def test_study_day_has_no_day_zero():
 def test_datasets_pass_the_checks(trial_data):
     datasets = build_sdtm(trial_data)
     assert check_sdtm(datasets) == []
-    assert set(datasets) == {"DM", "AE", "SUPPAE", "EX", "PR", "QS", "VS", "DS"}
+    assert set(datasets) == {"DM", "AE", "SUPPAE", "EX", "PR", "QS", "VS", "CM", "DS"}
+
+
+def test_cm_prespecified_als_treatments(trial_data):
+    cm = build_sdtm(trial_data)["CM"]
+    conmed = trial_data.conmed
+    assert len(cm) == 2 * len(conmed) > 0
+    assert set(cm["CMPRESP"]) == {"Y"}
+    riluzole = cm[cm["CMTRT"] == "RILUZOLE"]
+    assert set(riluzole["CMOCCUR"]) == {"Y"}
+    assert set(cm.loc[cm["CMTRT"] == "EDARAVONE", "CMOCCUR"]) == {"N"}
+    assert riluzole["CMDTC"].tolist() == [d.isoformat() for d in conmed["visit_date"]]
 
 
 def test_suppae_carries_procedure_causality(trial_data):

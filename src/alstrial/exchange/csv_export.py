@@ -4,7 +4,8 @@ One row per record; ``subject_id`` is the pseudonymous code and every date becom
 (``day``: days from the subject's day 0, the trial's anchor; negative before it), as in the
 statistician's view of the web app: no calendar dates, no free text, no identity. Files:
 ``alsfrs_r.csv``, ``fvc.csv``, ``weight.csv``, ``vitals.csv``, ``mri_spine.csv``,
-``administration.csv``, ``adverse_events.csv`` (onset_day, resolution_day).
+``conmed.csv`` (riluzole, edaravone), ``administration.csv``, ``adverse_events.csv``
+(onset_day, resolution_day).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ VISIT_FORMS = {
     "weight": "weight",
     "vitals": "vitals",
     "mri_spine": "mri",
+    "conmed": "conmed",
 }
 
 

@@ -26,6 +26,7 @@ STRUCTURES = {
     "PR": ("Interventions", "One record per procedure per subject", ["USUBJID", "PRSEQ"]),
     "QS": ("Findings", "One record per item per visit per subject", ["USUBJID", "QSSEQ"]),
     "VS": ("Findings", "One record per test per visit per subject", ["USUBJID", "VSSEQ"]),
+    "CM": ("Interventions", "One record per medication per visit", ["USUBJID", "CMSEQ"]),
     "DS": ("Events", "One record per disposition event per subject", ["USUBJID", "DSSEQ"]),
     "SUPPAE": (
         "Relationship",

@@ -1,4 +1,5 @@
-"""SDTM datasets (DM, AE with SUPPAE, EX, PR, QS, VS, DS) from a trial's data (DOMAIN.md section 9).
+"""SDTM datasets (DM, AE with SUPPAE, EX, PR, QS, VS, CM, DS) from a trial's data (DOMAIN.md
+section 9; CM holds the pre-specified ALS treatments of the conmed form).
 
 - USUBJID = STUDYID-SUBJID, SUBJID = the pseudonymous subject code: no identifying data.
 - RFSTDTC = the date of the done visit that carries administration 1 (the schedule's day 0,
@@ -36,7 +37,9 @@ from alstrial.exchange.sdtm_spec import (
 from alstrial.exchange.sdtm_supp import build_suppae
 from alstrial.exchange.trial_data import TrialData
 
-DOMAINS = ("DM", "AE", "EX", "PR", "QS", "VS", "DS")
+DOMAINS = ("DM", "AE", "EX", "PR", "QS", "VS", "CM", "DS")
+#: Pre-specified ALS treatments asked at each conmed visit (yes/no): field -> CMTRT.
+PRESPECIFIED_MEDICATIONS = {"riluzole": "RILUZOLE", "edaravone": "EDARAVONE"}
 TREATMENT_NAME = "AUTOLOGOUS BONE MARROW MESENCHYMAL STEM CELLS"
 ARM = ("MSC", "Autologous bone marrow MSC")
 AE_OUTCOME = {
@@ -163,6 +166,7 @@ def build_sdtm(data: TrialData) -> dict[str, pd.DataFrame]:
         "PR": _pr,
         "QS": _qs,
         "VS": _vs,
+        "CM": _cm,
         "DS": _ds,
     }
     datasets = {domain: _finish(domain, builders[domain](ctx), ctx) for domain in DOMAINS}
@@ -398,6 +402,25 @@ def _vs(ctx: _Context) -> list[dict]:
                 }
                 rows.append(_finding(ctx, record, "VS", extra))
     rows.sort(key=lambda r: (r["USUBJID"], r["VSDTC"], r["VSTESTCD"]))
+    return rows
+
+
+def _cm(ctx: _Context) -> list[dict]:
+    """Pre-specified ALS treatments: CMPRESP = Y, CMOCCUR = Y or N as answered at the visit.
+    The form's free-text "other medication" is not exported (free text stays in the EDC)."""
+    rows = []
+    for record in ctx.data.conmed.itertuples():
+        for field, name in PRESPECIFIED_MEDICATIONS.items():
+            taken = getattr(record, field)
+            if taken is None or pd.isna(taken):
+                continue
+            extra = {
+                "CMTRT": name,
+                "CMCAT": "ALS TREATMENT",
+                "CMPRESP": "Y",
+                "CMOCCUR": _yn(bool(taken)),
+            }
+            rows.append(_finding(ctx, record, "CM", extra))
     return rows
 
 

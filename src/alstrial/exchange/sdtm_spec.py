@@ -171,6 +171,17 @@ DATASETS: dict[str, tuple[str, tuple[Variable, ...]]] = {
             *_timing("VS"),
         ),
     ),
+    "CM": (
+        "Concomitant/Prior Medications",
+        (
+            *_ident("CM"),
+            Variable("CMTRT", "Reported Name of Drug, Med, or Therapy", origin="Protocol"),
+            Variable("CMCAT", "Category for Medication", core="Perm", origin="Assigned"),
+            Variable("CMPRESP", "CM Pre-specified", core="Perm", codelist="NY", origin="Protocol"),
+            Variable("CMOCCUR", "CM Occurrence", core="Perm", codelist="NY"),
+            *_timing("CM"),
+        ),
+    ),
     "DS": (
         "Disposition",
         (

@@ -14,6 +14,7 @@ dates of birth or hospital numbers. Dates are ``datetime.date``; times are timez
 - ``vitals``: subject_id, visit_code, visit_date, systolic_mmhg, diastolic_mmhg,
   heart_rate_bpm, respiratory_rate, temperature_c
 - ``weight``: subject_id, visit_code, visit_date, weight_kg
+- ``conmed``: subject_id, visit_code, visit_date, riluzole, edaravone (taken: True/False)
 - ``fvc``: subject_id, visit_code, visit_date, fvc_percent_predicted, fvc_litres
 - ``mri``: subject_id, visit_code, visit_date, cord_volume_ml, abnormal_proliferation
 - ``harvests``: subject_id, visit_code, aspirated_at, anatomical_site, volume_ml
@@ -76,6 +77,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "temperature_c",
     ),
     "weight": ("subject_id", "visit_code", "visit_date", "weight_kg"),
+    "conmed": ("subject_id", "visit_code", "visit_date", "riluzole", "edaravone"),
     "fvc": ("subject_id", "visit_code", "visit_date", "fvc_percent_predicted", "fvc_litres"),
     "mri": (
         "subject_id",

@@ -90,6 +90,21 @@ def test_sdtm_round_trip_against_the_database(demo, tmp_path):
     expected = pd.Series([e.subject.code for e in events]).value_counts().to_dict()
     assert per_subject == expected
 
+    from alstrial.web.assessments.models import ConcomitantMedication
+
+    cm, _ = pyreadstat.read_xport(tmp_path / "cm.xpt")
+    taken = {
+        (m.subject.code, m.visit.visit_date.isoformat()): m.riluzole
+        for m in ConcomitantMedication.objects.filter(subject__trial=trial).select_related(
+            "subject", "visit"
+        )
+    }
+    riluzole = cm[cm["CMTRT"] == "RILUZOLE"]
+    assert {
+        (_code(u, "KIM2009"), d): o == "Y"
+        for u, d, o in zip(riluzole["USUBJID"], riluzole["CMDTC"], riluzole["CMOCCUR"], strict=True)
+    } == taken
+
     dm, _ = pyreadstat.read_xport(tmp_path / "dm.xpt")
     assert len(dm) == trial.subjects.count()
     for path in tmp_path.iterdir():

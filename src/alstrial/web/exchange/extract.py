@@ -16,6 +16,7 @@ from alstrial.domain.alsfrs_items import ITEM_KEYS
 from alstrial.exchange.trial_data import RELATEDNESS_CAUSES, TrialData, frame_of
 from alstrial.web.assessments.models import (
     AlsfrsAssessment,
+    ConcomitantMedication,
     EndpointEvent,
     EndpointKind,
     FvcAssessment,
@@ -84,6 +85,9 @@ def trial_data(trial, *, user=None, site_ids=None, audit: bool = False) -> Trial
             ),
         ),
         "weight": _visit_form("weight", WeightAssessment, ids, code, ("weight_kg",)),
+        "conmed": _visit_form(
+            "conmed", ConcomitantMedication, ids, code, ("riluzole", "edaravone")
+        ),
         "fvc": _visit_form(
             "fvc", FvcAssessment, ids, code, ("fvc_percent_predicted", "fvc_litres")
         ),
