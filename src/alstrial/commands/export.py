@@ -69,7 +69,7 @@ def sdtm(
     db: DbOption = None,
     site: SiteOption = None,
 ) -> None:
-    """SDTM DM, AE, SUPPAE, EX, PR, QS, VS, DS as CSV, Dataset-JSON (and XPT), with define."""
+    """SDTM DM, AE, SUPPAE, EX, PR, QS, VS, CM, DS as CSV, Dataset-JSON (and XPT), define."""
     from alstrial.exchange.sdtm_write import SdtmConformanceError, write_sdtm
 
     _, data = _load(trial, db, site)
