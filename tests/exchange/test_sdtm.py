@@ -189,3 +189,17 @@ def test_nothing_written_when_checks_fail(trial_data, tmp_path):
     with pytest.raises(SdtmConformanceError, match="EPOCH"):
         write_sdtm(trial_data, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_ds_milestones_and_uncoded_withdrawal(trial_data):
+    subjects = trial_data.frames["subjects"]
+    row = subjects.index[subjects["subject_id"] == "SEO-0002-Y"][0]
+    subjects.loc[row, "status"] = "withdrawn"
+    subjects.loc[row, "withdrawal_date"] = DAY_ZERO["SEO-0002-Y"] + timedelta(days=40)
+    ds = build_sdtm(trial_data)["DS"].set_index(["USUBJID", "DSDECOD"])
+    withdrawn = ds.loc[("KIM2009-SEO-0002-Y", "OTHER")]
+    assert withdrawn["DSTERM"] == "WITHDRAWN (REASON NOT CODED)"
+    assert withdrawn["DSSTDY"] == 41
+    assert withdrawn["EPOCH"] == "TREATMENT"  # after INJ2 (day 26), before FU2 (day 61)
+    assert ("KIM2009-SEO-0003-Z", "SCREEN FAILURE") in ds.index
+    assert ("KIM2009-SEO-0001-X", "INFORMED CONSENT OBTAINED") in ds.index

@@ -429,22 +429,25 @@ def _ds(ctx: _Context) -> list[dict]:
     for s in ctx.data.subjects.itertuples():
         events = []
         if iso_date(s.consent_date):
-            events.append(("INFORMED CONSENT OBTAINED", "PROTOCOL MILESTONE", s.consent_date))
+            events.append(("INFORMED CONSENT OBTAINED", "PROTOCOL MILESTONE", s.consent_date, None))
         if s.status == "screen_failed":
-            events.append(("SCREEN FAILURE", "DISPOSITION EVENT", s.screening_date))
+            events.append(("SCREEN FAILURE", "DISPOSITION EVENT", s.screening_date, None))
         if iso_date(s.death_date):
-            events.append(("DEATH", "DISPOSITION EVENT", s.death_date))
+            events.append(("DEATH", "DISPOSITION EVENT", s.death_date, None))
         elif s.status == "withdrawn":
-            events.append(("WITHDRAWAL BY SUBJECT", "DISPOSITION EVENT", s.withdrawal_date))
+            # The withdrawal reason is free text, not coded: DSDECOD OTHER rather than a guess
+            # (withdrawal by subject, physician decision...); the reason stays in the EDC.
+            term = "WITHDRAWN (REASON NOT CODED)"
+            events.append((term, "DISPOSITION EVENT", s.withdrawal_date, "OTHER"))
         elif s.status == "completed":
             last = max(_visit_dates(ctx, s.subject_id), default=None)
-            events.append(("COMPLETED", "DISPOSITION EVENT", last))
-        for term, category, when in events:
+            events.append(("COMPLETED", "DISPOSITION EVENT", last, None))
+        for term, category, when, decoded in events:
             rows.append(
                 {
                     "USUBJID": ctx.usubjid(s.subject_id),
                     "DSTERM": term,
-                    "DSDECOD": term,
+                    "DSDECOD": decoded or term,
                     "DSCAT": category,
                     "EPOCH": ctx.epoch_on(s.subject_id, when),
                     "DSSTDTC": iso_date(when),
