@@ -49,6 +49,7 @@ def built(kim_trial, users, reports_dir):
 def _urls(slug: str) -> list[tuple[str, str]]:
     return [
         ("get", f"/reports/{slug}/"),
+        ("get", f"/reports/{slug}/panel/"),
         ("post", f"/reports/{slug}/build/"),
         ("get", f"/reports/{slug}/report.html"),
         ("get", f"/reports/{slug}/report.pdf"),
@@ -200,3 +201,22 @@ def test_a_failed_build_is_shown_and_leaves_nothing(
     assert client.get("/reports/kim2009/report.html").status_code == 404
     # The failure does not block the next build.
     assert services.start_build(kim_trial, users["admin"]).status == BuildStatus.BUILDING
+
+
+def test_the_panel_polls_while_a_build_runs_and_stops_after(client, users, built):
+    client.force_login(users["investigator.seoul"])
+    quiet = client.get("/reports/kim2009/panel/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'hx-trigger="every 5s"' not in quiet
+    running = ReportBuild.objects.create(
+        trial=built.trial, status=BuildStatus.BUILDING, started_by=users["admin"]
+    )
+    text = client.get("/reports/kim2009/panel/?panel_on=dashboard").content.decode()
+    assert text.startswith('<section class="card" id="report-panel"')
+    assert 'hx-trigger="every 5s"' in text
+    assert 'data-testid="running"' in text
+    assert "/reports/kim2009/panel/?panel_on=dashboard" in text
+    # A build left running past STALE_AFTER is dead: no more polling.
+    running.started_at = timezone.now() - services.STALE_AFTER - timedelta(seconds=1)
+    running.save()
+    stale = client.get("/reports/kim2009/panel/").content.decode()
+    assert "every 5s" not in stale

@@ -86,8 +86,9 @@ def report_trial_or_404(user, slug: str) -> Trial:
 
 
 def last_builds(trial: Trial) -> dict[str, ReportBuild | None]:
-    """The latest finished report (``done``), a running build, and the latest build if it
-    failed after the last success (``failed``)."""
+    """The latest finished report (``done``), a running build (``running``; one older than
+    :data:`STALE_AFTER` is taken as dead), and the latest build if it failed after the last
+    success (``failed``)."""
     builds = ReportBuild.objects.filter(trial=trial).select_related("started_by")
     done = builds.filter(status=BuildStatus.DONE).first()
     failed = builds.filter(status=BuildStatus.FAILED)
@@ -95,7 +96,9 @@ def last_builds(trial: Trial) -> dict[str, ReportBuild | None]:
         failed = failed.filter(started_at__gt=done.started_at)
     return {
         "done": done,
-        "running": builds.filter(status=BuildStatus.BUILDING).first(),
+        "running": builds.filter(
+            status=BuildStatus.BUILDING, started_at__gte=timezone.now() - STALE_AFTER
+        ).first(),
         "failed": failed.first(),
     }
 

@@ -55,6 +55,14 @@ def analysis(request, slug: str):
     return _analysis_page(request, trial, panel_context(request, trial))
 
 
+@login_required
+def panel(request, slug: str):
+    """The report panel alone: polled every few seconds while someone else's build runs."""
+    trial = services.report_trial_or_404(request.user, slug)
+    context = panel_context(request, trial, dashboard=request.GET.get("panel_on") == "dashboard")
+    return render(request, "reports/_report.html", {"panel": context})
+
+
 @require_POST
 @login_required
 def build(request, slug: str):
