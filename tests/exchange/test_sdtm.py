@@ -195,6 +195,7 @@ def test_ds_milestones_and_uncoded_withdrawal(trial_data):
     subjects = trial_data.frames["subjects"]
     row = subjects.index[subjects["subject_id"] == "SEO-0002-Y"][0]
     subjects.loc[row, "status"] = "withdrawn"
+    subjects["withdrawal_date"] = subjects["withdrawal_date"].astype(object)
     subjects.loc[row, "withdrawal_date"] = DAY_ZERO["SEO-0002-Y"] + timedelta(days=40)
     ds = build_sdtm(trial_data)["DS"].set_index(["USUBJID", "DSDECOD"])
     withdrawn = ds.loc[("KIM2009-SEO-0002-Y", "OTHER")]
