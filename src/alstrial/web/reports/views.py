@@ -2,9 +2,9 @@
 
 Every view finds the trial with :func:`~alstrial.web.reports.services.report_trial_or_404`: 404
 for a trial none of whose sites is the user's (whatever their roles elsewhere), 403 for a role of
-the trial's own site that may not read the report. The build runs in the
-request (10-20 s); the page shows a "building" indicator through HTMX meanwhile, and a second
-build of the same trial is refused (409) while one runs.
+the trial's own site that may not read the report. The build runs in the request (10-20 s); the
+page shows a "building" indicator through HTMX meanwhile, and a second build of the same trial
+is refused (409) while one runs.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ REPORT_CSP = (
 )
 
 
-def panel_context(request, trial, **extra) -> dict:
+def panel_context(trial, **extra) -> dict:
     """What the report panel shows: the last report and its settings, a running build."""
     return {"trial": trial, "allowed": True, **services.last_builds(trial), **extra}
 
@@ -36,7 +36,7 @@ def dashboard_panel_context(request, trial) -> dict:
     """The trial dashboard's report panel (empty for users who may not read the report)."""
     if not services.may_read_report(request.user, trial):
         return {"allowed": False}
-    return panel_context(request, trial, dashboard=True)
+    return panel_context(trial, dashboard=True)
 
 
 def _analysis_page(request, trial, panel: dict, status: int = 200):
@@ -52,14 +52,14 @@ def _analysis_page(request, trial, panel: dict, status: int = 200):
 def analysis(request, slug: str):
     """The trial's analysis page: the report panel, the analysis data, the simulator link."""
     trial = services.report_trial_or_404(request.user, slug)
-    return _analysis_page(request, trial, panel_context(request, trial))
+    return _analysis_page(request, trial, panel_context(trial))
 
 
 @login_required
 def panel(request, slug: str):
     """The report panel alone: polled every few seconds while someone else's build runs."""
     trial = services.report_trial_or_404(request.user, slug)
-    context = panel_context(request, trial, dashboard=request.GET.get("panel_on") == "dashboard")
+    context = panel_context(trial, dashboard=request.GET.get("panel_on") == "dashboard")
     return render(request, "reports/_report.html", {"panel": context})
 
 
@@ -76,9 +76,7 @@ def build(request, slug: str):
         if finished.status == BuildStatus.DONE and not request.htmx:
             return redirect("reports:analysis", slug=trial.slug)
         status, extra = 200, {"just_built": finished}
-    panel = panel_context(
-        request, trial, dashboard=request.POST.get("panel_on") == "dashboard", **extra
-    )
+    panel = panel_context(trial, dashboard=request.POST.get("panel_on") == "dashboard", **extra)
     if request.htmx:
         # HTMX swaps only successful answers: the refusal is shown in the panel itself.
         return render(request, "reports/_report.html", {"panel": panel})
