@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from conftest import ITEMS, PASSWORD, ae_report
 
+from alstrial.web.product.demo import build_lot
 from alstrial.web.subjects.models import Subject
 
 ROLES = {
@@ -22,7 +23,7 @@ ROLES = {
 }
 DATA_ENTRY = {"coordinator", "investigator", "admin"}
 #: Actions that change a state once (the later allowed roles get 422, not 403).
-ONCE_ONLY = {"ship lot", "withdraw subject"}
+ONCE_ONLY = {"ship lot", "withdraw subject", "prepare dose"}
 
 
 @pytest.fixture
@@ -88,6 +89,26 @@ ACTIONS = {
         ),
         DATA_ENTRY,
     ),
+    "record visit": (
+        lambda c, o: c.put(
+            f"visits/{o['visit'].pk}",
+            {
+                "status": "done",
+                "visit_date": str(o["visit"].visit_date),
+                "reason": "re-confirmed",
+                "version": c.get(f"visits/{o['visit'].pk}").json()["version"],
+            },
+        ),
+        DATA_ENTRY,
+    ),
+    "make lots": (
+        lambda c, o: c.post("lots", {"batch_id": o["lot"].batch_id, "dose_numbers": [2]}),
+        {"cell_lab", "admin"},
+    ),
+    "prepare dose": (
+        lambda c, o: c.post(f"lots/{o['pending_lot'].pk}/dose", {}),
+        {"cell_lab", "admin"},
+    ),
     "change QC": (lambda c, o: _qc_change(c, o["lot"]), {"cell_lab", "admin"}),
     "ship lot": (
         lambda c, o: c.post(f"lots/{o['lot'].pk}/custody", {"event": "shipped"}),
@@ -97,9 +118,13 @@ ACTIONS = {
 
 
 @pytest.mark.parametrize("action", sorted(ACTIONS))
-def test_each_role_may_do_only_its_own_actions(world, clients, action):
+def test_each_role_may_do_only_its_own_actions(world, clients, users, action):
     call, allowed = ACTIONS[action]
     seoul = world["seoul"]
+    if action == "prepare dose":  # a dose is prepared once, on a lot in QC
+        lab = users["celllab.seoul"]
+        pending = build_lot(seoul["subject"], lab, lab, stage="qc_pending", password=PASSWORD)
+        seoul = {**seoul, "pending_lot": pending}
     outcomes = {}  # each refused call changes nothing, so the roles share one world
     for role, client in clients.items():
         outcomes[role] = call(client, seoul).status_code
