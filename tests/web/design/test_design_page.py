@@ -129,11 +129,14 @@ def test_curve_over_n_for_a_registry_design_matches_and_explains_edland(client, 
         "trials": "100",
         "seed": "3",
     }
-    shown = _page_rows(client.post(URL, data).content.decode())
+    text = client.post(URL, data).content.decode()
+    shown = _page_rows(text)
     curve = power_curve("kim2009", "n", [10, 20], trials=100, seed=3, effect=0.4)
     assert [float(r["rejection_rate"]) for r in shown] == curve["rejection_rate"].tolist()
     assert [int(r["n_control"]) for r in shown] == [10, 20]
     assert all(r["edland_power"] == "nan" for r in shown)
+    assert text.count('data-col="edland_power" data-value="nan">–</td>') == 2  # shown as a dash
+    assert "controls are matched from a registry" in text  # why Edland does not apply
 
 
 def test_unchanged_defaults_are_the_design_file(client, users):
