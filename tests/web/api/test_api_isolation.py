@@ -10,7 +10,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from conftest import ITEMS, PASSWORD, administration_body, ae_report, open_visit_with
+from conftest import (
+    ITEMS,
+    PASSWORD,
+    ApiClient,
+    administration_body,
+    ae_report,
+    open_visit_with,
+)
 
 from alstrial.web.product.models import Administration, CustodyEntry, Lot, RefusedAttempt
 from alstrial.web.subjects.models import Subject
@@ -200,3 +207,13 @@ def test_other_site_user_lists_leave_out_the_other_site(world, make_user, api, r
         assert not {item["id"] for item in unfiltered} & seoul_ids, route
     own = client.get("subjects").json()["items"]
     assert [s["id"] for s in own] == [novara["subject"].pk]
+
+
+def test_every_route_without_a_token_is_401(world):
+    anonymous = ApiClient(None)
+    seoul = _seoul(world)
+    for (method, route), call in CALLS.items():
+        path, body = call(seoul)
+        assert anonymous.call(method, path, body).status_code == 401, (method, route)
+    for (_method, route), call in LISTS.items():
+        assert anonymous.get(call(seoul)[0]).status_code == 401, route
