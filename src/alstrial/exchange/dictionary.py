@@ -3,7 +3,8 @@
 Columns: ``form``, ``form_label``, ``field``, ``label``, ``type`` (integer, float, text,
 boolean, date, datetime), ``allowed_values`` (``code=decode`` separated by `` | ``), ``units``,
 ``range`` (``low-high``, inclusive), ``required`` (yes/no), ``description`` (the model's help
-text) and ``visits`` (the protocol visits that collect the form; adverse events: any time).
+text) and ``visits`` (the protocol visits that collect the form; the visit form itself, status and
+date: every visit; adverse events: any time).
 Written from the same form specs as the ODM metadata.
 """
 
@@ -37,7 +38,9 @@ def dictionary_frame(forms: list[FormSpec], protocol) -> pd.DataFrame:
             visits_of.setdefault(form, []).append(visit.code)
     rows = []
     for form in forms:
-        visits = " ".join(visits_of.get(form.key, [])) or "any time"
+        visits = " ".join(visits_of.get(form.key, [])) or (
+            "every visit" if form.key == "visit" else "any time"
+        )
         for item in form.items:
             rows.append(
                 {

@@ -129,7 +129,8 @@ def _study(root, data: TrialData, forms: list[FormSpec], study_oid: str, mdv_oid
             Type="Scheduled",
             Category=visit.epoch,
         )
-        for order, key in enumerate((k for k in visit.forms if k in known), start=1):
+        forms_here = ("visit", *visit.forms) if "visit" in known else visit.forms
+        for order, key in enumerate((k for k in forms_here if k in known), start=1):
             _sub(
                 event, "FormRef", FormOID=oid("F", key.upper()), OrderNumber=order, Mandatory="Yes"
             )

@@ -151,6 +151,14 @@ def test_odm_valid_replayable_and_audited(demo, tmp_path):
         assert state[key] == expected, key
         checked += 1
     assert checked > 150
+    from alstrial.web.subjects.models import Visit
+
+    dated = Visit.objects.filter(subject__trial=trial, visit_date__isnull=False)
+    for visit in dated.select_related("subject"):
+        values = state[(visit.subject.code, "F.VISIT", f"SE.{visit.code}")]
+        assert values["IT.VISIT.VISIT_DATE"] == visit.visit_date.isoformat()
+        assert values["IT.VISIT.STATUS"] == visit.status
+    assert dated.count() > 150
 
     broken = text.replace('ODMVersion="1.3.2"', 'ODMVersion="9.9"', 1)
     assert validate_odm(broken.encode()) != []

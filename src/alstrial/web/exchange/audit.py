@@ -57,7 +57,9 @@ def audit_rows(subject_ids: list[int], codes: dict[int, str]) -> list[dict]:
                 "changed_at": version.history_date,
                 "reason": version.history_change_reason or "",
                 "change_type": version.history_type,
-                "visit_code": visit_codes.get(getattr(version, "visit_id", None)),
+                "visit_code": version.code
+                if model is Visit
+                else visit_codes.get(getattr(version, "visit_id", None)),
                 "site": sites.get(version.subject_id, ""),
             }
             if version.history_type == "-":

@@ -20,9 +20,12 @@ from alstrial.exchange.forms import FormSpec, ItemSpec
 from alstrial.web.assessments.models import VISIT_ASSESSMENTS
 from alstrial.web.product.models import Administration
 from alstrial.web.safety.models import AdverseEvent
+from alstrial.web.subjects.models import Visit
 
-#: Form key -> model, for the forms exported (visit forms, administration, adverse events).
+#: Form key -> model, for the forms exported: the visit itself (status and date), the visit
+#: forms, the administration and adverse events.
 FORM_MODELS: dict[str, type[models.Model]] = {
+    "visit": Visit,
     **VISIT_ASSESSMENTS,
     "administration": Administration,
     "adverse_events": AdverseEvent,
@@ -57,7 +60,13 @@ UNITS = {
 RANGE = re.compile(r"(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)")
 
 
+#: Models of which only these fields are exported (the rest is the protocol's schedule).
+ONLY_FIELDS = {Visit: ("status", "visit_date")}
+
+
 def exported_fields(model) -> list[models.Field]:
+    if model in ONLY_FIELDS:
+        return [model._meta.get_field(name) for name in ONLY_FIELDS[model]]
     return [
         f
         for f in model._meta.concrete_fields
@@ -115,12 +124,12 @@ def form_specs(protocol=None) -> list[FormSpec]:
     used = None
     if protocol is not None:
         used = {form for visit in protocol.visits() for form in visit.forms}
-        used.add("adverse_events")
+        used |= {"visit", "adverse_events"}
     specs = []
     for key, model in FORM_MODELS.items():
         if used is not None and key not in used:
             continue
         items = tuple(item_spec(f) for f in exported_fields(model))
-        label = FORM_LABELS.get(key, str(model._meta.verbose_name))
+        label = FORM_LABELS.get(key, str(model._meta.verbose_name).capitalize())
         specs.append(FormSpec(key, label, items, repeating=key == "adverse_events"))
     return specs
