@@ -209,3 +209,15 @@ def test_command_line_summary_report_and_exit_codes(db, dirty_registry, tmp_path
     missing = runner.invoke(app, ["registry", "import", str(tmp_path / "nowhere")])
     assert missing.exit_code == 2
     assert "nowhere" in missing.output
+
+
+def test_archive_file_names_import_the_same_rows(db, clean_registry, tmp_path):
+    synthetic, folder = clean_registry
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for form, name in FILE_NAMES.items():
+        shutil.copy(folder / name, archive / f"{form}.csv")  # the 2016 archive's names
+    result = import_registry(archive)
+    assert result.added["alsfrs_rows"] == len(synthetic.forms["alsfrs"])
+    assert result.added["patients"] == len(synthetic.subject_ids)
+    assert RegistryImport.objects.get().files.keys() == {f"{f}.csv" for f in FILE_NAMES}
