@@ -171,6 +171,9 @@ def test_xpt_files_read_back_with_labels_and_types(trial_data, tmp_path):
         assert f'<ItemDef OID="IT.QS.QSORRES.{code}"' in define_xml
     assert "ALSRTOT" in set(qs_codes)
     assert 'MethodOID="MT.QS.ALSRTOT"' in define_xml
+    for code in set(pd.read_csv(tmp_path / "vs.csv")["VSTESTCD"]):
+        assert f'<def:WhereClauseDef OID="WC.VS.VSTESTCD.{code}">' in define_xml
+    assert '<def:ValueListRef ValueListOID="VL.VS.VSORRES" />' in define_xml
     define = json.loads((tmp_path / "define.json").read_text())
     codelist = define["codelists"]["QSTESTCD_ALSFRSR"]
     assert codelist["sponsor_defined"] is True

@@ -1,25 +1,56 @@
-"""Value-level metadata of define.xml for QS: what QSORRES holds for each ALSFRS-R test.
+"""Value-level metadata of define.xml: what --ORRES holds for each test of QS and VS.
 
-For every QSTESTCD in the data: a def:WhereClauseDef (QSTESTCD EQ the code), an ItemRef in the
-def:ValueListDef of QSORRES, and an ItemDef (integer; the item score 0-4 with its code list,
-origin CRF; or the total 0-48, origin Derived with the MethodDef "sum of the twelve item
-scores", DOMAIN.md section 2).
+For every test code in the data: a def:WhereClauseDef (--TESTCD EQ the code), an ItemRef in the
+def:ValueListDef of --ORRES, and an ItemDef. QS (ALSFRS-R): the item score, integer 0-4 with
+its code list, origin CRF; the total, integer 0-48, origin Derived, with the MethodDef "sum of
+the twelve item scores" (DOMAIN.md section 2). VS: the result as collected, with its unit.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 
 import pandas as pd
 
 from alstrial.exchange.odm import ODM_NS, XML_LANG
-from alstrial.exchange.sdtm_spec import QS_TESTS, QS_TOTAL
+from alstrial.exchange.sdtm_spec import QS_TESTS, QS_TOTAL, VS_TESTS
 
 DEF_NS = "http://www.cdisc.org/ns/def/v2.0"
-VALUE_LIST = "VL.QS.QSORRES"
 SCORE_LIST = "CL.ALSFRSR_ITEM_SCORE"
 TOTAL_METHOD = "MT.QS.ALSRTOT"
-NAMES = {code: name for code, name, _ in QS_TESTS.values()} | {QS_TOTAL[0]: QS_TOTAL[1]}
+
+
+@dataclass(frozen=True)
+class Test:
+    description: str
+    data_type: str
+    length: int
+    code_list: str = ""
+    origin: str = "CRF"
+    method: str = ""
+
+
+#: Domain -> test code -> what its --ORRES holds, in questionnaire or form order.
+TESTS: dict[str, dict[str, Test]] = {
+    "QS": {
+        **{
+            code: Test(f"{name} (0-4)", "integer", 1, SCORE_LIST)
+            for code, name, _ in QS_TESTS.values()
+        },
+        QS_TOTAL[0]: Test(
+            f"{QS_TOTAL[1]} (0-48 points)", "integer", 2, origin="Derived", method=TOTAL_METHOD
+        ),
+    },
+    "VS": {
+        code: Test(
+            f"{name} ({unit})",
+            "integer" if unit in ("mmHg", "beats/min", "breaths/min") else "float",
+            5,
+        )
+        for code, name, unit in VS_TESTS.values()
+    },
+}
 
 
 def _odm(parent, name, text=None, **attrs) -> ET.Element:
@@ -37,60 +68,72 @@ def _text(parent, name: str, text: str) -> None:
     _odm(_odm(parent, name), "TranslatedText", text).set(XML_LANG, "en")
 
 
-def qs_codes(qs: pd.DataFrame) -> list[str]:
-    """The QS test codes present, in questionnaire order."""
-    present = set(qs["QSTESTCD"])
-    return [code for code in NAMES if code in present]
+def codes_present(domain: str, frame: pd.DataFrame) -> list[str]:
+    present = set(frame[f"{domain}TESTCD"])
+    return [code for code in TESTS[domain] if code in present]
 
 
-def add_value_lists(mdv: ET.Element, qs: pd.DataFrame) -> bool:
-    """ValueListDef and WhereClauseDefs (first children of MetaDataVersion); False if no QS."""
-    codes = qs_codes(qs)
-    if not codes:
-        return False
-    value_list = _def(mdv, "ValueListDef", OID=VALUE_LIST)
-    for order, code in enumerate(codes, start=1):
-        attrs = {"ItemOID": f"IT.QS.QSORRES.{code}", "OrderNumber": order, "Mandatory": "No"}
-        if code == QS_TOTAL[0]:
-            attrs["MethodOID"] = TOTAL_METHOD
-        item_ref = _odm(value_list, "ItemRef", **attrs)
-        _def(item_ref, "WhereClauseRef", WhereClauseOID=f"WC.QS.QSTESTCD.{code}")
-    for code in codes:
-        clause = _def(mdv, "WhereClauseDef", OID=f"WC.QS.QSTESTCD.{code}")
-        check = _odm(
-            clause,
-            "RangeCheck",
-            Comparator="EQ",
-            SoftHard="Soft",
-            **{f"{{{DEF_NS}}}ItemOID": "IT.QS.QSTESTCD"},
-        )
-        _odm(check, "CheckValue", code)
-    return True
+def value_list_oid(domain: str) -> str:
+    return f"VL.{domain}.{domain}ORRES"
 
 
-def add_value_items(mdv: ET.Element, qs: pd.DataFrame) -> None:
-    """One ItemDef per test code (what QSORRES holds for it)."""
-    for code in qs_codes(qs):
-        total = code == QS_TOTAL[0]
-        item = _odm(
-            mdv,
-            "ItemDef",
-            OID=f"IT.QS.QSORRES.{code}",
-            Name="QSORRES",
-            DataType="integer",
-            Length=2 if total else 1,
-            SASFieldName="QSORRES",
-        )
-        _text(item, "Description", NAMES[code] + (" (0-48 points)" if total else " (0-4)"))
-        if not total:
-            _odm(item, "CodeListRef", CodeListOID=SCORE_LIST)
-        _def(item, "Origin", Type="Derived" if total else "CRF")
+def add_value_lists(mdv: ET.Element, datasets: dict[str, pd.DataFrame]) -> set[str]:
+    """ValueListDefs, then WhereClauseDefs (first children of MetaDataVersion, as the schema
+    orders them); returns the domains that have value-level metadata."""
+    present = {d: codes_present(d, datasets[d]) for d in TESTS if d in datasets}
+    present = {d: codes for d, codes in present.items() if codes}
+    for domain, codes in present.items():
+        value_list = _def(mdv, "ValueListDef", OID=value_list_oid(domain))
+        for order, code in enumerate(codes, start=1):
+            attrs = {
+                "ItemOID": f"IT.{domain}.{domain}ORRES.{code}",
+                "OrderNumber": order,
+                "Mandatory": "No",
+            }
+            if TESTS[domain][code].method:
+                attrs["MethodOID"] = TESTS[domain][code].method
+            item_ref = _odm(value_list, "ItemRef", **attrs)
+            _def(item_ref, "WhereClauseRef", WhereClauseOID=f"WC.{domain}.{domain}TESTCD.{code}")
+    for domain, codes in present.items():
+        for code in codes:
+            clause = _def(mdv, "WhereClauseDef", OID=f"WC.{domain}.{domain}TESTCD.{code}")
+            check = _odm(
+                clause,
+                "RangeCheck",
+                Comparator="EQ",
+                SoftHard="Soft",
+                **{f"{{{DEF_NS}}}ItemOID": f"IT.{domain}.{domain}TESTCD"},
+            )
+            _odm(check, "CheckValue", code)
+    return set(present)
 
 
-def add_value_code_list_and_method(mdv: ET.Element, qs: pd.DataFrame) -> None:
+def add_value_items(mdv: ET.Element, datasets: dict[str, pd.DataFrame]) -> None:
+    """One ItemDef per test code (what --ORRES holds for it)."""
+    for domain in TESTS:
+        if domain not in datasets:
+            continue
+        for code in codes_present(domain, datasets[domain]):
+            test = TESTS[domain][code]
+            item = _odm(
+                mdv,
+                "ItemDef",
+                OID=f"IT.{domain}.{domain}ORRES.{code}",
+                Name=f"{domain}ORRES",
+                DataType=test.data_type,
+                Length=test.length,
+                SASFieldName=f"{domain}ORRES",
+            )
+            _text(item, "Description", test.description)
+            if test.code_list:
+                _odm(item, "CodeListRef", CodeListOID=test.code_list)
+            _def(item, "Origin", Type=test.origin)
+
+
+def add_value_code_list_and_method(mdv: ET.Element, datasets: dict[str, pd.DataFrame]) -> None:
     """The item score code list (after the other code lists) and the total's method."""
-    codes = qs_codes(qs)
-    if any(code != QS_TOTAL[0] for code in codes):
+    codes = codes_present("QS", datasets["QS"]) if "QS" in datasets else []
+    if any(TESTS["QS"][code].code_list == SCORE_LIST for code in codes):
         code_list = _odm(
             mdv, "CodeList", OID=SCORE_LIST, Name="ALSFRS-R item score", DataType="integer"
         )

@@ -6,7 +6,7 @@ The same metadata as ``define.json`` (``define.define_metadata``): one ItemGroup
 CodeListRef) and the code lists. Sponsor-defined lists (the ALSFRS-R test codes) carry their
 decodes; for CDISC lists whose terms alstrial does not ship, the list holds the terms used in
 the data (EnumeratedItem), with the NCI code where DOMAIN.md gives one (INTRATHECAL, C38267).
-QS has value-level metadata (``define_vlm``).
+QS and VS have value-level metadata (``define_vlm``).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import pandas as pd
 
 from alstrial.exchange.define import codelists, define_metadata
 from alstrial.exchange.define_vlm import (
-    VALUE_LIST,
     add_value_code_list_and_method,
     add_value_items,
     add_value_lists,
+    value_list_oid,
 )
 from alstrial.exchange.odm import ODM_NS, XML_LANG, oid
 
@@ -95,7 +95,7 @@ def build_define_xml(
             _def("StandardVersion"): "3.4",
         },
     )
-    value_level = add_value_lists(mdv, datasets["QS"])
+    value_level = add_value_lists(mdv, datasets)
     used_lists: dict[str, set[str]] = {}
     items = []
     for dataset in meta["datasets"]:
@@ -160,11 +160,11 @@ def build_define_xml(
         if variable["codelist"] in used_lists:
             _odm(item, "CodeListRef", CodeListOID=f"CL.{variable['codelist']}")
         ET.SubElement(item, _def("Origin"), {"Type": variable["origin"]})
-        if value_level and (name, variable["name"]) == ("QS", "QSORRES"):
-            ET.SubElement(item, _def("ValueListRef"), {"ValueListOID": VALUE_LIST})
-    add_value_items(mdv, datasets["QS"])
+        if name in value_level and variable["name"] == f"{name}ORRES":
+            ET.SubElement(item, _def("ValueListRef"), {"ValueListOID": value_list_oid(name)})
+    add_value_items(mdv, datasets)
     _code_lists(mdv, used_lists, known)
-    add_value_code_list_and_method(mdv, datasets["QS"])
+    add_value_code_list_and_method(mdv, datasets)
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
