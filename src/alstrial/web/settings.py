@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # A locked or deadlocked database answers 503 + Retry-After, never 500 (nothing was saved).
     "alstrial.web.db_busy.DatabaseBusyMiddleware",
+    # An id too large for the database's integers names no object: 404, never 500.
+    "alstrial.web.id_range.IdOutOfRangeMiddleware",
     # django-axes must be last: it turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
 ]
