@@ -11,6 +11,7 @@ for the assessments hook, which writes the item-level ALSFRS-R.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 import numpy as np
@@ -18,6 +19,10 @@ import numpy as np
 from alstrial.simulation.natural_history import NaturalHistory, draw_patients
 from alstrial.web.subjects.models import VisitStatus
 from alstrial.web.subjects.services import enrol_subject, record_visit, screen_subject
+
+#: Mean age at entry, years: Asian cohorts about 50 (DOMAIN.md section 6), others the
+#: literature default (56).
+AGE_MEAN_YEARS = {"kim2009": 50.0}
 
 #: (trial, site, stage, how many, day 0 relative to the demo's today in days, leave the last
 #: opened visit unrecorded)
@@ -48,15 +53,20 @@ def load_demo(ctx) -> None:
     model = NaturalHistory.literature().replace(
         survival_scale_months=np.inf, dropout_rate_per_month=0.0
     )
-    total = sum(row[3] for row in PLAN)
-    drawn = draw_patients(total, rng, model)
+    cohorts, next_index = {}, Counter()
+    for slug in dict.fromkeys(row[0] for row in PLAN):
+        size = sum(row[3] for row in PLAN if row[0] == slug)
+        cohort_model = model.replace(age_mean=AGE_MEAN_YEARS.get(slug, model.age_mean))
+        cohorts[slug] = draw_patients(size, rng, cohort_model)
     patients = ctx.data.setdefault("patients", {})
-    index = 0
     for slug, site_code, stage, count, day_zero_offset, leave_open in PLAN:
+        drawn = cohorts[slug]
         trial = ctx.trials[slug]
         coordinator = ctx.users[f"coordinator.{site_code}"]
         screening_day = trial.protocol.schedule()[0].day
         for n in range(count):
+            index = next_index[slug]
+            next_index[slug] += 1
             months = float(np.clip(drawn.months_since_onset[index], 6, 30))
             patient = {
                 "age_years": float(drawn.age_years[index]),
@@ -68,7 +78,6 @@ def load_demo(ctx) -> None:
                 "fvc": float(drawn.fvc_percent[index]),
                 "fvc_slope": float(drawn.fvc_slope[index]),
             }
-            index += 1
             if day_zero_offset is None:
                 day_zero = None
                 screening_date = ctx.today - timedelta(days=3 + n)
