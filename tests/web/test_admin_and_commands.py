@@ -64,3 +64,15 @@ def test_create_trial_command(sites, tmp_path):
     assert Trial.objects.count() == 1
     with pytest.raises(CommandError, match="no site"):
         call_command("create_trial", str(broken), site=["tokyo"])
+
+
+def test_report_command_names_the_known_trials(kim_trial, tmp_path):
+    from typer.testing import CliRunner
+
+    from alstrial.cli import app
+
+    result = CliRunner().invoke(app, ["report", "--trial", "kim2008", "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "no trial 'kim2008'" in result.output
+    assert "kim2009" in result.output
+    assert not any(tmp_path.iterdir())
