@@ -8,11 +8,13 @@ import html
 import math
 import re
 
+import pandas as pd
 import pytest
 from django.urls import reverse
 
 from alstrial.simulation.designs import load_design
 from alstrial.simulation.edland import edland_power
+from alstrial.simulation.engines import Simulation
 from alstrial.simulation.natural_history import NaturalHistory
 from alstrial.simulation.power import CURVE_COLUMNS, power_curve
 
@@ -43,7 +45,13 @@ def _page_rows(text: str) -> list[dict[str, str]]:
     """``{column: exact value}`` per row of the curve table (from ``data-value``)."""
     table = text.split('id="curve-table"', 1)[1].split("</table>", 1)[0]
     rows = table.split("<tr data-point=")[1:]
-    return [dict(re.findall(r'data-col="(\w+)" data-value="([^"]*)"', row)) for row in rows]
+    return [
+        {
+            **dict(re.findall(r'data-col="(\w+)" data-value="([^"]*)"', row)),
+            "trials": re.search(r'data-trials="(\d+)"', row).group(1),
+        }
+        for row in rows
+    ]
 
 
 def _field_errors(text: str, field: str) -> list[str]:
@@ -216,3 +224,32 @@ def test_choosing_the_curve_presets_its_points(client, users, over, expected):
 def test_curve_points_need_a_simulator_role(client, users):
     _login(client, users, "coordinator.seoul")
     assert client.get("/design/curve-points/", {"over": "n"}).status_code == 403
+
+
+def test_trials_that_ran_short_are_counted_and_flagged(client, users):
+    """A strict entry rule: many trials cannot fill their places; the page says how many."""
+    _login(client, users, "statistician")
+    data = {**VALID, "design": "kim2009", "model": "literature", "values": "0", "n": "22"}
+    data.update(follow_up_months="3", min_lead_in_decline="1.5", max_months_since_onset="")
+    data.update(trials="300", seed="1")
+    text = client.post(URL, data).content.decode()
+    (row,) = _page_rows(text)
+    design = load_design("kim2009").with_changes(enrolment={"min_lead_in_decline": 1.5})
+    first = Simulation(design, effect=0.0).run(250, 1)
+    assert first.short_trials > 0
+    assert int(row["short_trials"]) == first.short_trials
+    assert f">{first.short_trials} / {first.primary.trials_without_test}</td>" in text
+    assert '<span data-testid="checked-trials">250</span>' in text
+    assert 'data-testid="short-trials"' in text
+    # They are the curve's own first trials: a run's first 250 trials do not depend on its length.
+    whole = Simulation(design, effect=0.0).run(300, 1).per_trial().iloc[:250]
+    pd.testing.assert_frame_equal(first.per_trial(), whole)
+
+
+def test_full_trials_raise_no_flag(client, users):
+    _login(client, users, "statistician")
+    data = {**VALID, "max_months_since_onset": "", "values": "0.5", "trials": "100"}
+    text = client.post(URL, data).content.decode()
+    (row,) = _page_rows(text)
+    assert row["short_trials"] == "0"
+    assert 'data-testid="short-trials"' not in text

@@ -4,7 +4,8 @@ The numbers are :func:`alstrial.simulation.power.power_curve`'s, unchanged; this
 adds what the page states beside them: the Monte Carlo standard error of each rejection rate
 (``sqrt(p (1 - p) / trials)``, binomial), why Edland's closed form does not apply when it does
 not (:func:`alstrial.simulation.edland.edland_problems`), the PNG of
-:func:`alstrial.simulation.plots.plot_power_curve` and the table as CSV.
+:func:`alstrial.simulation.plots.plot_power_curve`, the table as CSV, and per point how many
+trials ran short or had no test (:func:`check_point`), which the curve table does not carry.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ import pandas as pd
 from alstrial.domain.time import DAYS_PER_MONTH
 from alstrial.simulation.designs import ANALYSES, Design
 from alstrial.simulation.edland import edland_problems
+from alstrial.simulation.engines import Simulation
 from alstrial.simulation.natural_history import NaturalHistory
 from alstrial.simulation.plots import plot_power_curve
 from alstrial.simulation.power import CURVE_PARAMETERS, power_curve
+from alstrial.simulation.trials import CHUNK_SIZE
 
 #: The natural-history models a user may choose: label and constructor.
 MODELS: dict[str, tuple[str, Callable[[], NaturalHistory]]] = {
@@ -61,11 +64,50 @@ class CurveRequest:
 
 
 @dataclass(frozen=True)
+class PointCheck:
+    """Of the first ``trials`` trials of a curve point: how many could not fill every place
+    from the candidates screened (``short_trials``: the entry rule is too strict for
+    ``enrolment.max_screened``), and how many had no test (``trials_without_test``: they count
+    as not rejecting)."""
+
+    trials: int
+    short_trials: int
+    trials_without_test: int
+
+    @property
+    def clean(self) -> bool:
+        return not (self.short_trials or self.trials_without_test)
+
+
+def check_point(request: CurveRequest, row: dict) -> PointCheck:
+    """Re-run the first chunk of trials of the curve point ``row`` (a ``power_curve`` row).
+
+    A run's chunk *k* draws from ``SeedSequence(seed, spawn_key=(k,))`` whatever the run's
+    length (docs/simulation.md "Engines and reproducibility"), so these are the very trials the
+    curve simulated first, and their counts are exact for them.
+    """
+    design = request.design
+    if request.over == "n":
+        design = design.with_changes(n=int(row["n_treated"]))
+    elif request.over == "follow_up":
+        design = design.with_changes(follow_up_months=float(row["follow_up_months"]))
+    result = Simulation(design, model=MODELS[request.model][1](), effect=row["effect"]).run(
+        min(request.trials, CHUNK_SIZE), request.seed
+    )
+    return PointCheck(
+        trials=result.trials,
+        short_trials=result.short_trials,
+        trials_without_test=result.primary.trials_without_test,
+    )
+
+
+@dataclass(frozen=True)
 class CurvePage:
     """A computed curve and what the page shows of it."""
 
     request: CurveRequest
     curve: pd.DataFrame
+    checks: tuple[PointCheck, ...]
     edland_why_not: tuple[str, ...]
     plot_png_base64: str
     seconds: float
@@ -86,11 +128,20 @@ class CurvePage:
 
     @property
     def rows(self) -> list[dict]:
-        """The curve's rows, each with its Monte Carlo standard error ``mc_se``."""
+        """The curve's rows, each with its Monte Carlo standard error ``mc_se`` and its
+        :class:`PointCheck` ``check``."""
         return [
-            {**row, "mc_se": monte_carlo_se(row["rejection_rate"], int(row["trials"]))}
-            for row in self.curve.to_dict("records")
+            {**row, "mc_se": monte_carlo_se(row["rejection_rate"], int(row["trials"])), "check": c}
+            for row, c in zip(self.curve.to_dict("records"), self.checks, strict=True)
         ]
+
+    @property
+    def checked_trials(self) -> int:
+        return min(self.request.trials, CHUNK_SIZE)
+
+    @property
+    def all_checks_clean(self) -> bool:
+        return all(check.clean for check in self.checks)
 
     @property
     def max_mc_se(self) -> float:
@@ -111,6 +162,7 @@ def simulate(request: CurveRequest) -> CurvePage:
     """Run the curve of ``request`` and draw it."""
     started = time.perf_counter()
     curve = request.run_curve()
+    checks = tuple(check_point(request, row) for row in curve.to_dict("records"))
     seconds = time.perf_counter() - started
     design = request.design
     figure = plot_power_curve(curve, title=design.name, alpha=design.alpha)
@@ -119,6 +171,7 @@ def simulate(request: CurveRequest) -> CurvePage:
     return CurvePage(
         request=request,
         curve=curve,
+        checks=checks,
         edland_why_not=tuple(edland_problems(design, MODELS[request.model][1]())),
         plot_png_base64=base64.b64encode(buffer.getvalue()).decode("ascii"),
         seconds=seconds,
