@@ -220,3 +220,15 @@ def test_the_panel_polls_while_a_build_runs_and_stops_after(client, users, built
     running.save()
     stale = client.get("/reports/kim2009/panel/").content.decode()
     assert "every 5s" not in stale
+
+
+def test_the_django_admin_lists_builds_read_only(client, django_user_model, built):
+    admin_client = client
+    admin_client.force_login(django_user_model.objects.create_superuser("root", "", "pw-root"))
+    listing = admin_client.get("/admin/reports/reportbuild/")
+    assert listing.status_code == 200
+    assert "kim2009" in listing.content.decode()
+    assert admin_client.get("/admin/reports/reportbuild/add/").status_code == 403
+    delete = admin_client.post(f"/admin/reports/reportbuild/{built.pk}/delete/", {"post": "yes"})
+    assert delete.status_code == 403
+    assert ReportBuild.objects.filter(pk=built.pk).exists()
