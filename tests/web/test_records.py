@@ -128,3 +128,19 @@ def test_bulk_writes_that_would_skip_the_trail_are_refused(screen):
         with pytest.raises(RuntimeError, match="audit trail"):
             attempt()
     assert Subject.objects.get(pk=subject.pk).sex == "M"
+
+
+def test_a_second_first_entry_of_one_form_is_a_conflict(enrolled_subject, users):
+    from alstrial.domain.alsfrs_items import ITEMS
+    from alstrial.web.assessments.models import AlsfrsAssessment
+
+    subject = enrolled_subject("seoul", days_ago=100)
+    visit = subject.visits.get(code="SCR")
+    items = {i.key: 4 for i in ITEMS if i.key != "cutting_with_gastrostomy"}
+    save_clinical(
+        AlsfrsAssessment(subject=subject, visit=visit, **items), users["coordinator.seoul"]
+    )
+    late = AlsfrsAssessment(subject=subject, visit=visit, **{**items, "speech": 2})
+    with pytest.raises(ConflictError, match="another entry was saved first"):
+        save_clinical(late, users["investigator.seoul"])
+    assert AlsfrsAssessment.objects.get(visit=visit).speech == 4

@@ -18,7 +18,7 @@ Usage (docs/web.md "Clinical records")::
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -35,10 +35,18 @@ class ConflictError(Exception):
     ``expected`` is the version the user edited, ``current`` the version now stored.
     """
 
-    def __init__(self, obj: models.Model, expected: int, current: int | None):
+    def __init__(
+        self, obj: models.Model, expected: int, current: int | None, detail: str | None = None
+    ):
         self.obj = obj
         self.expected = expected
         self.current = current
+        if detail is not None:
+            super().__init__(
+                f"This {obj._meta.verbose_name} was not saved: {detail}. "
+                "Reload the page to see the current values, then enter your change again."
+            )
+            return
         who = ""
         last = obj.history.order_by("-history_date", "-history_id").first() if obj.pk else None
         if current is None:
@@ -189,7 +197,17 @@ def save_clinical(obj: ClinicalRecord, user, reason: str = "", *, expected_versi
         obj._change_reason = reason
         obj._through_service = True
         try:
-            obj.save()
+            with transaction.atomic():
+                obj.save()
+        except IntegrityError as error:
+            if not creating:
+                raise
+            # Two users entered the same record at once (e.g. one form per visit): the
+            # database's unique rule let the first in; the second is a conflict, not a crash.
+            obj.pk = None
+            raise ConflictError(
+                obj, 0, None, detail=f"another entry was saved first ({error.__cause__ or error})"
+            ) from error
         finally:
             obj._through_service = False
     return obj
