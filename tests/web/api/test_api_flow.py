@@ -162,3 +162,20 @@ def test_withdrawal_keeps_its_reason_from_the_statistician(world, users, api):
         None,
         None,
     )
+
+
+def test_missed_visit_is_recorded_with_why(world, users, api):
+    from conftest import open_visit_with
+
+    visit = open_visit_with(world["seoul"]["subject"], "alsfrs_r")
+    client = api(users["coordinator.seoul"])
+    body = {"status": "missed", "missed_reason": "hospitalised elsewhere", "version": visit.version}
+    missed = _ok(client.put(f"visits/{visit.pk}", body))
+    assert (missed["status"], missed["missed_reason"], missed["visit_date"]) == (
+        "missed",
+        "hospitalised elsewhere",
+        None,
+    )
+    assert missed["version"] == visit.version + 1
+    hidden = _ok(api(users["statistician"]).get(f"visits/{visit.pk}"))
+    assert (hidden["status"], hidden["missed_reason"]) == ("missed", None)

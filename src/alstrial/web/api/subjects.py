@@ -216,15 +216,7 @@ def correct_screening(request, subject_id: int, payload: SubjectChangeIn):
 )
 def enrol(request, subject_id: int, payload: EnrolmentIn):
     """Enrol an eligible screened subject; the protocol's visits are laid out from day 0."""
-    subject = subject_for(request.user, subject_id, *DATA_ENTRY_ROLES)
-    services.enrol_subject(
-        subject,
-        request.user,
-        enrolment_date=payload.enrolment_date,
-        day_zero_date=payload.day_zero_date,
-        reason=payload.reason,
-    )
-    return subject_out(subject, request.user)
+    return _subject_change(request, subject_id, services.enrol_subject, payload)
 
 
 @router.post(
@@ -232,14 +224,13 @@ def enrol(request, subject_id: int, payload: EnrolmentIn):
 )
 def withdraw(request, subject_id: int, payload: WithdrawalIn):
     """Record an enrolled subject's withdrawal (date and why); later visits stay unrecorded."""
+    return _subject_change(request, subject_id, services.withdraw_subject, payload)
+
+
+def _subject_change(request, subject_id: int, service, payload: StrictIn) -> dict:
+    """Call a subjects service whose keyword arguments are the body's fields."""
     subject = subject_for(request.user, subject_id, *DATA_ENTRY_ROLES)
-    services.withdraw_subject(
-        subject,
-        request.user,
-        withdrawal_date=payload.withdrawal_date,
-        withdrawal_reason=payload.withdrawal_reason,
-        reason=payload.reason,
-    )
+    service(subject, request.user, **payload.model_dump())
     return subject_out(subject, request.user)
 
 

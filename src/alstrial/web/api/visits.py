@@ -113,19 +113,8 @@ def change_visit(request, visit_id: int, payload: VisitChangeIn):
     visit = get_for_user_or_404(VISITS, request.user, pk=visit_id)
     require_role(request.user, visit.subject.site, *DATA_ENTRY_ROLES)
     if payload.status == "done":
-        record_visit(
-            visit,
-            request.user,
-            visit_date=payload.visit_date,
-            reason=payload.reason,
-            expected_version=payload.version,
-        )
+        service, detail = record_visit, {"visit_date": payload.visit_date}
     else:
-        record_missed_visit(
-            visit,
-            request.user,
-            missed_reason=payload.missed_reason,
-            reason=payload.reason,
-            expected_version=payload.version,
-        )
+        service, detail = record_missed_visit, {"missed_reason": payload.missed_reason}
+    service(visit, request.user, **detail, reason=payload.reason, expected_version=payload.version)
     return visit_out(visit, request.user)
