@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from conftest import ITEMS, PASSWORD, administration_body, ae_report
+from conftest import ITEMS, PASSWORD, administration_body, ae_report, open_visit_with
 
 from alstrial.web.product import services as product
 from alstrial.web.product.demo import GOOD_QC, target_cells
@@ -165,8 +165,6 @@ def test_withdrawal_keeps_its_reason_from_the_statistician(world, users, api):
 
 
 def test_missed_visit_is_recorded_with_why(world, users, api):
-    from conftest import open_visit_with
-
     visit = open_visit_with(world["seoul"]["subject"], "alsfrs_r")
     client = api(users["coordinator.seoul"])
     body = {"status": "missed", "missed_reason": "hospitalised elsewhere", "version": visit.version}
