@@ -119,3 +119,21 @@ def test_withdrawal(client, users, enrolled_subject):
     )
     subject.refresh_from_db()
     assert (subject.status, subject.withdrawal_reason) == ("withdrawn", "moved abroad")
+
+
+def test_screening_takes_the_next_free_number_when_one_was_just_taken(screen, monkeypatch):
+    from alstrial.web.subjects import services
+
+    first = screen("seoul")
+    calls = []
+    real = services._next_number
+
+    def stale_then_real(site):
+        calls.append(site)
+        return first.number if len(calls) == 1 else real(site)  # as if read a moment too early
+
+    monkeypatch.setattr(services, "_next_number", stale_then_real)
+    second = screen("seoul")
+    assert len(calls) == 2
+    assert second.number == first.number + 1
+    assert Subject.objects.count() == 2

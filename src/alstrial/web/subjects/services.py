@@ -18,8 +18,11 @@ from alstrial.domain.eligibility import (
 )
 from alstrial.domain.errors import FieldError, ValidationError
 from alstrial.domain.identifiers import subject_code
-from alstrial.web.core.records import save_clinical
+from alstrial.web.core.records import ConflictError, save_clinical
 from alstrial.web.subjects.models import Subject, SubjectStatus, Visit, VisitStatus, today
+
+#: Tries at a free subject number when screenings at one site happen at the same moment.
+NUMBERING_ATTEMPTS = 3
 
 
 def _next_number(site) -> int:
@@ -80,7 +83,7 @@ def screen_subject(*, site, trial, user, consent_date, screening_date, values, r
     if not trial.sites.filter(pk=site.pk).exists():
         errors.append(FieldError("site", f"trial {trial.slug} does not run at {site.code}"))
     data, result = _judge(trial, consent_date, screening_date, values, errors)
-    with transaction.atomic():
+    for attempt in range(NUMBERING_ATTEMPTS):
         number = _next_number(site)
         subject = Subject(
             site=site,
@@ -90,8 +93,13 @@ def screen_subject(*, site, trial, user, consent_date, screening_date, values, r
             status=SubjectStatus.SCREENING if result.eligible else SubjectStatus.SCREEN_FAILED,
         )
         _apply(subject, consent_date, screening_date, values, data, result)
-        save_clinical(subject, user, reason or "screening")
-    return subject
+        try:
+            return save_clinical(subject, user, reason or "screening")
+        except ConflictError:
+            # Another coordinator at this site took the same number a moment earlier.
+            if attempt == NUMBERING_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def correct_screening(

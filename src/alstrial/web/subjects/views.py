@@ -79,7 +79,8 @@ def screen(request):
             verdict = "eligible" if subject.eligible else "not eligible (screen failure)"
             messages.success(request, f"{subject.code} screened: {verdict}.")
             return redirect("subjects:detail", pk=subject.pk)
-    return render(request, "subjects/screen.html", {"form": form}, status=outcome.status)
+    context = {"form": form, "conflict": outcome.conflict}
+    return render(request, "subjects/screen.html", context, status=outcome.status)
 
 
 def _visit_rows(subject: Subject) -> list[dict]:
