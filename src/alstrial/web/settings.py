@@ -53,6 +53,7 @@ THIRD_PARTY_APPS = [
 ALSTRIAL_APPS = [
     "alstrial.web.core",
     "alstrial.web.audit",
+    "alstrial.web.accounts",
     "alstrial.web.trials",
     "alstrial.web.subjects",
     "alstrial.web.assessments",
@@ -60,6 +61,7 @@ ALSTRIAL_APPS = [
     "alstrial.web.safety",
     "alstrial.web.api",
     "alstrial.web.registry",
+    "alstrial.web.exchange",
     "alstrial.web.design",
     "alstrial.web.reports",
 ]
