@@ -19,6 +19,7 @@ APP_URLS = [
     ("api/v1/", "alstrial.web.api.urls"),
     ("design/", "alstrial.web.design.urls"),
     ("reports/", "alstrial.web.reports.urls"),
+    ("exchange/", "alstrial.web.exchange.urls"),
 ]
 
 urlpatterns = [

@@ -1,0 +1,94 @@
+"""Downloads of a trial's exports, for the sites where the user holds the right role.
+
+- ``csv`` (zip: tidy CSV per form, subjects.csv, visits.csv) and ``dictionary``: the analysis
+  roles (statistician, investigator, admin); de-identified: codes and study days.
+- ``sdtm`` (zip: CSV, XPT, Dataset-JSON, define.xml) and ``odm``: investigator and admin only;
+  calendar dates (SDTM) and the audit trail (ODM) are not for the de-identified view.
+
+A trial the user cannot see answers 404; a kind the user may not download answers 403.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.urls import reverse
+
+from alstrial.web.core.access import get_for_user_or_404, site_ids_for
+from alstrial.web.core.models import ANALYSIS_ROLES, Role
+from alstrial.web.trials.models import Trial
+
+#: Roles that may download identified-date exports (SDTM dates, the ODM audit trail).
+FULL_ROLES = (Role.INVESTIGATOR, Role.ADMIN)
+KINDS = {
+    "csv": ("Statisticians' CSV (zip)", ANALYSIS_ROLES),
+    "dictionary": ("Data dictionary (CSV)", ANALYSIS_ROLES),
+    "sdtm": ("SDTM: CSV, XPT, Dataset-JSON, define.xml (zip)", FULL_ROLES),
+    "odm": ("CDISC ODM 1.3.2 with audit trail (XML)", FULL_ROLES),
+}
+
+
+def _sites(user, trial, roles) -> list[int]:
+    trial_sites = set(trial.sites.values_list("pk", flat=True))
+    return sorted(set(site_ids_for(user, *roles)) & trial_sites)
+
+
+def dashboard_panel_context(request, trial) -> dict:
+    """The links this user may follow (empty when none)."""
+    links = [
+        {"label": label, "url": reverse("exchange:download", args=[trial.slug, kind])}
+        for kind, (label, roles) in KINDS.items()
+        if _sites(request.user, trial, roles)
+    ]
+    return {"links": links}
+
+
+def _zip(folder: Path, name: str) -> HttpResponse:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.iterdir()):
+            archive.write(path, arcname=path.name)
+    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def download(request, slug: str, kind: str):
+    from alstrial.exchange.dictionary import dictionary_frame
+    from alstrial.exchange.odm import build_odm
+    from alstrial.exchange.sdtm_write import write_sdtm
+    from alstrial.web.exchange.extract import trial_data
+    from alstrial.web.exchange.forms import form_specs
+    from alstrial.web.exchange.statistician import write_statistician_csv
+
+    if kind not in KINDS:
+        raise Http404("No such export")
+    trial = get_for_user_or_404(Trial.objects.distinct(), request.user, slug=slug)
+    sites = _sites(request.user, trial, KINDS[kind][1])
+    if not sites:
+        raise PermissionDenied("This export needs another role at this trial's sites.")
+    if kind == "dictionary":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{slug}-dictionary.csv"'
+        dictionary_frame(form_specs(trial.protocol), trial.protocol).to_csv(response, index=False)
+        return response
+    if kind == "odm":
+        data = trial_data(trial, site_ids=sites, audit=True)
+        response = HttpResponse(
+            build_odm(data, form_specs(trial.protocol)), content_type="application/xml"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{slug}-odm.xml"'
+        return response
+    with tempfile.TemporaryDirectory() as folder:
+        if kind == "sdtm":
+            write_sdtm(trial_data(trial, site_ids=sites), folder, xpt=True)
+        else:
+            write_statistician_csv(trial, folder, site_ids=sites)
+        return _zip(Path(folder), f"{slug}-{kind}.zip")
