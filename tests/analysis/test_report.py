@@ -91,6 +91,15 @@ def test_html_has_every_section_and_figure(report):
     }
 
 
+def test_the_stylesheet_reaches_the_page_unescaped(report):
+    """Escaped quotes would silently drop the page-number footer and the font rules."""
+    paths, html, _ = report
+    assert 'content: "page " counter(page)' in html
+    assert "&#34;" not in html.split("</style>")[0]
+    pages = PdfReader(paths.pdf).pages
+    assert f"page 1 of {len(pages)}" in pages[0].extract_text()
+
+
 def test_every_output_names_its_settings(report):
     _, html, text = report
     for page in (html, text):

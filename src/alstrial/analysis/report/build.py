@@ -196,6 +196,7 @@ def _matching_settings(matching) -> dict[str, str]:
 
 def _render(context: dict[str, Any]) -> str:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+    from markupsafe import Markup
 
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -204,5 +205,7 @@ def _render(context: dict[str, Any]) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    context["css"] = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    # Our own stylesheet, not data: marked safe so its quotes reach the browser and WeasyPrint
+    # unescaped (escaped, the page-number and font rules are silently dropped).
+    context["css"] = Markup((TEMPLATES / "report.css").read_text(encoding="utf-8"))
     return environment.get_template("report.html").render(**context)
