@@ -52,6 +52,9 @@ def _refused(response, *fields, status=422):
         ({"swallowing": None}, ["swallowing"]),
         ({"speech": "four"}, ["speech"]),  # not a number: the schema names it
         ({"speach": 4}, ["speach"]),  # a misspelt item is refused, not dropped
+        ({"speech": True}, ["speech"]),  # true is not 1
+        ({"walking": "3"}, ["walking"]),  # a string is not a score
+        ({"visit_id": True}, ["visit_id"]),  # nor an identifier
     ],
 )
 def test_bad_alsfrs_items_are_named_and_nothing_saved(world, coordinator, changes, fields):
@@ -114,6 +117,7 @@ def test_missed_visit_needs_its_reason(world, coordinator):
         (lambda s: {"serious": True, "seriousness_criteria": []}, ["seriousness_criteria"]),
         (lambda s: {"outcome": "recovering"}, ["resolution_date"]),
         (lambda s: {"grade": "severe"}, ["grade"]),
+        (lambda s: {"grade": True}, ["grade"]),
     ],
 )
 def test_bad_adverse_events_are_named_and_nothing_saved(world, coordinator, changes, fields):

@@ -18,7 +18,7 @@ from ninja import Field, Query, Router, Schema, Status
 from alstrial.web.api.access import get_for_user_or_404, hides_dates, subject_for
 from alstrial.web.api.errors import api_field_names
 from alstrial.web.api.pages import PageParams, page, page_of
-from alstrial.web.api.schemas import ErrorOut, RefusedOut, StrictIn
+from alstrial.web.api.schemas import ErrorOut, Integer, Number, RefusedOut, StrictIn
 from alstrial.web.product.administration import administer_dose
 from alstrial.web.product.models import Administration
 from alstrial.web.subjects.models import Visit
@@ -27,14 +27,14 @@ router = Router(tags=["cell product"])
 
 
 class AdministrationIn(StrictIn):
-    subject_id: int = Field(description="The recipient (whose record this is).")
+    subject_id: Integer = Field(description="The recipient (whose record this is).")
     scanned_subject_id: str = Field(description="Read from the wristband, never pre-filled.")
     scanned_lot_id: str = Field(description="Read from the lot label, never pre-filled.")
     route: str = Field(description="The protocol's route: intrathecal or intraspinal.")
     administered_at: datetime | None = Field(None, description="Default now; with a time zone.")
-    visit_id: int | None = Field(None, description="Default: the schedule's visit of the dose.")
+    visit_id: Integer | None = Field(None, description="Default: the schedule's visit of the dose.")
     spinal_level: str = ""
-    pump_rate_ul_per_min: float | None = None
+    pump_rate_ul_per_min: Number | None = None
     immediate_reactions: str = ""
 
 

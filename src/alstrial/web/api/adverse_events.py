@@ -16,7 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from alstrial.web.api.access import get_for_user_or_404, require_any_role, require_role, subject_for
 from alstrial.web.api.pages import PageParams, page, page_of
-from alstrial.web.api.schemas import ChangeIn, ErrorOut, StrictIn
+from alstrial.web.api.schemas import ChangeIn, ErrorOut, Integer, StrictIn
 from alstrial.web.safety import services
 from alstrial.web.safety.models import AdverseEvent
 
@@ -36,7 +36,7 @@ class Report(StrictIn):
     term: str = Field(description="Verbatim term; coded against alstrial's term list.")
     onset_date: date | None = None
     resolution_date: date | None = None
-    grade: int | None = Field(None, description="CTCAE v5, 1-5")
+    grade: Integer | None = Field(None, description="CTCAE v5, 1-5")
     serious: bool | None = Field(None, description="Checked against the criteria if given.")
     seriousness_criteria: list[str] = Field(
         default_factory=list,
@@ -62,7 +62,7 @@ class Report(StrictIn):
 
 
 class AdverseEventIn(Report):
-    subject_id: int
+    subject_id: Integer
 
 
 class AdverseEventChangeIn(Report, ChangeIn):
@@ -80,7 +80,7 @@ class AdverseEventChangeIn(Report, ChangeIn):
 
 class AdverseEventOut(Schema):
     id: int
-    subject_id: int
+    subject_id: Integer
     subject_code: str
     term: str
     verbatim_term: str

@@ -19,7 +19,7 @@ from alstrial.domain.staging import kings_stage, mitos_stage
 from alstrial.web.api.access import get_for_user_or_404, hides_dates, require_role
 from alstrial.web.api.errors import ApiConflict, api_field_names
 from alstrial.web.api.pages import PageParams, page, page_of
-from alstrial.web.api.schemas import ChangeIn, ErrorOut, StrictIn
+from alstrial.web.api.schemas import ChangeIn, ErrorOut, Integer, StrictIn
 from alstrial.web.assessments.models import AlsfrsAssessment
 from alstrial.web.core.models import DATA_ENTRY_ROLES
 from alstrial.web.core.records import save_clinical
@@ -34,26 +34,26 @@ ITEM_KEYS = AlsfrsAssessment.ITEM_KEYS
 class Items(StrictIn):
     """The twelve items (0-4 points each; exactly one of the two cutting items)."""
 
-    speech: int | None = None
-    salivation: int | None = None
-    swallowing: int | None = None
-    handwriting: int | None = None
-    cutting_without_gastrostomy: int | None = Field(None, description="item 5a")
-    cutting_with_gastrostomy: int | None = Field(None, description="item 5b (gastrostomy)")
-    dressing_hygiene: int | None = None
-    turning_in_bed: int | None = None
-    walking: int | None = None
-    climbing_stairs: int | None = None
-    dyspnea: int | None = None
-    orthopnea: int | None = None
-    respiratory_insufficiency: int | None = None
+    speech: Integer | None = None
+    salivation: Integer | None = None
+    swallowing: Integer | None = None
+    handwriting: Integer | None = None
+    cutting_without_gastrostomy: Integer | None = Field(None, description="item 5a")
+    cutting_with_gastrostomy: Integer | None = Field(None, description="item 5b (gastrostomy)")
+    dressing_hygiene: Integer | None = None
+    turning_in_bed: Integer | None = None
+    walking: Integer | None = None
+    climbing_stairs: Integer | None = None
+    dyspnea: Integer | None = None
+    orthopnea: Integer | None = None
+    respiratory_insufficiency: Integer | None = None
     visit_date: date | None = Field(
         None, description="Records the visit as done on this date (required if it is not yet)."
     )
 
 
 class AlsfrsIn(Items):
-    visit_id: int
+    visit_id: Integer
     reason: str = ""
 
 
@@ -65,7 +65,7 @@ class AlsfrsOut(Schema):
     id: int
     subject_id: int
     subject_code: str
-    visit_id: int
+    visit_id: Integer
     visit_code: str
     visit_date: date | None
     items: dict[str, int | None]

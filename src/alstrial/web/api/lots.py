@@ -17,7 +17,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from alstrial.web.api.access import get_for_user_or_404, hides_dates, require_role
 from alstrial.web.api.pages import PageParams, page, page_of
-from alstrial.web.api.schemas import ChangeIn, ErrorOut, StrictIn
+from alstrial.web.api.schemas import ChangeIn, ErrorOut, Integer, Number, StrictIn
 from alstrial.web.core.records import ConflictError
 from alstrial.web.product import services
 from alstrial.web.product.models import Batch, Lot, QcResult
@@ -32,7 +32,7 @@ class LotOut(Schema):
     site: str
     subject_id: int = Field(description="The donor (the only possible recipient).")
     donor_code: str
-    batch_id: int
+    batch_id: Integer
     number: int
     dose_number: int
     status: str
@@ -49,30 +49,30 @@ class LotOut(Schema):
 
 
 class LotsIn(StrictIn):
-    batch_id: int
-    dose_numbers: list[int] = Field(description="One lot per dose number (1..administrations).")
+    batch_id: Integer
+    dose_numbers: list[Integer] = Field(description="One lot per dose number (1..administrations).")
 
 
 class QcIn(ChangeIn):
     """QC results; a field left out or null is not entered (its criterion stays pending).
     ``version`` is the lot's QC version (0 when none is entered yet)."""
 
-    version: int = Field(0, ge=0)
-    viability_pct: float | None = None
-    viable_cells: float | None = None
-    cd105: float | None = None
-    cd73: float | None = None
-    cd90: float | None = None
-    cd45: float | None = None
-    cd34: float | None = None
-    cd14: float | None = None
-    cd11b: float | None = None
-    cd79a: float | None = None
-    cd19: float | None = None
-    hla_dr: float | None = None
+    version: Integer = Field(0, ge=0)
+    viability_pct: Number | None = None
+    viable_cells: Number | None = None
+    cd105: Number | None = None
+    cd73: Number | None = None
+    cd90: Number | None = None
+    cd45: Number | None = None
+    cd34: Number | None = None
+    cd14: Number | None = None
+    cd11b: Number | None = None
+    cd79a: Number | None = None
+    cd19: Number | None = None
+    hla_dr: Number | None = None
     sterility: str | None = Field(None, description="negative or positive")
     mycoplasma: str | None = Field(None, description="negative or positive")
-    endotoxin_eu_per_ml: float | None = None
+    endotoxin_eu_per_ml: Number | None = None
     appearance_ok: bool | None = None
     karyotype: str | None = Field(None, description="normal or abnormal")
     trilineage_ok: bool | None = None

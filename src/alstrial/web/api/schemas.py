@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
+
+
+def _json_number(value):
+    """A clinical number arrives as a JSON number: ``true`` is not 1 and ``"4"`` is not 4."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+#: An integer input (``true`` or ``"4"`` refused, not coerced).
+Integer = Annotated[int, BeforeValidator(_json_number)]
+#: A decimal input (``true`` or ``"0.5"`` refused, not coerced).
+Number = Annotated[float, BeforeValidator(_json_number)]
 
 
 class ErrorOut(Schema):
@@ -27,7 +42,7 @@ class ChangeIn(StrictIn):
         description="Why the saved data changes (audit trail); required for every change to "
         "saved data (422 on field 'reason' when missing).",
     )
-    version: int = Field(ge=1, description="The record's version as the client read it.")
+    version: Integer = Field(ge=1, description="The record's version as the client read it.")
 
 
 class RefusedOut(ErrorOut):

@@ -16,7 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from alstrial.web.api.access import get_for_user_or_404, hides_dates, require_role, subject_for
 from alstrial.web.api.pages import PageParams, page, page_of
-from alstrial.web.api.schemas import ChangeIn, ErrorOut, StrictIn
+from alstrial.web.api.schemas import ChangeIn, ErrorOut, Integer, Number, StrictIn
 from alstrial.web.audit.trail import subject_trail
 from alstrial.web.core.access import sites_for
 from alstrial.web.core.models import AUDIT_ROLES, DATA_ENTRY_ROLES
@@ -40,7 +40,7 @@ class SubjectOut(Schema):
     age_years: int | None
     onset_site: str
     el_escorial: str
-    screening_alsfrs_r_total: int | None = Field(description="points, 0-48")
+    screening_alsfrs_r_total: Integer | None = Field(description="points, 0-48")
     screening_fvc_percent: float | None = Field(description="% of predicted")
     eligible: bool | None
     eligibility_findings: list
@@ -96,12 +96,12 @@ class ScreeningValues(StrictIn):
     consent_date: date | None = None
     screening_date: date | None = None
     sex: str = ""
-    age_years: int | None = None
+    age_years: Integer | None = None
     onset_site: str = ""
     symptom_onset_date: date | None = None
     el_escorial: str | None = None
-    alsfrs_r_total: int | None = Field(None, description="ALSFRS-R total at screening, 0-48")
-    fvc_percent_predicted: float | None = Field(None, description="% of predicted")
+    alsfrs_r_total: Integer | None = Field(None, description="ALSFRS-R total at screening, 0-48")
+    fvc_percent_predicted: Number | None = Field(None, description="% of predicted")
 
     def values(self) -> dict:
         return self.model_dump(exclude={"consent_date", "screening_date", "reason", "version"})
