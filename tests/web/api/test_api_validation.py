@@ -170,3 +170,22 @@ def test_form_on_a_visit_that_does_not_collect_it_names_visit_id(world, coordina
     errors = _refused(coordinator.post("assessments/alsfrs", body), "visit_id")["errors"]
     assert "visit" not in errors  # the model's name is reported as the body's
     assert _state(subject) == before
+
+
+def test_times_without_a_time_zone_are_refused(world, users, api):
+    """A bedside time without its zone is ambiguous by hours: refused, nothing given."""
+    from conftest import administration_body
+
+    from alstrial.web.product.models import Administration, RefusedAttempt
+
+    seoul = world["seoul"]
+    body = administration_body(seoul["subject"], seoul["lot"], administered_at="2026-11-21T10:00")
+    response = api(users["investigator.seoul"]).post("administrations", body)
+    _refused(response, "administered_at")
+    assert not Administration.objects.filter(lot=seoul["lot"]).exists()
+    assert not RefusedAttempt.objects.filter(subject=seoul["subject"]).exists()  # never reached
+    lab = api(users["celllab.seoul"])
+    _refused(
+        lab.post(f"lots/{seoul['lot'].pk}/dose", {"formulated_at": "2026-11-21 09:00"}),
+        "formulated_at",
+    )

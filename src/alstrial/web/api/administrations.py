@@ -14,6 +14,7 @@ from datetime import datetime
 from functools import partial
 
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import AwareDatetime
 
 from alstrial.web.api.access import get_for_user_or_404, hides_dates, subject_for
 from alstrial.web.api.errors import api_field_names
@@ -31,7 +32,9 @@ class AdministrationIn(StrictIn):
     scanned_subject_id: str = Field(description="Read from the wristband, never pre-filled.")
     scanned_lot_id: str = Field(description="Read from the lot label, never pre-filled.")
     route: str = Field(description="The protocol's route: intrathecal or intraspinal.")
-    administered_at: datetime | None = Field(None, description="Default now; with a time zone.")
+    administered_at: AwareDatetime | None = Field(
+        None, description="Default now; ISO 8601 with a time zone (Z or +09:00)."
+    )
     visit_id: Integer | None = Field(None, description="Default: the schedule's visit of the dose.")
     spinal_level: str = ""
     pump_rate_ul_per_min: Number | None = None

@@ -14,6 +14,7 @@ from functools import partial
 from typing import Literal
 
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import AwareDatetime
 
 from alstrial.web.api.access import get_for_user_or_404, hides_dates, require_role
 from alstrial.web.api.pages import PageParams, page, page_of
@@ -79,7 +80,9 @@ class QcIn(ChangeIn):
 
 
 class DoseIn(StrictIn):
-    formulated_at: datetime | None = Field(None, description="Default now; with a time zone.")
+    formulated_at: AwareDatetime | None = Field(
+        None, description="Default now; ISO 8601 with a time zone (Z or +09:00)."
+    )
 
 
 class ReleaseIn(StrictIn):
