@@ -187,3 +187,13 @@ def test_missed_visit_needs_a_reason(coordinator, enrolled_subject):
     assert response.status_code == 302
     visit.refresh_from_db()
     assert (visit.status, visit.missed_reason) == ("missed", "hospitalised")
+
+
+def test_subject_list_shows_the_next_visit(coordinator, enrolled_subject):
+    subject = enrolled_subject("seoul", days_ago=100)  # LI0's window closed 9 days ago
+    li0 = subject.visits.get(code="LI0")
+    page = coordinator.get(reverse("subjects:list")).content.decode()
+    row = page[page.index(subject.code) :]
+    row = row[: row.index("</tr>")]
+    assert f"LI0 {li0.target_date.isoformat()}" in row
+    assert "overdue" in row

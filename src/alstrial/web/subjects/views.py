@@ -20,7 +20,7 @@ from alstrial.web.core.forms import Submission, add_domain_errors, make_read_onl
 from alstrial.web.core.models import AUDIT_ROLES, DATA_ENTRY_ROLES
 from alstrial.web.core.visit_forms import done_forms, visit_form
 from alstrial.web.subjects.forms import EnrolForm, ScreeningForm, VisitForm
-from alstrial.web.subjects.models import Subject, Visit, VisitStatus, today
+from alstrial.web.subjects.models import Subject, SubjectStatus, Visit, VisitStatus, today
 from alstrial.web.subjects.services import (
     enrol_subject,
     record_missed_visit,
@@ -32,16 +32,24 @@ from alstrial.web.trials.models import Trial
 
 @role_required()
 def subject_list(request):
-    subjects = (
+    """Every subject of the user's sites, with the next visit still to record."""
+    subjects = list(
         Subject.objects.visible_to(request.user)
         .select_related("site", "trial")
         .order_by("trial__slug", "site__code", "number")
     )
-    return render(
-        request,
-        "subjects/list.html",
-        {"subjects": subjects, "can_screen": bool(_trial_choices(request.user))},
+    next_visit: dict[int, Visit] = {}
+    pending = (
+        Visit.objects.visible_to(request.user)
+        .filter(status=VisitStatus.SCHEDULED, subject__status=SubjectStatus.ENROLLED)
+        .select_related("subject__site")
+        .order_by("subject_id", "sequence")
     )
+    for visit in pending:
+        next_visit.setdefault(visit.subject_id, visit)
+    rows = [(subject, next_visit.get(subject.pk)) for subject in subjects]
+    context = {"rows": rows, "can_screen": bool(_trial_choices(request.user))}
+    return render(request, "subjects/list.html", context)
 
 
 def _trial_choices(user) -> list[tuple[str, str]]:
