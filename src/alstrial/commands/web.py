@@ -108,6 +108,7 @@ def demo(
 
     from alstrial.web.core.demo import DEMO_PASSWORD, DemoContext, load_all_demo_data
     from alstrial.web.subjects.models import Subject
+    from alstrial.web.trials.outputs import write_trial_outputs
 
     call_command("migrate", verbosity=0)
     if Subject.objects.exists():
@@ -126,53 +127,6 @@ def demo(
         _serve(host, port)
 
 
-#: The protocol's lead-in slope names (DOMAIN.md section 3) as the analysis settings spell them.
-PRE_SLOPE = {"ols": "ols", "two_point": "two_point", "onset_anchored": "onset"}
-
-
-def screening_summary(trial) -> dict:
-    """``{"screened": n, "reasons": {criterion: n}}`` for the report's study flow."""
-    from collections import Counter
-
-    from alstrial.web.subjects.models import Subject
-
-    reasons: Counter = Counter()
-    subjects = Subject.objects.filter(trial=trial)
-    for findings in subjects.filter(eligible=False).values_list("eligibility_findings", flat=True):
-        reasons.update(f["label"] for f in findings if f.get("passed") is False)
-    return {"screened": subjects.count(), "reasons": dict(reasons)}
-
-
-def write_trial_outputs(trial, out: Path, registry: Path | None = None) -> list[Path]:
-    """The trial's analysis data (``data/subjects.csv``, ``data/visits.csv``), the analysis
-    tables and the HTML/PDF report, all in ``out``. Settings come from the trial's protocol."""
-    from alstrial.analysis.data import read_analysis_data
-    from alstrial.analysis.efficacy import analyse as run_analysis
-    from alstrial.analysis.output import write_outputs
-    from alstrial.analysis.report import build_report
-    from alstrial.analysis.settings import AnalysisSettings
-    from alstrial.commands.analysis import _with_registry_controls
-    from alstrial.web.trials.analysis_data import write_analysis_csv
-
-    out = Path(out)
-    subjects_csv, visits_csv = write_analysis_csv(trial, out / "data")
-    declared = trial.protocol.analysis
-    settings = AnalysisSettings(
-        follow_up_days=declared.follow_up_days, pre_slope=PRE_SLOPE[declared.lead_in_slope]
-    )
-    data = read_analysis_data(subjects_csv, visits_csv)
-    matching = None
-    if registry is not None:
-        data, matching = _with_registry_controls(data, registry, settings)
-    result = run_analysis(data, settings, matching=matching)
-    written = [subjects_csv, visits_csv, *write_outputs(result, data, out)]
-    paths = build_report(
-        result, data, out, title=trial.title, trial=trial.slug, screening=screening_summary(trial)
-    )
-    written.extend([paths.html, *([paths.pdf] if paths.pdf else [])])
-    return written
-
-
 def report(
     trial: Annotated[str, typer.Option("--trial", help="Trial slug, e.g. kim2009.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
@@ -185,18 +139,23 @@ def report(
     """The trial's analysis data, tables and HTML/PDF report, from the database."""
     setup_django(db)
     from alstrial.web.trials.models import Trial
+    from alstrial.web.trials.outputs import write_trial_outputs
 
     found = Trial.objects.filter(slug=trial).first()
     if found is None:
         known = ", ".join(Trial.objects.values_list("slug", flat=True)) or "none"
         typer.echo(f"error: no trial {trial!r} in the database (known: {known})", err=True)
         raise typer.Exit(1)
-    written = write_trial_outputs(found, out, registry)
+    try:
+        written = write_trial_outputs(found, out, registry)
+    except ValueError as error:  # a registry that cannot be read or matched, named
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"wrote {len(written)} files to {out}")
 
 
 #: Size of the synthetic natural-history registry the demo draws matched controls from.
-DEMO_REGISTRY_PATIENTS = 600
+DEMO_REGISTRY_PATIENTS = 5000
 
 
 def _demo_registry(folder: Path, seed: int) -> Path:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+from html import escape
 
 import pytest
 from django.utils import timezone
@@ -15,9 +16,10 @@ from pypdf import PdfReader
 from alstrial.analysis.data import AnalysisData
 from alstrial.analysis.efficacy import analyse
 from alstrial.analysis.settings import AnalysisSettings
-from alstrial.commands.web import PRE_SLOPE
 from alstrial.web.reports.models import BuildStatus, ReportBuild
+from alstrial.web.safety.board import trial_report_tables
 from alstrial.web.trials.analysis_data import analysis_frames
+from alstrial.web.trials.outputs import PRE_SLOPE
 
 pytestmark = pytest.mark.slow
 
@@ -66,6 +68,13 @@ def test_button_builds_html_and_pdf_with_the_analysed_count(client, demo, tmp_pa
 
     html = _content(client.get(f"/reports/{trial.slug}/report.html")).decode()
     assert [int(n) for n in ANALYSED.findall(html)] == [expected]
+    # The trial's safety tables, as the safety app computes them, are in the report.
+    safety = trial_report_tables(trial)
+    assert safety, "the demo trial has adverse events"
+    for title, table in safety.items():
+        assert escape(title) in html
+        for term in table.get("term", []):
+            assert escape(str(term)) in html
 
     pdf = client.get(f"/reports/{trial.slug}/report.pdf")
     assert pdf["Content-Type"] == "application/pdf"

@@ -1,7 +1,7 @@
 """Building a trial's report from the database, one build per trial at a time.
 
 The report is written by the function ``alstrial report --trial SLUG`` uses
-(:func:`alstrial.commands.web.write_trial_outputs`: the trial's analysis data, the analysis
+(:func:`alstrial.web.trials.outputs.write_trial_outputs`: the trial's analysis data, the analysis
 tables and the HTML/PDF report, settings from the trial's protocol), so the button and the
 command give the same report. Each build goes to a folder of its own,
 ``<reports dir>/<trial slug>/build-<id>/``; when it succeeds, earlier builds' folders are removed.
@@ -151,7 +151,7 @@ def build_trial_report(trial: Trial, user) -> ReportBuild:
     recorded on the build (``status`` failed, ``error``) and leaves no files behind.
     """
     # The command's own function, so that the button and `alstrial report --trial` agree.
-    from alstrial.commands.web import write_trial_outputs
+    from alstrial.web.trials.outputs import write_trial_outputs
 
     build = start_build(trial, user)
     relative = Path(trial.slug) / f"build-{build.pk}"
