@@ -21,7 +21,22 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
 
 @pytest.fixture
-def admin_token(users, enrolled_subject):
+def in_process_requests():
+    """Keep the test's database connection across in-process WSGI requests, as Django's test
+    client does: at the end of a request Django closes a connection whose autocommit differs
+    from the settings, which inside the test's transaction it always does (PostgreSQL)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def admin_token(users, enrolled_subject, in_process_requests):
     """The admin's bearer token, with an enrolled subject at each site to find."""
     from alstrial.web.api.tokens import issue_token
 
