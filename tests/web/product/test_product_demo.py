@@ -1,48 +1,43 @@
-"""The demo hook gives both trials lots at every stage, made through the services."""
+"""``build_lot`` (the demo's and the tests' way to reach a stage) goes through the services with
+a chronological custody ledger. The whole demo's product history is checked against the visit
+schedule in ``tests/web/test_demo_history.py``."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from alstrial.web.core.demo import DEMO_PASSWORD, DemoContext
-from alstrial.web.product.demo import load_demo
-from alstrial.web.product.models import Administration, CustodyEntry, Lot, ReleaseAuthority
+from alstrial.web.product.demo import STAGES
+from alstrial.web.product.models import CustodyEntry, Lot
 
-pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+pytestmark = [pytest.mark.django_db]
+
+#: The custody events each stage has been through, in order (docs/product.md).
+EVENTS = {
+    "in_manufacturing": ["made"],
+    "qc_pending": ["made", "qc"],
+    "destroyed": ["made", "qc", "destroyed"],
+    "released": ["made", "qc", "dose_prepared", "released"],
+    "expired": ["made", "qc", "dose_prepared", "released"],
+}
 
 
 def stage_of(lot: Lot) -> str:
     return "expired" if lot.status == "released" and lot.is_expired else lot.status
 
 
-def test_demo_lots_at_every_stage_in_both_trials(enrolled_subject, users, sites):
-    for user in users.values():  # the demo signs releases with the demo password
-        user.set_password(DEMO_PASSWORD)
-        user.save()
-    subjects = {
-        "kim2009": [enrolled_subject("seoul") for _ in range(3)],
-        "mazzini2003": [enrolled_subject("novara") for _ in range(2)],
-    }
-    ctx = DemoContext(
-        today=date.today(), sites=sites, users=users, subjects=subjects, log=lambda _: None
-    )
-    load_demo(ctx)
-    expected = {
-        "in_manufacturing",
-        "qc_pending",
-        "released",
-        "expired",
-        "administered",
-        "destroyed",
-    }
-    for slug, group in subjects.items():
-        lots = Lot.objects.filter(subject__in=group)
-        assert {stage_of(lot) for lot in lots} == expected, slug
-    for administration in Administration.objects.select_related("lot"):
-        assert administration.lot.subject_id == administration.subject_id
-    assert ReleaseAuthority.objects.filter(user=users["celllab.novara"]).exists()
-    # every lot has its "made" entry first
-    for lot in Lot.objects.all():
-        assert CustodyEntry.objects.filter(lot=lot).first().event == "made"
+@pytest.mark.parametrize("stage", [s for s in STAGES if s != "administered"])
+def test_build_lot_reaches_each_stage_in_order(product_world, lot_at, stage):
+    lot = lot_at(product_world["alice"], stage)
+    lot.refresh_from_db()
+    assert stage_of(lot) == stage
+    entries = list(CustodyEntry.objects.filter(lot=lot).order_by("id"))
+    assert [e.event for e in entries] == EVENTS[stage]
+    times = [e.at for e in entries]
+    assert times == sorted(times)  # written in the order things happened
+    if stage == "expired":
+        assert lot.active_signature.signed_at == entries[-1].at
+
+
+def test_an_unknown_stage_is_refused(product_world, lot_at):
+    with pytest.raises(ValueError, match="unknown stage"):
+        lot_at(product_world["alice"], "frozen")

@@ -85,6 +85,29 @@ def _number(value) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _event_time(field: str, when, lot: Lot | None, errors: list[FieldError]) -> None:
+    """Check the time of a lot event given explicitly (a retrospective entry: an import of
+    historical records, the demo). It needs a time zone, is not in the future and not before
+    the lot's latest custody entry, so the ledger stays in the order things happened. The entry
+    time (``created_at`` of the record) is always now."""
+    if not isinstance(when, datetime):
+        errors.append(FieldError(field, "give a date and time"))
+        return
+    count = len(errors)
+    not_future(field, when, errors)
+    if len(errors) > count or lot is None or lot.pk is None:
+        return
+    last = lot.custody.order_by("-at", "-id").first()
+    if last is not None and when < last.at:
+        errors.append(
+            FieldError(
+                field,
+                f"{when:%Y-%m-%d %H:%M %Z} is before the lot's last custody event "
+                f"({last.event} at {last.at:%Y-%m-%d %H:%M} UTC)",
+            )
+        )
+
+
 def _locked(lot: Lot) -> Lot:
     return Lot.objects.select_for_update().select_related("subject__trial", "site").get(pk=lot.pk)
 
@@ -259,11 +282,15 @@ def record_passage(
 
 
 @transaction.atomic
-def create_lots(batch: Batch, user, dose_numbers: Iterable[int]) -> list[Lot]:
+def create_lots(
+    batch: Batch, user, dose_numbers: Iterable[int], *, made_at: datetime | None = None
+) -> list[Lot]:
     """One lot per dose number (1..the protocol's administrations count) from ``batch``.
 
     Each lot ID carries the donor's subject ID and a check character
-    (:func:`alstrial.domain.identifiers.lot_code`). Custody: ``made``.
+    (:func:`alstrial.domain.identifiers.lot_code`). Custody: ``made``, at ``made_at`` (the
+    time the lots were made, for a retrospective entry; default now): not in the future, not
+    before the harvest nor before the last passage was harvested.
     """
     subject = batch.subject
     require(user, subject.site, *LAB_ROLES, what="make lots")
@@ -277,8 +304,21 @@ def create_lots(batch: Batch, user, dose_numbers: Iterable[int]) -> list[Lot]:
             errors.append(FieldError("dose_numbers", f"dose {n!r} is not one of 1-{count}"))
     if len(set(dose_numbers)) != len(dose_numbers):
         errors.append(FieldError("dose_numbers", "a dose number is listed twice"))
-    if not batch.passages.exists():
+    last_passage = batch.passages.order_by("-number").first()
+    if last_passage is None:
         errors.append(FieldError("batch", "record the passages before making lots"))
+    if made_at is not None:
+        _event_time("made_at", made_at, None, errors)
+        aware = isinstance(made_at, datetime) and timezone.is_aware(made_at)
+        if aware and (
+            made_at < batch.harvest.aspirated_at
+            or (
+                last_passage is not None and timezone.localdate(made_at) < last_passage.harvested_on
+            )
+        ):
+            errors.append(
+                FieldError("made_at", "lots cannot be made before the culture was harvested")
+            )
     if errors:
         raise ValidationError(errors)
     # Lock the donor's lots so two lab users cannot draw the same lot number.
@@ -299,7 +339,7 @@ def create_lots(batch: Batch, user, dose_numbers: Iterable[int]) -> list[Lot]:
             status=LotStatus.IN_MANUFACTURING.value,
         )
         save_clinical(lot, user)
-        append_custody(lot, user, CustodyEvent.MADE, None, LotStatus.IN_MANUFACTURING)
+        append_custody(lot, user, CustodyEvent.MADE, None, LotStatus.IN_MANUFACTURING, at=made_at)
         lots.append(lot)
     return lots
 
@@ -328,8 +368,19 @@ def evaluate_lot(lot: Lot) -> ReleaseEvaluation:
 
 
 @transaction.atomic
-def record_qc(lot: Lot, user, values: Mapping, *, reason: str = "", expected_version=None):
+def record_qc(
+    lot: Lot,
+    user,
+    values: Mapping,
+    *,
+    reason: str = "",
+    expected_version=None,
+    tested_at: datetime | None = None,
+):
     """Enter or edit the QC results of ``lot`` (blank = not entered).
+
+    ``tested_at``: when the results were obtained (a retrospective entry; default now): the
+    custody ``qc`` entry's time; not in the future, not before the lot's last custody event.
 
     Editing a result of a released lot voids its release signature and the release (custody
     ``release_voided``), and a reason is required. A lot given or destroyed cannot change.
@@ -338,6 +389,11 @@ def record_qc(lot: Lot, user, values: Mapping, *, reason: str = "", expected_ver
     require(user, lot.site, *LAB_ROLES, what="record QC results")
     if lot.lot_status in (LotStatus.ADMINISTERED, LotStatus.DESTROYED):
         refuse("lot", f"lot {lot.code} is {lot.lot_status.label}; its QC can no longer change")
+    if tested_at is not None:
+        errors: list[FieldError] = []
+        _event_time("tested_at", tested_at, lot, errors)
+        if errors:
+            raise ValidationError(errors)
     new = _qc_fields(validate_qc_results(values))  # raises naming each bad field, writes nothing
     qc = QcResult.objects.filter(lot=lot).first() or QcResult(lot=lot, subject=lot.subject)
     changed = [name for name, value in new.items() if getattr(qc, name) != value]
@@ -350,7 +406,7 @@ def record_qc(lot: Lot, user, values: Mapping, *, reason: str = "", expected_ver
             refuse("reason", "this lot is released: give a reason; the release will be voided")
         _void_release(lot, user, f"QC result changed ({', '.join(changed)}): {reason.strip()}")
     save_clinical(qc, user, reason, expected_version=expected_version)
-    move_lot(lot, user, CustodyEvent.QC, note=reason.strip())
+    move_lot(lot, user, CustodyEvent.QC, note=reason.strip(), at=tested_at)
     return qc
 
 
@@ -380,11 +436,21 @@ def _void_release(lot: Lot, user, why: str) -> None:
 
 
 @transaction.atomic
-def release_lot(lot: Lot, user, *, password: str, meaning: str | None = None) -> ReleaseSignature:
+def release_lot(
+    lot: Lot,
+    user,
+    *,
+    password: str,
+    meaning: str | None = None,
+    signed_at: datetime | None = None,
+) -> ReleaseSignature:
     """Release ``lot`` by electronic signature (21 CFR 11.50 and 11.200: the signer re-enters
     the password; the record shows the printed name, date and time, and the meaning).
 
     Requires a :class:`ReleaseAuthority` at the lot's site and every release criterion passed.
+    ``signed_at``: when the release was signed, for a retrospective entry of a paper record
+    (default now); not in the future and not before the lot's last custody event (its QC).
+    The signature keeps both times: ``signed_at`` and its entry time ``created_at``.
     """
     lot = _locked(lot)
     if user is None or not user.is_authenticated:
@@ -395,6 +461,11 @@ def release_lot(lot: Lot, user, *, password: str, meaning: str | None = None) ->
         refuse("password", "the password is not correct; the lot was not released")
     if lot.lot_status is not LotStatus.QC_PENDING:
         refuse("lot", f"lot {lot.code} is {lot.lot_status.label}; only a lot in QC can be released")
+    if signed_at is not None:
+        errors: list[FieldError] = []
+        _event_time("signed_at", signed_at, lot, errors)
+        if errors:
+            raise ValidationError(errors)
     evaluation = evaluate_lot(lot)
     if not evaluation.releasable:
         names = [
@@ -411,12 +482,18 @@ def release_lot(lot: Lot, user, *, password: str, meaning: str | None = None) ->
         subject=lot.subject,
         signer=user,
         signer_name=signer_name,
-        signed_at=timezone.now(),
+        signed_at=signed_at or timezone.now(),
         meaning=meaning,
         evaluation=evaluation.to_dict(),
     )
     save_clinical(signature, user, "release signature")
-    move_lot(lot, user, CustodyEvent.RELEASED, note=f"signed by {signer_name}: {meaning}")
+    move_lot(
+        lot,
+        user,
+        CustodyEvent.RELEASED,
+        note=f"signed by {signer_name}: {meaning}",
+        at=signature.signed_at,
+    )
     return signature
 
 
@@ -437,6 +514,15 @@ def prepare_dose(lot: Lot, user, *, formulated_at: datetime | None = None) -> Lo
     formulated_at = formulated_at or timezone.now()
     errors: list[FieldError] = []
     not_future("formulated_at", formulated_at, errors)
+    # Not before the lot was made. (QC results are often entered after the dose was made up,
+    # so a formulation time before the QC entry stays allowed, as it always was.)
+    made = lot.custody.filter(event=CustodyEvent.MADE.value).order_by("at").first()
+    if not errors and made is not None and formulated_at < made.at:
+        errors.append(
+            FieldError("formulated_at", f"the lot was made later ({made.at:%Y-%m-%d %H:%M} UTC)")
+        )
+    if errors:
+        raise ValidationError(errors)
     rule = DoseRule.from_protocol(lot.subject.trial.protocol)
     found = current_weight(lot.subject)
     try:
@@ -456,7 +542,13 @@ def prepare_dose(lot: Lot, user, *, formulated_at: datetime | None = None) -> Lo
         refuse("weight_kg", "with the current weight the lot no longer meets its release criteria")
     source = f"weight {dose.weight_kg:g} kg from {found[1]}" if found else "fixed dose"
     save_clinical(lot, user, f"dose prepared ({source})")
-    move_lot(lot, user, CustodyEvent.DOSE_PREPARED, note=f"{dose.cells:.3g} cells; {source}")
+    move_lot(
+        lot,
+        user,
+        CustodyEvent.DOSE_PREPARED,
+        note=f"{dose.cells:.3g} cells; {source}",
+        at=formulated_at,
+    )
     return lot
 
 
@@ -465,8 +557,12 @@ MANUAL_EVENTS = (CustodyEvent.SHIPPED, CustodyEvent.RECEIVED, CustodyEvent.DESTR
 
 
 @transaction.atomic
-def record_custody(lot: Lot, user, event: CustodyEvent | str, *, note: str = ""):
-    """Ship, receive or destroy a lot (a reason is required to destroy)."""
+def record_custody(
+    lot: Lot, user, event: CustodyEvent | str, *, note: str = "", at: datetime | None = None
+):
+    """Ship, receive or destroy a lot (a reason is required to destroy); ``at`` is when it
+    happened, for a retrospective entry (default now; not in the future, not before the lot's
+    last custody event)."""
     lot = _locked(lot)
     require(user, lot.site, *LAB_ROLES, Role.INVESTIGATOR, what="move lots")
     try:
@@ -477,4 +573,9 @@ def record_custody(lot: Lot, user, event: CustodyEvent | str, *, note: str = "")
         refuse("event", f"{event.label} is recorded by its own service, not by hand")
     if event is CustodyEvent.DESTROYED and not note.strip():
         refuse("note", "say why the lot is destroyed")
-    return move_lot(lot, user, event, note=note.strip())
+    if at is not None:
+        errors: list[FieldError] = []
+        _event_time("at", at, lot, errors)
+        if errors:
+            raise ValidationError(errors)
+    return move_lot(lot, user, event, note=note.strip(), at=at)

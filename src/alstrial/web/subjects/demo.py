@@ -1,9 +1,11 @@
 """Demo hook: synthetic subjects at every stage, drawn from the natural-history model.
 
 kim2009 (Seoul): 22 subjects treated and followed up (all visits done, like Kim 2009), one in
-follow-up whose month-2 visit is due now, one in the lead-in whose last visit is overdue, one
-eligible in screening and one screen failure (so the dashboard has something to show).
-mazzini2003 (Novara): 5 implanted subjects in follow-up, one in screening.
+follow-up whose month-2 visit is overdue, one at the end of the lead-in (first harvest done
+about 25 days ago, so its cells are in the lab; second harvest due now, first injection in
+3 days), one eligible in screening and one screen failure (so the dashboard has something to
+show). mazzini2003 (Novara): 5 subjects implanted about 10 months ago (300-312 days), in
+follow-up with the month-3 and month-6 MRIs done, and one in screening.
 Patients come from ``alstrial.simulation.natural_history.draw_patients`` (literature values,
 DOMAIN.md section 6); their trajectories are left in ``ctx.data["patients"]`` (by subject code)
 for the assessments hook, which writes the item-level ALSFRS-R.
@@ -28,11 +30,11 @@ AGE_MEAN_YEARS = {"kim2009": 50.0}
 #: opened visit unrecorded)
 PLAN = (
     ("kim2009", "seoul", "treated", 22, -110, False),
-    ("kim2009", "seoul", "follow_up", 1, -58, True),
-    ("kim2009", "seoul", "lead_in", 1, 50, True),
+    ("kim2009", "seoul", "follow_up", 1, -70, True),
+    ("kim2009", "seoul", "lead_in", 1, 3, True),
     ("kim2009", "seoul", "screening", 1, None, False),
     ("kim2009", "seoul", "screen_failure", 1, None, False),
-    ("mazzini2003", "novara", "follow_up", 5, -45, False),
+    ("mazzini2003", "novara", "follow_up", 5, -300, False),
     ("mazzini2003", "novara", "screening", 1, None, False),
 )
 
