@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from alstrial.web.assessments.models import MriSpine
+from alstrial.web.assessments.models import MriSpine, WeightAssessment
 from alstrial.web.product.models import Administration, Batch, CustodyEntry, Harvest, Lot
 
 pytestmark = pytest.mark.slow
@@ -69,6 +69,11 @@ def test_every_treated_kim_subject_has_its_doses_at_its_visits(demo):
                 <= visit.visit_date
                 <= subject.day_zero_date + timedelta(days=row.latest_day)
             )
+            # the dose was made up for the weight known on the day (none recorded later)
+            weights = WeightAssessment.objects.filter(
+                subject=subject, visit__visit_date__lte=visit.visit_date
+            ).order_by("-visit__visit_date")
+            assert administration.lot.weight_kg == weights.first().weight_kg
             # released before it was given, prepared before that, within its expiry
             signature = administration.lot.active_signature
             assert administration.lot.formulated_at <= signature.signed_at

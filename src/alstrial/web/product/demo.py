@@ -67,10 +67,10 @@ def ensure_weight(subject, user, weight_kg: float = 70.0):
     save_clinical(weight_model(subject=subject, visit=visit, weight_kg=weight_kg), user)
 
 
-def target_cells(subject) -> float:
-    """The protocol's target dose in cells for the subject's current weight (viable cells a
-    good lot holds)."""
-    found = current_weight(subject)
+def target_cells(subject, on: date | None = None) -> float:
+    """The protocol's target dose in cells for the subject's weight (current, or known on the
+    date ``on``): the viable cells a good lot holds."""
+    found = current_weight(subject, on)
     rule = DoseRule.from_protocol(subject.trial.protocol)
     return calculate_dose(rule, found[0] if found else None).cells
 
@@ -178,8 +178,8 @@ def _harvest_batch(subject, team: Team, visit, culture_end: date) -> Batch:
     return batch
 
 
-def _qc(subject, **changes) -> dict:
-    return {**GOOD_QC, "viable_cells": target_cells(subject), **changes}
+def _qc(subject, on: date | None = None, **changes) -> dict:
+    return {**GOOD_QC, "viable_cells": target_cells(subject, on), **changes}
 
 
 def _give(subject, team: Team, lot: Lot, visit, when: datetime):
@@ -231,8 +231,8 @@ def treatment_history(subject, team: Team, *, destroyed_bag=False, postponed_dos
         made, tested = at_site(subject, ready, 16), at_site(subject, ready, 17)
         if n == postponed_dose:  # made, released, then the injection was postponed
             (spare,) = services.create_lots(batch, team.lab, [n], made_at=made)
-            services.record_qc(spare, team.lab, _qc(subject), tested_at=tested)
             planned = day - timedelta(days=2)
+            services.record_qc(spare, team.lab, _qc(subject, planned), tested_at=tested)
             services.prepare_dose(spare, team.lab, formulated_at=at_site(subject, planned, 8))
             services.release_lot(
                 spare,
@@ -244,10 +244,11 @@ def treatment_history(subject, team: Team, *, destroyed_bag=False, postponed_dos
             )
         (lot,) = services.create_lots(batch, team.lab, [n], made_at=made)
         eve = day - timedelta(days=1)
-        services.record_qc(lot, team.lab, _qc(subject), tested_at=at_site(subject, eve, 17))
+        services.record_qc(lot, team.lab, _qc(subject, day), tested_at=at_site(subject, eve, 17))
         if destroyed_bag and n == 1:
             (bad,) = services.create_lots(batch, team.lab, [n], made_at=made)
-            services.record_qc(bad, team.lab, _qc(subject, appearance_ok=False), tested_at=tested)
+            failed = _qc(subject, day, appearance_ok=False)
+            services.record_qc(bad, team.lab, failed, tested_at=tested)
             services.record_custody(
                 bad,
                 team.lab,

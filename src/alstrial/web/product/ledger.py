@@ -82,22 +82,21 @@ def append_custody(
     )
 
 
-def current_weight(subject) -> tuple[float, str] | None:
+def current_weight(subject, on: date | None = None) -> tuple[float, str] | None:
     """The subject's latest recorded body weight (kg) and where it came from, or None.
 
-    Read from the assessments app's weight form (the latest visit with a weight); ``None`` when
+    Read from the assessments app's weight form (the latest visit with a weight, on or before
+    ``on`` when given: a dose made up on a past date uses the weight known then); ``None`` when
     there is none (a per-kg dose then cannot be prepared: no default weight is ever assumed).
     """
     try:
         weight_model = apps.get_model("assessments", "WeightAssessment")
     except LookupError:
         return None
-    latest = (
-        weight_model.objects.filter(subject=subject, visit__visit_date__isnull=False)
-        .select_related("visit")
-        .order_by("-visit__visit_date", "-id")
-        .first()
-    )
+    rows = weight_model.objects.filter(subject=subject, visit__visit_date__isnull=False)
+    if on is not None:
+        rows = rows.filter(visit__visit_date__lte=on)
+    latest = rows.select_related("visit").order_by("-visit__visit_date", "-id").first()
     if latest is None:
         return None
     return latest.weight_kg, f"{latest.visit.code} {latest.visit.visit_date}"

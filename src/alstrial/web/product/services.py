@@ -313,7 +313,8 @@ def create_lots(
         if aware and (
             made_at < batch.harvest.aspirated_at
             or (
-                last_passage is not None and timezone.localdate(made_at) < last_passage.harvested_on
+                last_passage is not None
+                and timezone.localdate(made_at, subject.site.zone) < last_passage.harvested_on
             )
         ):
             errors.append(
@@ -524,7 +525,9 @@ def prepare_dose(lot: Lot, user, *, formulated_at: datetime | None = None) -> Lo
     if errors:
         raise ValidationError(errors)
     rule = DoseRule.from_protocol(lot.subject.trial.protocol)
-    found = current_weight(lot.subject)
+    # the weight known on the day of formulation at the site (a back-dated entry ignores
+    # weights recorded later)
+    found = current_weight(lot.subject, on=timezone.localdate(formulated_at, lot.site.zone))
     try:
         dose = calculate_dose(rule, found[0] if found else None)
     except FieldError as error:
