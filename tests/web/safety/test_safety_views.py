@@ -274,6 +274,15 @@ def test_safety_badge_tag_counts_unread_notifications(seoul_sae, users):
     assert template.render(Context({"user": users["coordinator.seoul"]})) == ""
 
 
+def test_every_page_shows_the_safety_monitor_the_unread_badge(client, seoul_sae, users):
+    client.force_login(users["safety.monitor"])
+    for url in ("/", reverse("subjects:list")):
+        html = client.get(url).content.decode()
+        assert 'id="safety-badge">2 safety</a>' in html
+    client.force_login(users["coordinator.seoul"])
+    assert 'id="safety-badge"' not in client.get("/").content.decode()
+
+
 def test_submission_never_redirects_off_site(client, seoul_sae, users):
     client.force_login(users["safety.monitor"])
     submit = reverse("safety:submit", args=[seoul_sae.pk, "sponsor"])
