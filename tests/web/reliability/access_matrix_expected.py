@@ -10,9 +10,10 @@ Reading notes:
   site's object says nothing about whether it exists (e.g. the coordinator on product pages).
 - ``product:release`` answers 400 (form errors) to any lab viewer: the release authority is
   personal (ReleaseAuthority + password, checked by the service), not a role.
-- API write operations get an empty JSON body, refused by schema validation (422) before any
-  site or role check; their site and role rules with valid bodies are tested in
-  tests/web/api/test_api_isolation.py and test_api_roles.py.
+- API write operations get a JSON array where an object is expected, refused by schema
+  validation (422) before any site or role check, so the matrix never changes data (an empty
+  object is a valid QC record, and the answers then depended on the order of the requests); their site and role rules with valid bodies are tested
+  in tests/web/api/test_api_isolation.py and test_api_roles.py.
 """
 
 # fmt: off
@@ -56,6 +57,10 @@ WEB: dict[str, tuple] = {
     ),
     "design:simulator": (
         "403 200 403 403 200 403 200 login", "403 200 403 403 200 403 200 login",
+        None, None,
+    ),
+    "exchange:download": (
+        "404 404 404 404 404 404 404 login", "404 404 404 404 404 404 404 login",
         None, None,
     ),
     "home": (
@@ -135,6 +140,10 @@ WEB: dict[str, tuple] = {
         "404 404 404 404 403 404 404 login", "404 404 404 404 403 404 404 login",
     ),
     "reports:analysis": (
+        "403 200 403 200 200 403 200 login", "403 200 403 200 200 403 200 login",
+        None, None,
+    ),
+    "reports:panel": (
         "403 200 403 200 200 403 200 login", "403 200 403 200 200 403 200 login",
         None, None,
     ),
@@ -311,10 +320,10 @@ API: dict[str, tuple] = {
         "200 200 200 200 200 200 200 401", None,
     ),
     "PUT /api/v1/lots/{lot_id}/qc": (
-        "403 403 200 409 409 409 409 401", None,
+        "422 422 422 422 422 422 422 401", "422 422 422 422 422 422 422 401",
     ),
     "POST /api/v1/lots/{lot_id}/dose": (
-        "403 403 422 403 403 403 422 401", None,
+        "422 422 422 422 422 422 422 401", "422 422 422 422 422 422 422 401",
     ),
     "POST /api/v1/lots/{lot_id}/release": (
         "422 422 422 422 422 422 422 401", "422 422 422 422 422 422 422 401",

@@ -7,7 +7,7 @@ The world is the demo (``load_all_demo_data``: both sites, subjects, product and
 Each role is held by one user at Seoul only; "own" requests name a Seoul object, "other" the same
 kind of object at Novara. Web pages are requested with GET and with an empty POST (refused or
 answered with form errors: nothing valid is sent, so nothing changes); API operations with their
-own method and an empty JSON body.
+own method and a JSON body of the wrong shape (nothing changes).
 
 Answers: ``200``, ``302`` (a redirect other than to the log-in page), ``login`` (redirect to the
 log-in page), ``400``/``401``/``403``/``404``/``405``/``409``/``422``, ``-`` (not requested).
@@ -269,7 +269,7 @@ def observe_api(clients, tokens, method: str, path: str) -> tuple:
             if token and (method, path) == ("DELETE", "/api/v1/auth/token"):
                 token = _fresh_token(role)  # revoking must not end the role's matrix token
             headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-            body = {} if method == "GET" else {"data": "{}", "content_type": "application/json"}
+            body = {} if method == "GET" else {"data": "[]", "content_type": "application/json"}
             response = getattr(clients["anonymous"], method.lower())(url, **body, **headers)
             answers.append(_classify(response))
         cells.append(" ".join(answers))

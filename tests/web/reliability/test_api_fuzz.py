@@ -52,7 +52,10 @@ def rejections_are_clear(ctx, response, case) -> None:
     if sent_token and not case.path.endswith("/auth/token"):  # fuzzed log-ins get 401, rightly
         assert response.status_code != 401, "the fuzzing user's token was refused"
     if 400 <= response.status_code < 500 and response.status_code != 405:
-        body = json.loads(response.content)
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            pytest.fail(f"{response.status_code} without a JSON body: {response.content[:300]!r}")
         assert isinstance(body.get("detail"), str | list), body
         assert body["detail"], body
 
