@@ -12,8 +12,9 @@ Reading notes:
   personal (ReleaseAuthority + password, checked by the service), not a role.
 - API write operations get a JSON array where an object is expected, refused by schema
   validation (422) before any site or role check, so the matrix never changes data (an empty
-  object is a valid QC record, and the answers then depended on the order of the requests); their site and role rules with valid bodies are tested
-  in tests/web/api/test_api_isolation.py and test_api_roles.py.
+  object is a valid QC record, and the answers then depended on the order of the requests).
+  Their site and role rules with valid bodies are tested in tests/web/api/
+  (test_api_isolation.py, test_api_roles.py).
 """
 
 # fmt: off
