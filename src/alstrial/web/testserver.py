@@ -53,7 +53,10 @@ class ThrowawayDatabase:
         import psycopg
         from psycopg import sql
 
-        with psycopg.connect(self.postgres_url, autocommit=True) as conn:
+        # The server's maintenance database: the one named in the URL may not exist (pytest-django
+        # works in test_<name>).
+        maintenance = self.postgres_url.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(maintenance, autocommit=True) as conn:
             conn.execute(sql.SQL(statement).format(sql.Identifier(self.name)))
 
     def drop(self) -> None:
