@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import PASSWORD, administration_body
+from api_support import PASSWORD, administration_body
 from django.utils import timezone
 
 from alstrial.web.product.demo import build_lot, ensure_weight

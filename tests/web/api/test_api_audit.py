@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import ITEMS, ae_report
+from api_support import ITEMS, ae_report
 
 from alstrial.web.assessments.models import AlsfrsAssessment
 

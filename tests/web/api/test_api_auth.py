@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from conftest import BASE, PASSWORD, ApiClient, obtain_token
+from api_support import BASE, PASSWORD, ApiClient, obtain_token
 from django.test import Client
 from django.utils import timezone
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from conftest import ITEMS, PASSWORD, administration_body, ae_report, open_visit_with
+from api_support import ITEMS, PASSWORD, administration_body, ae_report, open_visit_with
 
 from alstrial.web.product import services as product
 from alstrial.web.product.demo import GOOD_QC, target_cells

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from conftest import (
+from api_support import (
     ITEMS,
     PASSWORD,
     ApiClient,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from conftest import ITEMS, PASSWORD, ae_report
+from api_support import ITEMS, PASSWORD, ae_report
 
 from alstrial.web.product.demo import build_lot
 from alstrial.web.subjects.models import Subject

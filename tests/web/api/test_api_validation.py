@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from conftest import BASE, ITEMS, ae_report, open_visit_with
+from api_support import BASE, ITEMS, ae_report, open_visit_with
 
 from alstrial.web.assessments.models import AlsfrsAssessment
 from alstrial.web.safety.models import AdverseEvent
@@ -174,7 +174,7 @@ def test_form_on_a_visit_that_does_not_collect_it_names_visit_id(world, coordina
 
 def test_times_without_a_time_zone_are_refused(world, users, api):
     """A bedside time without its zone is ambiguous by hours: refused, nothing given."""
-    from conftest import administration_body
+    from api_support import administration_body
 
     from alstrial.web.product.models import Administration, RefusedAttempt
 
