@@ -180,6 +180,27 @@ def test_xpt_files_read_back_with_labels_and_types(trial_data, tmp_path):
     assert set(qs["QSTESTCD"]) <= set(codelist["terms"])
 
 
+def test_define_keeps_its_prefixes_whatever_another_library_registered(trial_data, tmp_path):
+    """ElementTree's prefix registry is global: a library that registers another namespace
+    under the default prefix, or ours under another prefix, must not rename our elements."""
+    import xml.etree.ElementTree as ET
+
+    from alstrial.exchange.define_xml import DEF_NS
+    from alstrial.exchange.odm import ODM_NS
+
+    ET.register_namespace("", "http://www.w3.org/2001/XMLSchema")  # drops ODM's default entry
+    ET.register_namespace("other", DEF_NS)
+    try:
+        write_sdtm(trial_data, tmp_path)
+    finally:
+        ET.register_namespace("", ODM_NS)
+    define_xml = (tmp_path / "define.xml").read_text()
+    assert "ns0:" not in define_xml
+    assert "<ODM " in define_xml
+    assert "<def:ValueListDef" in define_xml
+    assert validate_define(tmp_path / "define.xml") == []
+
+
 def test_xpt_refuses_values_over_200_bytes(trial_data, tmp_path):
     ae = build_sdtm(trial_data)["AE"]
     ae.loc[0, "AETERM"] = "x" * 201

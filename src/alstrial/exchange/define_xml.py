@@ -24,13 +24,11 @@ from alstrial.exchange.define_vlm import (
     add_value_lists,
     value_list_oid,
 )
-from alstrial.exchange.odm import ODM_NS, XML_LANG, oid
+from alstrial.exchange.odm import ODM_NS, XML_LANG, oid, serialise
 
 DEF_NS = "http://www.cdisc.org/ns/def/v2.0"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 SCHEMA = Path(__file__).with_name("schemas") / "define" / "2.0" / "define2-0-0.xsd"
-ET.register_namespace("def", DEF_NS)
-ET.register_namespace("xlink", XLINK_NS)
 
 
 def _odm(parent, name, text=None, **attrs) -> ET.Element:
@@ -165,8 +163,7 @@ def build_define_xml(
     add_value_items(mdv, datasets)
     _code_lists(mdv, used_lists, known)
     add_value_code_list_and_method(mdv, datasets)
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return serialise(root, {"def": DEF_NS, "xlink": XLINK_NS})
 
 
 def _code_lists(mdv, used_lists: dict[str, set[str]], known: dict) -> None:

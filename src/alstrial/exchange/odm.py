@@ -37,7 +37,19 @@ SCHEMA = Path(__file__).with_name("schemas") / "odm" / "1.3.2" / "ODM1-3-2.xsd"
 COMMON_EVENT = "COMMON"
 TRANSACTIONS = {"+": "Insert", "~": "Update", "-": "Remove"}
 
-ET.register_namespace("", ODM_NS)
+
+def serialise(root: ET.Element, prefixes: dict[str, str] | None = None) -> bytes:
+    """``root`` as UTF-8 XML with ODM as the default namespace and ``prefixes`` ({prefix: uri}).
+
+    ElementTree's prefix registry is global to the process: another library registering a
+    namespace can silently rename ours (``ns0:``). The prefixes are therefore set right before
+    writing, not once at import. (``default_namespace=`` cannot be used: ODM's attributes are
+    unqualified, which ElementTree refuses with that option.)
+    """
+    for prefix, uri in {"": ODM_NS, **(prefixes or {})}.items():
+        ET.register_namespace(prefix, uri)
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
 def _tag(name: str) -> str:
@@ -83,8 +95,7 @@ def build_odm(data: TrialData, forms: list[FormSpec], *, created: datetime | Non
     _study(root, data, forms, study_oid, mdv_oid)
     _admin(root, data, study_oid, mdv_oid, created)
     _clinical(root, data, forms, study_oid, mdv_oid)
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return serialise(root)
 
 
 def _study(root, data: TrialData, forms: list[FormSpec], study_oid: str, mdv_oid: str) -> None:
