@@ -139,7 +139,7 @@ ARGS = [
 
 
 @pytest.fixture
-def browser_page():
+def browser_page(monkeypatch):
     """A Playwright page on Debian's Chromium (``ALSTRIAL_CHROMIUM`` or ``chromium`` on PATH).
 
     Skipped when Chromium is absent, except under CI (``CI`` set), where that is a failure.
@@ -151,7 +151,9 @@ def browser_page():
         pytest.skip(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
     # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
     # between browser steps are synchronous and safe here.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    # Scoped to this test: a leaked value would reach every later subprocess (the production
+    # deploy check refuses it).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)

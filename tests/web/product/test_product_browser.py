@@ -26,25 +26,11 @@ PASSWORD = "pw-for-tests-only"
 
 
 @pytest.fixture
-def page():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI: Chromium not found at {CHROMIUM}")
-        pytest.skip(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # ORM checks between browser steps
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        tab = browser.new_page(viewport={"width": 1280, "height": 1000})
-        tab.set_default_timeout(15_000)
-        try:
-            yield tab
-        finally:
-            browser.close()
+def page(browser_page):
+    """tests/web/conftest.py's Chromium page, taller for the lot pages."""
+    browser_page.set_viewport_size({"width": 1280, "height": 1000})
+    browser_page.set_default_timeout(15_000)
+    return browser_page
 
 
 def log_in(page, url, username):
