@@ -15,8 +15,11 @@ from django.utils import timezone
 from alstrial.domain.errors import FieldError, ValidationError
 from alstrial.domain.product import CustodyEvent, LotStatus, next_status
 from alstrial.web.core.access import has_role
+from alstrial.web.core.models import Role
 from alstrial.web.core.records import save_clinical
 from alstrial.web.product.models import CustodyEntry, Lot
+
+LAB_ROLES = (Role.CELL_LAB, Role.ADMIN)
 
 
 def require(user, site, *roles: str, what: str) -> None:
@@ -100,3 +103,31 @@ def current_weight(subject, on: date | None = None) -> tuple[float, str] | None:
     if latest is None:
         return None
     return latest.weight_kg, f"{latest.visit.code} {latest.visit.visit_date}"
+
+
+def check_event_time(field: str, when, lot: Lot | None, errors: list[FieldError]) -> None:
+    """Check the time of a lot event given explicitly (a retrospective entry: an import of
+    historical records, the demo). It needs a time zone, is not in the future and not before
+    the lot's latest custody entry, so the ledger stays in the order things happened. The entry
+    time (``created_at`` of the record) is always now."""
+    if not isinstance(when, datetime):
+        errors.append(FieldError(field, "give a date and time"))
+        return
+    count = len(errors)
+    not_future(field, when, errors)
+    if len(errors) > count or lot is None or lot.pk is None:
+        return
+    last = lot.custody.order_by("-at", "-id").first()
+    if last is not None and when < last.at:
+        errors.append(
+            FieldError(
+                field,
+                f"{when:%Y-%m-%d %H:%M %Z} is before the lot's last custody event "
+                f"({last.event} at {last.at:%Y-%m-%d %H:%M} UTC)",
+            )
+        )
+
+
+def locked(lot: Lot) -> Lot:
+    """``lot`` again, its row locked for the rest of the transaction."""
+    return Lot.objects.select_for_update().select_related("subject__trial", "site").get(pk=lot.pk)
