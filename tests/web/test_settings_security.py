@@ -56,7 +56,8 @@ def test_production_settings_are_ready():
 
     assert project.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
     assert project.SESSION_COOKIE_AGE == 30 * 60
-    assert project.SESSION_SAVE_EVERY_REQUEST
+    assert not getattr(project, "SESSION_SAVE_EVERY_REQUEST", False)
+    assert "alstrial.web.accounts.sessions.IdleSessionRenewalMiddleware" in project.MIDDLEWARE
     assert project.MIDDLEWARE[-1] == "axes.middleware.AxesMiddleware"
     assert "django.middleware.csrf.CsrfViewMiddleware" in project.MIDDLEWARE
 

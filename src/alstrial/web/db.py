@@ -43,6 +43,10 @@ def database_config() -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
+        # Each server worker keeps its connection between requests (as PostgreSQL's does):
+        # opening one and setting its PRAGMAs on every request costs more than most pages.
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
             # IMMEDIATE takes the write lock when a transaction starts, so two concurrent

@@ -72,6 +72,8 @@ MIDDLEWARE = [
     # PostgreSQL cannot hold NUL in text: refused with 400 before any view (never a 500).
     "alstrial.web.nul_bytes.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Moves a logged-in session's idle expiry at most once a minute (not a write per request).
+    "alstrial.web.accounts.sessions.IdleSessionRenewalMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -141,10 +143,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
-# Sessions end after 30 minutes without a request (each request renews the cookie) and when
-# the browser closes: an unattended ward computer must not stay logged in.
+# Sessions end after 30 minutes without a request and when the browser closes: an unattended
+# ward computer must not stay logged in. The expiry moves with use, at most once a minute
+# (alstrial.web.accounts.sessions): a session ends 29-30 minutes after the last request.
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+ALSTRIAL_SESSION_RENEW_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
