@@ -58,8 +58,28 @@ class AlsfrsForm(AuditedFormMixin, VisitDateMixin, forms.Form):
             setattr(self.instance, key, value or None)
         return cleaned
 
-    def item_fields(self):
-        return [self[item.key] for item in ITEMS]
+    def item_choices(self) -> list[dict]:
+        """Each item's bound field with its radio options ``{id, value, label, checked}``, for
+        the page to write the inputs itself: rendering 60-odd radio widgets through Django's
+        widget templates was most of the form page's time under load (bench/bench_load.py).
+        The inputs carry what ``RadioSelect`` would write: name, value, ``id_<name>_<n>``,
+        checked and disabled, with the same "which value is checked" rule."""
+        rows = []
+        for item in ITEMS:
+            field = self[item.key]
+            current = field.value()
+            checked = "" if current is None else str(current)
+            options = [
+                {
+                    "id": f"{field.auto_id}_{index}",
+                    "value": str(value),
+                    "label": label,
+                    "checked": str(value) == checked,
+                }
+                for index, (value, label) in enumerate(field.field.widget.choices)
+            ]
+            rows.append({"field": field, "options": options, "disabled": field.field.disabled})
+        return rows
 
 
 def visit_form_class(form_key: str) -> type[forms.ModelForm]:
