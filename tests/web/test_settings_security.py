@@ -54,7 +54,7 @@ def test_sqlite_connections_use_wal_and_a_busy_timeout(tmp_path, monkeypatch, dj
 def test_production_settings_are_ready():
     from alstrial.web import settings as project
 
-    assert project.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert project.PASSWORD_HASHERS[0] == "alstrial.web.accounts.hashers.OwaspArgon2PasswordHasher"
     assert project.SESSION_COOKIE_AGE == 30 * 60
     assert not getattr(project, "SESSION_SAVE_EVERY_REQUEST", False)
     assert "alstrial.web.accounts.sessions.IdleSessionRenewalMiddleware" in project.MIDDLEWARE
@@ -69,6 +69,26 @@ def test_argon2_is_available():
     encoded = hasher.encode("demo-password", hasher.salt())
     assert encoded.startswith("argon2$")
     assert hasher.verify("demo-password", encoded)
+
+
+def test_passwords_hash_with_owasp_argon2id_parameters():
+    from argon2 import extract_parameters
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    from alstrial.web.accounts.hashers import OwaspArgon2PasswordHasher
+
+    hasher = OwaspArgon2PasswordHasher()
+    encoded = hasher.encode("demo-password", hasher.salt())
+    parameters = extract_parameters(encoded.removeprefix("argon2"))
+    assert (parameters.type.name, parameters.memory_cost, parameters.time_cost) == ("ID", 19456, 2)
+    assert parameters.parallelism == 1
+    assert hasher.verify("demo-password", encoded)
+    assert not hasher.verify("wrong-password", encoded)
+    assert not hasher.must_update(encoded)
+    # A hash made with Django's heavier defaults still verifies, and is re-hashed at log-in.
+    older = Argon2PasswordHasher().encode("demo-password", hasher.salt())
+    assert hasher.verify("demo-password", older)
+    assert hasher.must_update(older)
 
 
 @pytest.mark.django_db

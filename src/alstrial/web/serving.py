@@ -78,6 +78,16 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict:
     }
 
 
+def import_views() -> None:
+    """Import every view module (and pandas, scipy, matplotlib behind them) in the master
+    process, before gunicorn forks its workers. Django imports them at a worker's first
+    request otherwise: about 3 s during which that worker's first users wait, again each time
+    a worker is recycled, and a copy of every module per worker instead of one shared."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - the property imports the URLconf and views
+
+
 def serve_production(host: str, port: int, workers: int) -> None:
     """Check the database, then run gunicorn in this process until it is stopped."""
     os.environ["DJANGO_SETTINGS_MODULE"] = PRODUCTION_SETTINGS
@@ -89,6 +99,7 @@ def serve_production(host: str, port: int, workers: int) -> None:
 
     check_ready()
     application = get_wsgi_application()
+    import_views()
     # Forked workers must open their own database connections.
     connections.close_all()
     _Gunicorn(application, gunicorn_options(host, port, workers)).run()

@@ -119,7 +119,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Argon2id with OWASP's parameters (alstrial.web.accounts.hashers explains the choice).
+    "alstrial.web.accounts.hashers.OwaspArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # verifies older hashes, then upgrades
 ]
 AUTH_PASSWORD_VALIDATORS = [

@@ -128,3 +128,20 @@ def test_the_server_behind_tls_sends_the_security_headers(throwaway, tmp_path):
         assert missing.status_code == 404
         assert "urlpatterns" not in missing.text
         assert "DEBUG" not in missing.text
+
+
+def test_views_are_imported_before_the_workers_fork():
+    """``import_views`` imports every view module, so forked workers start with them loaded."""
+    code = (
+        "import sys, django; django.setup(); "
+        "from alstrial.web.serving import import_views; "
+        "before = 'alstrial.web.design.views' in sys.modules; import_views(); "
+        "print(before, 'alstrial.web.design.views' in sys.modules, "
+        "'alstrial.web.product.views' in sys.modules)"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "alstrial.web.settings", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True", "True"]
