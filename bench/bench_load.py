@@ -87,7 +87,8 @@ def bench(vendor: str, args, folder: Path) -> dict:
         env = environment(database, ALSTRIAL_STATIC_ROOT=str(folder / "static"))
         run_python(env, "-m", "alstrial.web.loadtest", "seed", "--users", str(args.users),
                    "--out", str(plan))  # fmt: skip
-        with ProductionServer(env, workers=args.workers, log=folder / "server.log") as server:
+        log = (args.log_dir or folder) / f"server-{vendor}.log"
+        with ProductionServer(env, workers=args.workers, log=log) as server:
             locust_env = {**env, "ALSTRIAL_LOAD_PLAN": str(plan), "ALSTRIAL_LOAD_ACKS": str(acks)}
             figures = run_locust(server.url, locust_env, args.users, args.duration, folder / "l")
         acks.touch()
@@ -105,6 +106,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="PostgreSQL server URL")
+    parser.add_argument(
+        "--log-dir", type=Path, help="keep the server's log (one access line per request) here"
+    )
     args = parser.parse_args()
     vendors = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     if "postgresql" in vendors and not postgres_answers(args.postgres):

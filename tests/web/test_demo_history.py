@@ -158,3 +158,26 @@ def test_mazzini_history_and_follow_up_mri(demo):
             change = 100 * abs(scan.cord_volume_ml - baseline.cord_volume_ml)
             assert change / baseline.cord_volume_ml <= MRI_NOISE_PERCENT
         assert not any(s.abnormal_proliferation for s in scans)
+
+
+def test_bulk_form_lookups_agree_with_the_per_visit_ones(demo):
+    """Pages ask "which forms are done" for many visits in one query per form
+    (``done_visit_ids``); the answer must be the per-visit ``is_done`` answer, visit by visit."""
+    from alstrial.web.core.visit_forms import registered_forms
+    from alstrial.web.subjects.models import Visit
+
+    from alstrial.web.assessments.models import VISIT_ASSESSMENTS
+
+    forms = registered_forms()
+    # Every form kept in its own table has one (consent and eligibility sit on the subject).
+    bulk = {key for key, form in forms.items() if form.done_visit_ids is not None}
+    assert bulk >= {"harvest", "administration", *VISIT_ASSESSMENTS}
+    visits = list(Visit.objects.select_related("subject"))
+    checked = 0
+    for key in sorted(bulk):
+        form = forms[key]
+        wanted = [visit for visit in visits if key in visit.forms]
+        expected = {visit.pk for visit in wanted if form.is_done(visit)}
+        assert form.done_visit_ids([visit.pk for visit in wanted]) == expected, key
+        checked += bool(expected)
+    assert checked >= 4  # the demo has done harvests, doses, ALSFRS-R and FVC forms at least

@@ -197,3 +197,22 @@ def test_subject_list_shows_the_next_visit(coordinator, enrolled_subject):
     row = row[: row.index("</tr>")]
     assert f"LI0 {li0.target_date.isoformat()}" in row
     assert "overdue" in row
+
+
+@pytest.mark.django_db
+def test_dashboard_lists_the_first_50_overdue_visits_and_counts_the_rest(
+    client, users, enrolled_subject
+):
+    from alstrial.web.subjects.models import Visit
+
+    for _ in range(8):
+        enrolled_subject("seoul", days_ago=300)
+    client.force_login(users["coordinator.seoul"])
+    page = client.get(reverse("trials:dashboard", args=["kim2009"]))
+    overdue = [v for v in Visit.objects.select_related("subject__site") if v.overdue]
+    assert len(overdue) > 50
+    html = page.content.decode()
+    assert f'data-testid="overdue">{len(overdue)}<' in html
+    assert f"and {len(overdue) - 50} more" in html
+    table = html.split("<h2>Visits overdue</h2>")[1].split("</table>")[0]
+    assert table.count("<tr>") == 1 + 50 + 1  # header, 50 visits, "and N more"

@@ -69,6 +69,8 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict:
         "max_requests": 5000,
         "max_requests_jitter": 500,
         "accesslog": "-",
+        # gunicorn's default line plus the time the worker spent on the request (ms).
+        "access_log_format": '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms',
         "errorlog": "-",
         # Only the local reverse proxy may set X-Forwarded-* headers.
         "forwarded_allow_ips": "127.0.0.1,::1",
