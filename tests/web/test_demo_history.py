@@ -163,10 +163,9 @@ def test_mazzini_history_and_follow_up_mri(demo):
 def test_bulk_form_lookups_agree_with_the_per_visit_ones(demo):
     """Pages ask "which forms are done" for many visits in one query per form
     (``done_visit_ids``); the answer must be the per-visit ``is_done`` answer, visit by visit."""
+    from alstrial.web.assessments.models import VISIT_ASSESSMENTS
     from alstrial.web.core.visit_forms import registered_forms
     from alstrial.web.subjects.models import Visit
-
-    from alstrial.web.assessments.models import VISIT_ASSESSMENTS
 
     forms = registered_forms()
     # Every form kept in its own table has one (consent and eligibility sit on the subject).

@@ -8,15 +8,13 @@ class ProductConfig(AppConfig):
     label = "product"
 
     def ready(self) -> None:
+        from django.db.models import Exists, OuterRef
         from django.urls import reverse
 
         from alstrial.web.core.panels import DashboardPanel, register_dashboard_panel
         from alstrial.web.core.visit_forms import VisitForm, register_visit_form
         from alstrial.web.product.models import Administration, Harvest
         from alstrial.web.product.panel import dashboard_panel_context
-
-        from django.db.models import Exists, OuterRef
-
         from alstrial.web.subjects.models import Visit
 
         def subject_page(visit) -> str:
