@@ -162,21 +162,23 @@ def test_mazzini_history_and_follow_up_mri(demo):
 
 def test_bulk_form_lookups_agree_with_the_per_visit_ones(demo):
     """Pages ask "which forms are done" for many visits in one query per form
-    (``done_visit_ids``); the answer must be the per-visit ``is_done`` answer, visit by visit."""
+    (``done_visits``, all in one UNION query); the answer must be the per-visit ``is_done``
+    answer, visit by visit."""
     from alstrial.web.assessments.models import VISIT_ASSESSMENTS
-    from alstrial.web.core.visit_forms import registered_forms
+    from alstrial.web.core.visit_forms import done_forms, registered_forms
     from alstrial.web.subjects.models import Visit
 
     forms = registered_forms()
     # Every form kept in its own table has one (consent and eligibility sit on the subject).
-    bulk = {key for key, form in forms.items() if form.done_visit_ids is not None}
+    bulk = {key for key, form in forms.items() if form.done_visits is not None}
     assert bulk >= {"harvest", "administration", *VISIT_ASSESSMENTS}
     visits = list(Visit.objects.select_related("subject"))
+    together = done_forms(visits)
     checked = 0
     for key in sorted(bulk):
         form = forms[key]
         wanted = [visit for visit in visits if key in visit.forms]
         expected = {visit.pk for visit in wanted if form.is_done(visit)}
-        assert form.done_visit_ids([visit.pk for visit in wanted]) == expected, key
+        assert {pk for pk, done in together if done == key} == expected, key
         checked += bool(expected)
     assert checked >= 4  # the demo has done harvests, doses, ALSFRS-R and FVC forms at least

@@ -20,17 +20,10 @@ class ProductConfig(AppConfig):
         def subject_page(visit) -> str:
             return reverse("product:subject", args=[visit.subject_id])
 
-        def harvested_visit_ids(ids: list[int]) -> set[int]:
-            return set(Harvest.objects.filter(visit_id__in=ids).values_list("visit_id", flat=True))
-
         # A dose's visit is done when the subject has that dose's administration record.
         dose_given = Administration.objects.filter(
             subject_id=OuterRef("subject_id"), dose_number=OuterRef("administration")
         )
-
-        def dosed_visit_ids(ids: list[int]) -> set[int]:
-            visits = Visit.objects.filter(pk__in=ids).filter(Exists(dose_given))
-            return set(visits.values_list("pk", flat=True))
 
         register_visit_form(
             VisitForm(
@@ -38,7 +31,7 @@ class ProductConfig(AppConfig):
                 "Bone marrow harvest",
                 lambda visit: Harvest.objects.filter(visit=visit).exists(),
                 subject_page,
-                done_visit_ids=harvested_visit_ids,
+                done_visits=lambda ids: Harvest.objects.filter(visit_id__in=ids),
             )
         )
         register_visit_form(
@@ -49,7 +42,8 @@ class ProductConfig(AppConfig):
                     subject_id=visit.subject_id, dose_number=visit.administration
                 ).exists(),
                 subject_page,
-                done_visit_ids=dosed_visit_ids,
+                done_visits=lambda ids: Visit.objects.filter(pk__in=ids).filter(Exists(dose_given)),
+                done_visit_field="pk",
             )
         )
         register_dashboard_panel(DashboardPanel("product/panel.html", dashboard_panel_context))
