@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from alstrial.cli import app
+from alstrial.simulation.trials import DRAW_SCHEME
 
 runner = CliRunner()
 JSON_KEYS = {
@@ -45,6 +46,7 @@ def test_json_has_the_contract_keys_and_the_per_trial_csv(tmp_path):
     )
     low, high = out["rejection_rate_ci"]
     assert low <= out["rejection_rate"] <= high
+    assert out["draw_scheme"] == DRAW_SCHEME  # the same seed gives these trials under it
     table = pd.read_csv(rows)
     assert list(table.columns) == ["trial", "estimate", "p_value", "reject"]
     assert list(table["trial"]) == list(range(300))

@@ -85,6 +85,31 @@ def test_under_enrolled_trials_agree_and_are_counted():
     assert vectorized.short_trials == 10
 
 
+def test_trials_screening_past_the_first_block_agree():
+    # The first block (2 x places) does not fill these trials: both engines screen on into
+    # each trial's own further candidates (trials.more_candidates), and agree.
+    from alstrial.simulation.trials import draw_chunk, first_block, patient_count
+
+    design = load_design("randomized_lead_in").with_changes(
+        enrolment={"min_lead_in_decline": 0.8, "max_lead_in_decline": 1.3}
+    )
+    vectorized = Simulation(design).run(12, seed=21)
+    reference = Simulation(design, engine="reference").run(12, seed=21)
+    assert_same_trials(vectorized, reference, design.alpha)
+    # Not vacuous: some trial enrolled more subjects than its first block had eligible ones.
+    model = NaturalHistory.literature()
+    draws = draw_chunk(design, model, seed=21, chunk_index=0, n_trials=12)
+    from alstrial.simulation.reference import _screen, visit_grid
+
+    places, screened = patient_count(design)
+    assert first_block(design) < screened
+    from_first = [
+        len(_screen(design, model, visit_grid(design), d.candidates, d.screening_noise, places))
+        for d in (draws.trial(i) for i in range(12))
+    ]
+    assert np.any(vectorized.n_enrolled > np.array(from_first))
+
+
 def test_results_do_not_depend_on_the_number_of_workers():
     design = load_design("kim2009")
     trials = 2 * CHUNK_SIZE + 17

@@ -1,6 +1,8 @@
-"""The vectorized engine gives, bit for bit, the per-trial results checked in before its
-speed-ups (issue 7): no optimisation may move a number. The CSVs and the script that wrote them
-are in ``tests/reference/simulation/``; never regenerate them to make this test pass."""
+"""The vectorized engine gives, bit for bit, the per-trial results checked in for the current
+draw scheme (``trials.DRAW_SCHEME``), which the script that wrote them checked against the
+reference engine first: no optimisation may move a number. The CSVs and the script are in
+``tests/reference/simulation/``; regenerate them only for a new draw scheme, never to make this
+test pass."""
 
 from __future__ import annotations
 

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.special import stdtr
 
+from alstrial.simulation.trial_kernels import row_moments
+
 # A variance this small relative to the squared mean is a set of equal values: the analysis
 # engine reports no test then, and so must we (floating-point means are not exact).
 _NO_VARIANCE = 1e-24
@@ -118,13 +120,8 @@ def _pick(values: np.ndarray, index: np.ndarray) -> np.ndarray:
 
 
 def _moments(values: np.ndarray, mask: np.ndarray):
-    keep = mask & ~np.isnan(values)
-    n = keep.sum(axis=1)
-    safe = np.maximum(n, 1)
-    mean = np.where(keep, values, 0.0).sum(axis=1) / safe
-    deviation = np.where(keep, values - mean[:, None], 0.0)
-    var = (deviation * deviation).sum(axis=1) / np.maximum(n - 1, 1)
-    return n, mean, var
+    """Per row: count, mean and variance (ddof 1) of ``values`` where ``mask`` and not NaN."""
+    return row_moments(np.ascontiguousarray(values, dtype=float), np.ascontiguousarray(mask))
 
 
 def paired_t_rows(differences: np.ndarray, mask: np.ndarray):

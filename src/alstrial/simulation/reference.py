@@ -68,18 +68,15 @@ def simulate_trial(
     grid = visit_grid(design)
     lead = grid.n_lead_in
     sd = model.noise_sd
-    cands = draws.candidates
+    places, _ = patient_count(design)
+    cands, screening_noise = draws.candidates, draws.screening_noise
+    enrolled = _screen(design, model, grid, cands, screening_noise, places)
+    if len(enrolled) < places and draws.more is not None:
+        # The first block did not fill the places: screen on into the trial's own candidates.
+        cands, screening_noise = draws.all_candidates()
+        enrolled = _screen(design, model, grid, cands, screening_noise, places)
     expected = expected_totals(cands, grid.entry_months)
     gone = gone_mask(cands, grid.entry_months)
-    places, _ = patient_count(design)
-
-    enrolled: list[int] = []
-    for j in range(len(cands)):
-        if len(enrolled) == places:
-            break
-        screening = observed_totals(expected[j, :lead] + sd * draws.screening_noise[j])
-        if _eligible(design, grid, cands, screening, gone[j], j):
-            enrolled.append(j)
 
     # Randomized allocation: the places with the n_treated smallest allocation numbers are
     # treated (a random permutation, so a short trial still has both arms at random).
@@ -90,7 +87,7 @@ def simulate_trial(
     treated_baselines: list[tuple[int, float]] = []
     for k, j in enumerate(enrolled):
         treated = design.control_source != "randomized" or ranks[k] < design.n_treated
-        noise = np.concatenate([draws.screening_noise[j], draws.follow_up_noise[k]])
+        noise = np.concatenate([screening_noise[j], draws.follow_up_noise[k]])
         totals = observed_totals(expected[j] + sd * noise, shift if treated else 0.0)
         if treated:
             treated_baselines.append((j, totals[grid.baseline]))
@@ -102,14 +99,17 @@ def simulate_trial(
     if design.control_source == "registry" and draws.registry is not None:
         reg = draws.registry
         reg_expected = expected_totals(reg, grid.entry_months)
-        baseline_noise = draws.registry_baseline_noise
-        reg_baseline = observed_totals(reg_expected[:, grid.baseline] + sd * baseline_noise)
+        baseline_noise = draws.registry_baseline_noise  # None unless matched on baseline
+        reg_baseline = None
+        if baseline_noise is not None:
+            reg_baseline = observed_totals(reg_expected[:, grid.baseline] + sd * baseline_noise)
         reg_gone = gone_mask(reg, grid.entry_months)
         followed = ~reg_gone[:, :lead].any(axis=1)  # seen at every lead-in visit
         matches = _greedy_match(design, cands, treated_baselines, reg, reg_baseline, followed)
         for m, r in enumerate(matches):
             noise = draws.control_noise[m].copy()
-            noise[grid.baseline] = baseline_noise[r]  # the baseline it was matched on
+            if baseline_noise is not None:
+                noise[grid.baseline] = baseline_noise[r]  # the baseline it was matched on
             totals = observed_totals(reg_expected[r] + sd * noise)
             sid = f"R{m + 1:03d}"
             subjects.append(_subject_row(sid, "control", reg, r, grid))
@@ -117,6 +117,20 @@ def simulate_trial(
     return pd.DataFrame(subjects), pd.DataFrame(
         visits, columns=["subject_id", "day", "alsfrs_r_total"]
     )
+
+
+def _screen(design, model, grid, cands, screening_noise, places) -> list[int]:
+    """Candidates enrolled, in screening order: the first ``places`` eligible ones."""
+    expected = expected_totals(cands, grid.entry_months[: grid.n_lead_in])
+    gone = gone_mask(cands, grid.entry_months)
+    enrolled: list[int] = []
+    for j in range(len(cands)):
+        if len(enrolled) == places:
+            break
+        screening = observed_totals(expected[j] + model.noise_sd * screening_noise[j])
+        if _eligible(design, grid, cands, screening, gone[j], j):
+            enrolled.append(j)
+    return enrolled
 
 
 def _eligible(
@@ -158,7 +172,10 @@ def _covariates(design: Design, people: Patients, j: int, baseline_total: float)
 def _greedy_match(design, cands, treated_baselines, reg, reg_baseline, followed) -> list[int]:
     """Registry rows matched to the treated, in enrolment order, nearest unused first."""
     usable = list(followed)
-    reg_covariates = [_covariates(design, reg, r, reg_baseline[r]) for r in range(len(reg))]
+    reg_covariates = [
+        _covariates(design, reg, r, None if reg_baseline is None else reg_baseline[r])
+        for r in range(len(reg))
+    ]
     matches: list[int] = []
     for j, baseline_total in treated_baselines[: design.n_control]:
         mine = _covariates(design, cands, j, baseline_total)

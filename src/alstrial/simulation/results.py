@@ -23,7 +23,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from alstrial.domain.time import DAYS_PER_MONTH
 from alstrial.simulation.designs import ANALYSES, Design
-from alstrial.simulation.trials import treatment_shift, visit_grid
+from alstrial.simulation.trials import DRAW_SCHEME, treatment_shift, visit_grid
 
 CI_METHOD = "wilson"
 CONFIDENCE = 0.95
@@ -209,4 +209,7 @@ class SimulationResult:
             "model": self.model,
             "model_parameters": {k: _json_number(v) for k, v in self.model_parameters.items()},
             "settings": {"days_per_month": DAYS_PER_MONTH, "design": self.design.to_dict()},
+            # The version of the random draws: the same seed gives the same trials only
+            # under the same scheme (trials.DRAW_SCHEME).
+            "draw_scheme": DRAW_SCHEME,
         }

@@ -1,11 +1,30 @@
 """The random draws of a chunk of simulated trials, and the observation model both engines share.
 
-Reproducibility rule: trials are simulated in chunks of :data:`CHUNK_SIZE` (fixed, independent of
-the number of workers). Chunk ``k`` of a run with seed ``s`` draws its random numbers from
-``numpy.random.SeedSequence(s, spawn_key=(k,))`` in one fixed order (:func:`draw_chunk`). The
-vectorized engine uses the whole chunk at once; the reference engine loops over the same draws
-one trial at a time (:meth:`ChunkDraws.trial`). So the same seed gives the same trials whatever
-the engine and however the chunks are spread over workers.
+Reproducibility rule (draw scheme :data:`DRAW_SCHEME` = 2, recorded in every result): trials are
+simulated in chunks of :data:`CHUNK_SIZE` (fixed, independent of the number of workers). Chunk
+``k`` of a run with seed ``s`` draws its random numbers from ``Generator(SFC64(SeedSequence(s,
+spawn_key=(k,))))`` in one fixed order (:func:`draw_chunk`):
+
+1. the first :func:`first_block` candidates of every trial (``2 x places``, or all
+   ``max_screened x places`` if fewer), then their lead-in noise;
+2. follow-up noise, design exit times and allocation numbers, by enrolment place;
+3. registry designs: the pool, the pool's baseline noise (only when matching on the baseline
+   total) and the matched controls' visit noise, by match.
+
+A trial that screens its whole first block without filling its places (about 3 in 1,000 for
+``kim2009``) draws its further candidates, and their lead-in noise, from its own stream
+``Generator(SFC64(SeedSequence(s, spawn_key=(k, i))))`` (``i``: the trial's place in its chunk;
+:func:`more_candidates`). So a trial's draws never depend on other trials, on the engine or on
+the workers: the vectorized engine uses the whole chunk at once; the reference engine loops over
+the same draws one trial at a time (:meth:`ChunkDraws.trial`). Patients are drawn by the
+compiled :func:`.draw_kernels.draw_patient_matrix` (the natural-history model of
+:func:`.natural_history.draw_patients`, without the FVC slope's noise, which the simulator never
+uses).
+
+Scheme 1 (until this version) drew every candidate (``max_screened x places``) from
+``default_rng(SeedSequence(s, spawn_key=(k,)))`` with numpy's array calls, the pool's baseline
+noise always, and each patient's FVC slope noise; its per-trial results cannot be reproduced by
+this version.
 
 Times: a visit is a whole day from the first dose (``round(month * 30.4375)``); months are days /
 30.4375 (DOMAIN.md section 3, :data:`alstrial.domain.time.DAYS_PER_MONTH`), exactly as the
@@ -21,19 +40,25 @@ after the design's dropout time (exponential with ``dropout.per_month``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from functools import partial
 
 import numpy as np
 
 from alstrial.domain.time import DAYS_PER_MONTH
 from alstrial.simulation.designs import Design
-from alstrial.simulation.natural_history import (
-    MAX_TOTAL,
-    NaturalHistory,
-    Patients,
-    draw_patients,
+from alstrial.simulation.draw_kernels import (
+    chunk_numbers,
+    draw_patient_matrix,
+    patients_from_matrix,
+    standard_normals,
 )
+from alstrial.simulation.natural_history import MAX_TOTAL, NaturalHistory, Patients
 
+#: Version of the draw scheme (module docstring): the same seed gives the same trials only
+#: under the same scheme. Recorded in every result (``draw_scheme``).
+DRAW_SCHEME = 2
 #: Trials per chunk. Fixed: results must not depend on how many workers share the chunks.
 CHUNK_SIZE = 250
 
@@ -92,9 +117,30 @@ def patient_count(design: Design) -> tuple[int, int]:
     return places, places * design.enrolment.max_screened
 
 
+def first_block(design: Design) -> int:
+    """Candidates per trial drawn with the chunk (the rest only for a trial that needs them)."""
+    places, screened = patient_count(design)
+    return min(screened, 2 * places)
+
+
+def more_candidates(
+    design: Design, model: NaturalHistory, seed: int, chunk_index: int, trial: int
+) -> tuple[Patients, np.ndarray]:
+    """The candidates of trial ``trial`` (0-based in its chunk) after its first block, and their
+    lead-in noise ``(n, L)``, from the trial's own stream (see the module docstring)."""
+    n = patient_count(design)[1] - first_block(design)
+    rng = _generator(np.random.SeedSequence(seed, spawn_key=(chunk_index, trial)))
+    _, patients = draw_patient_matrix(rng, n, model)
+    noise = standard_normals(rng, n * len(design.lead_in_visits))
+    return patients, noise.reshape(n, -1)
+
+
 @dataclass(frozen=True)
 class TrialDraws:
-    """The draws of one trial (a slice of :class:`ChunkDraws`); shapes without the trial axis."""
+    """The draws of one trial (a slice of :class:`ChunkDraws`); shapes without the trial axis.
+
+    ``candidates``/``screening_noise`` are the first block; :meth:`all_candidates` adds the
+    trial's further candidates, for a trial the first block does not fill."""
 
     candidates: Patients
     screening_noise: np.ndarray  # (P, L)
@@ -102,22 +148,43 @@ class TrialDraws:
     exit: np.ndarray  # (places,)
     allocation: np.ndarray  # (places,)
     registry: Patients | None
-    registry_baseline_noise: np.ndarray | None  # (R,)
+    registry_baseline_noise: np.ndarray | None  # (R,), or None if not matched on baseline
     control_noise: np.ndarray | None  # (n_control, V)
+    more: Callable[[], tuple[Patients, np.ndarray]] | None = None  # None: no more candidates
+
+    def all_candidates(self) -> tuple[Patients, np.ndarray]:
+        """Every candidate the design allows and their lead-in noise, in screening order."""
+        if self.more is None:
+            return self.candidates, self.screening_noise
+        extra, noise = self.more()
+        return concat_patients(self.candidates, extra), np.concatenate(
+            [self.screening_noise, noise]
+        )
+
+
+def concat_patients(first: Patients, second: Patients) -> Patients:
+    """The patients of ``first`` then those of ``second``."""
+    arrays = {
+        f.name: np.concatenate([getattr(first, f.name), getattr(second, f.name)])
+        for f in fields(Patients)
+        if f.name != "model"
+    }
+    return Patients(**arrays, model=first.model)
 
 
 @dataclass(frozen=True)
 class ChunkDraws:
-    """Every random number of a chunk of ``n_trials`` trials, in the order they were drawn.
+    """The random numbers of a chunk of ``n_trials`` trials drawn with the chunk (see the module
+    docstring; a trial's further candidates come from :meth:`more_candidates`).
 
     Noise is standard normal (times the model's ``noise_sd``), by visit:
 
     - ``screening_noise``: every candidate's lead-in visits (screening needs them all);
     - ``follow_up_noise``, ``exit`` (standard exponential: design dropout), ``allocation``
       (uniform): by enrolment place, so the ``k``-th enrolled subject takes row ``k``;
-    - ``registry_baseline_noise``: every registry patient's baseline visit (matching may use
-      the baseline total); ``control_noise``: the visits of the ``k``-th matched control, whose
-      baseline column is replaced by that patient's ``registry_baseline_noise``.
+    - ``registry_baseline_noise``: every registry patient's baseline visit, drawn only when
+      matching uses the baseline total; ``control_noise``: the visits of the ``k``-th matched
+      control, whose baseline column is then replaced by that patient's baseline noise.
 
     Drawing follow-up noise per place rather than per candidate keeps the chunk small; the
     noise of a visit is independent of everything else, so which row a subject takes does not
@@ -128,22 +195,41 @@ class ChunkDraws:
     n_trials: int
     first_trial: int
     candidates: Patients
-    screening_noise: np.ndarray  # (T, P, L)
+    screening_noise: np.ndarray  # (T, P, L), P = first_block(design)
     follow_up_noise: np.ndarray  # (T, places, V - L)
     exit: np.ndarray  # (T, places)
     allocation: np.ndarray  # (T, places)
     registry: Patients | None
     registry_baseline_noise: np.ndarray | None  # (T, R)
     control_noise: np.ndarray | None  # (T, n_control, V)
+    design: Design | None = None
+    model: NaturalHistory | None = None
+    seed: int = 0
+    candidate_values: np.ndarray | None = None  # (8, T * P): draw_kernels rows, = candidates
+    registry_values: np.ndarray | None = None  # (8, T * R) = registry
+
+    @property
+    def chunk_index(self) -> int:
+        return self.first_trial // CHUNK_SIZE
+
+    @property
+    def has_more_candidates(self) -> bool:
+        """Whether the design allows candidates beyond the first block."""
+        return first_block(self.design) < patient_count(self.design)[1]
+
+    def more_candidates(self, i: int) -> tuple[Patients, np.ndarray]:
+        """Trial ``i``'s candidates after the first block and their lead-in noise."""
+        return more_candidates(self.design, self.model, self.seed, self.chunk_index, i)
 
     def trial(self, i: int) -> TrialDraws:
         """The draws of trial ``i`` of this chunk (0-based within the chunk)."""
         p = self.screening_noise.shape[1]
         registry = baseline_noise = control_noise = None
         if self.registry is not None:
-            r = self.registry_baseline_noise.shape[1]
+            r = self.registry.age_years.size // self.n_trials
             registry = self.registry.take(slice(i * r, (i + 1) * r))
-            baseline_noise = self.registry_baseline_noise[i]
+            if self.registry_baseline_noise is not None:
+                baseline_noise = self.registry_baseline_noise[i]
             control_noise = self.control_noise[i]
         return TrialDraws(
             candidates=self.candidates.take(slice(i * p, (i + 1) * p)),
@@ -154,6 +240,7 @@ class ChunkDraws:
             registry=registry,
             registry_baseline_noise=baseline_noise,
             control_noise=control_noise,
+            more=partial(self.more_candidates, i) if self.has_more_candidates else None,
         )
 
 
@@ -165,43 +252,71 @@ def chunk_bounds(trials: int) -> list[tuple[int, int]]:
     ]
 
 
+def _generator(seed_sequence: np.random.SeedSequence) -> np.random.Generator:
+    return np.random.Generator(np.random.SFC64(seed_sequence))
+
+
 def chunk_rng(seed: int, chunk_index: int) -> np.random.Generator:
     """The generator of chunk ``chunk_index`` of a run with ``seed`` (see the module docstring)."""
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(chunk_index,)))
+    return _generator(np.random.SeedSequence(seed, spawn_key=(chunk_index,)))
+
+
+def matches_on_baseline(design: Design) -> bool:
+    """Whether registry matching uses the observed baseline total (its noise is then drawn)."""
+    return "baseline_total" in design.matching.covariates
 
 
 def draw_chunk(
     design: Design, model: NaturalHistory, seed: int, chunk_index: int, n_trials: int
 ) -> ChunkDraws:
-    """Draw chunk ``chunk_index`` of a run, in this order: candidates, their screening noise,
-    follow-up noise, exit times and allocation numbers by place, then (registry designs) the
-    registry pool, its baseline noise and the matched controls' visit noise."""
+    """Draw chunk ``chunk_index`` of a run, in the order of the module docstring."""
     rng = chunk_rng(seed, chunk_index)
-    places, screened = patient_count(design)
+    places, _ = patient_count(design)
+    first = first_block(design)
     lead = len(design.lead_in_visits)
     follow = len(design.follow_up_visits)
-    candidates = draw_patients(n_trials * screened, rng, model)
-    screening_noise = rng.standard_normal((n_trials, screened, lead))
-    follow_up_noise = rng.standard_normal((n_trials, places, follow))
-    exit_draws = rng.standard_exponential((n_trials, places))
-    allocation = rng.random((n_trials, places))
-    registry = baseline_noise = control_noise = None
-    if design.control_source == "registry":
-        pool = design.matching.pool
-        registry = draw_patients(n_trials * pool, rng, model)
-        baseline_noise = rng.standard_normal((n_trials, pool))
-        control_noise = rng.standard_normal((n_trials, design.n_control, lead + follow))
+    registry = design.control_source == "registry"
+    pool = design.matching.pool if registry else 0
+    with_base = registry and matches_on_baseline(design)
+    visits = lead + follow
+    cands, screening_noise, follow_up_noise, exit_draws, allocation, reg, base, control = (
+        chunk_numbers(
+            rng,
+            n_trials * first,
+            lead,
+            n_trials * places,
+            follow,
+            n_trials * pool,
+            n_trials * pool if with_base else 0,
+            n_trials * design.n_control * visits if registry else 0,
+            model,
+        )
+    )
+    candidate_values = cands[0]
+    candidates = patients_from_matrix(*cands, model)
+    registry_values = registry_patients = baseline_noise = control_noise = None
+    if registry:
+        registry_values = reg[0]
+        registry_patients = patients_from_matrix(*reg, model)
+        if with_base:
+            baseline_noise = base.reshape(n_trials, pool)
+        control_noise = control.reshape(n_trials, design.n_control, visits)
     return ChunkDraws(
         n_trials=n_trials,
         first_trial=chunk_index * CHUNK_SIZE,
         candidates=candidates,
-        screening_noise=screening_noise,
-        follow_up_noise=follow_up_noise,
-        exit=exit_draws,
-        allocation=allocation,
-        registry=registry,
+        screening_noise=screening_noise.reshape(n_trials, first, lead),
+        follow_up_noise=follow_up_noise.reshape(n_trials, places, follow),
+        exit=exit_draws.reshape(n_trials, places),
+        allocation=allocation.reshape(n_trials, places),
+        registry=registry_patients,
         registry_baseline_noise=baseline_noise,
         control_noise=control_noise,
+        design=design,
+        model=model,
+        seed=seed,
+        candidate_values=candidate_values,
+        registry_values=registry_values,
     )
 
 
