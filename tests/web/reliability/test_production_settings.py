@@ -3,6 +3,7 @@ check is clean, secrets are required, and the running server sends the security 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -139,7 +140,7 @@ def test_views_are_imported_before_the_workers_fork():
         "print(before, 'alstrial.web.design.views' in sys.modules, "
         "'alstrial.web.product.views' in sys.modules)"
     )
-    env = {"DJANGO_SETTINGS_MODULE": "alstrial.web.settings", "PATH": "/usr/bin:/bin"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "alstrial.web.settings"}
     done = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
     )
