@@ -22,34 +22,9 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
+from alstrial.simulation import sfc64
 from alstrial.simulation.natural_history import MAX_TOTAL, NaturalHistory, Patients
-
-
-@njit(cache=True)
-def standard_normals(g, n: int) -> np.ndarray:
-    """``n`` standard normals (numpy's ``g.standard_normal(n)``, faster)."""
-    out = np.empty(n)
-    for i in range(n):
-        out[i] = g.standard_normal()
-    return out
-
-
-@njit(cache=True)
-def standard_exponentials(g, n: int) -> np.ndarray:
-    """``n`` standard exponentials (numpy's ``g.standard_exponential(n)``)."""
-    out = np.empty(n)
-    for i in range(n):
-        out[i] = g.standard_exponential()
-    return out
-
-
-@njit(cache=True)
-def uniforms(g, n: int) -> np.ndarray:
-    """``n`` uniforms on [0, 1) (numpy's ``g.random(n)``)."""
-    out = np.empty(n)
-    for i in range(n):
-        out[i] = g.random()
-    return out
+from alstrial.simulation.sfc64 import exponential, normal, uniform
 
 
 @lru_cache(maxsize=32)
@@ -77,7 +52,7 @@ BASELINE, SLOPE, ACCELERATION, MONTHS_SINCE_ONSET, AGE, DEATH, DROPOUT, FVC = ra
 
 
 @njit(cache=True)
-def _linear_part(g, n: int, p: np.ndarray):
+def _linear_part(state, n: int, p: np.ndarray):
     """Draw ``n`` patients' random numbers and do their arithmetic up to the exponentials:
     the ``(8, n)`` matrix holds final values but in rows :data:`MONTHS_SINCE_ONSET` (the
     exponent ``sdlog * z1``), :data:`DEATH` (the death exponential ``E``) and :data:`DROPOUT`
@@ -100,17 +75,23 @@ def _linear_part(g, n: int, p: np.ndarray):
     skew_6, skew_36 = skew / 6.0, skew * skew / 36.0
     two_skew = 2.0 / skew if skew != 0 else 0.0
     acceleration_per_month = p[15] / 12.0
+    g0, g1, g2, g3 = state[0], state[1], state[2], state[3]  # the generator (sfc64.py)
     for i in range(n):
-        r0 = g.standard_normal()
-        r1 = g.standard_normal()
-        r2 = g.standard_normal()
-        b = g.random() < p[6]
-        male[i] = g.random() < p[7]
-        age_z = g.standard_normal()
-        fvc_z = g.standard_normal()
-        values[DEATH, i] = g.standard_exponential() if dies else math.inf
+        r0, g0, g1, g2, g3 = normal(g0, g1, g2, g3)
+        r1, g0, g1, g2, g3 = normal(g0, g1, g2, g3)
+        r2, g0, g1, g2, g3 = normal(g0, g1, g2, g3)
+        u, g0, g1, g2, g3 = uniform(g0, g1, g2, g3)
+        b = u < p[6]
+        u, g0, g1, g2, g3 = uniform(g0, g1, g2, g3)
+        male[i] = u < p[7]
+        age_z, g0, g1, g2, g3 = normal(g0, g1, g2, g3)
+        fvc_z, g0, g1, g2, g3 = normal(g0, g1, g2, g3)
+        e = math.inf
+        if dies:
+            e, g0, g1, g2, g3 = exponential(g0, g1, g2, g3)
+        values[DEATH, i] = e
         if leaves:
-            e_dropout[i] = g.standard_exponential()
+            e_dropout[i], g0, g1, g2, g3 = exponential(g0, g1, g2, g3)
         z0 = r0 * p[0]
         z1 = r0 * p[1] + r1 * p[2]
         z2 = r0 * p[3] + r1 * p[4] + r2 * p[5]
@@ -128,6 +109,7 @@ def _linear_part(g, n: int, p: np.ndarray):
         values[AGE, i] = min(max(p[8] + p[9] * age_z + p[10] * centred, 18.0), 90.0)
         values[DROPOUT, i] = -p[29] * z0
         values[FVC, i] = min(max(p[20] + p[21] * fvc_z, 15.0), 140.0)
+    state[0], state[1], state[2], state[3] = g0, g1, g2, g3
     return values, male, bulbar, e_dropout
 
 
@@ -171,39 +153,40 @@ def _finish_patients(values, male, bulbar, e_dropout, p: np.ndarray):
     return values, male, bulbar
 
 
-def _patients(g: np.random.Generator, n: int, p: np.ndarray):
+def _patients(state: np.ndarray, n: int, p: np.ndarray):
     """Draw ``n`` patients: a matrix ``(8, n)`` of float values (rows :data:`BASELINE` ..
     :data:`FVC`) and the bulbar-onset and male flags; the FVC slope is not drawn. Patient by
     patient, in the order of :func:`_linear_part`."""
-    return _finish_patients(*_linear_part(g, n, p), p)
+    return _finish_patients(*_linear_part(state, n, p), p)
 
 
 @njit(cache=True)
-def _chunk_numbers(g, n_candidates, n_lead, n_places, n_follow, n_pool, n_base, n_control, p):
-    """Every random number of a chunk, in the order of ``trials.draw_chunk``, in one call
-    (each call with a generator costs tens of microseconds of unboxing): candidates, their
+def _chunk_numbers(state, n_candidates, n_lead, n_places, n_follow, n_pool, n_base, n_control,
+                   p):  # fmt: skip
+    """Every random number of a chunk, in the order of ``trials.draw_chunk``, from the SFC64
+    ``state`` (:mod:`.sfc64`), in one call: candidates, their
     lead-in noise, follow-up noise, exits, allocation numbers, then the pool, its baseline
     noise and the controls' noise (sizes 0 where the design has none)."""
-    candidates = _linear_part(g, n_candidates, p)
-    lead_noise = standard_normals(g, n_candidates * n_lead)
-    follow_noise = standard_normals(g, n_places * n_follow)
-    exits = standard_exponentials(g, n_places)
-    allocation = uniforms(g, n_places)
-    pool = _linear_part(g, n_pool, p)
-    base_noise = standard_normals(g, n_base)
-    control_noise = standard_normals(g, n_control)
+    candidates = _linear_part(state, n_candidates, p)
+    lead_noise = sfc64.normals(state, n_candidates * n_lead)
+    follow_noise = sfc64.normals(state, n_places * n_follow)
+    exits = sfc64.exponentials(state, n_places)
+    allocation = sfc64.uniforms(state, n_places)
+    pool = _linear_part(state, n_pool, p)
+    base_noise = sfc64.normals(state, n_base)
+    control_noise = sfc64.normals(state, n_control)
     return (
         candidates, lead_noise, follow_noise, exits, allocation, pool, base_noise, control_noise
     )  # fmt: skip
 
 
-def chunk_numbers(g, n_candidates, n_lead, n_places, n_follow, n_pool, n_base, n_control,
+def chunk_numbers(state, n_candidates, n_lead, n_places, n_follow, n_pool, n_base, n_control,
                   model: NaturalHistory):  # fmt: skip
     """:func:`_chunk_numbers` with the patients finished: ``(candidates, lead_noise,
     follow_noise, exits, allocation, pool, base_noise, control_noise)``, the patients as
     ``(values, male, bulbar)``."""
     p = model_vector(model)
-    numbers = list(_chunk_numbers(g, n_candidates, n_lead, n_places, n_follow, n_pool, n_base,
+    numbers = list(_chunk_numbers(state, n_candidates, n_lead, n_places, n_follow, n_pool, n_base,
                                   n_control, p))  # fmt: skip
     numbers[0] = _finish_patients(*numbers[0], p)
     numbers[5] = _finish_patients(*numbers[5], p)
@@ -231,12 +214,13 @@ def patients_from_matrix(
 
 
 def draw_patient_matrix(
-    g: np.random.Generator, n: int, model: NaturalHistory
+    state: np.ndarray, n: int, model: NaturalHistory
 ) -> tuple[np.ndarray, Patients]:
-    """``n`` patients from ``model`` (see :func:`_patients`): the ``(8, n)`` matrix and the
-    same patients as :class:`Patients` (views of it). ``fvc_slope`` is NaN: the simulator
-    never observes FVC, so its between-patient noise is not drawn."""
-    values, male, bulbar = _patients(g, n, model_vector(model))
+    """``n`` patients from ``model`` drawn from the SFC64 ``state`` (advanced; see
+    :mod:`.sfc64`): the ``(8, n)`` matrix of :func:`_patients` and the same patients as
+    :class:`Patients` (views of it). ``fvc_slope`` is NaN: the simulator never observes FVC, so
+    its between-patient noise is not drawn."""
+    values, male, bulbar = _patients(state, n, model_vector(model))
     return values, patients_from_matrix(values, male, bulbar, model)
 
 
