@@ -51,7 +51,7 @@ def model_vector(model: NaturalHistory) -> np.ndarray:
 BASELINE, SLOPE, ACCELERATION, MONTHS_SINCE_ONSET, AGE, DEATH, DROPOUT, FVC = range(8)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _linear_part(state, n: int, p: np.ndarray):
     """Draw ``n`` patients' random numbers and do their arithmetic up to the exponentials:
     the ``(8, n)`` matrix holds final values but in rows :data:`MONTHS_SINCE_ONSET` (the
@@ -113,7 +113,7 @@ def _linear_part(state, n: int, p: np.ndarray):
     return values, male, bulbar, e_dropout
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _death_exponent(values, bulbar, p):
     """Row :data:`DEATH` from ``log E`` to ``(log E - lp) / shape``, the Weibull PH death time being
     ``scale * exp`` of it, i.e. ``scale * (E / exp(lp)) ** (1 / shape)``
@@ -160,7 +160,7 @@ def _patients(state: np.ndarray, n: int, p: np.ndarray):
     return _finish_patients(*_linear_part(state, n, p), p)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _chunk_numbers(state, n_candidates, n_lead, n_places, n_follow, n_pool, n_base, n_control,
                    p):  # fmt: skip
     """Every random number of a chunk, in the order of ``trials.draw_chunk``, from the SFC64

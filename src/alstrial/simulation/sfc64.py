@@ -48,21 +48,21 @@ def state_of(generator: np.random.Generator) -> np.ndarray:
     return np.array(generator.bit_generator.state["state"]["state"], dtype=np.uint64)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def next_uint64(a, b, c, w):
     """One SFC64 output: ``(value, a, b, c, counter)``."""
     value = a + b + w
     return value, b ^ (b >> _U11), c + (c << _U3), ((c >> _U40) | (c << _U24)) + value, w + _U1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def uniform(a, b, c, w):
     """Uniform on [0, 1) (numpy's ``random()``): ``(x, a, b, c, counter)``."""
     r, a, b, c, w = next_uint64(a, b, c, w)
     return (r >> _U11) * _TO_DOUBLE, a, b, c, w
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _normal_tail(rabs, a, b, c, w):
     """The ziggurat's base strip (rare): a normal beyond ``ziggurat_nor_r``."""
     while True:
@@ -76,7 +76,7 @@ def _normal_tail(rabs, a, b, c, w):
     return x, a, b, c, w
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _normal_retry(x, rabs, idx, a, b, c, w):
     """The ziggurat's slow path (about 1% of draws): accept ``x`` from a wedge, or draw again."""
     while True:
@@ -96,7 +96,7 @@ def _normal_retry(x, rabs, idx, a, b, c, w):
             return x, a, b, c, w
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def normal(a, b, c, w):
     """Standard normal (numpy's ziggurat ``standard_normal()``): ``(x, a, b, c, counter)``.
     The common case (a point inside the ziggurat's rectangles) straight through; the rest in
@@ -113,7 +113,7 @@ def normal(a, b, c, w):
     return x, a, b, c, w
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _exponential_retry(x, r, idx, a, b, c, w):
     """The ziggurat's slow path for the exponential (see :func:`_normal_retry`)."""
     while True:
@@ -131,7 +131,7 @@ def _exponential_retry(x, r, idx, a, b, c, w):
             return x, a, b, c, w
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def exponential(a, b, c, w):
     """Standard exponential (numpy's ziggurat ``standard_exponential()``):
     ``(x, a, b, c, counter)``."""
@@ -145,7 +145,7 @@ def exponential(a, b, c, w):
     return x, a, b, c, w
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def normals(state, n):
     """``n`` standard normals; advances ``state``."""
     a, b, c, w = state[0], state[1], state[2], state[3]
@@ -156,7 +156,7 @@ def normals(state, n):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def exponentials(state, n):
     """``n`` standard exponentials; advances ``state``."""
     a, b, c, w = state[0], state[1], state[2], state[3]
@@ -167,7 +167,7 @@ def exponentials(state, n):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def uniforms(state, n):
     """``n`` uniforms on [0, 1); advances ``state``."""
     a, b, c, w = state[0], state[1], state[2], state[3]

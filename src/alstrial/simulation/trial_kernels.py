@@ -40,7 +40,7 @@ from alstrial.simulation.natural_history import MAX_TOTAL
 AGE, MONTHS, BASELINE_TOTAL = 0, 1, 2
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _ols_weights(x, work):
     """OLS weights ``work[1, v] = (x_v - mean) / sxx`` over the visits where ``work[0, v]`` is
     1 (0 elsewhere), so that the slope is ``sum(work[1] * y)``; False with fewer than 2 visits
@@ -62,7 +62,7 @@ def _ols_weights(x, work):
     return ok
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _expected_total(base, slope, acceleration, t, floor_start):
     """Expected total at ``t`` months from entry (:func:`.natural_history.expected_totals`)."""
     start = base
@@ -76,19 +76,19 @@ def _expected_total(base, slope, acceleration, t, floor_start):
     return min(max(latent, 0.0), MAX_TOTAL)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _observed(value):
     """Observed total: ``clip(rint(value), 0, 48)`` (:func:`.trials.observed_totals`)."""
     return min(max(np.rint(value), 0.0), MAX_TOTAL)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _gone(t, death, dropout):
     """No visit at ``t`` months from entry: on or after death, after dropout."""
     return t >= death or t > dropout
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def simulate_trials(
     trial_ids,  # (n,) chunk positions of the trials to simulate
     cand,  # (8, n * P) candidates, draw_kernels rows
@@ -211,7 +211,7 @@ def simulate_trials(
                    out_change)  # fmt: skip
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _expected(people, i, t, floor_start):
     """Expected total of patient ``i`` (a column of a draw_kernels matrix) at ``t`` months
     from entry (:func:`.natural_history.expected_totals`)."""
@@ -220,7 +220,7 @@ def _expected(people, i, t, floor_start):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _match(
     t, totals, seen, places, n_enrolled, treated_place, enrolled_index, cand, reg,
     reg_base_noise, control_noise, n_control, cov_codes, cov_scales, pool, entry, baseline,
@@ -317,7 +317,7 @@ def _match(
     return matched
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _summaries(t, n_subjects, totals, seen, months, lead, lead_ok, lead_w, follow_ok, follow_w,
                work, out_treated, out_control, out_lead, out_follow, out_change):  # fmt: skip
     """Lead-in slope, follow-up slope and change of trial ``t``'s subjects (INTERFACES.md:
@@ -370,7 +370,7 @@ def _summaries(t, n_subjects, totals, seen, months, lead, lead_ok, lead_w, follo
             out_change[t, s] = totals[s, last_post] - totals[s, last_lead]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _weighted(work, totals, s, start, stop):
     """``sum(work[1, v] * totals[s, v])`` over ``start <= v < stop``: a slope."""
     total = 0.0
@@ -379,7 +379,7 @@ def _weighted(work, totals, s, start, stop):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def row_moments(values, mask):
     """Per row: count, mean and variance (ddof 1; 0 with fewer than 2) of ``values`` where
     ``mask`` and not NaN (two passes, :func:`.closed_forms._moments`)."""
