@@ -6,7 +6,7 @@ times faster per trial than the reference engine):
 - the vectorized engine's time for 10,000 trials on 2 joblib workers, wall-clock and CPU (best
   and median of ``--repeats`` runs after a warm-up, as a user's second run sees it);
 - its CPU time per trial on 1 worker, split into the random draws (``trials.draw_chunk``, shared
-  by both engines) and the engine itself;
+  by both engines; draw scheme ``trials.DRAW_SCHEME``) and the engine itself;
 - the reference engine's time per trial (``--reference-trials``, 1 worker), wall and CPU;
 - the per-trial ratio: CPU against CPU (the comparable figure on a shared machine), and wall
   (2 workers) against wall (1 worker).
@@ -27,7 +27,7 @@ import time
 from alstrial.simulation.designs import load_design
 from alstrial.simulation.engines import Simulation
 from alstrial.simulation.natural_history import NaturalHistory
-from alstrial.simulation.trials import chunk_bounds, draw_chunk
+from alstrial.simulation.trials import DRAW_SCHEME, chunk_bounds, draw_chunk
 from alstrial.simulation.vectorized import run_chunk_vectorized
 
 TARGET_SECONDS = 2.0
@@ -88,7 +88,10 @@ def main() -> int:
     ratio_cpu = ref_cpu_trial / vec_cpu_trial
     ratio_wall = ref_wall_trial / vec_wall_trial
 
-    print(f"machine: {os.cpu_count()} cores, load average {load:.1f}; design kim2009")
+    print(
+        f"machine: {os.cpu_count()} cores, load average {load:.1f}; design kim2009, "
+        f"draw scheme {DRAW_SCHEME}"
+    )
     print(
         f"vectorized, {args.trials} trials on {args.jobs} workers: {min(walls):.3f} s wall "
         f"(median {statistics.median(walls):.3f}), {min(cpus):.3f} s CPU (median "

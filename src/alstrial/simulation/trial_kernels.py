@@ -239,19 +239,20 @@ def _match(
         followed = not _gone(last_lead, reg[DEATH, i], reg[DROPOUT, i])
         penalty[r] = 0.0 if followed else math.inf
     for q in range(n_cov):
+        # One loop per covariate (the compiler vectorizes the divisions), dividing as the
+        # reference does, so that the distances are its floats.
         code, scale = cov_codes[q], cov_scales[q]
-        for r in range(pool):
-            i = first + r
-            if code == AGE:
-                value = reg[AGE_ROW, i]
-            elif code == MONTHS:
-                value = reg[MONTHS_SINCE_ONSET, i]
-            else:
-                value = _observed(
-                    _expected(reg, i, entry[baseline], floor_start)
+        if code != BASELINE_TOTAL:
+            row = AGE_ROW if code == AGE else MONTHS_SINCE_ONSET
+            for r in range(pool):
+                pool_cov[q, r] = reg[row, first + r] / scale
+        else:
+            for r in range(pool):
+                observed = _observed(
+                    _expected(reg, first + r, entry[baseline], floor_start)
                     + noise_sd * reg_base_noise[t, r]
                 )
-            pool_cov[q, r] = value / scale
+                pool_cov[q, r] = observed / scale
     matched = 0
     for k in range(n_enrolled):
         if matched == n_control:
