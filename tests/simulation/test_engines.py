@@ -110,6 +110,18 @@ def test_trials_screening_past_the_first_block_agree():
     assert np.any(vectorized.n_enrolled > np.array(from_first))
 
 
+def test_a_flat_lead_in_meets_a_bound_of_zero_in_both_engines():
+    # Every total is 41: the lead-in decline is exactly 0 in the reference, so a bound of 0
+    # enrols everyone; a decline computed without taking the mean first gives -1.8e-15 here.
+    model = NaturalHistory.linear(slope_mean=0.0, slope_sd=0.0, noise_sd=0.0, baseline_mean=41.0,
+                                  baseline_sd=0.0)  # fmt: skip
+    design = load_design("kim2009").with_changes(enrolment={"min_lead_in_decline": 0.0})
+    vectorized = Simulation(design, model=model).run(5, seed=1)
+    reference = Simulation(design, model=model, engine="reference").run(5, seed=1)
+    assert_same_trials(vectorized, reference, design.alpha)
+    assert (vectorized.n_enrolled == design.n_treated).all()
+
+
 def test_results_do_not_depend_on_the_number_of_workers():
     design = load_design("kim2009")
     trials = 2 * CHUNK_SIZE + 17

@@ -7,9 +7,10 @@ subject's lead-in slope, follow-up slope and change; then :func:`row_moments` fo
 first dose (``months``) or from trial entry (``entry``), points, points/month.
 
 Floating point: the comparisons that decide who is enrolled and matched use the reference's
-operations (distances covariate by covariate from 0.0, strict ``<`` in index order); a slope
-is ``sum(w_v * y_v)`` with OLS weights ``w_v = (x_v - mean x) / sxx`` of the subject's visit
-pattern, which agrees with the reference's ``dx @ (y - mean y) / sxx`` to about 1e-15 (the
+formulas (the lead-in decline ``-(dx @ (y - mean y)) / sxx``, the mean first, so that a flat
+lead-in is exactly 0; distances covariate by covariate from 0.0, strict ``<`` in index order);
+a slope is ``sum(w_v * y_v)`` with OLS weights ``w_v = (x_v - mean x) / sxx`` of the subject's
+visit pattern, which agrees with the reference's ``dx @ (y - mean y) / sxx`` to about 1e-15 (the
 engines' tests allow 1e-9). No ``fastmath``.
 
 Stack: numba, because the per-trial work is small (a few hundred numbers per step) and numpy
@@ -104,6 +105,8 @@ def simulate_trials(
     noise_sd,
     floor_start,  # NaN: no floor
     rules,  # (4,) min and max lead-in decline, min baseline total, max months since onset
+    lead_dx,  # (L,) lead-in months minus their mean (numpy's, as the reference computes it)
+    lead_sxx,  # lead_dx @ lead_dx (numpy's)
     reg,  # (8, T * R) the registry pool, draw_kernels rows; (8, 0) without registry
     reg_base_noise,  # (T, R), or (0, 0) when not matched on baseline
     control_noise,  # (T, n_control, V)
@@ -166,14 +169,22 @@ def simulate_trials(
             ok = ok and cand[MONTHS_SINCE_ONSET, c] + entry[baseline] <= rules[3]
             if not ok:
                 continue
-            decline = 0.0
+            total = 0.0
             for v in range(lead):
                 screened[v] = _observed(
                     _expected(cand, c, entry[v], floor_start) + noise_sd * cand_noise[local, j, v]
                 )
-                decline -= lead_w[v] * screened[v]
-            if lead >= 2 and not (rules[0] <= decline and decline <= rules[1]):
-                continue
+                total += screened[v]
+            if lead >= 2:
+                # The reference's decline, -(dx @ (y - mean y)) / sxx: the mean first, so that
+                # a flat lead-in gives exactly 0 (a bound of 0 must see the same number).
+                mean = total / lead
+                sxy = 0.0
+                for v in range(lead):
+                    sxy += (screened[v] - mean) * lead_dx[v]
+                decline = -(sxy / lead_sxx)
+                if not (rules[0] <= decline and decline <= rules[1]):
+                    continue
             if not screened[lead - 1] >= rules[2]:
                 continue
             enrolled_index[n_enrolled] = c

@@ -67,6 +67,8 @@ def run_chunk_vectorized(
     else:
         treated_place = np.ones((t_count, places), dtype=bool)
     rules = design.enrolment
+    lead_months = grid.months[:lead]
+    lead_dx = lead_months - lead_months.mean()  # as reference._eligible (analysis ols_slope)
     out = {
         "lead": np.empty((t_count, subjects)),
         "follow": np.empty((t_count, subjects)),
@@ -98,6 +100,8 @@ def run_chunk_vectorized(
             ],
             dtype=float,
         ),
+        lead_dx,
+        float(lead_dx @ lead_dx),
         draws.registry_values if registry else np.empty((8, 0)),
         np.empty((0, 0)) if base_noise is None else base_noise,
         draws.control_noise if registry else np.empty((0, 0, 0)),
