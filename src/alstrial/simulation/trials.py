@@ -11,15 +11,15 @@ spawn_key=(k,))))`` in one fixed order (:func:`draw_chunk`):
 3. registry designs: the pool, the pool's baseline noise (only when matching on the baseline
    total) and the matched controls' visit noise, by match.
 
-A trial that screens its whole first block without filling its places (about 3 in 1,000 for
+A trial that screens its whole first block without filling its places (about 2 in 1,000 for
 ``kim2009``) draws its further candidates, and their lead-in noise, from its own stream
 ``Generator(SFC64(SeedSequence(s, spawn_key=(k, i))))`` (``i``: the trial's place in its chunk;
 :func:`more_candidates`). So a trial's draws never depend on other trials, on the engine or on
 the workers: the vectorized engine uses the whole chunk at once; the reference engine loops over
-the same draws one trial at a time (:meth:`ChunkDraws.trial`). Patients are drawn by the
-compiled :func:`.draw_kernels.draw_patient_matrix` (the natural-history model of
+the same draws one trial at a time (:meth:`ChunkDraws.trial`). Patients are drawn one at a
+time by the compiled :func:`.draw_kernels.draw_patient_matrix` (the natural-history model of
 :func:`.natural_history.draw_patients`, without the FVC slope's noise, which the simulator never
-uses).
+uses); the numbers are numpy's SFC64 ones, drawn by :mod:`.sfc64` (inlined, same numbers).
 
 Scheme 1 (until this version) drew every candidate (``max_screened x places``) from
 ``default_rng(SeedSequence(s, spawn_key=(k,)))`` with numpy's array calls, the pool's baseline
