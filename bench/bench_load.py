@@ -110,6 +110,8 @@ def main() -> int:
         "--log-dir", type=Path, help="keep the server's log (one access line per request) here"
     )
     args = parser.parse_args()
+    if args.log_dir:
+        args.log_dir.mkdir(parents=True, exist_ok=True)
     vendors = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     if "postgresql" in vendors and not postgres_answers(args.postgres):
         print(f"no PostgreSQL at {args.postgres}: skipped")
