@@ -3,13 +3,15 @@ forms with reasons for change, against ``alstrial serve --production`` (gunicorn
 
 For each database (SQLite, and PostgreSQL when one answers at ``--postgres``) it seeds a fresh
 database, starts the server on a free 127.0.0.1 port, runs locust headless (bench/locustfile.py)
-for ``--duration`` seconds with ``--users`` simulated users, stops everything, prints requests
+for ``--duration`` seconds with ``--users`` simulated users, each waiting ``--think`` seconds
+between pages (default 1-5), stops everything, prints requests
 per second, p50/p95/p99 latency (ms) and errors, then checks that every save the server
 acknowledged is in the database with its audit-trail row and that no record is half-written.
 Targets (issue 9): p95 under 150 ms, no errors, nothing lost; exit 1 when one is missed.
 
     .venv/bin/python bench/bench_load.py                     # 50 users, 120 s, both databases
     .venv/bin/python bench/bench_load.py --users 5 --duration 15 --database sqlite
+    .venv/bin/python bench/bench_load.py --think 0.5-1.5       # stress: a page every second
 """
 
 from __future__ import annotations
@@ -89,7 +91,12 @@ def bench(vendor: str, args, folder: Path) -> dict:
                    "--out", str(plan))  # fmt: skip
         log = (args.log_dir or folder) / f"server-{vendor}.log"
         with ProductionServer(env, workers=args.workers, log=log) as server:
-            locust_env = {**env, "ALSTRIAL_LOAD_PLAN": str(plan), "ALSTRIAL_LOAD_ACKS": str(acks)}
+            locust_env = {
+                **env,
+                "ALSTRIAL_LOAD_PLAN": str(plan),
+                "ALSTRIAL_LOAD_ACKS": str(acks),
+                "ALSTRIAL_LOAD_THINK": args.think,
+            }
             figures = run_locust(server.url, locust_env, args.users, args.duration, folder / "l")
         acks.touch()
         check = run_python(env, "-m", "alstrial.web.loadtest", "verify", str(acks))
@@ -104,6 +111,13 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--duration", type=int, default=120, help="seconds of load")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument(
+        "--think",
+        default="1-5",
+        help="seconds between a user's pages, MIN-MAX (default 1-5: a page every 3 s on average, "
+        "several times a real ward's pace, where one ALSFRS-R takes minutes to fill in; "
+        "0.5-1.5 is a stress test)",
+    )
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="PostgreSQL server URL")
     parser.add_argument(
@@ -116,7 +130,10 @@ def main() -> int:
     if "postgresql" in vendors and not postgres_answers(args.postgres):
         print(f"no PostgreSQL at {args.postgres}: skipped")
         vendors.remove("postgresql")
-    print(f"{args.users} users, {args.duration} s, {args.workers} gunicorn workers, loopback")
+    print(
+        f"{args.users} users, {args.duration} s, {args.think} s between pages, "
+        f"{args.workers} gunicorn workers, loopback"
+    )
     failed = False
     for vendor in vendors:
         with tempfile.TemporaryDirectory(prefix=f"bench-load-{vendor}-") as folder:

@@ -32,9 +32,12 @@ def csrf_token(client) -> str:
 
 # FastHttpUser (geventhttpclient) costs a fraction of HttpUser's CPU per request: the load
 # generator shares the server's two cores, and its CPU should go to the server under test.
+#: Seconds a coordinator spends between two pages, "MIN-MAX" (bench_load.py --think).
+THINK = tuple(float(x) for x in os.environ.get("ALSTRIAL_LOAD_THINK", "1-5").split("-"))
+
+
 class Coordinator(FastHttpUser):
-    # Coordinators read and think between pages; 0.5-1.5 s is far busier than a real ward.
-    wait_time = between(0.5, 1.5)
+    wait_time = between(*THINK)
 
     def on_start(self):
         self.account = next(_accounts)

@@ -95,7 +95,8 @@ def _visit_rows(subject: Subject) -> list[dict]:
     """Each visit with the status of every form it requires (required / done / missing)."""
     rows = []
     now = today(subject.site)
-    visits = list(subject.visits.select_related("subject__site").order_by("sequence"))
+    # The related manager hands every visit this same subject (with its site): no copies.
+    visits = list(subject.visits.order_by("sequence"))
     done_keys = done_forms(visits)
     for visit in visits:
         forms = []

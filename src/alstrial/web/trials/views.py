@@ -22,7 +22,8 @@ def trial_summary(trial: Trial, user) -> dict:
     visits = (
         Visit.objects.visible_to(user)
         .filter(subject__trial=trial, subject__status=SubjectStatus.ENROLLED)
-        .select_related("subject__site")
+        # One shared Subject (and Site) per subject, not a copy decoded for each of its visits.
+        .prefetch_related("subject__site")
         .order_by("subject__number", "sequence")
     )
     due, overdue, missing = [], [], []
