@@ -50,24 +50,30 @@ def registered_forms() -> dict[str, VisitForm]:
     return dict(_REGISTRY)
 
 
-def done_forms(visits) -> set[tuple[int, str]]:
-    """``{(visit id, form key)}`` of the forms done at ``visits``: the forms with a bulk
-    lookup in one UNION query, the others visit by visit."""
+def done_forms(visits, among=None) -> set[tuple[int, str]]:
+    """``{(visit id, form key)}`` of the forms done at ``visits`` that those visits require: the
+    forms with a bulk lookup in one UNION query, the others visit by visit.
+
+    ``among``: optionally a queryset selecting exactly ``visits``; the bulk lookups then use it
+    as a subquery instead of a list of ids (a trial's thousands of ids cost more to send than
+    to look up)."""
     visits = list(visits)
+    required = {visit.pk: visit.forms for visit in visits}
+    ids = among.order_by().values("pk") if among is not None else list(required)
     done: set[tuple[int, str]] = set()
     bulk = []
     for key in sorted({key for visit in visits for key in visit.forms}):
         form = _REGISTRY.get(key)
         if form is None:
             continue
-        wanted = [visit for visit in visits if key in visit.forms]
         if form.done_visits is not None:
-            records = form.done_visits([visit.pk for visit in wanted]).order_by()
+            records = form.done_visits(ids).order_by()
             bulk.append(records.values_list(form.done_visit_field, Value(key, CharField())))
         else:
-            done.update((visit.pk, key) for visit in wanted if form.is_done(visit))
+            done.update((v.pk, key) for v in visits if key in v.forms and form.is_done(v))
     if bulk:
-        done.update(bulk[0].union(*bulk[1:], all=True))
+        rows = bulk[0].union(*bulk[1:], all=True)
+        done.update((pk, key) for pk, key in rows if key in required.get(pk, ()))
     return done
 
 

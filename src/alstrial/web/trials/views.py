@@ -27,8 +27,7 @@ def trial_summary(trial: Trial, user) -> dict:
         .order_by("subject__number", "sequence")
     )
     due, overdue, missing = [], [], []
-    visits = list(visits)
-    done = done_forms(visits)
+    done = done_forms(list(visits), among=visits.prefetch_related(None))
     for visit in visits:
         if visit.overdue:
             overdue.append(visit)
