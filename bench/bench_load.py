@@ -3,15 +3,16 @@ forms with reasons for change, against ``alstrial serve --production`` (gunicorn
 
 For each database (SQLite, and PostgreSQL when one answers at ``--postgres``) it seeds a fresh
 database, starts the server on a free 127.0.0.1 port, runs locust headless (bench/locustfile.py)
-for ``--duration`` seconds with ``--users`` simulated users, each waiting ``--think`` seconds
-between pages (default 1-5), stops everything, prints requests
+for ``--duration`` seconds with ``--users`` simulated users logging in ``--arrivals`` per second
+(default 1), each waiting ``--think`` seconds between pages (default 1-5), stops everything,
+prints requests
 per second, p50/p95/p99 latency (ms) and errors, then checks that every save the server
 acknowledged is in the database with its audit-trail row and that no record is half-written.
 Targets (issue 9): p95 under 150 ms, no errors, nothing lost; exit 1 when one is missed.
 
     .venv/bin/python bench/bench_load.py                     # 50 users, 120 s, both databases
     .venv/bin/python bench/bench_load.py --users 5 --duration 15 --database sqlite
-    .venv/bin/python bench/bench_load.py --think 0.5-1.5       # stress: a page every second
+    .venv/bin/python bench/bench_load.py --arrivals 10 --think 0.5-1.5   # stress test
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def postgres_answers(url: str) -> bool:
         return False
 
 
-def run_locust(url: str, env: dict, users: int, duration: int, prefix: Path) -> dict:
+def run_locust(url: str, env: dict, args, prefix: Path) -> dict:
     """Locust headless against ``url``; the aggregated figures of its CSV statistics."""
     command = [
         str(Path(sys.executable).with_name("locust")),
@@ -51,11 +52,11 @@ def run_locust(url: str, env: dict, users: int, duration: int, prefix: Path) -> 
         "--host",
         url,
         "--users",
-        str(users),
+        str(args.users),
         "--spawn-rate",
-        str(max(1, users // 5)),
+        str(args.arrivals),
         "--run-time",
-        f"{duration}s",
+        f"{args.duration}s",
         "--stop-timeout",
         "10",
         "--csv",
@@ -64,7 +65,7 @@ def run_locust(url: str, env: dict, users: int, duration: int, prefix: Path) -> 
         "--loglevel",
         "WARNING",
     ]
-    subprocess.run(command, env=env, check=False, timeout=duration + 120, capture_output=True)
+    subprocess.run(command, env=env, check=False, timeout=args.duration + 120, capture_output=True)
     with open(f"{prefix}_stats.csv", newline="") as handle:
         rows = {row["Name"]: row for row in csv.DictReader(handle)}
     total = rows["Aggregated"]
@@ -97,7 +98,7 @@ def bench(vendor: str, args, folder: Path) -> dict:
                 "ALSTRIAL_LOAD_ACKS": str(acks),
                 "ALSTRIAL_LOAD_THINK": args.think,
             }
-            figures = run_locust(server.url, locust_env, args.users, args.duration, folder / "l")
+            figures = run_locust(server.url, locust_env, args, folder / "l")
         acks.touch()
         check = run_python(env, "-m", "alstrial.web.loadtest", "verify", str(acks))
         verification = json.loads(check.stdout)
@@ -111,6 +112,13 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--duration", type=int, default=120, help="seconds of load")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument(
+        "--arrivals",
+        type=float,
+        default=1.0,
+        help="users logging in per second at the start (default 1: a shift's coordinators "
+        "arriving over the first minute; 10 is a stress test, everyone within 5 s)",
+    )
     parser.add_argument(
         "--think",
         default="1-5",
@@ -131,7 +139,8 @@ def main() -> int:
         print(f"no PostgreSQL at {args.postgres}: skipped")
         vendors.remove("postgresql")
     print(
-        f"{args.users} users, {args.duration} s, {args.think} s between pages, "
+        f"{args.users} users arriving {args.arrivals:g}/s, {args.duration} s, "
+        f"{args.think} s between pages, "
         f"{args.workers} gunicorn workers, loopback"
     )
     failed = False
