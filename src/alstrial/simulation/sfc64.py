@@ -145,34 +145,30 @@ def exponential(a, b, c, w):
     return x, a, b, c, w
 
 
-@njit(cache=True, nogil=True)
-def normals(state, n):
-    """``n`` standard normals; advances ``state``."""
+@njit(cache=True, nogil=True, inline="always")
+def _fill(state, n, draw):
+    """``n`` numbers from ``draw`` (one of the generators above); advances ``state``."""
     a, b, c, w = state[0], state[1], state[2], state[3]
     out = np.empty(n)
     for i in range(n):
-        out[i], a, b, c, w = normal(a, b, c, w)
+        out[i], a, b, c, w = draw(a, b, c, w)
     state[0], state[1], state[2], state[3] = a, b, c, w
     return out
+
+
+@njit(cache=True, nogil=True)
+def normals(state, n):
+    """``n`` standard normals; advances ``state``."""
+    return _fill(state, n, normal)
 
 
 @njit(cache=True, nogil=True)
 def exponentials(state, n):
     """``n`` standard exponentials; advances ``state``."""
-    a, b, c, w = state[0], state[1], state[2], state[3]
-    out = np.empty(n)
-    for i in range(n):
-        out[i], a, b, c, w = exponential(a, b, c, w)
-    state[0], state[1], state[2], state[3] = a, b, c, w
-    return out
+    return _fill(state, n, exponential)
 
 
 @njit(cache=True, nogil=True)
 def uniforms(state, n):
     """``n`` uniforms on [0, 1); advances ``state``."""
-    a, b, c, w = state[0], state[1], state[2], state[3]
-    out = np.empty(n)
-    for i in range(n):
-        out[i], a, b, c, w = uniform(a, b, c, w)
-    state[0], state[1], state[2], state[3] = a, b, c, w
-    return out
+    return _fill(state, n, uniform)

@@ -128,6 +128,17 @@ def check_event_time(field: str, when, lot: Lot | None, errors: list[FieldError]
         )
 
 
+def require_event_time(field: str, when, lot: Lot | None) -> None:
+    """:func:`check_event_time` for one optional event time: ``None`` (now) passes; a bad time
+    raises :class:`ValidationError` naming ``field``, before anything is written."""
+    if when is None:
+        return
+    errors: list[FieldError] = []
+    check_event_time(field, when, lot, errors)
+    if errors:
+        raise ValidationError(errors)
+
+
 def locked(lot: Lot) -> Lot:
     """``lot`` again, its row locked for the rest of the transaction."""
     return Lot.objects.select_for_update().select_related("subject__trial", "site").get(pk=lot.pk)

@@ -24,13 +24,13 @@ from alstrial.domain.product_release import (
 from alstrial.web.core.records import save_clinical
 from alstrial.web.product.ledger import (
     LAB_ROLES,
-    check_event_time,
     current_weight,
     locked,
     move_lot,
     not_future,
     refuse,
     require,
+    require_event_time,
 )
 from alstrial.web.product.models import (
     Lot,
@@ -85,11 +85,7 @@ def record_qc(
     require(user, lot.site, *LAB_ROLES, what="record QC results")
     if lot.lot_status in (LotStatus.ADMINISTERED, LotStatus.DESTROYED):
         refuse("lot", f"lot {lot.code} is {lot.lot_status.label}; its QC can no longer change")
-    if tested_at is not None:
-        errors: list[FieldError] = []
-        check_event_time("tested_at", tested_at, lot, errors)
-        if errors:
-            raise ValidationError(errors)
+    require_event_time("tested_at", tested_at, lot)
     new = _qc_fields(validate_qc_results(values))  # raises naming each bad field, writes nothing
     qc = QcResult.objects.filter(lot=lot).first() or QcResult(lot=lot, subject=lot.subject)
     changed = [name for name, value in new.items() if getattr(qc, name) != value]
@@ -157,11 +153,7 @@ def release_lot(
         refuse("password", "the password is not correct; the lot was not released")
     if lot.lot_status is not LotStatus.QC_PENDING:
         refuse("lot", f"lot {lot.code} is {lot.lot_status.label}; only a lot in QC can be released")
-    if signed_at is not None:
-        errors: list[FieldError] = []
-        check_event_time("signed_at", signed_at, lot, errors)
-        if errors:
-            raise ValidationError(errors)
+    require_event_time("signed_at", signed_at, lot)
     evaluation = evaluate_lot(lot)
     if not evaluation.releasable:
         names = [

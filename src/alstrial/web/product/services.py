@@ -38,6 +38,7 @@ from alstrial.web.product.ledger import (
     not_future,
     refuse,
     require,
+    require_event_time,
 )
 from alstrial.web.product.models import (
     Batch,
@@ -337,9 +338,5 @@ def record_custody(
         refuse("event", f"{event.label} is recorded by its own service, not by hand")
     if event is CustodyEvent.DESTROYED and not note.strip():
         refuse("note", "say why the lot is destroyed")
-    if at is not None:
-        errors: list[FieldError] = []
-        check_event_time("at", at, lot, errors)
-        if errors:
-            raise ValidationError(errors)
+    require_event_time("at", at, lot)
     return move_lot(lot, user, event, note=note.strip(), at=at)
