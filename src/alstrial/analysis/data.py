@@ -9,6 +9,12 @@ Days are integers on one time axis per subject (any origin). Optional subject co
 ``tracheostomy_day`` and ``permanent_ventilation_day`` end the ALSFRS-R series like death
 (DOMAIN.md section 3); a visit after ``death_day`` is an error, a visit after tracheostomy or
 permanent ventilation is left out of the analysis and counted (see :mod:`.slopes`).
+
+Randomised trials (docs/analysis.md, "Randomised trials") add optional columns: visits may carry
+``visit``, a nominal label such as ``M6`` (``BL`` is the baseline: the last visit at or before
+``index_day``, the day of randomisation); subjects may carry ``stratum`` and
+``last_contact_day`` (the day follow-up ends for censoring). An event or a visit after
+``last_contact_day`` is an input error naming the row.
 """
 
 from __future__ import annotations
@@ -40,7 +46,14 @@ SUBJECT_COLUMNS = (
 )
 #: Optional subject columns: days of events that end the ALSFRS-R series (DOMAIN.md section 3).
 SERIES_END_COLUMNS = ("tracheostomy_day", "permanent_ventilation_day")
+#: Optional subject columns of a randomised trial: the randomisation stratum (text) and the day
+#: of the last contact (censoring day of the time-to-event analysis).
+RANDOMISED_SUBJECT_COLUMNS = ("stratum", "last_contact_day")
 DAY_COLUMNS = ("onset_day", "index_day", "death_day", *SERIES_END_COLUMNS)
+SUBJECT_DAY_COLUMNS = (*DAY_COLUMNS, "last_contact_day")
+#: Optional visit column: the nominal visit label (``BL`` for the baseline, e.g. ``M6``).
+VISIT_LABEL_COLUMN = "visit"
+BASELINE_LABEL = "BL"
 TOTAL_COLUMN = "alsfrs_r_total"
 #: Item columns required when totals are computed from items: all but 5a/5b, plus one of them.
 REQUIRED_ITEM_COLUMNS = tuple(k for k in ITEM_KEYS if k not in CUTTING_KEYS)
@@ -99,9 +112,10 @@ class AnalysisData:
     """Validated analysis data.
 
     ``subjects``: one row per subject, indexed by position, with the columns of
-    :data:`SUBJECT_COLUMNS` (+ :data:`SERIES_END_COLUMNS`); days are pandas ``Int64`` (nullable).
+    :data:`SUBJECT_COLUMNS` (+ :data:`SERIES_END_COLUMNS`, :data:`RANDOMISED_SUBJECT_COLUMNS`);
+    days are pandas ``Int64`` (nullable), ``stratum`` text or None.
     ``visits``: ``subject_id, day, alsfrs_r_total`` sorted by subject and day; ``gastrostomy``
-    (nullable boolean) when items were given.
+    (nullable boolean) when items were given; ``visit`` (the nominal label, or None).
     """
 
     subjects: pd.DataFrame
@@ -236,15 +250,20 @@ def validate(
         raise AnalysisDataError(errors)
     subjects = _check_subjects(subject_records, subject_columns, subjects_name, errors)
     visits = _check_visits(visit_records, use_items, subjects, visits_name, errors)
+    if VISIT_LABEL_COLUMN in visit_columns:
+        errors.extend(_check_visit_labels(visit_records, subjects, visits_name))
     if errors:
         raise AnalysisDataError(errors)
     subject_frame = pd.DataFrame(
-        list(subjects.values()), columns=[*SUBJECT_COLUMNS, *SERIES_END_COLUMNS]
+        list(subjects.values()),
+        columns=[*SUBJECT_COLUMNS, *SERIES_END_COLUMNS, *RANDOMISED_SUBJECT_COLUMNS],
     )
-    for column in DAY_COLUMNS:
+    for column in SUBJECT_DAY_COLUMNS:
         subject_frame[column] = subject_frame[column].astype("Int64")
     subject_frame["age_years"] = subject_frame["age_years"].astype("Float64")
-    visit_frame = pd.DataFrame(visits, columns=["subject_id", "day", TOTAL_COLUMN, "gastrostomy"])
+    visit_frame = pd.DataFrame(
+        visits, columns=["subject_id", "day", TOTAL_COLUMN, "gastrostomy", VISIT_LABEL_COLUMN]
+    )
     visit_frame = visit_frame.astype({"day": "int64", TOTAL_COLUMN: "int64"})
     visit_frame["gastrostomy"] = visit_frame["gastrostomy"].astype("boolean")
     visit_frame = visit_frame.sort_values(["subject_id", "day"], ignore_index=True)
@@ -315,6 +334,7 @@ def _check_subjects(
             "arm": arm,
             "onset_site": site,
             "sex": _text(row, "sex") or None,
+            "stratum": _text(row, "stratum") or None,
         }
         age = row.get("age_years")
         clean["age_years"] = None
@@ -333,7 +353,7 @@ def _check_subjects(
                         age,
                     )
                 )
-        for column in DAY_COLUMNS:
+        for column in SUBJECT_DAY_COLUMNS:
             value = row.get(column) if column in columns else None
             clean[column] = None
             if _blank(value):
@@ -361,12 +381,20 @@ def _check_subjects(
     return subjects
 
 
-#: (earlier, later): pairs of subject days that cannot be in the other order.
-DAY_ORDER = (("onset_day", "index_day"), ("onset_day", "death_day"))
+#: (earlier, later): pairs of subject days that cannot be in the other order. Death,
+#: tracheostomy and permanent ventilation are follow-up events, so none can come after the last
+#: contact (docs/analysis.md, "Randomised trials").
+DAY_ORDER = (
+    ("onset_day", "index_day"),
+    ("onset_day", "death_day"),
+    ("death_day", "last_contact_day"),
+    ("tracheostomy_day", "last_contact_day"),
+    ("permanent_ventilation_day", "last_contact_day"),
+)
 
 
 def _day_order(clean: dict[str, Any], name: str, line: int) -> list[RowError]:
-    """Onset cannot follow the index day or death."""
+    """Onset cannot follow the index day or death; no event can follow the last contact."""
     return [
         RowError(
             name,
@@ -386,8 +414,8 @@ def _check_visits(
     subjects: dict[str, dict[str, Any]],
     name: str,
     errors: list[RowError],
-) -> list[tuple[str, int, int, bool | None]]:
-    visits: list[tuple[str, int, int, bool | None]] = []
+) -> list[tuple[str, int, int, bool | None, str | None]]:
+    visits: list[tuple[str, int, int, bool | None, str | None]] = []
     seen: dict[tuple[str, int], int] = {}
     for line, row in records:
         before = len(errors)
@@ -440,10 +468,72 @@ def _check_visits(
                         name, line, "day", f"visit on day {day} is after death on day {death}", day
                     )
                 )
+            last_contact = (subject or {}).get("last_contact_day")
+            if last_contact is not None and day > last_contact:
+                errors.append(
+                    RowError(
+                        name,
+                        line,
+                        "day",
+                        f"visit on day {day} is after last_contact_day {last_contact}",
+                        day,
+                    )
+                )
         total, gastrostomy = _visit_score(row, use_items, name, line, errors)
         if len(errors) == before and subject is not None and not subject.get("_invalid"):
-            visits.append((sid, day, total, gastrostomy))
+            visits.append((sid, day, total, gastrostomy, _text(row, VISIT_LABEL_COLUMN) or None))
     return visits
+
+
+def _check_visit_labels(
+    records: list[Record], subjects: dict[str, dict[str, Any]], name: str
+) -> list[RowError]:
+    """A label once per subject; ``BL`` is the last visit at or before the index day.
+
+    A row without a label is an unscheduled visit: it stays in the data but has no nominal visit.
+    Other labels at or before the index day (e.g. screening) are lead-in visits, which the
+    randomised analyses do not use.
+    """
+    errors: list[RowError] = []
+    seen: dict[tuple[str, str], int] = {}
+    days: dict[str, list[int]] = {}
+    baselines: list[tuple[int, str, int]] = []
+    for line, row in records:
+        sid, label = _text(row, "subject_id"), _text(row, VISIT_LABEL_COLUMN)
+        try:
+            day = _integer(row.get("day"))
+        except (TypeError, ValueError):
+            continue  # already reported by the day check
+        days.setdefault(sid, []).append(day)
+        if not label or not sid:
+            continue
+        if (sid, label) in seen:
+            errors.append(
+                RowError(
+                    name,
+                    line,
+                    VISIT_LABEL_COLUMN,
+                    f"duplicate visit {label!r} for subject {sid!r} (also on line "
+                    f"{seen[(sid, label)]})",
+                    label,
+                )
+            )
+            continue
+        seen[(sid, label)] = line
+        if label == BASELINE_LABEL:
+            baselines.append((line, sid, day))
+    for line, sid, day in baselines:
+        index_day = subjects.get(sid, {}).get("index_day")
+        if index_day is None:
+            continue
+        if day > index_day:
+            reason = f"baseline visit BL on day {day} is after index_day {index_day}"
+        elif any(day < other <= index_day for other in days[sid]):
+            reason = f"BL on day {day} is not the last visit at or before index_day {index_day}"
+        else:
+            continue
+        errors.append(RowError(name, line, VISIT_LABEL_COLUMN, reason, BASELINE_LABEL))
+    return errors
 
 
 def _visit_score(
