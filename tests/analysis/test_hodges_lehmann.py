@@ -42,7 +42,7 @@ def test_normal_cases_give_the_textbook_estimate_without_interval(name):
     case = CASES[name]
     estimate, x = _estimate(case)
     if case["kind"] == "signed_rank":
-        d = x  # every difference, zeros included, enters the Walsh averages
+        d = x[x != 0]  # zero differences are dropped, as the signed-rank test drops them
         walsh = [(d[i] + d[j]) / 2 for i in range(len(d)) for j in range(i, len(d))]
         expected = np.median(walsh)
     else:
@@ -51,6 +51,32 @@ def test_normal_cases_give_the_textbook_estimate_without_interval(name):
     assert np.isnan(estimate.ci_low)
     # R finds its estimate by inverting the normal approximation: close, not equal
     assert estimate.estimate == pytest.approx(R[name]["wilcox_estimate"], abs=0.06)
+
+
+ZEROS = json.loads((REFERENCE / "hodges_lehmann_zeros_r.json").read_text())
+
+
+@pytest.mark.parametrize("name", ["zeros_ties", "zeros_no_ties"])
+def test_pseudo_median_drops_zero_differences_as_r_and_the_test_do(name):
+    reference = ZEROS[name]
+    x = np.array(reference["x"], dtype=float)
+    estimate = hodges_lehmann_paired(x, np.zeros_like(x))
+    nonzero = x[x != 0]
+    i, j = np.triu_indices(nonzero.size)
+    assert estimate.estimate == pytest.approx(np.median((nonzero[i] + nonzero[j]) / 2))
+    # R drops the zeros: its estimate is the same with and without them ...
+    assert reference["estimate"] == pytest.approx(reference["estimate_nonzero_only"], abs=1e-12)
+    # ... and, found by inverting the normal approximation, close to the Walsh median
+    assert estimate.estimate == pytest.approx(reference["estimate"], abs=0.05)
+    # keeping the zeros (the old convention) is far from R's estimate
+    assert abs(reference["walsh_median_with_zeros"] - reference["estimate"]) > 0.2
+    assert np.isnan(estimate.ci_low)  # R: not exact with zeros, no interval here
+    assert np.isnan(estimate.ci_high)
+
+
+def test_pseudo_median_of_only_zero_differences_is_empty():
+    estimate = hodges_lehmann_paired([1.0, 2.0], [1.0, 2.0])
+    assert np.isnan(estimate.estimate)
 
 
 def test_null_distributions_by_enumeration():

@@ -1,7 +1,16 @@
 """Hodges-Lehmann estimates, the rank-based effect sizes that go with the Wilcoxon tests.
 
 - Between arms: the median of all treated-minus-control differences (location shift).
-- Within an arm: the pseudo-median of the paired differences (median of the Walsh averages).
+- Within an arm: the pseudo-median of the non-zero paired differences (median of their Walsh
+  averages).
+
+Zero differences are dropped before the pseudo-median, as they are before the signed-rank test
+(:func:`.tests.wilcoxon_signed_rank`): the estimate and the test describe the same differences.
+This is R's convention: ``wilcox.test(x, conf.int = TRUE)`` removes ``x == 0`` before both the
+statistic and the estimate (tests/reference/hodges_lehmann_zeros.R shows its estimate is the same
+with and without the zeros). Keeping the zeros pulls the estimate towards 0 (from 2 to 1 points in
+that reference's ties case). Between arms a zero treated-minus-control difference is a tie, not a
+zero, and is kept (R and the rank-sum test keep it too).
 
 Confidence intervals are the distribution-free intervals of R's ``wilcox.test(conf.int = TRUE)``
 in its exact case: order statistics of the differences (or Walsh averages) at the exact null
@@ -91,16 +100,18 @@ def hodges_lehmann_shift(
 def hodges_lehmann_paired(
     after: Any, before: Any, confidence: float = 0.95, exact_limit: int = 50
 ) -> Estimate:
-    """Pseudo-median of ``after - before`` (median of Walsh averages), with R's exact interval
-    where the signed-rank test is exact."""
+    """Pseudo-median of the non-zero ``after - before`` (median of their Walsh averages; zeros
+    are dropped as the signed-rank test drops them), with R's exact interval where the
+    signed-rank test is exact (never when there were zeros, as in R)."""
     a, b = _pairs(after, before)
-    d = a - b
+    all_differences = a - b
+    d = all_differences[all_differences != 0]
     if d.size == 0:
         return Estimate(NAN, NAN, NAN, confidence, "Hodges-Lehmann pseudo-median")
     i, j = np.triu_indices(d.size)
     walsh = np.sort((d[i] + d[j]) / 2)
     estimate = float(np.median(walsh))
-    if signed_rank_method(d, exact_limit) != EXACT:
+    if signed_rank_method(all_differences, exact_limit) != EXACT:
         return Estimate(
             estimate,
             NAN,
