@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from support.synthetic_cohort import kim_like_cohort
 
 from alstrial.analysis.data import AnalysisData
 from alstrial.analysis.efficacy import analyse
 from alstrial.analysis.settings import AnalysisSettings
-from alstrial.analysis.synthetic import kim_like_cohort
 
 #: INTERFACES.md "Analysis data": the documented keys (more may be added, none may be missing).
 DOCUMENTED_SUBJECT_KEYS = {
@@ -180,6 +180,7 @@ EXACT_KEYS = {
         "exclusions",
         "counts",
         "matching",
+        "unmatched_treated",
     },
     ("responder_tests", 0): {
         "definition",
@@ -300,3 +301,56 @@ def test_rank_tests_see_through_floating_point_noise():
     assert summary.wilcoxon.n == 3
     expected = stats.wilcoxon([0.3, 0.3, 1.5], method="approx", correction=True)
     assert summary.wilcoxon.p_value == pytest.approx(expected.pvalue)
+
+
+class _Matching:
+    """The parts of a registry match result the analysis reads: who was matched, who was not."""
+
+    def __init__(self, matched_treated, unmatched_treated):
+        self.matches = pd.DataFrame({"treated_id": matched_treated, "control_id": "c"})
+        self.unmatched = pd.DataFrame({"treated_id": unmatched_treated, "reason": "no control"})
+
+    def to_dict(self):
+        return {}
+
+
+def test_between_arm_comparisons_use_the_matched_treated_only(result):
+    subjects, visits = kim_like_cohort(11, effect=0.6, death_rate_per_month=0.03)
+    data = AnalysisData.from_frames(subjects, visits)
+    table = result.slopes.table
+    treated_ids = sorted(table.loc[table["arm"] == "treated", "subject_id"])
+    unmatched_ids = treated_ids[::3]
+    matched_ids = [sid for sid in treated_ids if sid not in unmatched_ids]
+    matched = analyse(data, matching=_Matching(matched_ids, unmatched_ids))
+
+    compared_treated = table[table["subject_id"].isin(matched_ids)]
+    control = table[table["arm"] == "control"]
+    for outcome in ("change", "follow_up_slope"):
+        b = matched.between_arms[outcome]
+        t_values = compared_treated[outcome].dropna()
+        c_values = control[outcome].dropna()
+        assert b.n_treated == len(t_values)
+        assert b.mean_treated == pytest.approx(t_values.mean())
+        welch = stats.ttest_ind(t_values, c_values, equal_var=False)
+        assert b.welch_t.p_value == pytest.approx(welch.pvalue)
+        # the unmatched treated no longer count: the estimate differs from the all-treated one
+        assert b.n_treated < result.between_arms[outcome].n_treated
+    # the within-arm summary still covers every treated subject
+    assert matched.arms["treated"].n == result.arms["treated"].n
+
+    unmatched = matched.to_dict()["unmatched_treated"]
+    assert unmatched["n"] == len(unmatched_ids)
+    assert [s["subject_id"] for s in unmatched["subjects"]] == unmatched_ids
+    assert {s["reason"] for s in unmatched["subjects"]} == {"no control"}
+    left_out = table[table["subject_id"].isin(unmatched_ids)]
+    assert unmatched["mean_change"] == pytest.approx(left_out["change"].dropna().mean())
+    # the two-arm mixed model is fitted to the compared subjects only
+    assert matched.mixed_two_arm.to_dict() != result.mixed_two_arm.to_dict()
+
+
+def test_without_matching_every_subject_is_compared(result, document):
+    table = result.slopes.table
+    assert result.between_arms["change"].n_treated == int(
+        table.loc[table["arm"] == "treated", "change"].notna().sum()
+    )
+    assert document["unmatched_treated"] is None

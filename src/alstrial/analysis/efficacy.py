@@ -21,7 +21,7 @@ from alstrial.analysis.effects import paired_difference, welch_difference
 from alstrial.analysis.hodges_lehmann import hodges_lehmann_paired, hodges_lehmann_shift
 from alstrial.analysis.mixed import MixedModelResult, fit_piecewise
 from alstrial.analysis.responders import ResponderAnalysis, responders
-from alstrial.analysis.results import Estimate, TestResult, plain
+from alstrial.analysis.results import Estimate, TestResult, plain, records
 from alstrial.analysis.settings import AnalysisSettings
 from alstrial.analysis.slopes import SubjectSlopes, subject_slopes, windowed_visits
 from alstrial.analysis.tests import (
@@ -120,6 +120,7 @@ class EfficacyResult:
     cafs: CafsResult | None
     counts: dict[str, Any] = field(default_factory=dict)
     matching: Any = None  # alstrial.analysis.controls.MatchResult when controls were matched
+    unmatched_treated: UnmatchedTreated | None = None  # treated left out of between-arm tests
 
     def summary(self) -> pd.DataFrame:
         """One row per arm: n, mean slopes and change, within-arm p-values."""
@@ -183,19 +184,65 @@ class EfficacyResult:
             "exclusions": slopes["exclusions"],
             "counts": self.counts,
             "matching": None if self.matching is None else self.matching.to_dict(),
+            "unmatched_treated": (
+                None if self.matching is None else self.unmatched_treated.to_dict()
+            ),
         }
+
+
+@dataclass(frozen=True)
+class UnmatchedTreated:
+    """Treated subjects without a matched registry control: left out of every between-arm
+    comparison (the estimand is the effect in the matched treated, ATT) and summarised here.
+    Means in points/month (slopes) and points (change)."""
+
+    subjects: pd.DataFrame  # subject_id, reason, lead_in_slope, follow_up_slope, change
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n": len(self.subjects),
+            "mean_lead_in_slope": plain(_mean(self.subjects["lead_in_slope"])),
+            "mean_follow_up_slope": plain(_mean(self.subjects["follow_up_slope"])),
+            "mean_change": plain(_mean(self.subjects["change"])),
+            "subjects": records(self.subjects),
+        }
+
+
+def matched_set(table: pd.DataFrame, matching: Any) -> tuple[pd.DataFrame, UnmatchedTreated]:
+    """The rows of the slope table that enter between-arm comparisons, and the unmatched treated.
+
+    Without matching (a trial's own control arm) every row is compared. With registry controls
+    only the treated with at least one matched control are compared (ATT: balance is shown for
+    exactly these, see :class:`~alstrial.analysis.balance.BalanceTable`); the others are reported
+    apart, with the matcher's reason where it gave one.
+    """
+    columns = ["subject_id", "reason", "lead_in_slope", "follow_up_slope", "change"]
+    if matching is None:
+        return table, UnmatchedTreated(pd.DataFrame(columns=columns))
+    matched_ids = set(matching.matches["treated_id"])
+    treated = table["arm"] == "treated"
+    unmatched = table[treated & ~table["subject_id"].isin(matched_ids)]
+    reasons = dict(zip(matching.unmatched["treated_id"], matching.unmatched["reason"], strict=True))
+    unmatched = unmatched.assign(
+        reason=[reasons.get(sid, "no matched control") for sid in unmatched["subject_id"]]
+    )
+    compared = table[~treated | table["subject_id"].isin(matched_ids)]
+    return compared, UnmatchedTreated(unmatched[columns].reset_index(drop=True))
 
 
 def analyse(
     data: AnalysisData, settings: AnalysisSettings | None = None, matching: Any = None
 ) -> EfficacyResult:
     """Run the whole efficacy analysis (see the module docstring); ``matching`` (the match
-    result of registry controls, if any) is carried into the result and its JSON."""
+    result of registry controls, if any) is carried into the result and its JSON, and limits
+    the between-arm comparisons to the matched treated (:func:`matched_set`)."""
     settings = settings or AnalysisSettings()
     slopes = subject_slopes(data, settings)
     table = slopes.table
     arms = {arm: _arm_summary(arm, table[table["arm"] == arm], settings) for arm in ARMS}
-    treated, control = table[table["arm"] == "treated"], table[table["arm"] == "control"]
+    compared, unmatched = matched_set(table, matching)
+    treated = compared[compared["arm"] == "treated"]
+    control = compared[compared["arm"] == "control"]
     between = {
         outcome: BetweenArms(
             outcome=outcome,
@@ -221,14 +268,15 @@ def analyse(
     }
     visits, _ = windowed_visits(data, settings)
     mixed_treated = fit_piecewise(visits, two_arm=False, confidence=settings.confidence)
+    compared_visits = visits[visits["subject_id"].isin(compared["subject_id"])]
     mixed_two_arm = (
-        fit_piecewise(visits, two_arm=True, confidence=settings.confidence)
+        fit_piecewise(compared_visits, two_arm=True, confidence=settings.confidence)
         if len(control)
         else None
     )
     died = slopes.exclusion_counts()["died_during_follow_up"]
     cafs_result = (
-        cafs(table, data.subjects, settings.follow_up_days, settings.exact_rank_limit)
+        cafs(compared, data.subjects, settings.follow_up_days, settings.exact_rank_limit)
         if died and len(treated) and len(control)
         else None
     )
@@ -244,13 +292,17 @@ def analyse(
         arms=arms,
         between_arms=between,
         responders=responders(
-            table, settings.absolute_thresholds, settings.relative_thresholds, settings.confidence
+            compared,
+            settings.absolute_thresholds,
+            settings.relative_thresholds,
+            settings.confidence,
         ),
         mixed_treated=mixed_treated,
         mixed_two_arm=mixed_two_arm,
         cafs=cafs_result,
         counts=counts,
         matching=matching,
+        unmatched_treated=unmatched,
     )
 
 
