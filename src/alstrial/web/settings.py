@@ -137,11 +137,18 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Login throttling (django-axes): 5 failures for one username from one address lock that pair
-# out for 15 minutes; a successful login resets the count.
+# out for 15 minutes (a wrong password typed elsewhere cannot lock the real user out); a
+# successful login, web or API token, resets the count. Behind the reverse proxy the client's
+# address is the X-Forwarded-For the proxies in ALSTRIAL_TRUSTED_PROXIES write
+# (alstrial.web.client_address; docs/operations.md "The reverse proxy").
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "alstrial.web.client_address.client_address"
+ALSTRIAL_TRUSTED_PROXIES = [
+    a.strip() for a in os.environ.get("ALSTRIAL_TRUSTED_PROXIES", "").split(",") if a.strip()
+]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # Sessions end after 30 minutes without a request and when the browser closes: an unattended

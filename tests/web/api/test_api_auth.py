@@ -164,3 +164,65 @@ def test_logins_are_logged_without_the_password(users, caplog):
     assert "wrong-password-123" not in text
     assert PASSWORD not in text
     assert token not in text
+
+
+def test_a_token_log_in_resets_the_failure_count(users, settings):
+    """As a web log-in does: four failures, a success, then four more do not lock out."""
+    from axes.models import AccessAttempt
+
+    address = {"REMOTE_ADDR": "10.0.0.21"}
+    below = settings.AXES_FAILURE_LIMIT - 1
+    for _ in range(below):
+        assert obtain_token("coordinator.seoul", "wrong", **address).status_code == 401
+    assert obtain_token("coordinator.seoul", PASSWORD, **address).status_code == 200
+    assert not AccessAttempt.objects.filter(username="coordinator.seoul").exists()
+    for _ in range(below):
+        assert obtain_token("coordinator.seoul", "wrong", **address).status_code == 401
+    assert obtain_token("coordinator.seoul", PASSWORD, **address).status_code == 200
+
+
+def test_failures_of_another_client_behind_the_proxy_do_not_lock_the_user_out(users, settings):
+    """Behind the reverse proxy every request comes from its address: the throttle counts the
+    client's address the proxy forwards, so an attacker's failures lock only the attacker."""
+    settings.ALSTRIAL_TRUSTED_PROXIES = ["10.0.0.1"]
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        obtain_token("coordinator.seoul", "wrong", HTTP_X_FORWARDED_FOR="203.0.113.9", **proxy)
+    attacker = obtain_token(
+        "coordinator.seoul", PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.9", **proxy
+    )
+    assert attacker.status_code == 429
+    user = obtain_token("coordinator.seoul", PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.4", **proxy)
+    assert user.status_code == 200
+
+
+def test_a_client_cannot_name_its_own_address(users, settings):
+    """X-Forwarded-For from anyone but a trusted proxy is ignored: a client changing the header
+    on each try stays throttled by its real address."""
+    settings.ALSTRIAL_TRUSTED_PROXIES = ["10.0.0.1"]
+    direct = {"REMOTE_ADDR": "203.0.113.50"}
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        obtain_token("coordinator.seoul", "wrong", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}", **direct)
+    again = obtain_token("coordinator.seoul", PASSWORD, HTTP_X_FORWARDED_FOR="192.0.2.99", **direct)
+    assert again.status_code == 429
+
+
+def test_access_logs_cannot_be_deleted_in_the_admin(users):
+    from axes.models import AccessFailureLog, AccessLog
+
+    obtain_token("coordinator.seoul")
+    log = AccessLog.objects.get()  # the token log-in is logged as a web log-in is
+    failure = AccessFailureLog.objects.create(
+        username="coordinator.seoul", ip_address="192.0.2.1", user_agent="x", path_info="/"
+    )
+    admin_user = users["admin"]
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    browser = Client()
+    browser.force_login(admin_user)
+    for model, row in (("accesslog", log), ("accessfailurelog", failure)):
+        assert browser.get(f"/admin/axes/{model}/{row.pk}/delete/").status_code == 403
+        bulk = {"action": "delete_selected", "_selected_action": [row.pk], "post": "yes"}
+        browser.post(f"/admin/axes/{model}/", bulk)
+    assert AccessLog.objects.filter(pk=log.pk).exists()
+    assert AccessFailureLog.objects.filter(pk=failure.pk).exists()

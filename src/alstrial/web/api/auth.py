@@ -3,7 +3,8 @@
 Failed logins go through ``django.contrib.auth.authenticate`` with the request, so django-axes
 counts and throttles them exactly as for the browser login (5 failures per username and
 address, 15 minutes; docs/web.md); a locked-out pair gets 429 before the password is checked.
-Inactive users get no token, and their existing tokens stop working.
+A token obtained resets the failure count, as a web log-in does. Inactive users get no token,
+and their existing tokens stop working.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 from datetime import datetime
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from ninja import Router, Schema, Status
 from ninja.security import HttpBearer
 from pydantic import ConfigDict, Field
@@ -71,6 +73,9 @@ def obtain_token(request, payload: TokenIn):
     if user is None or not user.is_active:
         log.warning("API login refused: %r from %s", payload.username, address)
         return Status(401, {"detail": "wrong username or password", "errors": {}})
+    # A log-in like the web's: django-axes resets this username's failures and records the
+    # access, and the user's last log-in time moves (AXES_RESET_ON_SUCCESS).
+    user_logged_in.send(sender=type(user), request=request, user=user)
     token, record = issue_token(user, client_ip=address)
     log.info("API token %s issued to %s from %s", record.pk, user.get_username(), address)
     return Status(200, {"token": token, "expires_at": record.expires_at})
