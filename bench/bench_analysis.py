@@ -25,9 +25,12 @@ from alstrial.analysis.data import AnalysisData
 from alstrial.analysis.efficacy import analyse
 from alstrial.analysis.matching import Matcher
 from alstrial.analysis.report import build_report
-from alstrial.analysis.synthetic import kim_like_cohort
 from alstrial.registry.proact import read_registry
 from alstrial.registry.synth import synthesize, write_proact
+
+# The benchmarks share the tests' support code (tests/support), which is not part of the package.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support.synthetic_cohort import kim_like_cohort
 
 TARGETS = {10_000: 5.0, 100_000: 60.0}  # seconds, full analysis on 2 cores
 N_TREATED = 100

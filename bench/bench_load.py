@@ -25,7 +25,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from alstrial.web.testserver import ProductionServer, ThrowawayDatabase, environment, run_python
+# The benchmarks share the tests' support code (tests/support), which is not part of the package.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support import loadtest
+from support.testserver import (
+    ProductionServer,
+    ThrowawayDatabase,
+    environment,
+    run_python,
+)
 
 HERE = Path(__file__).resolve().parent
 P95_TARGET_MS = 150.0
@@ -88,7 +96,7 @@ def bench(vendor: str, args, folder: Path) -> dict:
     try:
         plan, acks = folder / "plan.json", folder / "acks.jsonl"
         env = environment(database, ALSTRIAL_STATIC_ROOT=str(folder / "static"))
-        run_python(env, "-m", "alstrial.web.loadtest", "seed", "--users", str(args.users),
+        run_python(env, loadtest.SCRIPT, "seed", "--users", str(args.users),
                    "--out", str(plan))  # fmt: skip
         log = (args.log_dir or folder) / f"server-{vendor}.log"
         with ProductionServer(env, workers=args.workers, log=log) as server:
@@ -100,7 +108,7 @@ def bench(vendor: str, args, folder: Path) -> dict:
             }
             figures = run_locust(server.url, locust_env, args, folder / "l")
         acks.touch()
-        check = run_python(env, "-m", "alstrial.web.loadtest", "verify", str(acks))
+        check = run_python(env, loadtest.SCRIPT, "verify", str(acks))
         verification = json.loads(check.stdout)
     finally:
         database.drop()

@@ -1,7 +1,7 @@
 """Locust users for bench/bench_load.py: study coordinators entering ALSFRS-R visits.
 
 Each user logs in as one coordinator of the plan (``ALSTRIAL_LOAD_PLAN``, written by
-``python -m alstrial.web.loadtest seed``), then opens their subjects' pages and saves ALSFRS-R
+``python tests/support/loadtest.py seed``), then opens their subjects' pages and saves ALSFRS-R
 forms with a reason for change. Every save the server acknowledged (the redirect after POST) is
 appended to ``ALSTRIAL_LOAD_ACKS`` for the lost-write check. Run by bench_load.py, not by hand.
 """
@@ -17,7 +17,9 @@ from pathlib import Path
 
 from locust import FastHttpUser, between, task
 
-from alstrial.web.loadtest import alsfrs_post, form_version, random_items
+# The benchmarks share the tests' support code (tests/support), which is not part of the package.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support.loadtest import alsfrs_post, form_version, random_items  # noqa: E402
 
 PLAN = json.loads(Path(os.environ["ALSTRIAL_LOAD_PLAN"]).read_text())
 # Line-buffered: each acknowledgement reaches the file as one whole line, at once.

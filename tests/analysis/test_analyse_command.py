@@ -7,11 +7,11 @@ import json
 
 import pandas as pd
 import pytest
+from support.synthetic_cohort import kim_like_cohort
 from typer.testing import CliRunner
 
 from alstrial.analysis.data import AnalysisData
 from alstrial.analysis.efficacy import analyse
-from alstrial.analysis.synthetic import kim_like_cohort
 from alstrial.cli import app
 
 runner = CliRunner()

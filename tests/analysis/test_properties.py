@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.synthetic_cohort import kim_like_cohort
 
 from alstrial.analysis.data import AnalysisData, AnalysisDataError
 from alstrial.analysis.efficacy import analyse
 from alstrial.analysis.settings import AnalysisSettings
 from alstrial.analysis.slopes import subject_slopes
-from alstrial.analysis.synthetic import kim_like_cohort
 
 CELLS = st.one_of(
     st.none(),

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 from scipy import stats
+from support.synthetic_cohort import kim_like_cohort
 
 from alstrial.analysis.controls import matched_controls
 from alstrial.analysis.data import AnalysisData, AnalysisDataError
@@ -21,7 +22,6 @@ from alstrial.analysis.efficacy import analyse
 from alstrial.analysis.report import build_report, report_from_frames
 from alstrial.analysis.report.honesty import natural_history_check
 from alstrial.analysis.report.tables import kim_table, number, p_equals, p_value
-from alstrial.analysis.synthetic import kim_like_cohort
 from alstrial.domain.errors import FieldError
 from alstrial.registry.proact import read_registry
 from alstrial.registry.synth import synthesize, write_proact

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from support.synthetic_cohort import kim_like_cohort
 from typer.testing import CliRunner
 
-from alstrial.analysis.synthetic import kim_like_cohort
 from alstrial.cli import app
 from alstrial.registry.synth import synthesize, write_proact
 

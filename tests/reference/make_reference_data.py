@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from support.synthetic_cohort import kim_like_cohort
 
 from alstrial.analysis.data import AnalysisData
 from alstrial.analysis.slopes import windowed_visits
-from alstrial.analysis.synthetic import kim_like_cohort
 
 HERE = Path(__file__).parent
 #: (seed, slope_sd, subjects per arm): ordinary cohorts, cohorts with no between-subject slope

@@ -1,5 +1,5 @@
 """Helpers of the reliability tests (conftest.py re-exports the ``throwaway`` fixture): a
-seeded throw-away database, the production server on loopback (``alstrial.web.testserver``)
+seeded throw-away database, the production server on loopback (``tests/support/testserver.py``)
 and a coordinator's HTTP client.
 
 The database is PostgreSQL when ``DATABASE_URL`` is set (``make test``'s second run; a new
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 import requests
-
-from alstrial.web.loadtest import alsfrs_post, form_version
-from alstrial.web.testserver import ThrowawayDatabase, environment, run_python
+from support import loadtest
+from support.loadtest import alsfrs_post, form_version
+from support.testserver import ThrowawayDatabase, environment, run_python
 
 #: Seconds any single HTTP request of a test may take.
 REQUEST_TIMEOUT = 30
@@ -41,17 +41,17 @@ def throwaway(tmp_path):
 
 
 def seed(env: dict, folder: Path, users: int = 2) -> dict:
-    """Migrate and seed (``python -m alstrial.web.loadtest seed``); returns the plan."""
+    """Migrate and seed (``python tests/support/loadtest.py seed``); returns the plan."""
     plan = folder / "plan.json"
-    command = ["-m", "alstrial.web.loadtest", "seed", "--users", str(users), "--out", str(plan)]
+    command = [loadtest.SCRIPT, "seed", "--users", str(users), "--out", str(plan)]
     run_python(env, *command)
     return json.loads(plan.read_text())
 
 
 def verify(env: dict, acks: Path) -> dict:
-    """``python -m alstrial.web.loadtest verify ACKS`` against the database of ``env``."""
+    """``python tests/support/loadtest.py verify ACKS`` against the database of ``env``."""
     acks.touch()
-    done = run_python(env, "-m", "alstrial.web.loadtest", "verify", str(acks))
+    done = run_python(env, loadtest.SCRIPT, "verify", str(acks))
     return json.loads(done.stdout)
 
 

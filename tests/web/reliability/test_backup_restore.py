@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 from reliability_helpers import seed
-
-from alstrial.web.testserver import ThrowawayDatabase, environment, run_python
+from support.testserver import ThrowawayDatabase, environment, run_python
 
 pytestmark = pytest.mark.slow
 

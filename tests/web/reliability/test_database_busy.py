@@ -13,10 +13,10 @@ import pytest
 from django.db import OperationalError
 from django.test import RequestFactory
 from reliability_helpers import Coordinator, seed, verify
+from support.loadtest import alsfrs_post, form_version, random_items
+from support.testserver import ProductionServer
 
 from alstrial.web import db_busy
-from alstrial.web.loadtest import alsfrs_post, form_version, random_items
-from alstrial.web.testserver import ProductionServer
 
 
 def _middleware():

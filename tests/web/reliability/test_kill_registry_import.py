@@ -13,8 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-from alstrial.web.testserver import run_python
+from support.testserver import run_python
 
 pytestmark = pytest.mark.slow
 

@@ -14,9 +14,8 @@ import time
 import pytest
 import requests
 from reliability_helpers import Coordinator, seed, verify
-
-from alstrial.web.loadtest import random_items
-from alstrial.web.testserver import ProductionServer
+from support.loadtest import random_items
+from support.testserver import ProductionServer
 
 pytestmark = pytest.mark.slow
 

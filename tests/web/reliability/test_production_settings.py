@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 from reliability_helpers import seed
-
-from alstrial.web.testserver import ProductionServer
+from support.testserver import ProductionServer
 
 ALSTRIAL = str(Path(sys.executable).with_name("alstrial"))
 

@@ -8,10 +8,11 @@ client as one JSON line ``{"visit": id, "reason": text, "items": {key: score}}``
 then finds, for each line, the ALSFRS-R record of that visit and the audit-trail row carrying
 that reason with exactly those items, and checks that no record is half-written.
 
-Run with the database of the server under test (``DATABASE_URL`` or ``ALSTRIAL_DB``)::
+Run as a script (:data:`SCRIPT`) with the database of the server under test (``DATABASE_URL``
+or ``ALSTRIAL_DB``)::
 
-    python -m alstrial.web.loadtest seed --users 50 --out plan.json
-    python -m alstrial.web.loadtest verify ACKS.jsonl...
+    python tests/support/loadtest.py seed --users 50 --out plan.json
+    python tests/support/loadtest.py verify ACKS.jsonl...
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ ITEM_KEYS = tuple(item.key for item in ITEMS if item.key != "cutting_with_gastro
 LOAD_PASSWORD = "load-test-password-0451"
 SUBJECTS_PER_USER = 2
 SCREENING_DAYS_AGO = 200
+#: This file, to run as a script in a subprocess (it imports only the installed package).
+SCRIPT = str(Path(__file__).resolve())
 
 
 _VERSION_INPUT = re.compile(r'<input[^>]*name="version"[^>]*>')
@@ -175,7 +178,7 @@ def verify(acks: list[dict]) -> Verification:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m alstrial.web.loadtest")
+    parser = argparse.ArgumentParser(prog="python tests/support/loadtest.py")
     commands = parser.add_subparsers(dest="command", required=True)
     seeding = commands.add_parser("seed")
     seeding.add_argument("--users", type=int, required=True)

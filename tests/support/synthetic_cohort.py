@@ -1,4 +1,4 @@
-"""A small, seedable Kim-like cohort in the analysis-CSV shape, for tests, examples and demos.
+"""A small, seedable Kim-like cohort in the analysis-CSV shape, for tests and benchmarks.
 
 Design (Kim et al. 2009, DOMAIN.md section 1): a 3-month lead-in with monthly visits, the first
 treatment at ``index_day``, 3 months of monthly follow-up; controls observed on the same
