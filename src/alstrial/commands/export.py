@@ -2,8 +2,9 @@
 dictionary and the statisticians' tidy CSV files (docs/exchange.md).
 
 The command line runs as an administrator over every site unless ``--site CODE`` is given.
-Exit codes: 0 written; 2 bad input (unknown trial or site) or output that failed its checks
-(nothing is written then).
+Exit codes: 0 written; 2 bad input (unknown trial or site) or output that failed its checks,
+with a message naming the dataset, variable and subject. Every export is written into a
+temporary folder or file moved into place when complete, so a failure leaves nothing.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ def odm(
     from alstrial.exchange.odm import build_odm, validate_odm
 
     found, data = _load(trial, db, site, audit=True)
+    from alstrial.exchange.staging import staged_file
     from alstrial.web.exchange.forms import form_specs
 
     document = build_odm(data, form_specs(found.protocol))
@@ -99,8 +101,8 @@ def odm(
         listed = "\n  ".join(problems[:20])
         typer.echo(f"error: the ODM document fails the ODM 1.3.2 schema:\n  {listed}", err=True)
         raise typer.Exit(2)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(document)
+    with staged_file(out) as staging:
+        staging.write_bytes(document)
     typer.echo(f"{out} (valid against the ODM 1.3.2 schema)")
 
 

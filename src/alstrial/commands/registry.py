@@ -75,7 +75,9 @@ def check(
         for (file, column), count in by_column.sort_values(ascending=False).items():
             typer.echo(f"  {file:<28} {column:<34} {count:>7}")
     if report is not None:
-        registry.rejected.to_csv(report, index=False)
+        from alstrial.exchange.spreadsheet import write_csv
+
+        write_csv(registry.rejected, report)
         typer.echo(f"rejected rows written to {report}")
 
 

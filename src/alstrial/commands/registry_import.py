@@ -74,5 +74,9 @@ def run_import(directory: Path, *, db: Path | None, strict: bool, report: Path |
 
 
 def _write_report(rejected, path: Path) -> None:
+    """The rejected rows (file, line, column, value, reason), safe for a spreadsheet: a value
+    quoted from the registry is shown as text, never run as a formula."""
+    from alstrial.exchange.spreadsheet import write_csv
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    rejected.to_csv(path, index=False)
+    write_csv(rejected, path)

@@ -6,6 +6,11 @@ statistician's view of the web app: no calendar dates, no free text, no identity
 ``alsfrs_r.csv``, ``fvc.csv``, ``weight.csv``, ``vitals.csv``, ``mri_spine.csv``,
 ``conmed.csv`` (riluzole, edaravone), ``administration.csv``, ``adverse_events.csv``
 (onset_day, resolution_day).
+
+Adverse events carry coded terms only: the verbatim term is left out, and the term of an event
+not yet coded (no code from alstrial's term list) is written as ``UNCODED`` instead of the text
+as typed, which may name a person, a place or a date. Cells are made safe for spreadsheets
+(``spreadsheet.write_csv``). See docs/exchange.md.
 """
 
 from __future__ import annotations
@@ -16,7 +21,11 @@ from pathlib import Path
 import pandas as pd
 
 from alstrial.domain.alsfrs_items import ITEM_KEYS
+from alstrial.exchange.spreadsheet import write_csv
 from alstrial.exchange.trial_data import TrialData
+
+#: The term written for an adverse event that has no code yet (its text stays in the EDC).
+UNCODED = "UNCODED"
 
 VISIT_FORMS = {
     "alsfrs_r": "alsfrs",
@@ -49,6 +58,15 @@ def _with_days(frame: pd.DataFrame, anchors: dict, dates: dict[str, str]) -> pd.
     return out
 
 
+def coded_terms_only(adverse_events: pd.DataFrame) -> pd.DataFrame:
+    """Adverse events without free text: no verbatim term, ``UNCODED`` for uncoded terms."""
+    out = adverse_events.drop(columns=["verbatim_term"]).copy()
+    coded = out["term_code"].map(lambda code: isinstance(code, str) and code != "")
+    out["term"] = out["term"].where(coded, UNCODED)
+    out["coded_term"] = out["coded_term"].where(coded, None)
+    return out
+
+
 def tidy_frames(data: TrialData) -> dict[str, pd.DataFrame]:
     """File name (without .csv) -> frame."""
     anchors = dict(zip(data.subjects["subject_id"], data.subjects["day_zero_date"], strict=True))
@@ -59,7 +77,7 @@ def tidy_frames(data: TrialData) -> dict[str, pd.DataFrame]:
     files["administration"] = _with_days(
         data.administrations.drop(columns=["lot_code"]), anchors, {"administered_at": "day"}
     )
-    adverse = data.adverse_events.drop(columns=["verbatim_term"]).copy()
+    adverse = coded_terms_only(data.adverse_events)
     adverse["seriousness_criteria"] = adverse["seriousness_criteria"].map(
         lambda v: ";".join(v) if isinstance(v, list | tuple) else ""
     )
@@ -70,6 +88,7 @@ def tidy_frames(data: TrialData) -> dict[str, pd.DataFrame]:
 
 
 def write_tidy_csv(data: TrialData, out_dir: str | Path) -> list[Path]:
+    """Write the files into the folder ``out_dir`` (which the caller stages: ``staging``)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -77,6 +96,6 @@ def write_tidy_csv(data: TrialData, out_dir: str | Path) -> list[Path]:
         path = out / f"{name}.csv"
         for column in set(frame.columns) & {*ITEM_KEYS, "total"}:
             frame[column] = pd.to_numeric(frame[column]).astype("Int64")
-        frame.to_csv(path, index=False)
+        write_csv(frame, path)
         written.append(path)
     return written

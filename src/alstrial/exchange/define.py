@@ -18,6 +18,7 @@ from alstrial.domain.safety import Relatedness
 from alstrial.domain.time import DAYS_PER_MONTH
 from alstrial.exchange.sdtm_spec import DATASETS, QS_CATEGORY, QS_TESTS, QS_TOTAL, VS_TESTS
 from alstrial.exchange.sdtm_supp import PROCEDURE_QUALIFIERS
+from alstrial.exchange.spreadsheet import write_csv
 
 STRUCTURES = {
     "DM": ("Special Purpose", "One record per subject", ["STUDYID", "USUBJID"]),
@@ -123,5 +124,5 @@ def write_define(out_dir: Path, study_id: str, title: str, counts: dict[str, int
         for var in d["variables"]
     ]
     csv_path = Path(out_dir) / "define_variables.csv"
-    pd.DataFrame(rows).to_csv(csv_path, index=False)
+    write_csv(pd.DataFrame(rows), csv_path)
     return [json_path, csv_path]

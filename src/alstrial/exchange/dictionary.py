@@ -15,6 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from alstrial.exchange.forms import FormSpec
+from alstrial.exchange.spreadsheet import write_csv
+from alstrial.exchange.staging import staged_file
 
 COLUMNS = (
     "form",
@@ -61,7 +63,8 @@ def dictionary_frame(forms: list[FormSpec], protocol) -> pd.DataFrame:
 
 
 def write_dictionary(forms: list[FormSpec], protocol, path: str | Path) -> Path:
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    dictionary_frame(forms, protocol).to_csv(out, index=False)
-    return out
+    """Write the dictionary as ``path`` (all or nothing; cells safe for spreadsheets)."""
+    frame = dictionary_frame(forms, protocol)
+    with staged_file(path) as staging:
+        write_csv(frame, staging)
+    return Path(path)

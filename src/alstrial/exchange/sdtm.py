@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from alstrial.domain.protocol_model import ROUTE_CDISC
+from alstrial.exchange.sdtm_long_text import split_long_text
 from alstrial.exchange.sdtm_spec import (
     QS_CATEGORY,
     QS_TESTS,
@@ -157,7 +158,7 @@ class _Context:
 
 def build_sdtm(data: TrialData) -> dict[str, pd.DataFrame]:
     """The seven SDTM datasets and SUPPAE, columns in ``sdtm_spec`` order, --SEQ per subject
-    from 1."""
+    from 1; AE text over 200 bytes continues in SUPPAE (``sdtm_long_text``)."""
     ctx = _Context(data)
     builders = {
         "DM": _dm,
@@ -170,7 +171,8 @@ def build_sdtm(data: TrialData) -> dict[str, pd.DataFrame]:
         "DS": _ds,
     }
     datasets = {domain: _finish(domain, builders[domain](ctx), ctx) for domain in DOMAINS}
-    datasets["SUPPAE"] = build_suppae(datasets["AE"], data.adverse_events, data.study_id)
+    suppae = build_suppae(datasets["AE"], data.adverse_events, data.study_id)
+    datasets["AE"], datasets["SUPPAE"] = split_long_text("AE", datasets["AE"], suppae)
     return datasets
 
 

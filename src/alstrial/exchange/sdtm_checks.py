@@ -6,8 +6,10 @@ Checked for every dataset: the variables and their order match ``sdtm_spec``; re
 ISO 8601 (date, or date and time to the minute); study days (--DY) are never 0 and agree with
 the dates and RFSTDTC; --SEQ is unique within each USUBJID; USUBJID = STUDYID-SUBJID and every
 USUBJID of a domain is in DM; EPOCH values are the protocol epochs; QS test codes belong to the
-sponsor-defined codelist; every supplemental qualifier has its parent record. Returns a list
-of problems (empty = conformant).
+sponsor-defined codelist; every supplemental qualifier has its parent record; no character
+value is over 200 bytes (``sdtm_long_text`` moves longer AE text to SUPPAE; elsewhere the
+problem names the dataset, variable and subject). Returns a list of problems (empty =
+conformant).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import re
 import pandas as pd
 
 from alstrial.domain.protocol_model import EPOCHS
+from alstrial.exchange.sdtm_long_text import MAX_TEXT_BYTES, utf8_length
 from alstrial.exchange.sdtm_spec import QS_TESTS, QS_TOTAL, column_names, variables
 
 ISO_8601 = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$")
@@ -69,6 +72,8 @@ def _check_domain(domain: str, frame: pd.DataFrame, subjects: set, reference: di
                 problems.append(f"{domain}.{variable.name}: {value!r} is not ISO 8601")
         if variable.name.endswith("DY") and (column == 0).any():
             problems.append(f"{domain}.{variable.name}: study day 0 (SDTM has no day 0)")
+        if variable.type == "Char":
+            problems += _check_length(domain, variable.name, frame)
     if domain != "DM":
         unknown = set(frame["USUBJID"]) - subjects
         problems += [f"{domain}: USUBJID {u} is not in DM" for u in sorted(unknown)]
@@ -84,6 +89,15 @@ def _check_domain(domain: str, frame: pd.DataFrame, subjects: set, reference: di
         bad = set(frame["QSTESTCD"]) - codes
         problems += [f"QS.QSTESTCD: {c!r} is not in the sponsor codelist" for c in sorted(bad)]
     return problems
+
+
+def _check_length(domain: str, name: str, frame: pd.DataFrame) -> list[str]:
+    lengths = frame[name].map(utf8_length)
+    return [
+        f"{domain}.{name}: subject {frame.at[i, 'USUBJID']}: a value of {lengths[i]} bytes "
+        f"exceeds {MAX_TEXT_BYTES}"
+        for i in frame.index[lengths > MAX_TEXT_BYTES]
+    ]
 
 
 def _check_days(domain: str, frame: pd.DataFrame, reference: dict) -> list[str]:

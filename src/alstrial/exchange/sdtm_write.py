@@ -1,5 +1,11 @@
 """Write a trial's SDTM datasets: CSV and Dataset-JSON 1.1 always, XPT v5 with ``xpt=True``,
-and the define metadata (define.xml, validated against Define-XML 2.0, and define.json)."""
+and the define metadata (define.xml, validated against Define-XML 2.0, and define.json).
+
+All or nothing: the files are written into a temporary folder moved into place when complete
+(``staging``); a failure raises :class:`SdtmConformanceError` naming the dataset, variable and
+subject, and leaves nothing. The CSV files are for spreadsheets (``spreadsheet.write_csv``);
+XPT and Dataset-JSON keep the true values.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +18,10 @@ from alstrial.exchange.define import write_define
 from alstrial.exchange.define_xml import build_define_xml, validate_define
 from alstrial.exchange.sdtm import build_sdtm
 from alstrial.exchange.sdtm_checks import check_sdtm
+from alstrial.exchange.spreadsheet import write_csv
+from alstrial.exchange.staging import final_paths, staged_folder
 from alstrial.exchange.trial_data import TrialData
-from alstrial.exchange.xpt import write_xpt
+from alstrial.exchange.xpt import XptLimitError, write_xpt
 
 
 def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -36,12 +44,25 @@ def write_sdtm(data: TrialData, out_dir: str | Path, *, xpt: bool = False) -> li
     problems = check_sdtm(datasets)
     if problems:
         raise SdtmConformanceError("SDTM checks failed:\n  " + "\n  ".join(problems[:50]))
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    define_xml = build_define_xml(datasets, data.study_id, data.title)
+    problems = validate_define(define_xml)
+    if problems:  # a defect of alstrial's metadata, never of the trial's data
+        raise SdtmConformanceError("define.xml fails the Define-XML 2.0 schema: " + problems[0])
+    with staged_folder(out_dir) as folder:
+        try:
+            written = _write_files(data, datasets, folder, xpt)
+        except XptLimitError as error:
+            raise SdtmConformanceError(str(error)) from None
+        (folder / "define.xml").write_bytes(define_xml)
+        written.append(folder / "define.xml")
+    return final_paths(written, folder, out_dir)
+
+
+def _write_files(data: TrialData, datasets: dict, out: Path, xpt: bool) -> list[Path]:
     written = []
     for domain, frame in datasets.items():
         path = out / f"{domain.lower()}.csv"
-        csv_frame(frame).to_csv(path, index=False)
+        write_csv(csv_frame(frame), path)
         written.append(path)
         if xpt:
             written.append(write_xpt(domain, frame, out / f"{domain.lower()}.xpt"))
@@ -49,10 +70,4 @@ def write_sdtm(data: TrialData, out_dir: str | Path, *, xpt: bool = False) -> li
         written.append(write_dataset_json(domain, frame, data.study_id, path))
     counts = {domain: len(frame) for domain, frame in datasets.items()}
     written += write_define(out, data.study_id, data.title, counts)
-    define_xml = build_define_xml(datasets, data.study_id, data.title)
-    problems = validate_define(define_xml)
-    if problems:  # a defect of alstrial's metadata, never of the trial's data
-        raise SdtmConformanceError("define.xml fails the Define-XML 2.0 schema: " + problems[0])
-    (out / "define.xml").write_bytes(define_xml)
-    written.append(out / "define.xml")
     return written

@@ -32,10 +32,13 @@ def check_xpt_limits(domain: str, frame: pd.DataFrame) -> None:
         if len(variable.label) > MAX_LABEL:
             raise XptLimitError(f"{domain}.{variable.name}: label longer than {MAX_LABEL}")
         if variable.type == "Char":
-            longest = frame[variable.name].map(lambda v: len(str(v).encode("utf-8"))).max()
-            if pd.notna(longest) and longest > MAX_CHAR_BYTES:
+            lengths = frame[variable.name].map(lambda v: len(str(v).encode("utf-8")))
+            over = frame.index[lengths > MAX_CHAR_BYTES]
+            if len(over):
+                subject = frame.at[over[0], "USUBJID"]
                 raise XptLimitError(
-                    f"{domain}.{variable.name}: a value of {longest} bytes exceeds {MAX_CHAR_BYTES}"
+                    f"{domain}.{variable.name}: subject {subject}: a value of "
+                    f"{lengths[over[0]]} bytes exceeds {MAX_CHAR_BYTES}"
                 )
 
 
@@ -44,12 +47,16 @@ def write_xpt(domain: str, frame: pd.DataFrame, path: str | Path) -> Path:
     check_xpt_limits(domain, frame)
     labels = {v.name: v.label for v in variables(domain)}
     out = Path(path)
-    pyreadstat.write_xport(
-        frame,
-        str(out),
-        file_label=DATASETS[domain][0],
-        column_labels=[labels[c] for c in frame.columns],
-        table_name=domain,
-        file_format_version=5,
-    )
+    try:
+        pyreadstat.write_xport(
+            frame,
+            str(out),
+            file_label=DATASETS[domain][0],
+            column_labels=[labels[c] for c in frame.columns],
+            table_name=domain,
+            file_format_version=5,
+        )
+    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as error:
+        # A limit the checks above do not know: still named, never a traceback.
+        raise XptLimitError(f"{domain}: the XPT writer refused the dataset: {error}") from None
     return out

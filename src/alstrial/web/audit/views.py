@@ -1,4 +1,8 @@
-"""The per-subject audit page and the CSV exports (read-only; nothing here writes)."""
+"""The per-subject audit page and the CSV exports (read-only; nothing here writes).
+
+The CSV cells go through ``spreadsheet_row``: a change reason or value typed as ``=...`` is
+shown as text by a spreadsheet, never run as a formula (docs/exchange.md).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import csv
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from alstrial.exchange.spreadsheet import spreadsheet_row
 from alstrial.web.audit.trail import CSV_COLUMNS, csv_rows, subject_trail
 from alstrial.web.core.access import get_for_user_or_404, require_role, role_required
 from alstrial.web.core.models import AUDIT_ROLES
@@ -41,7 +46,7 @@ def _csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:
 def subject_audit_csv(request, pk: int):
     subject = _subject(request, pk)
     response, writer = _csv_response(f"audit-{subject.code}.csv")
-    writer.writerows(csv_rows(subject_trail(subject), subject.code))
+    writer.writerows(map(spreadsheet_row, csv_rows(subject_trail(subject), subject.code)))
     return response
 
 
@@ -56,5 +61,5 @@ def trial_audit_csv(request, slug: str):
     )
     response, writer = _csv_response(f"audit-{trial.slug}.csv")
     for subject in subjects:
-        writer.writerows(csv_rows(subject_trail(subject), subject.code))
+        writer.writerows(map(spreadsheet_row, csv_rows(subject_trail(subject), subject.code)))
     return response

@@ -5,7 +5,9 @@
 - ``sdtm`` (zip: CSV, XPT, Dataset-JSON, define.xml) and ``odm``: investigator and admin only;
   calendar dates (SDTM) and the audit trail (ODM) are not for the de-identified view.
 
-A trial the user cannot see answers 404; a kind the user may not download answers 403.
+A trial the user cannot see answers 404; a kind the user may not download answers 403; data
+that cannot make a conformant export answers 422 with the problem (dataset, variable, subject)
+in plain text, never a half-built file. CSV cells are safe for spreadsheets.
 """
 
 from __future__ import annotations
@@ -63,7 +65,8 @@ def _zip(folder: Path, name: str) -> HttpResponse:
 def download(request, slug: str, kind: str):
     from alstrial.exchange.dictionary import dictionary_frame
     from alstrial.exchange.odm import build_odm
-    from alstrial.exchange.sdtm_write import write_sdtm
+    from alstrial.exchange.sdtm_write import SdtmConformanceError, write_sdtm
+    from alstrial.exchange.spreadsheet import write_csv
     from alstrial.web.exchange.extract import trial_data
     from alstrial.web.exchange.forms import form_specs
     from alstrial.web.exchange.statistician import write_statistician_csv
@@ -77,7 +80,7 @@ def download(request, slug: str, kind: str):
     if kind == "dictionary":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{slug}-dictionary.csv"'
-        dictionary_frame(form_specs(trial.protocol), trial.protocol).to_csv(response, index=False)
+        write_csv(dictionary_frame(form_specs(trial.protocol), trial.protocol), response)
         return response
     if kind == "odm":
         data = trial_data(trial, site_ids=sites, audit=True)
@@ -87,8 +90,16 @@ def download(request, slug: str, kind: str):
         response["Content-Disposition"] = f'attachment; filename="{slug}-odm.xml"'
         return response
     with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / kind
         if kind == "sdtm":
-            write_sdtm(trial_data(trial, site_ids=sites), folder, xpt=True)
+            try:
+                write_sdtm(trial_data(trial, site_ids=sites), out, xpt=True)
+            except SdtmConformanceError as error:
+                return HttpResponse(
+                    f"The SDTM export cannot be built: {error}",
+                    status=422,
+                    content_type="text/plain; charset=utf-8",
+                )
         else:
-            write_statistician_csv(trial, folder, site_ids=sites)
-        return _zip(Path(folder), f"{slug}-{kind}.zip")
+            write_statistician_csv(trial, out, site_ids=sites)
+        return _zip(out, f"{slug}-{kind}.zip")
