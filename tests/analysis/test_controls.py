@@ -53,9 +53,11 @@ def registry_frames():
 def test_index_day_rule_and_flow():
     pool = control_pool(registry_frames())
     got = pool.candidates.set_index("registry_id")
-    assert list(got.index) == ["A", "E", "F"]
-    assert got["index_day"].tolist() == [90, 85, 100]
-    assert got["lead_in_start_day"].tolist() == [0, -10, 10]
+    # Chosen on what is known on the index day: C (no visit in the follow-up window) and G (lost
+    # after day 120) are controls like any other; their later course is the outcome.
+    assert list(got.index) == ["A", "C", "E", "F", "G"]
+    assert got["index_day"].tolist() == [90, 90, 85, 100, 90]
+    assert got["lead_in_start_day"].tolist() == [0, 0, -10, 10, 0]
     assert pool.flow == {
         "registry_patients": 7,
         "visits_after_death_dropped": 2,
@@ -63,17 +65,56 @@ def test_index_day_rule_and_flow():
         "fractional_totals_dropped": 1,
         "without_revised_visits": 1,
         "without_onset_or_age": 1,
-        "without_lead_in_and_follow_up": 2,
-        "eligible": 3,
+        "without_lead_in": 0,
+        "eligible": 5,
     }
     windows = pool.visits.groupby("subject_id")["day"].apply(list).to_dict()
     assert windows == {
         "registry-A": [0, 30, 90, 120, 180],
+        "registry-C": [0, 90],
         "registry-E": [-10, 5, 85, 100, 170],
         "registry-F": [10, 100, 190],
+        "registry-G": [0, 45, 90, 120],
     }
-    assert got["n_lead_in"].tolist() == [3, 3, 2]
-    assert got["n_follow_up"].tolist() == [3, 3, 2]  # baseline included, as the engine counts
+    assert got["n_lead_in"].tolist() == [3, 2, 3, 2, 3]
+    assert got["n_follow_up"].tolist() == [3, 1, 3, 2, 2]  # baseline included, as the engine counts
+    # C has no visit after its index day: no change and no follow-up slope, as for a treated
+    assert np.isnan(got.at["C", "change"])
+    assert np.isnan(got.at["C", "follow_up_slope"])
+    assert got.at["G", "change"] == 35 - 36
+
+
+def test_controls_who_die_early_stay_in_the_pool():
+    registry = registry_frames()
+    # H dies 20 days after a full lead-in, before any follow-up visit: under a rule that asked
+    # for a visit at the end of follow-up, no control could ever die early.
+    extra = pd.DataFrame(
+        [("H", d, "R", t) for d, t in [(0, 38), (90, 33)]],
+        columns=["subject_id", "day", "scale", "total"],
+    )
+    registry.alsfrs = pd.concat([registry.alsfrs, extra], ignore_index=True)
+    registry.subjects = pd.concat(
+        [
+            registry.subjects,
+            pd.DataFrame(
+                {
+                    "subject_id": ["H"],
+                    "age_years": [70.0],
+                    "sex": ["M"],
+                    "onset_site": ["bulbar"],
+                    "onset_day": [-200],
+                    "death_day": [110],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    got = control_pool(registry).candidates.set_index("registry_id")
+    assert got.at["H", "index_day"] == 90
+    assert got.at["H", "death_day"] == 110
+    # a patient is never indexed on or after the day of death
+    registry.subjects.loc[registry.subjects["subject_id"] == "H", "death_day"] = 90
+    assert "H" not in set(control_pool(registry).candidates["registry_id"])
 
 
 def test_entries_say_who_was_lost_or_died_after_a_full_lead_in():
@@ -147,7 +188,7 @@ def test_matched_controls_in_the_analysis_csv_shape():
         subjects, visits, registry_frames(), matcher=matcher
     )
     pairs = dict(zip(result.matches["treated_id"], result.matches["control_id"], strict=True))
-    # T2 is bulbar: E is the only bulbar candidate. T1 spinal: nearest of A and F is A.
+    # T2 is bulbar: E is the only bulbar candidate. T1 spinal: nearest of A, C, F, G is A.
     assert pairs == {"T1": "registry-A", "T2": "registry-E"}
     assert result.unmatched["treated_id"].tolist() == ["T3"]
     assert list(control_subjects.columns) == list(SUBJECT_COLUMNS)
@@ -157,7 +198,7 @@ def test_matched_controls_in_the_analysis_csv_shape():
     trial = AnalysisData.from_frames(subjects, visits)
     combined = trial.combine(AnalysisData.from_frames(control_subjects, control_visits))
     assert (combined.subjects["arm"] == "control").sum() == 2
-    assert result.to_dict()["registry_flow"]["eligible"] == 3
+    assert result.to_dict()["registry_flow"]["eligible"] == 5
     assert result.settings["lead_in_days"] == 90
 
 
@@ -191,6 +232,6 @@ def test_fractional_registry_day_is_refused_with_the_patient_named():
 
 def test_no_qualifying_registry_patient_is_a_clear_error():
     registry = registry_frames()
-    registry.alsfrs = registry.alsfrs[registry.alsfrs["subject_id"] == "C"]
+    registry.alsfrs = registry.alsfrs[registry.alsfrs["subject_id"] == "D"]  # onset unknown
     with pytest.raises(FieldError, match="no registry patient qualifies"):
         matched_controls(*trial_frames(), registry)

@@ -40,8 +40,9 @@ REGISTRY_SUBJECT_COLUMNS = (
     "death_day",
 )
 INDEX_RULE = (
-    "first revised-scale visit with a visit lead_in_days (+-window_days) before it and a visit "
-    "in [follow_up_days - window_days, follow_up_days] after it; onset before it, age known"
+    "first revised-scale visit with a visit lead_in_days (+-window_days) before it, onset before "
+    "it, age known, alive on it; nothing after it is required (deaths and dropouts of controls "
+    "count as for the treated)"
 )
 
 
@@ -194,19 +195,21 @@ def control_pool(
 
     start_lo = np.searchsorted(key, key - lead_in_days - window_days, "left")
     start_hi = np.searchsorted(key, key - lead_in_days + window_days, "right")
-    end_lo = np.searchsorted(key, key + follow_up_days - window_days, "left")
     end_hi = np.searchsorted(key, key + follow_up_days, "right")
     onset = people["onset_day"].reindex(ids).to_numpy(dtype=float)
     age = people["age_years"].reindex(ids).to_numpy(dtype=float)
     has_lead_in = start_hi > start_lo
-    has_follow_up = end_hi > end_lo
-    known = ~np.isnan(onset) & ~np.isnan(age) & (onset < day)
-    qualifies = has_lead_in & has_follow_up & known
+    # Only what is known on the index day: a lead-in, onset, age, alive. Requiring a visit at
+    # the end of follow-up (as before) chose controls on their survival and staying in the
+    # registry; a control who dies or drops out now counts as a treated subject who does.
+    alive = day < np.nan_to_num(people["death_day"].reindex(ids).to_numpy(dtype=float), nan=np.inf)
+    known = ~np.isnan(onset) & ~np.isnan(age) & (onset < day) & alive
+    qualifies = has_lead_in & known
     patients_known = np.bincount(codes, known, len(uniques)) > 0
     flow["without_onset_or_age"] = int((~patients_known).sum())
     first_code, first_row = np.unique(codes[qualifies], return_index=True)
     index_rows = np.flatnonzero(qualifies)[first_row]
-    flow["without_lead_in_and_follow_up"] = int(patients_known.sum() - len(index_rows))
+    flow["without_lead_in"] = int(patients_known.sum() - len(index_rows))
     flow["eligible"] = len(index_rows)
 
     start_rows = _lead_in_start(key, index_rows, start_lo, start_hi, lead_in_days)
@@ -227,7 +230,8 @@ def control_pool(
     follow_up_slope = ols_slopes_by_group(
         member[follow], months[follow], total[rows][follow], len(index_rows)
     )
-    last_total = total[stop_rows - 1]
+    # no visit after the index day (death or dropout): no change, as for a treated subject
+    last_total = np.where(stop_rows - 1 > index_rows, total[stop_rows - 1], np.nan)
 
     registry_ids = uniques[first_code]
     for column, values in (

@@ -15,7 +15,7 @@ FLOW_LABELS = {
     "fractional_totals_dropped": "Visits with a fractional ALSFRS-R total, left out",
     "without_revised_visits": "Patients without a revised-scale (ALSFRS-R) visit",
     "without_onset_or_age": "Patients without age, or without an onset day before their visits",
-    "without_lead_in_and_follow_up": "Patients without lead-in and follow-up visits",
+    "without_lead_in": "Patients without a lead-in (no visit one lead-in before a visit)",
     "eligible": "Eligible candidates",
     "without_matching_covariates": "Eligible, but a matching covariate is empty (not matched)",
 }
