@@ -87,7 +87,7 @@ def seed(users: int, subjects_per_user: int = SUBJECTS_PER_USER) -> dict:
     screened = today - timedelta(days=SCREENING_DAYS_AGO)
     plan: dict = {"password": LOAD_PASSWORD, "users": []}
     with transaction.atomic():
-        site = Site.objects.create(code="seoul", name="Seoul", prefix="SEO")
+        site = Site.objects.create(code="seoul", name="Seoul", prefix="SEO", time_zone="Asia/Seoul")
         trial = create_bundled_trial("kim2009", [site])
         for n in range(users):
             user = get_user_model().objects.create_user(f"load.{n:02d}", password=LOAD_PASSWORD)
