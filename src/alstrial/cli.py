@@ -23,6 +23,7 @@ def _root() -> None:
 COMMAND_MODULES = (
     "alsfrs",
     "protocol",
+    "randomisation",
     "registry",
     "analysis",
     "simulate",

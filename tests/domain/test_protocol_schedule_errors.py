@@ -54,7 +54,7 @@ SCHEDULE_CASES = {
     "admin interval": (
         put(("interventions", "administrations", "interval_days"), 30),
         "interventions.administrations.visits[1]",
-        "26 days after INJ1, but interval_days is 30",
+        "26 days after INJ1, but interval_days gives 30",
     ),
     "admin interval missing": (
         delete(("interventions", "administrations", "interval_days")),

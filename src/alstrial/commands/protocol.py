@@ -61,7 +61,13 @@ def _interventions_summary(protocol) -> list[str]:
         route_text += f" ({route.level})"
     if route.pump_rate_ul_per_min:
         route_text += f", pump {route.pump_rate_ul_per_min:g} µl/min"
-    interval = f", {admin.interval_days} days apart" if admin.interval_days else ""
+    gaps = admin.gaps()
+    if not gaps:
+        interval = ""
+    elif len(set(gaps)) == 1:
+        interval = f", {gaps[0]} days apart"
+    else:
+        interval = f", {' then '.join(str(g) for g in gaps)} days apart"
     return [
         f"Harvest: {iv.harvest.procedure.replace('_', ' ')} from the {iv.harvest.site}, "
         f"{iv.harvest.volume_ml:g} ml, at {', '.join(iv.harvest.visits)}",
@@ -73,6 +79,11 @@ def _interventions_summary(protocol) -> list[str]:
         f"{iv.vehicle.volume_ml:g} ml {iv.vehicle.name}",
         f"Route: {route_text}",
         f"Administrations: {admin.count}{interval}, at {', '.join(admin.visits)}",
+        *(
+            [f"Randomisation: {protocol.randomisation.describe()}"]
+            if protocol.randomisation is not None
+            else []
+        ),
     ]
 
 

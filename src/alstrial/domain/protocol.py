@@ -76,6 +76,7 @@ from alstrial.domain.protocol_parse import (
     read_safety,
     read_vehicle,
 )
+from alstrial.domain.protocol_randomisation import check_randomisation, read_randomisation
 from alstrial.domain.protocol_reader import Errors, Table
 
 __all__ = [
@@ -195,6 +196,10 @@ def protocol_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Proto
         )
         safety = section("safety", read_safety)
         analysis = section("analysis", read_analysis)
+        randomisation_table = root.table("randomisation", required=False)
+        randomisation = (
+            read_randomisation(randomisation_table) if randomisation_table is not None else None
+        )
 
     # Order and windows can be checked once every visit's timing was read; rules that depend
     # on forms and codes need the whole schedule clean, or they would report knock-on errors.
@@ -215,6 +220,9 @@ def protocol_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Proto
         check_safety(safety, parts, errors)
     if release is not None:
         check_release(release, parts.get("route"), errors)
+    if analysis is not None:
+        present = randomisation_table is not None
+        check_randomisation(randomisation, analysis, phases, parts.get("route"), present, errors)
     if len(errors):
         raise ProtocolError(errors.items, source)
     return Protocol(
@@ -226,6 +234,7 @@ def protocol_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Proto
         safety=safety,
         analysis=analysis,
         source=source,
+        randomisation=randomisation,
     )
 
 

@@ -117,15 +117,15 @@ def check_interventions(phases: list[Phase], parts: dict[str, Any], errors: Erro
                     f"{key}[{index}]",
                     f"visit {code} is in the {epoch_of[code]} epoch, not TREATMENT",
                 )
-        if admin_ok and admin.interval_days is not None:
+        if admin_ok and admin.gaps() is not None:
             days = [visits[c].day for c in admin.visits]
-            for index in range(1, len(days)):
+            for index, stated in enumerate(admin.gaps(), start=1):
                 gap = days[index] - days[index - 1]
-                if gap != admin.interval_days:
+                if gap != stated:
                     errors.add(
                         f"{key}[{index}]",
                         f"visit {admin.visits[index]} is {gap} days after "
-                        f"{admin.visits[index - 1]}, but interval_days is {admin.interval_days}",
+                        f"{admin.visits[index - 1]}, but interval_days gives {stated}",
                     )
     if parts.get("harvest") is not None:
         _check_harvest(

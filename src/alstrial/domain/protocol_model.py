@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
+from alstrial.domain.randomisation import RandomisationScheme
+
 #: Case report forms a visit can require. The web app builds its forms from this list.
 FORMS: tuple[str, ...] = (
     "consent",
@@ -229,11 +231,20 @@ class Route(_Dict):
 
 @dataclass(frozen=True)
 class Administrations(_Dict):
-    """How many administrations, ``interval_days`` between consecutive ones, and their visits."""
+    """How many administrations, ``interval_days`` between consecutive ones (one number, or one
+    per gap for an uneven schedule), and their visits."""
 
     count: int
-    interval_days: int | None
+    interval_days: int | tuple[int, ...] | None
     visits: tuple[str, ...]
+
+    def gaps(self) -> tuple[int, ...] | None:
+        """The days between consecutive administrations, one per gap (None when not stated)."""
+        if self.interval_days is None:
+            return None
+        if isinstance(self.interval_days, tuple):
+            return self.interval_days
+        return (self.interval_days,) * (self.count - 1)
 
 
 @dataclass(frozen=True)
@@ -401,6 +412,8 @@ class Protocol(_Dict):
     safety: Safety
     analysis: AnalysisSettings
     source: str = "<dict>"
+    #: The allocation scheme of a randomised trial (``analysis.control = "randomised"``).
+    randomisation: RandomisationScheme | None = None
 
     def visits(self) -> tuple[Visit, ...]:
         """Every visit in schedule order."""

@@ -190,13 +190,28 @@ def read_route(t: Table) -> Route | None:
     return Route(name, level, rate) if section.clean else None
 
 
+def _intervals(t: Table, count: int | None) -> int | tuple[int, ...] | None:
+    """``interval_days``: one whole number of days between consecutive administrations, or an
+    array of ``count - 1`` gaps for an uneven schedule (e.g. months 0, 1 and 4: [30, 92])."""
+    if isinstance(t.data.get("interval_days"), list):
+        gaps = t.integer_list("interval_days", minimum=1)
+        if gaps is not None and count is not None and len(gaps) != count - 1:
+            t.errors.add(
+                t.key("interval_days"),
+                f"lists {len(gaps)} gap(s) but {count} administrations have {count - 1}",
+            )
+        return gaps
+    interval = t.number("interval_days", required=bool(count and count > 1), integer=True)
+    if interval is not None and interval <= 0:
+        t.errors.add(t.key("interval_days"), f"must be greater than 0, got {interval}")
+    return interval
+
+
 def read_administrations(t: Table) -> Administrations | None:
     section = _Section(t)
     with section:
         count = t.number("count", integer=True, minimum=1)
-        interval = t.number("interval_days", required=bool(count and count > 1), integer=True)
-        if interval is not None and interval <= 0:
-            t.errors.add(t.key("interval_days"), f"must be greater than 0, got {interval}")
+        interval = _intervals(t, count)
         visits = t.string_list("visits")
         if count is not None and visits is not None and len(visits) != count:
             t.errors.add(

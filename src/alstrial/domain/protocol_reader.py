@@ -168,6 +168,27 @@ class Table:
                 seen.add(item)
         return None if len(self.errors) > before else tuple(value)
 
+    def integer_list(
+        self, name: str, required: bool = True, minimum: int | None = None
+    ) -> tuple[int, ...] | None:
+        """A non-empty array of distinct whole numbers, each at least ``minimum`` when given."""
+        value = self._get(name, required)
+        if value is _MISSING:
+            return None
+        if not isinstance(value, list) or not value:
+            self.errors.add(self.key(name), "must be a non-empty array of whole numbers")
+            return None
+        before = len(self.errors)
+        for index, item in enumerate(value):
+            path = join(self.key(name), index)
+            if isinstance(item, bool) or not isinstance(item, int):
+                self.errors.add(path, f"must be a whole number, got {_type_name(item)}")
+            elif minimum is not None and item < minimum:
+                self.errors.add(path, f"must be at least {minimum}, got {item}")
+            elif value.index(item) != index:
+                self.errors.add(path, f"{item} is listed twice")
+        return None if len(self.errors) > before else tuple(value)
+
     def table(self, name: str, required: bool = True) -> Table | None:
         value = self._get(name, required)
         if value is _MISSING:
