@@ -1,0 +1,67 @@
+"""The analyses of a randomised trial (docs/analysis.md, "Randomised trials").
+
+:func:`analyse_randomised` runs the MMRM of change from baseline (:mod:`.mmrm`), the ANCOVA at
+the last scheduled visit (:mod:`.ancova`) and the time-to-event analysis (:mod:`.survival`) on
+one validated :class:`~alstrial.analysis.data.AnalysisData`; its ``to_dict()`` gives the
+``--json`` keys ``mmrm``, ``ancova`` and ``survival``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from alstrial.analysis.ancova import AncovaResult, fit_ancova
+from alstrial.analysis.data import AnalysisData
+from alstrial.analysis.mmrm import DF_METHODS, MmrmResult, fit_mmrm
+from alstrial.analysis.survival import SurvivalResult, analyse_survival
+from alstrial.domain.errors import FieldError
+
+
+@dataclass(frozen=True)
+class RandomisedSettings:
+    """``df_method``: ``satterthwaite`` or ``kenward_roger``; ``rmst_tau_days``: the RMST horizon
+    (None: the smaller of the two arms' largest follow-up times); ``confidence`` of intervals."""
+
+    df_method: str = "satterthwaite"
+    rmst_tau_days: float | None = None
+    confidence: float = 0.95
+
+    def __post_init__(self) -> None:
+        if self.df_method not in DF_METHODS:
+            raise FieldError("df_method", f"df_method must be one of {', '.join(DF_METHODS)}")
+        if not 0 < self.confidence < 1:
+            raise FieldError("confidence", "confidence must be between 0 and 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RandomisedResult:
+    settings: RandomisedSettings
+    mmrm: MmrmResult
+    ancova: AncovaResult
+    survival: SurvivalResult
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "design": "randomised",
+            "settings": self.settings.to_dict(),
+            "mmrm": self.mmrm.to_dict(),
+            "ancova": self.ancova.to_dict(),
+            "survival": self.survival.to_dict(),
+        }
+
+
+def analyse_randomised(
+    data: AnalysisData, settings: RandomisedSettings | None = None
+) -> RandomisedResult:
+    """MMRM, ANCOVA and survival of a two-arm randomised trial."""
+    settings = settings or RandomisedSettings()
+    return RandomisedResult(
+        settings=settings,
+        mmrm=fit_mmrm(data, settings.df_method, settings.confidence),
+        ancova=fit_ancova(data, settings.confidence),
+        survival=analyse_survival(data, settings.rmst_tau_days),
+    )
