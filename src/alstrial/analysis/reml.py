@@ -210,14 +210,16 @@ def _finish(
     final = profile(theta, moments)
     llf, grad = final.log_likelihood, final.gradient
     finite = np.isfinite(llf)
-    curvature = -_hessian(moments, np.where(finite[:, None], theta, 1.0))
-    values = np.linalg.eigvalsh(curvature)
-    definite = finite & (values[:, 0] > 0)
+    definite = np.zeros(theta.shape[0], dtype=bool)
     scaled = np.full(theta.shape[0], np.inf)
-    if definite.any():
-        factor = np.linalg.cholesky(curvature[definite])
-        scaled[definite] = np.linalg.norm(
-            np.linalg.solve(factor, grad[definite][..., None])[..., 0], axis=1
+    if finite.any():
+        curvature = -_hessian(moments.take(finite), theta[finite])
+        positive = np.linalg.eigvalsh(curvature)[:, 0] > 0
+        rows = np.flatnonzero(finite)[positive]
+        definite[rows] = True
+        factor = np.linalg.cholesky(curvature[positive])
+        scaled[rows] = np.linalg.norm(
+            np.linalg.solve(factor, grad[rows][..., None])[..., 0], axis=1
         )
     max_gradient = np.abs(grad).max(axis=1)
     singular = np.minimum(theta[:, 0], theta[:, 2]) < SINGULAR_TOLERANCE

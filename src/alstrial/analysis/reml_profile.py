@@ -133,7 +133,7 @@ def moments_from_grid(
 
     def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # (V, m), (V, k) -> (F, S, m, k)
         products = (a[:, :, None] * b[:, None, :]).reshape(a.shape[0], -1)
-        return (weight @ products).reshape(*weight.shape, a.shape[1], b.shape[1])
+        return (weight @ products).reshape(*weight.shape[:-1], a.shape[1], b.shape[1])
 
     ztz = cross(z, z)
     ztb = cross(z, base)
