@@ -214,7 +214,7 @@ def test_subjects_are_reconciled_and_bad_subject_rows_reported(registry_dir):
     onset = rejected_at(registry, "PROACT_ALSHISTORY.csv", 4).iloc[0]
     assert onset["reason"] == "Onset_Delta -300 is after Diagnosis_Delta -350"
     after_entry = rejected_at(registry, "PROACT_ALSHISTORY.csv", 8).iloc[0]
-    assert after_entry["reason"] == "Onset_Delta (days) must be at most 0"
+    assert after_entry["reason"] == "Onset_Delta (days) must be between -36525 and 0"
     assert pd.isna(s.loc["6", "onset_day"])
 
 

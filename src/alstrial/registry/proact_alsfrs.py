@@ -55,7 +55,7 @@ def read_alsfrs(path: Path, rejections: Rejections) -> pd.DataFrame:
         )
     check = RowChecker(table, path.name, rejections)
     subject = check.text("subject_id", required=True)
-    day = check.number("ALSFRS_Delta", required=True, whole=True, what="ALSFRS_Delta (days)")
+    day = check.day("ALSFRS_Delta", required=True, what="ALSFRS_Delta (days)")
     items = {
         column: check.number(column, whole=True, low=0, high=4, what=f"item {column}")
         for column in ALSFRS_ITEM_COLUMNS

@@ -4,6 +4,13 @@ Structural problems (missing file or column, unreadable bytes, wrong delimiter, 
 raise :class:`RegistryFormatError` naming the file, and the line when known. Row-level problems
 are collected by :class:`Rejections` as (file, line, column, value, reason), where line is the
 line of the CSV file (header = line 1), so a data manager can open the file at that line.
+
+Documented limits (docs/registry.md), so that a hostile or broken file is refused with a clear
+error instead of exhausting memory: a line holds at most :data:`MAX_LINE_CHARACTERS`
+characters, a record (which a quoted line break may spread over several lines) at most
+:data:`MAX_RECORD_CHARACTERS` and :data:`MAX_FIELDS` fields; a day offset lies within
+:data:`MAX_DAYS` of the first trial observation, so it is a whole number that fits any integer
+column (``1e23`` or ``2**63`` are rejected rows, never wrapped round).
 """
 
 from __future__ import annotations
@@ -30,6 +37,13 @@ from alstrial.registry.proact_columns import (  # noqa: F401
 MISSING_TOKENS = frozenset({"", "NA", "N/A", "NaN", "nan"})
 
 REJECTED_COLUMNS = ("file", "line", "column", "value", "reason")
+
+#: PRO-ACT lines are under 2,000 characters (the widest file has about 100 columns).
+MAX_LINE_CHARACTERS = 65_536
+MAX_RECORD_CHARACTERS = 4 * MAX_LINE_CHARACTERS
+MAX_FIELDS = 1_000
+#: Day offsets (ALSFRS_Delta, Onset_Delta, Death_Days...): at most 100 years either way.
+MAX_DAYS = 36_525
 
 # File signatures of formats that are sometimes renamed to .csv by mistake.
 _FOREIGN_SIGNATURES = {
@@ -131,10 +145,14 @@ def _check_text_file(path: Path) -> None:
 def _header(path: Path) -> list[str]:
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            first = handle.readline()
+            first = handle.readline(MAX_LINE_CHARACTERS + 2)
     except UnicodeDecodeError:
         raise RegistryFormatError(path.name, "is not UTF-8 text", line=1) from None
+    if len(first.rstrip("\r\n")) > MAX_LINE_CHARACTERS:
+        raise RegistryFormatError(path.name, _too_long("line"), line=1)
     header = next(csv.reader([first]), [])
+    if len(header) > MAX_FIELDS:
+        raise RegistryFormatError(path.name, _too_many(len(header)), line=1)
     if len(header) <= 1:
         for delimiter, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
             if delimiter in first:
@@ -232,18 +250,61 @@ def _records(path: Path) -> tuple[np.ndarray, np.ndarray]:
     end = 1
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
+            lines = _BoundedLines(handle, path.name)
+            reader = csv.reader(lines)
             next(reader, None)
             end = reader.line_num
             for record in reader:
+                if len(record) > MAX_FIELDS:
+                    raise RegistryFormatError(path.name, _too_many(len(record)), end + 1)
                 starts.append(end + 1)
                 counts.append(len(record))
                 end = reader.line_num
+                lines.record_start()
     except UnicodeDecodeError as error:
         raise RegistryFormatError(path.name, f"is not UTF-8 text ({error.reason})") from None
     except csv.Error as error:
         raise RegistryFormatError(path.name, f"cannot be parsed as CSV: {error}", end) from None
     return np.asarray(starts, dtype=np.int64), np.asarray(counts, dtype=np.int64)
+
+
+def _too_long(what: str) -> str:
+    limit = MAX_LINE_CHARACTERS if what == "line" else MAX_RECORD_CHARACTERS
+    return f"{what} longer than {limit:,} characters (the limit of a registry file)"
+
+
+def _too_many(fields: int) -> str:
+    return f"row has {fields:,} fields, over the limit of {MAX_FIELDS:,}"
+
+
+class _BoundedLines:
+    """The lines of an open text file for ``csv.reader``, refusing a line or a record over
+    the limits before it is held in memory whole (``readline`` reads at most the limit)."""
+
+    def __init__(self, handle, file: str):
+        self.handle = handle
+        self.file = file
+        self.line = 0
+        self.record_characters = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        text = self.handle.readline(MAX_LINE_CHARACTERS + 2)
+        if not text:
+            raise StopIteration
+        self.line += 1
+        if len(text.rstrip("\r\n")) > MAX_LINE_CHARACTERS:
+            raise RegistryFormatError(self.file, _too_long("line"), self.line)
+        self.record_characters += len(text)
+        if self.record_characters > MAX_RECORD_CHARACTERS:
+            raise RegistryFormatError(self.file, _too_long("record"), self.line)
+        return text
+
+    def record_start(self) -> None:
+        """The reader finished a record: the next line starts a new one."""
+        self.record_characters = 0
 
 
 def parse_numbers(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -363,6 +424,25 @@ class RowChecker:
                 self.reject(decimal, column, f"{label} must be a whole number")
                 values = np.where(decimal, np.nan, values)
         return np.where(out_of_range, np.nan, values)
+
+    def day(
+        self,
+        column: str,
+        *,
+        required: bool = False,
+        low: float = -MAX_DAYS,
+        high: float = MAX_DAYS,
+        what: str = "",
+    ) -> np.ndarray:
+        """A day offset: a whole number of days within :data:`MAX_DAYS` (and ``low``-``high``)."""
+        return self.number(
+            column,
+            required=required,
+            whole=True,
+            low=max(low, -MAX_DAYS),
+            high=min(high, MAX_DAYS),
+            what=what,
+        )
 
     def reject_duplicates(
         self, frame: pd.DataFrame, keys: list[str], column: str, what: str

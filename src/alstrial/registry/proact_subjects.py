@@ -94,8 +94,8 @@ def read_history(path: Path, rejections: Rejections) -> pd.DataFrame:
     check = RowChecker(table, path.name, rejections)
     subject = check.text("subject_id", required=True)
     # Onset precedes the first trial observation (time 0): DOMAIN.md section 5.
-    onset = check.number("Onset_Delta", whole=True, high=0, what="Onset_Delta (days)")
-    diagnosis = check.number("Diagnosis_Delta", whole=True, what="Diagnosis_Delta (days)")
+    onset = check.day("Onset_Delta", high=0, what="Onset_Delta (days)")
+    diagnosis = check.day("Diagnosis_Delta", what="Diagnosis_Delta (days)")
     site = _onset_site(check)
     with np.errstate(invalid="ignore"):
         late = onset > diagnosis
@@ -154,7 +154,7 @@ def read_deaths(path: Path, rejections: Rejections) -> pd.DataFrame:
     died = answer.map({"yes": True, "no": False}).to_numpy(dtype=object)
     check.reject((answer != "") & pd.isna(died), "Subject_Died", "Subject_Died must be Yes or No")
     # A subject who died before the first trial observation could not have been observed.
-    day = check.number("Death_Days", whole=True, low=0, what="Death_Days")
+    day = check.day("Death_Days", low=0, what="Death_Days")
     check.reject(
         (died == False) & ~np.isnan(day),  # noqa: E712 (object array of True/False/NaN)
         "Death_Days",
@@ -176,7 +176,7 @@ def read_fvc(path: Path, rejections: Rejections) -> pd.DataFrame:
     table = read_text_table(path, required, optional=FVC_COLUMNS)
     check = RowChecker(table, path.name, rejections)
     subject = check.text("subject_id", required=True)
-    day = check.number("Forced_Vital_Capacity_Delta", required=True, whole=True, what="FVC day")
+    day = check.day("Forced_Vital_Capacity_Delta", required=True, what="FVC day")
     percent = [check.number(f"pct_of_Normal_Trial_{i}", low=0, high=200) for i in (1, 2, 3)]
     litres = [check.number(f"Subject_Liters_Trial_{i}", low=0, high=10) for i in (1, 2, 3)]
     normal = check.number("Subject_Normal", low=0.5, high=10, what="Subject_Normal (litres)")
