@@ -199,6 +199,10 @@ EXACT_KEYS = {
         "confidence",
         "exact_rank_limit",
         "rank_test_rule",
+        "time_point_days",
+        "time_point_window_before_days",
+        "time_point_window_days",
+        "follow_up_visit",
     },
     ("subjects", 0): DOCUMENTED_SUBJECT_KEYS
     | {
@@ -265,9 +269,23 @@ EXACT_KEYS = {
         "ci",
         "confidence",
     },
-    ("cafs",): {"arms", "mann_whitney_p", "test", "subjects", "excluded"},
+    ("cafs",): {
+        "time_point_days",
+        "window_days",
+        "arms",
+        "mann_whitney_p",
+        "test",
+        "subjects",
+        "excluded",
+    },
     ("exclusions",): {"counts", "subjects"},
-    ("counts",): {"subjects", "analysed", "visits", "visits_analysed"},
+    ("counts",): {
+        "subjects",
+        "analysed",
+        "visits",
+        "visits_analysed",
+        "visits_after_follow_up_window",
+    },
 }
 
 

@@ -230,6 +230,16 @@ def matched_set(table: pd.DataFrame, matching: Any) -> tuple[pd.DataFrame, Unmat
     return compared, UnmatchedTreated(unmatched[columns].reset_index(drop=True))
 
 
+def visits_after_window(data: AnalysisData, follow_up_days: int) -> dict[str, int]:
+    """Visits of each arm later than ``index_day + follow_up_days``: held, but outside the
+    analysis window (a protocol's visit held late, or a follow-up window set too short)."""
+    days = data.visits[["subject_id", "day"]].merge(
+        data.subjects[["subject_id", "arm", "index_day"]], on="subject_id"
+    )
+    late = days["day"].astype(float) > days["index_day"].astype(float) + follow_up_days
+    return {arm: int((late & (days["arm"] == arm)).sum()) for arm in ARMS}
+
+
 def analyse(
     data: AnalysisData, settings: AnalysisSettings | None = None, matching: Any = None
 ) -> EfficacyResult:
@@ -276,7 +286,15 @@ def analyse(
     )
     died = slopes.exclusion_counts()["died_during_follow_up"]
     cafs_result = (
-        cafs(compared, data.subjects, settings.follow_up_days, settings.exact_rank_limit)
+        cafs(
+            compared,
+            data.subjects,
+            compared_visits,
+            settings.follow_up_days,
+            settings.time_point,
+            settings.time_point_window_before_days,
+            settings.exact_rank_limit,
+        )
         if died and len(treated) and len(control)
         else None
     )
@@ -285,6 +303,7 @@ def analyse(
         "analysed": {arm: int((table["arm"] == arm).sum()) for arm in ARMS},
         "visits": len(data.visits),
         "visits_analysed": len(visits),
+        "visits_after_follow_up_window": visits_after_window(data, settings.follow_up_days),
     }
     return EfficacyResult(
         settings=settings,
