@@ -33,9 +33,11 @@ def _fast_password_hashing(settings):
 def sites(db):
     from alstrial.web.core.models import Site
 
+    # UTC at both, so that a site's "today" is the tests' date.today(); suites that need the
+    # sites' own zones set them (tests/web/safety/conftest.py).
     return {
-        "seoul": Site.objects.create(code="seoul", name="Seoul", prefix="SEO"),
-        "novara": Site.objects.create(code="novara", name="Novara", prefix="NOV"),
+        "seoul": Site.objects.create(code="seoul", name="Seoul", prefix="SEO", time_zone="UTC"),
+        "novara": Site.objects.create(code="novara", name="Novara", prefix="NOV", time_zone="UTC"),
     }
 
 

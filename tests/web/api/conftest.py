@@ -33,15 +33,7 @@ def api(db):
 
 
 @pytest.fixture
-def zones(sites):
-    from alstrial.web.safety.models import SiteSafetySettings
-
-    SiteSafetySettings.objects.create(site=sites["seoul"], time_zone="Asia/Seoul")
-    SiteSafetySettings.objects.create(site=sites["novara"], time_zone="Europe/Rome")
-
-
-@pytest.fixture
-def world(enrolled_subject, users, sites, zones):
+def world(enrolled_subject, users, sites):
     """Per site: an enrolled subject with a 70 kg weight, dose 1 made, released and given
     (``administration``), dose 2's lot released (``lot``; at Novara, whose protocol has one
     dose, a second lot of dose 1), an ALSFRS-R at the first done visit that collects one, and

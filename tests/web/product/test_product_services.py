@@ -312,10 +312,7 @@ def test_postgres_refuses_raw_changes_to_the_ledger(product_world, users, lot_at
 
 
 def _aspiration_site_pain(subject, user):
-    from alstrial.web.safety.models import SiteSafetySettings
     from alstrial.web.safety.services import record_adverse_event
-
-    SiteSafetySettings.objects.get_or_create(site=subject.site, time_zone="Asia/Seoul")
 
     onset = subject.consent_date + timedelta(days=10)
     data = {

@@ -12,11 +12,14 @@ from alstrial.web.safety.models import SiteSafetySettings
 @pytest.fixture
 def site_zones(sites):
     """Seoul on Asia/Seoul, Novara on Europe/Rome; Seoul e-mails its safety monitors."""
+    for code, zone in (("seoul", "Asia/Seoul"), ("novara", "Europe/Rome")):
+        sites[code].time_zone = zone
+        sites[code].save(update_fields=["time_zone"])
     return {
         "seoul": SiteSafetySettings.objects.create(
-            site=sites["seoul"], time_zone="Asia/Seoul", email_safety_monitors=True
+            site=sites["seoul"], email_safety_monitors=True
         ),
-        "novara": SiteSafetySettings.objects.create(site=sites["novara"], time_zone="Europe/Rome"),
+        "novara": SiteSafetySettings.objects.create(site=sites["novara"]),
     }
 
 

@@ -10,7 +10,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "prefix")
+    list_display = ("code", "name", "prefix", "time_zone")
     inlines = (MembershipInline,)
 
 

@@ -14,6 +14,9 @@ from django.core.validators import RegexValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from alstrial.domain.errors import FieldError
+from alstrial.domain.safety_clock import as_timezone
+
 
 class Role(models.TextChoices):
     """What a user may do at a site (INTERFACES.md demo users; docs/web.md role table)."""
@@ -39,16 +42,25 @@ ANALYSIS_ROLES = (Role.STATISTICIAN, Role.INVESTIGATOR, Role.ADMIN)
 DEIDENTIFIED_ROLES = (Role.STATISTICIAN,)
 
 
+#: A name some systems' zone lists carry that means "the server's zone": the very fallback a
+#: site's zone exists to avoid (docs/NOTES.md "Site time zones").
+SERVER_ZONE_NAMES = frozenset({"localtime"})
+
+
 def validate_time_zone(name: str) -> None:
-    if name not in available_timezones():
+    """Django validator of ``Site.time_zone``: a name in zoneinfo's IANA list (``Asia/Seoul``),
+    not merely a file zoneinfo can open, and never the server's own zone."""
+    if name in SERVER_ZONE_NAMES or name not in available_timezones():
         raise ValidationError(f"{name!r} is not an IANA time zone such as Asia/Seoul")
 
 
 class Site(models.Model):
     """A clinical site. ``code`` (``seoul``) is used in URLs; ``prefix`` starts subject IDs.
 
-    ``time_zone`` decides what "today" is at the site: a visit dated today in Seoul is not in
-    the future even while it is still yesterday in UTC. Timestamps stay in UTC.
+    ``time_zone`` is the site's one IANA time zone (docs/web.md "Sites"). It decides what
+    "today" is at the site (a visit dated today in Seoul is not in the future even while it is
+    still yesterday in UTC) and the local day 0 of its SAE reporting clocks. It has no default:
+    whoever creates a site chooses it. Timestamps stay in UTC; read the zone with :attr:`zone`.
     """
 
     code = models.SlugField(max_length=32, unique=True)
@@ -61,9 +73,9 @@ class Site(models.Model):
     )
     time_zone = models.CharField(
         max_length=64,
-        default="UTC",
         validators=[validate_time_zone],
-        help_text="IANA time zone of the site, e.g. Asia/Seoul.",
+        help_text="IANA time zone of the site, e.g. Asia/Seoul: the site's dates and the local "
+        "day 0 of its SAE reporting clocks.",
     )
 
     class Meta:
@@ -74,7 +86,14 @@ class Site(models.Model):
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.time_zone)
+        """The site's time zone; a FieldError on ``time_zone`` when none or no valid one is
+        stored, never the server's zone instead (a wrong zone moves an SAE clock's day 0)."""
+        if not self.time_zone:
+            raise FieldError(
+                "time_zone",
+                f"site {self.code} has no time zone: an administrator sets it on the site",
+            )
+        return as_timezone(self.time_zone)
 
 
 class SiteMembership(models.Model):

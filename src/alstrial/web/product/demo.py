@@ -19,7 +19,6 @@ use to reach a given stage.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.utils import timezone
@@ -146,8 +145,7 @@ def _passages(batch, lab_user, start: date, end: date) -> None:
 
 def at_site(subject, day: date, hours: float) -> datetime:
     """``day`` at ``hours`` o'clock (local time of the subject's site), aware."""
-    zone = ZoneInfo(subject.site.time_zone or "UTC")
-    return datetime.combine(day, time(0, 0), tzinfo=zone) + timedelta(hours=hours)
+    return datetime.combine(day, time(0, 0), tzinfo=subject.site.zone) + timedelta(hours=hours)
 
 
 class Team:

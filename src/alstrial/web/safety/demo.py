@@ -15,10 +15,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from alstrial.web.safety.models import SiteSafetySettings
 from alstrial.web.safety.services import record_adverse_event
-
-TIME_ZONES = {"seoul": "Asia/Seoul", "novara": "Europe/Rome"}
 
 #: (term, number of treated subjects, grade, durations in days cycled over the subjects)
 KIM_EVENTS = (
@@ -52,10 +49,7 @@ def _first_dose_date(subject):
 
 
 def load_demo(ctx) -> None:
-    for code, site in ctx.sites.items():
-        SiteSafetySettings.objects.update_or_create(
-            site=site, defaults={"time_zone": TIME_ZONES.get(code, "UTC")}
-        )
+    """The demo events; their SAE clocks run on the time zones the core hook gave the sites."""
     lumbar = {
         "relatedness_cell_product": "unlikely",
         "relatedness_bone_marrow_aspiration": "unrelated",

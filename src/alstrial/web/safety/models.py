@@ -22,7 +22,7 @@ from alstrial.domain.safety import (
     Seriousness,
     is_fatal_or_life_threatening,
 )
-from alstrial.domain.safety_clock import ReportKind, as_timezone, reporting_obligations
+from alstrial.domain.safety_clock import ReportKind, reporting_obligations
 from alstrial.domain.safety_stopping import HALTS_ENROLMENT
 from alstrial.web.core.access import SiteScopedQuerySet
 from alstrial.web.core.models import Site
@@ -38,13 +38,14 @@ RELATEDNESS_CHOICES = _choices(Relatedness)
 
 
 class SiteSafetySettings(models.Model):
-    """A site's IANA time zone (the SAE clock's day 0 is the local date of awareness) and
-    whether its safety monitors are also e-mailed (Django's e-mail backend)."""
+    """Whether a site's safety monitors are also e-mailed (Django's e-mail backend).
+
+    The site's time zone, which sets the SAE clock's day 0, is the core ``Site.time_zone``.
+    """
 
     site_lookup = "site"
 
     site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="safety_settings")
-    time_zone = models.CharField(max_length=64, help_text="IANA name, e.g. Asia/Seoul.")
     email_safety_monitors = models.BooleanField(default=False)
     history = HistoricalRecords()
 
@@ -54,10 +55,7 @@ class SiteSafetySettings(models.Model):
         verbose_name_plural = "site safety settings"
 
     def __str__(self) -> str:
-        return f"{self.site.code}: {self.time_zone}"
-
-    def clean(self) -> None:
-        as_timezone(self.time_zone)
+        return f"{self.site.code}: e-mail {'on' if self.email_safety_monitors else 'off'}"
 
 
 class AdverseEvent(ClinicalRecord):

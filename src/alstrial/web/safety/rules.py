@@ -16,18 +16,11 @@ from alstrial.domain.safety_terms import expectedness, reference_list, shipped_t
 
 
 def site_time_zone(site) -> str:
-    """The IANA time zone of ``site`` (its safety settings); a FieldError when none is set.
+    """The IANA name of ``site``'s time zone (``Site.zone``); a FieldError when none is set.
 
     There is deliberately no fallback to the server's zone: a wrong zone moves day 0.
     """
-    settings = getattr(site, "safety_settings", None)
-    if settings is None or not settings.time_zone:
-        raise FieldError(
-            "time_zone",
-            f"site {site.code} has no time zone: an administrator sets it in the site's safety "
-            "settings before adverse events can be reported",
-        )
-    return settings.time_zone
+    return site.zone.key
 
 
 def trial_causes(protocol: Protocol) -> tuple[str, ...]:

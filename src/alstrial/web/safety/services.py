@@ -130,7 +130,7 @@ def _received_at(data: Mapping[str, Any], site) -> datetime | None:
     value = data.get("information_received_at")
     if value in (None, ""):
         return None
-    return as_aware(value, as_timezone(site_time_zone(site)), "information_received_at")
+    return as_aware(value, site.zone, "information_received_at")
 
 
 def _report_errors(obj: AdverseEvent) -> list[FieldError]:
