@@ -10,6 +10,57 @@ suppressPackageStartupMessages({
   library(nlme); library(emmeans); library(survival); library(jsonlite)
 })
 
+# Kenward-Roger for one contrast, with dense matrices (independent of the Python engine): the
+# covariance parameters are the entries of Sigma (SAS's linear parametrisation, so R_hj = 0), W is
+# the inverse observed REML information (numDeriv's Hessian), and the df comes from the general
+# moment-matching formulas of Kenward & Roger (1997) with c = 1.
+kr_reference <- function(X, y, subject, vnum, sigma, l) {
+  V <- nrow(sigma)
+  pairs <- which(lower.tri(sigma, diag = TRUE), arr.ind = TRUE)
+  pairs <- pairs[order(pairs[, 1], pairs[, 2]), , drop = FALSE]
+  build <- function(s) {
+    S <- matrix(0, V, V); S[pairs] <- s; S[pairs[, 2:1]] <- s; S
+  }
+  blocks <- split(seq_along(y), subject)
+  omega_of <- function(S) {
+    O <- matrix(0, length(y), length(y))
+    for (b in blocks) O[b, b] <- S[vnum[b], vnum[b], drop = FALSE]
+    O
+  }
+  reml <- function(s) {
+    O <- omega_of(build(s)); Oi <- solve(O); A <- t(X) %*% Oi %*% X
+    beta <- solve(A, t(X) %*% Oi %*% y); r <- y - X %*% beta
+    -0.5 * (determinant(O)$modulus + determinant(A)$modulus + t(r) %*% Oi %*% r)[1]
+  }
+  s_hat <- sigma[pairs]
+  W <- solve(-numDeriv::hessian(reml, s_hat))
+  O <- omega_of(sigma); Oi <- solve(O); Phi <- solve(t(X) %*% Oi %*% X)
+  unit <- lapply(seq_len(nrow(pairs)), function(h) {
+    e <- numeric(nrow(pairs)); e[h] <- 1; omega_of(build(e))
+  })
+  P <- lapply(unit, function(Oh) -t(X) %*% Oi %*% Oh %*% Oi %*% X)
+  k <- length(unit); correction <- 0 * Phi
+  for (h in seq_len(k)) for (j in seq_len(k)) {
+    Q <- t(X) %*% Oi %*% unit[[h]] %*% Oi %*% unit[[j]] %*% Oi %*% X
+    correction <- correction + W[h, j] * (Q - P[[h]] %*% Phi %*% P[[j]])
+  }
+  PhiA <- Phi + 2 * Phi %*% correction %*% Phi
+  C <- matrix(l, nrow = 1); cc <- 1
+  M <- t(C) %*% solve(C %*% Phi %*% t(C)) %*% C
+  A1 <- 0; A2 <- 0
+  for (h in seq_len(k)) for (j in seq_len(k)) {
+    Th <- M %*% Phi %*% P[[h]] %*% Phi; Tj <- M %*% Phi %*% P[[j]] %*% Phi
+    A1 <- A1 + W[h, j] * sum(diag(Th)) * sum(diag(Tj))
+    A2 <- A2 + W[h, j] * sum(diag(Th %*% Tj))
+  }
+  B <- (A1 + 6 * A2) / (2 * cc); g <- ((cc + 1) * A1 - (cc + 4) * A2) / ((cc + 2) * A2)
+  den <- 3 * cc + 2 * (1 - g); c1 <- g / den; c2 <- (cc - g) / den; c3 <- (cc + 2 - g) / den
+  E <- 1 / (1 - A2 / cc)
+  Vs <- (2 / cc) * (1 + c1 * B) / ((1 - c2 * B)^2 * (1 - c3 * B))
+  rho <- Vs / (2 * E^2); m <- 4 + (cc + 2) / (cc * rho - 1)
+  list(se = sqrt((C %*% PhiA %*% t(C))[1]), df = m, se_unadjusted = sqrt((C %*% Phi %*% t(C))[1]))
+}
+
 case_values <- function(folder) {
   s <- read.csv(file.path(folder, "subjects.csv"), stringsAsFactors = FALSE)
   v <- read.csv(file.path(folder, "visits.csv"), stringsAsFactors = FALSE)
@@ -47,6 +98,10 @@ case_values <- function(folder) {
   full_ids <- names(which(table(post$subject_id) == length(levels_by_time)))
   cor <- corMatrix(fit$modelStruct$corStruct)[[full_ids[1]]]
   sigma <- outer(sds, sds) * cor
+
+  X <- model.matrix(fit, data = post)
+  l <- as.numeric(colnames(X) %in% c("armtreated", paste0("visit", last, ":armtreated")))
+  kr <- kr_reference(X, post$change, as.character(post$subject_id), post$vnum, sigma, l)
 
   # ANCOVA at the last scheduled visit, complete cases, stratum as a factor when given
   at_last <- post[post$visit == last, ]
@@ -98,7 +153,8 @@ case_values <- function(folder) {
       covariance = unname(sigma),
       ls_means = data.frame(visit = as.character(lsm$visit), arm = as.character(lsm$arm),
                             ls_mean = lsm$emmean, se = lsm$SE, df = lsm$df),
-      n_rows = nrow(post)
+      n_rows = nrow(post),
+      kenward_roger = kr
     ),
     ancova = list(estimate = an_row[["Estimate"]], se = an_row[["Std. Error"]],
                   df = an$df.residual, p = an_row[["Pr(>|t|)"]], n = nrow(at_last)),
