@@ -1,6 +1,6 @@
 """Benchmark: import a synthetic PRO-ACT registry of about 1,000,000 ALSFRS rows into a fresh
 database with ``alstrial registry import`` and print the wall-clock time, the CPU time and the
-peak resident memory of the importing process (targets, issue 8: under 60 s on 2 cores, under
+peak resident memory of the importing process (targets: under 60 s on 2 cores, under
 2 GB). SQLite by default (a new file); ``--database-url postgres://...`` measures PostgreSQL
 (COPY) instead, on a database that must be empty of registry rows.
 """
