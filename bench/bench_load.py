@@ -8,7 +8,7 @@ for ``--duration`` seconds with ``--users`` simulated users logging in ``--arriv
 prints requests
 per second, p50/p95/p99 latency (ms) and errors, then checks that every save the server
 acknowledged is in the database with its audit-trail row and that no record is half-written.
-Targets (issue 9): p95 under 150 ms, no errors, nothing lost; exit 1 when one is missed.
+Targets: p95 under 150 ms, no errors, nothing lost; exit 1 when one is missed.
 
     .venv/bin/python bench/bench_load.py                     # 50 users, 120 s, both databases
     .venv/bin/python bench/bench_load.py --users 5 --duration 15 --database sqlite
