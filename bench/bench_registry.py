@@ -2,7 +2,7 @@
 
 Prints the synthesis, writing and reading times (wall clock, and the reader's CPU time, which
 does not depend on what else runs on the machine) and the reader's peak resident memory,
-measured in a fresh process. Targets (issue 2): 100,000 patients synthesised in
+measured in a fresh process. Targets: 100,000 patients synthesised in
 well under a minute; 1,000,000 ALSFRS rows read in well under 60 s and under 2 GB.
 """
 
