@@ -1,6 +1,6 @@
-"""Benchmark: 10,000 trials of ``kim2009``, vectorized engine vs reference engine (issue 7).
+"""Benchmark: 10,000 trials of ``kim2009``, vectorized engine vs reference engine.
 
-Prints, against the targets of issue 7 (under 2 s for 10,000 trials on 2 cores; at least 1,000
+Prints, against the targets (under 2 s for 10,000 trials on 2 cores; at least 1,000
 times faster per trial than the reference engine):
 
 - the vectorized engine's time for 10,000 trials on 2 joblib workers, wall-clock and CPU (best
