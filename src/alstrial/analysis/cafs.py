@@ -1,4 +1,4 @@
-"""Combined Assessment of Function and Survival (CAFS; Berry et al. 2013; DOMAIN.md section 10).
+"""Combined Assessment of Function and Survival (CAFS; Berry et al. 2013; docs/domain.md, 'CAFS').
 
 Every pair of patients (both arms pooled) is compared: if both died, the longer survival wins; if
 one died, the survivor wins; if both lived, the better (larger) ALSFRS-R change from baseline *at
