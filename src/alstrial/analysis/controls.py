@@ -6,15 +6,16 @@ and ``registry.subjects`` (``subject_id, age_years, sex, onset_site, onset_day, 
 Days are each patient's own registry days (PRO-ACT ``*_Delta``: onset is negative).
 
 **Index day of a registry patient** (the registry analogue of the first injection): only
-revised-scale (ALSFRS-R) visits count (DOMAIN.md section 2: never mix the totals); visits after
-death are dropped and counted; of several visits on one day the first row is kept. The index day
-is the *first* visit day ``d`` such that
+revised-scale (ALSFRS-R) visits count (docs/domain.md, 'ALSFRS-R': never mix the totals); visits
+after death are dropped and counted; of several visits on one day the first row is kept. The index
+day is the *first* visit day ``d`` such that
 
 1. a lead-in start visit exists ``lead_in_days`` before it, within +-``window_days``
    (the visit closest to ``d - lead_in_days`` is taken; on a tie the earlier one), like the
    treated's screening visit one lead-in before the first injection;
 2. a visit exists at the end of follow-up: in ``[d + follow_up_days - window_days,
-   d + follow_up_days]`` (it must fall inside the analysis window, INTERFACES.md "Analysis data");
+   d + follow_up_days]`` (it must fall inside the analysis window, docs/interfaces.md, 'Analysis
+   data');
 3. onset is known and before ``d``, and age is known.
 
 Taking the first qualifying visit, not the best-fitting one, avoids choosing a day by its
@@ -173,8 +174,8 @@ def matched_controls(
 ) -> tuple[pd.DataFrame, pd.DataFrame, MatchResult]:
     """Registry controls matched to the treated, as analysis-CSV frames, and the matching.
 
-    ``subjects``/``visits`` are the trial's analysis frames (INTERFACES.md "Analysis data"); only
-    ``arm == "treated"`` rows are matched. Returns ``(control_subjects, control_visits,
+    ``subjects``/``visits`` are the trial's analysis frames (docs/interfaces.md, 'Analysis data');
+    only ``arm == "treated"`` rows are matched. Returns ``(control_subjects, control_visits,
     result)`` with ``control_subjects`` in the ``subjects.csv`` shape (``arm = "control"``,
     ``age_years`` at the index day) and ``control_visits`` in the ``visits.csv`` shape. With
     replacement a control serving several treated subjects appears once (its weight is in
