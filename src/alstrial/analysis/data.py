@@ -1,14 +1,14 @@
 """Reading and validating the analysis data: ``subjects.csv`` and ``visits.csv``.
 
-Format: alstrial INTERFACES.md, section "Analysis data". ALSFRS-R items and totals are checked by
-the one validator, :mod:`alstrial.domain.alsfrs` (DOMAIN.md section 2); this module only says
+Format: docs/interfaces.md, 'Analysis data'. ALSFRS-R items and totals are checked by
+the one validator, :mod:`alstrial.domain.alsfrs` (docs/domain.md, 'ALSFRS-R'); this module only says
 where (file, line, column) each problem is. Nothing is analysed from a half-valid file: every
 problem in both files is collected and raised together as one :class:`AnalysisDataError`.
 
 Days are integers on one time axis per subject (any origin). Optional subject columns
 ``tracheostomy_day`` and ``permanent_ventilation_day`` end the ALSFRS-R series like death
-(DOMAIN.md section 3); a visit after ``death_day`` is an error, a visit after tracheostomy or
-permanent ventilation is left out of the analysis and counted (see :mod:`.slopes`).
+(docs/domain.md, 'Series-ending events'); a visit after ``death_day`` is an error, a visit after
+tracheostomy or permanent ventilation is left out of the analysis and counted (see :mod:`.slopes`).
 
 Randomised trials (docs/analysis.md, "Randomised trials") add optional columns: visits may carry
 ``visit``, a nominal label such as ``M6`` (``BL`` is the baseline: the last visit at or before
@@ -44,7 +44,8 @@ SUBJECT_COLUMNS = (
     "index_day",
     "death_day",
 )
-#: Optional subject columns: days of events that end the ALSFRS-R series (DOMAIN.md section 3).
+#: Optional subject columns: days of events that end the ALSFRS-R series (docs/domain.md,
+#: 'Series-ending events').
 SERIES_END_COLUMNS = ("tracheostomy_day", "permanent_ventilation_day")
 #: Optional subject columns of a randomised trial: the randomisation stratum (text) and the day
 #: of the last contact (censoring day of the time-to-event analysis).
