@@ -1,4 +1,5 @@
-"""The efficacy analysis: every statistic of INTERFACES.md "Analysis data" in one result object.
+"""The efficacy analysis: every statistic of docs/interfaces.md, 'Analysis data' in one result
+object.
 
 :func:`analyse` takes validated :class:`~alstrial.analysis.data.AnalysisData` and
 :class:`~alstrial.analysis.settings.AnalysisSettings` and returns an :class:`EfficacyResult`
