@@ -24,7 +24,8 @@ from alstrial.domain.time import DAYS_PER_MONTH
 ARM_LABELS = {"treated": "MSC-treated", "control": "Control"}
 DASH = "–"
 SEX_LABELS = {"m": "male", "male": "male", "f": "female", "female": "female"}
-#: Kim et al. 2009 (DOMAIN.md section 1): decline per 3 months, positive = points lost.
+#: Kim et al. 2009 (docs/domain.md, 'The reference studies'): decline per 3 months, positive =
+#: points lost.
 KIM_2009 = {
     "treated": {"lead_in": 2.68, "follow_up": 1.54, "p": "0.04"},
     "control": {"lead_in": 3.15, "follow_up": 3.56, "p": "0.37"},
