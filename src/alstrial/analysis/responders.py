@@ -1,4 +1,4 @@
-"""Responder analyses on the change in ALSFRS-R slope (DOMAIN.md section 3).
+"""Responder analyses on the change in ALSFRS-R slope (docs/domain.md, 'Responders').
 
 The improvement of a subject is ``follow_up_slope - lead_in_slope`` (points/month; positive means
 a slower decline after treatment).
