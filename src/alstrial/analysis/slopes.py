@@ -1,6 +1,7 @@
 """Per-subject ALSFRS-R slopes, change from baseline and dFS.
 
-Definitions (INTERFACES.md "Analysis data"; DOMAIN.md section 3), months = days / 30.4375:
+Definitions (docs/interfaces.md, 'Analysis data'; docs/domain.md, 'Slopes'), months = days
+/ 30.4375:
 - lead-in visits: ``day <= index_day``; baseline = the last of them.
 - follow-up visits: the baseline plus visits with ``index_day < day <= index_day +
   follow_up_days``; ``n_follow_up`` counts the baseline too.
@@ -89,7 +90,8 @@ def two_point_slope(
 
 
 def onset_anchored_slope(baseline_total: float, months_onset_to_baseline: float) -> float:
-    """(baseline total - 48) / months from onset to baseline (points/month; DOMAIN.md s. 3)."""
+    """(baseline total - 48) / months from onset to baseline (points/month; docs/domain.md,
+    'Slopes')."""
     if not months_onset_to_baseline > 0:
         return float("nan")
     return (float(baseline_total) - MAX_TOTAL) / float(months_onset_to_baseline)
