@@ -1,7 +1,7 @@
 """Hypothesis tests: paired t, Wilcoxon signed-rank, Welch t and Mann-Whitney U (two-sided).
 
-The rank tests follow the rule of R's ``wilcox.test`` (INTERFACES.md "Analysis data"): the exact
-p-value when each group has fewer than ``exact_limit`` (50) values and there are no ties (and,
+The rank tests follow the rule of R's ``wilcox.test`` (docs/interfaces.md, 'Analysis data'): the
+exact p-value when each group has fewer than ``exact_limit`` (50) values and there are no ties (and,
 for the signed-rank test, no zero differences); otherwise the normal approximation with the
 tie-corrected variance and a continuity correction of 0.5. Zero differences are dropped before
 the signed-rank test (R's and scipy's ``zero_method="wilcox"``). scipy's automatic choice of
