@@ -15,7 +15,8 @@ from alstrial.domain.staging import kings_stage, mitos_stage
 def score_visit(
     scores: list[str], gastrostomy: bool = False, onset_months: float | None = None
 ) -> dict:
-    """The documented JSON object for one visit (INTERFACES.md, ``alstrial alsfrs``)."""
+    """The documented JSON object for one visit (docs/interfaces.md, 'Command line', ``alstrial
+    alsfrs``)."""
     visit = AlsfrsR.from_sequence(scores, gastrostomy=gastrostomy)
     kings = kings_stage(visit)
     result = {
