@@ -1,4 +1,4 @@
-"""``alstrial analyse``: the efficacy analysis of INTERFACES.md "Analysis data"."""
+"""``alstrial analyse``: the efficacy analysis of docs/interfaces.md, 'Analysis data'."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def analyse(
     result = run_analysis(data, settings, matching=matching)
     if out is not None:
         written = write_outputs(result, data, out)
-        if report:  # the trial report (engineer D's alstrial.analysis.report)
+        if report:  # the trial report (alstrial.analysis.report)
             from alstrial.analysis.report import build_report
 
             paths = build_report(result, data, out)
@@ -76,8 +76,8 @@ def analyse(
 
 
 def _with_registry_controls(data, registry: Path, settings):
-    """The trial data plus registry controls matched to the treated (engineer D's
-    ``matched_controls`` on engineer B's ``read_registry``)."""
+    """The trial data plus registry controls matched to the treated
+    (``matched_controls`` on ``read_registry``)."""
     from alstrial.analysis.controls import with_registry_controls
     from alstrial.analysis.data import AnalysisDataError
     from alstrial.domain.errors import FieldError, ValidationError
