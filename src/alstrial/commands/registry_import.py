@@ -1,4 +1,4 @@
-"""``alstrial registry import``: PRO-ACT files into the database (issue 8).
+"""``alstrial registry import``: PRO-ACT files into the database.
 
 Exit codes: 0 imported (or unchanged: the same files again); 1 refused because of rejected
 rows in ``--strict`` mode or patients already stored with other data; 2 a structural error
