@@ -1,6 +1,7 @@
 """``alstrial simulate``: operating characteristics of a trial design by simulation.
 
-Contract: INTERFACES.md (``alstrial simulate``); user guide: ``docs/simulation.md``.
+Contract: docs/interfaces.md, 'Simulation output' (``alstrial simulate``); user guide:
+``docs/simulation.md``.
 """
 
 from __future__ import annotations
