@@ -159,7 +159,7 @@ DEMO_REGISTRY_PATIENTS = 5000
 
 
 def _demo_registry(folder: Path, seed: int) -> Path:
-    """A synthetic PRO-ACT registry (engineer B's generator) for Kim's matched controls."""
+    """A synthetic PRO-ACT registry (``alstrial.registry.synth``) for Kim's matched controls."""
     from alstrial.registry.synth import synthesize, write_proact
 
     write_proact(synthesize(DEMO_REGISTRY_PATIENTS, seed), folder)
