@@ -1,7 +1,7 @@
 """ALSFRS-R scoring: validation, total, subscores and the disease progression rate (dFS).
 
-Rules: alstrial DOMAIN.md sections 2 and 3 (Cedarbaum et al. 1999; Kimura et al. 2006).
-Every entry point (web form, API schema, importers, command line) validates through
+Rules: docs/domain.md, 'ALSFRS-R' and 'Time, slopes and progression' (Cedarbaum et al. 1999; Kimura
+et al. 2006). Every entry point (web form, API schema, importers, command line) validates through
 :func:`validate_items`, so a rule lives in exactly one place.
 """
 
@@ -75,7 +75,7 @@ def _check_score(key: str, value: Any) -> int:
 def validate_items(items: Mapping[str, Any]) -> dict[str, int]:
     """Validate one visit's ALSFRS-R items and return them as ``{key: int}``.
 
-    ``items`` maps the keys of DOMAIN.md section 2 to scores; a missing key or ``None`` means
+    ``items`` maps the keys of docs/domain.md, 'ALSFRS-R' to scores; a missing key or ``None`` means
     not scored. Exactly one of 5a (``cutting_without_gastrostomy``) and 5b
     (``cutting_with_gastrostomy``) must be scored. Raises :class:`ValidationError` listing every
     bad field, so a form can show each error next to its field.
