@@ -2,7 +2,7 @@
 
 Source: Cedarbaum JM et al. The ALSFRS-R: a revised ALS functional rating scale that incorporates
 assessments of respiratory function. J Neurol Sci 1999;169:13-21. Item keys and domains follow
-alstrial's DOMAIN.md section 2. This module is data only; the rules live in ``alsfrs.py``.
+docs/domain.md, 'ALSFRS-R'. This module is data only; the rules live in ``alsfrs.py``.
 """
 
 from __future__ import annotations
