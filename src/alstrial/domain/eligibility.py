@@ -3,7 +3,7 @@
 The criteria come from the protocol file (``alstrial.domain.protocol.Eligibility``): El Escorial
 category (revised criteria, Brooks et al. 2000), ALSFRS-R total range (points, Cedarbaum 1999),
 FVC (% of predicted), disease duration (months from symptom onset, months = days / 30.4375,
-DOMAIN.md section 3) and age (years). The optional lead-in decline criterion (points/month,
+docs/domain.md, 'Months') and age (years). The optional lead-in decline criterion (points/month,
 positive = decline; ALSUMMIT required 1.03 +- 50 %) can only be judged at the end of the lead-in,
 so at screening it is reported as pending, never as passed.
 
