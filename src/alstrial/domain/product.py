@@ -1,6 +1,6 @@
 """The life of an autologous cell lot: its states and the custody events that move it.
 
-Rules: DOMAIN.md section 7 and issue 4. A lot is made from one batch (one harvest, one donor),
+Rules: docs/domain.md, 'Cell product'. A lot is made from one batch (one harvest, one donor),
 goes through quality control, is released by an electronic signature, may be shipped and
 received, and ends administered to its donor or destroyed. Editing a QC result after release
 voids the release (back to QC pending). Every move is a custody event in an append-only ledger;
