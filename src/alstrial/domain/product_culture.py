@@ -1,6 +1,6 @@
 """Ex vivo expansion of bone-marrow MSCs: passages, population doublings, days in culture.
 
-Rules: issue 4 and DOMAIN.md section 7. A manufacturing batch follows the protocol's expansion
+Rules: docs/domain.md, 'Cell product'. A manufacturing batch follows the protocol's expansion
 method (Mazzini et al. 2003: Pittenger et al. 1999). Each passage records the cells seeded and
 the cells harvested; the population doublings of a passage are
 
