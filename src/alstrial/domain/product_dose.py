@@ -1,7 +1,7 @@
 """Dose of a cell lot: cells from the protocol's dose rule, vehicle, volume and expiry.
 
-Rules: DOMAIN.md section 7. A dose is per kg of body weight (e.g. 1x10^6 cells/kg, Oh et al.
-2015) or a fixed count, formulated in a stated volume of vehicle (e.g. 2 ml autologous CSF,
+Rules: docs/domain.md, 'Cell product'. A dose is per kg of body weight (e.g. 1x10^6 cells/kg, Oh et
+al. 2015) or a fixed count, formulated in a stated volume of vehicle (e.g. 2 ml autologous CSF,
 Mazzini et al. 2003) and expires a protocol-set number of hours after formulation. A per-kg dose
 uses the subject's current weight (kg) from the weight/vitals form; there is no default weight.
 """
