@@ -1,6 +1,6 @@
 """Chain of identity: the checks that stand between an autologous lot and a patient.
 
-Rules: DOMAIN.md section 7 ("Chain of identity") and issue 4. Before an administration is
+Rules: docs/domain.md, 'Cell product' ("Chain of identity"). Before an administration is
 recorded:
 1. two identifiers are entered or scanned separately, the subject's and the lot's, and each
    carries a valid check character (a misread or mistyped identifier never matches another);
