@@ -1,6 +1,6 @@
 """Quality control of a cell lot and the evaluation of its release criteria.
 
-Rules: DOMAIN.md section 7.
+Rules: docs/domain.md, 'Cell product'.
 - ISCT minimal criteria (Dominici et al. 2006, Cytotherapy 8:315-317): CD105, CD73, CD90
   >= 95% positive; CD45, CD34, CD14 or CD11b, CD79a or CD19, HLA-DR <= 2% positive.
 - Usual release tests: viable cell count within the dose range; viability (>= 70-85%, a protocol
@@ -35,7 +35,8 @@ MARKER_LABELS = {
     "cd19": "CD19",
     "hla_dr": "HLA-DR",
 }
-#: Endotoxin limit for intrathecal and intraspinal products, EU per kg (DOMAIN.md section 7).
+#: Endotoxin limit for intrathecal and intraspinal products, EU per kg (docs/domain.md, 'Cell
+#: product').
 INTRATHECAL_ENDOTOXIN_EU_PER_KG = 0.2
 
 
