@@ -230,7 +230,8 @@ def check_analysis(
     admin: Administrations | None,
     errors: Errors,
 ) -> None:
-    """The analysis settings agree with the schedule (months = days / 30.4375, DOMAIN.md 3).
+    """The analysis settings agree with the schedule (months = days / 30.4375, docs/domain.md,
+    'Months').
 
     - a lead-in needs a RUN-IN phase, and ``lead_in_months`` before the first administration
       must fall in the window of the first lead-in ALSFRS-R visit (where the lead-in starts);
@@ -275,15 +276,17 @@ def _alsfrs_visits(phases: list[Phase], epoch: str) -> list:
     return [v for p in phases if p.epoch == epoch for v in p.visits if "alsfrs_r" in v.forms]
 
 
-#: Endotoxin limit for products given into the CSF or the cord (DOMAIN.md section 7), EU/kg.
+#: Endotoxin limit for products given into the CSF or the cord (docs/domain.md, 'Cell product'),
+#: EU/kg.
 NEURAXIAL_ENDOTOXIN_MAX_EU_PER_KG = 0.2
 NEURAXIAL_ROUTES = ("intrathecal", "intraspinal")
-#: The lowest usual viability release limit (DOMAIN.md section 7: 70-85 %, a protocol setting).
+#: The lowest usual viability release limit (docs/domain.md, 'Cell product': 70-85 %, a protocol
+#: setting).
 VIABILITY_FLOOR_PERCENT = 70.0
 
 
 def check_release(release: ReleaseCriteria, route: Route | None, errors: Errors) -> None:
-    """Release limits no laxer than DOMAIN.md section 7: viability >= 70 %, and endotoxin
+    """Release limits no laxer than docs/domain.md, 'Cell product': viability >= 70 %, and endotoxin
     <= 0.2 EU/kg for an intrathecal or intraspinal product."""
     if release.viability_min_percent < VIABILITY_FLOOR_PERCENT:
         errors.add(
