@@ -3,8 +3,8 @@
 The TOML file format is documented in ``docs/protocols.md``; ``protocol_parse`` reads and checks
 it. Days are relative to the protocol's explicit day-0 anchor (``Protocol.day_zero``); volumes are
 in ml, cell doses in cells/kg of body weight (``per_kg``) or cells (``fixed``), percentages in %.
-Sources: alstrial DOMAIN.md sections 1 (studies), 7 (release criteria, ISCT / Dominici 2006),
-8 (expected adverse events) and 9 (SDTM epochs and routes).
+Sources: docs/domain.md, 'The reference studies' (studies), 'Cell product' (release criteria, ISCT /
+Dominici 2006), 8 (expected adverse events) and 9 (SDTM epochs and routes).
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ FORM_LABELS: dict[str, str] = {
     "ventilation": "Permanent ventilation",
 }
 
-#: SDTM epochs in the order a subject passes through them (DOMAIN.md section 9; RUN-IN = lead-in).
+#: SDTM epochs in the order a subject passes through them (docs/domain.md, 'CDISC mapping'; RUN-IN =
+#: lead-in).
 EPOCHS: tuple[str, ...] = ("SCREENING", "RUN-IN", "TREATMENT", "FOLLOW-UP")
 
 #: Events that can anchor day 0 of the schedule.
@@ -58,7 +59,8 @@ DAY_ZERO_EVENTS: tuple[str, ...] = ("first_administration", "harvest", "enrolmen
 
 PRODUCT_TYPES: tuple[str, ...] = ("autologous_bone_marrow_msc",)
 
-#: Procedures whose relatedness is assessed separately (DOMAIN.md section 8), plus the product.
+#: Procedures whose relatedness is assessed separately (docs/domain.md, 'Adverse events'), plus the
+#: product.
 PROCEDURES: tuple[str, ...] = ("bone_marrow_aspiration", "lumbar_puncture", "spinal_surgery")
 CELL_PRODUCT = "cell_product"
 
@@ -112,7 +114,7 @@ MATCHING_VARIABLES: tuple[str, ...] = (
     "baseline_alsfrs_r",
     "delta_fs",
 )
-#: Pre-treatment slope definitions of DOMAIN.md section 3.
+#: Pre-treatment slope definitions of docs/domain.md, 'Slopes'.
 LEAD_IN_SLOPE_METHODS: tuple[str, ...] = ("onset_anchored", "two_point", "ols")
 
 
@@ -258,7 +260,7 @@ class Interventions(_Dict):
 
     def causes(self) -> tuple[str, ...]:
         """What an adverse event can be related to in this protocol: the cell product, the
-        harvest procedure and the route's procedure (DOMAIN.md section 8)."""
+        harvest procedure and the route's procedure (docs/domain.md, 'Adverse events')."""
         return causes_of(self.harvest, self.route)
 
 
@@ -301,8 +303,8 @@ class MarkerCriterion(_Dict):
 
 @dataclass(frozen=True)
 class ReleaseCriteria(_Dict):
-    """Lot release criteria (DOMAIN.md section 7). The viable count range is per administration,
-    in the dose rule's unit (``viable_count_unit``: cells/kg or cells)."""
+    """Lot release criteria (docs/domain.md, 'Cell product'). The viable count range is per
+    administration, in the dose rule's unit (``viable_count_unit``: cells/kg or cells)."""
 
     viability_min_percent: float
     viable_count_min: float
@@ -328,7 +330,8 @@ class ExpectedEvent(_Dict):
 @dataclass(frozen=True)
 class StoppingRule(_Dict):
     """Take ``action`` once ``subjects`` subjects have had ``event`` (of grade >= ``min_grade``,
-    CTCAE v5, when given). "Related" means possibly related or more (DOMAIN.md section 8)."""
+    CTCAE v5, when given). "Related" means possibly related or more (docs/domain.md, 'Adverse
+    events')."""
 
     event: str
     subjects: int
