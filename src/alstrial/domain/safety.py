@@ -1,6 +1,6 @@
 """Adverse events: the vocabularies, validation of one report, and the derived safety facts.
 
-Rules (alstrial DOMAIN.md section 8):
+Rules (docs/domain.md, 'Adverse events'):
 - severity is the CTCAE v5 grade 1-5 (1 mild, 2 moderate, 3 severe or medically significant,
   4 life-threatening, 5 death related to the event);
 - seriousness follows ICH E2A (section II.B): an event is serious when it meets at least one
