@@ -1,6 +1,6 @@
 """The expedited reporting clock for serious adverse events, and its time-zone rule.
 
-Timelines (DOMAIN.md section 8), counted from awareness, day 0:
+Timelines (docs/domain.md, 'Adverse events'), counted from awareness, day 0:
 - every SAE: the investigator reports it to the sponsor within 24 hours (EU Regulation 536/2014
   art. 41(4); ICH E6 4.11.1 "immediately");
 - a fatal or life-threatening SUSAR: to the authorities within 7 days, then a full report within
