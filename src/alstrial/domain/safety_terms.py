@@ -1,10 +1,10 @@
 """Adverse event terms: alstrial's shipped coding list and expectedness against a reference list.
 
-MedDRA is licensed (DOMAIN.md section 8), so alstrial codes a reported (verbatim) term against its
-own list, ``domain/data/ae_terms.csv``: one row per preferred term with an alstrial code, a body
-system, the procedures (or the cell product) for which the term is expected, the highest CTCAE v5
-grade the expectation covers, and synonyms. A verbatim term that matches no term or synonym is
-kept as entered and flagged for coding; it is never silently mapped.
+MedDRA is licensed (docs/domain.md, 'Adverse events'), so alstrial codes a reported (verbatim) term
+against its own list, ``domain/data/ae_terms.csv``: one row per preferred term with an alstrial
+code, a body system, the procedures (or the cell product) for which the term is expected, the
+highest CTCAE v5 grade the expectation covers, and synonyms. A verbatim term that matches no term or
+synonym is kept as entered and flagged for coding; it is never silently mapped.
 
 Expectedness (ICH E2A, section II.C): an event is expected when its term is in the protocol's
 reference list. An event more severe than the reference information describes is unexpected, so a
