@@ -1,6 +1,6 @@
 """Clinical staging from one ALSFRS-R visit: King's and MiToS.
 
-Rules: alstrial DOMAIN.md section 4.
+Rules: docs/domain.md, 'Staging'.
 - King's: Balendra R et al. Estimating clinical stage of amyotrophic lateral sclerosis from the
   ALS Functional Rating Scale. ALS Frontotemporal Degener 2014;15:279-284.
 - MiToS: Chio A et al. Development and evaluation of a clinical staging system for amyotrophic
@@ -54,7 +54,7 @@ def involved_regions(score: AlsfrsR) -> tuple[str, ...]:
 
 
 def kings_stage(score: AlsfrsR, died: bool = False) -> KingsStage:
-    """King's stage of one visit (DOMAIN.md section 4).
+    """King's stage of one visit (docs/domain.md, 'Staging').
 
     4B (respiratory failure) if dyspnea = 0 or respiratory insufficiency < 4; else 4A if item 5b
     is scored (gastrostomy); else the number of involved regions, 0 regions being stage 1 with
