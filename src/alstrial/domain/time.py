@@ -1,7 +1,8 @@
 """Time conventions: dates or day offsets are stored; months are derived.
 
-DOMAIN.md section 3: months = days / 30.4375 (365.25 / 12, the TRICALS convention). The constant
-is a setting written into every analysis output, so a reader knows which convention was used.
+docs/domain.md, 'Months': months = days / 30.4375 (365.25 / 12, the TRICALS convention). The
+constant is a setting written into every analysis output, so a reader knows which convention was
+used.
 """
 
 from __future__ import annotations
