@@ -2,7 +2,7 @@
 ``define.xml`` (Define-XML 2.0, ``define_xml``) from the same metadata. Content: each dataset
 (label, class, structure, keys), each variable (label, type, SDTMIG core, origin, codelist)
 and each codelist, the sponsor-defined ALSFRS-R test codes marked as such (ALSFRS-R has no
-CDISC controlled terminology, DOMAIN.md section 9), with the settings (months = days /
+CDISC controlled terminology, docs/domain.md, 'CDISC mapping'), with the settings (months = days /
 30.4375) written in as every alstrial output.
 """
 
@@ -57,7 +57,8 @@ def codelists() -> dict[str, dict]:
             "sponsor_defined": False,
             "nci_code": "C66729",
             "terms": {"INTRATHECAL": "Intrathecal", "INTRASPINAL": "Intraspinal"},
-            # NCI code given by DOMAIN.md section 9; the others are left to CDISC CT lookup.
+            # NCI code given by docs/domain.md, 'CDISC mapping'; the others are left to CDISC CT
+            # lookup.
             "nci_term_codes": {"INTRATHECAL": "C38267"},
         },
         "VSTESTCD": {
