@@ -3,7 +3,7 @@
 For every test code in the data: a def:WhereClauseDef (--TESTCD EQ the code), an ItemRef in the
 def:ValueListDef of --ORRES, and an ItemDef. QS (ALSFRS-R): the item score, integer 0-4 with
 its code list, origin CRF; the total, integer 0-48, origin Derived, with the MethodDef "sum of
-the twelve item scores" (DOMAIN.md section 2). VS: the result as collected, with its unit.
+the twelve item scores" (docs/domain.md, 'ALSFRS-R'). VS: the result as collected, with its unit.
 """
 
 from __future__ import annotations
