@@ -5,8 +5,8 @@ The same metadata as ``define.json`` (``define.define_metadata``): one ItemGroup
 ``.xpt`` file), one ItemDef per variable (data type, length from the data, SAS name, def:Origin,
 CodeListRef) and the code lists. Sponsor-defined lists (the ALSFRS-R test codes) carry their
 decodes; for CDISC lists whose terms alstrial does not ship, the list holds the terms used in
-the data (EnumeratedItem), with the NCI code where DOMAIN.md gives one (INTRATHECAL, C38267).
-QS and VS have value-level metadata (``define_vlm``).
+the data (EnumeratedItem), with the NCI code where docs/domain.md, 'CDISC mapping' gives one
+(INTRATHECAL, C38267). QS and VS have value-level metadata (``define_vlm``).
 """
 
 from __future__ import annotations
