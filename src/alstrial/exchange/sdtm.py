@@ -1,5 +1,5 @@
-"""SDTM datasets (DM, AE with SUPPAE, EX, PR, QS, VS, CM, DS) from a trial's data (DOMAIN.md
-section 9; CM holds the pre-specified ALS treatments of the conmed form).
+"""SDTM datasets (DM, AE with SUPPAE, EX, PR, QS, VS, CM, DS) from a trial's data
+(docs/domain.md, 'CDISC mapping'; CM holds the pre-specified ALS treatments of the conmed form).
 
 - USUBJID = STUDYID-SUBJID, SUBJID = the pseudonymous subject code: no identifying data.
 - RFSTDTC = the date of the done visit that carries administration 1 (the schedule's day 0,
@@ -66,7 +66,8 @@ SERIOUSNESS_FLAGS = {
     "AESLIFE": "life_threatening",
     "AESMIE": "medically_important",
 }
-#: Procedure of the route (DOMAIN.md section 8): lumbar puncture or intraspinal surgery.
+#: Procedure of the route (docs/domain.md, 'Adverse events'): lumbar puncture or intraspinal
+#: surgery.
 ROUTE_PROCEDURE = {
     "intrathecal": ("LUMBAR PUNCTURE", "LUMBAR SPINE"),
     "intraspinal": ("INTRASPINAL CELL IMPLANTATION (SURGERY)", "THORACIC SPINAL CORD"),
