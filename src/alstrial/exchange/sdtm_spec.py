@@ -3,8 +3,9 @@
 One declaration feeds the dataset builders (column order), the XPT writer (labels, types),
 the define metadata (``define.py``) and the conformance checks (``sdtm_checks.py``). Names and
 labels follow the SDTMIG 3.4 domain models; XPT version 5 limits names to 8 characters and
-labels to 40. ALSFRS-R has no CDISC controlled terminology (DOMAIN.md section 9): its test codes
-form the sponsor-defined codelist ``QSTESTCD_ALSFRSR`` declared here and in the define file.
+labels to 40. ALSFRS-R has no CDISC controlled terminology (docs/domain.md, 'CDISC mapping'): its
+test codes form the sponsor-defined codelist ``QSTESTCD_ALSFRSR`` declared here and in the define
+file.
 """
 
 from __future__ import annotations
