@@ -1,6 +1,6 @@
-"""SUPPAE: the causality of each adverse event to the trial's procedures (DOMAIN.md section 8:
-relatedness is assessed separately for the cell product and for each procedure). AEREL holds
-the causality to the cell product; the procedures' go to supplemental qualifiers, one row per
+"""SUPPAE: the causality of each adverse event to the trial's procedures (docs/domain.md, 'Adverse
+events': relatedness is assessed separately for the cell product and for each procedure). AEREL
+holds the causality to the cell product; the procedures' go to supplemental qualifiers, one row per
 assessed procedure, linked to the parent record by AESEQ.
 """
 
