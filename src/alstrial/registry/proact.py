@@ -5,9 +5,9 @@
 
 ``Registry.alsfrs`` (one row per subject, day and scale)
     subject_id (str), day (int, ``ALSFRS_Delta``: days from the subject's first trial
-    observation), scale ('R' or 'original'), the item columns named by the DOMAIN.md section 2
-    keys plus ``respiratory`` (original Q10) as float (NaN = not scored; whole numbers 0-4),
-    total (float: the item sum when the items are complete, else the stored total),
+    observation), scale ('R' or 'original'), the item columns named by the docs/domain.md,
+    'ALSFRS-R' keys plus ``respiratory`` (original Q10) as float (NaN = not scored; whole numbers
+    0-4), total (float: the item sum when the items are complete, else the stored total),
     stored_total (float, NaN when not stored), line (the CSV line, for traceability).
 ``Registry.subjects`` (one row per subject_id seen in any accepted row)
     age_years, sex ('M'/'F'/NaN), onset_site ('bulbar'/'spinal'/'other'/NaN), onset_day and
@@ -166,8 +166,8 @@ def read_registry(directory: str | Path, strict: bool = False) -> Registry:
 def _drop_after_death(
     frame: pd.DataFrame, subjects: pd.DataFrame, file: str, column: str, rejections: Rejections
 ) -> pd.DataFrame:
-    """Reject measurements dated after the subject's death (DOMAIN.md section 3: death ends
-    the series, so a later row is a dating error in one of the two files)."""
+    """Reject measurements dated after the subject's death (docs/domain.md, 'Series-ending events':
+    death ends the series, so a later row is a dating error in one of the two files)."""
     death_day = frame["subject_id"].map(subjects.set_index("subject_id")["death_day"])
     late = (frame["day"] > death_day).to_numpy()
     if late.any():
