@@ -1,6 +1,7 @@
 """The PRO-ACT ALSFRS form: original and revised rows told apart, totals recomputed and checked.
 
-Rules (DOMAIN.md sections 2 and 5), each row-level problem rejecting the row with its reason:
+Rules (docs/domain.md, 'ALSFRS-R' and 'PRO-ACT registry format'), each row-level problem rejecting
+the row with its reason:
 
 * ``subject_id`` and ``ALSFRS_Delta`` (whole days) are required.
 * Scale: a row with ``R_1..R_3`` or ``ALSFRS_R_Total`` is revised ('R', 0-48); a row with
@@ -37,7 +38,7 @@ ORIGINAL_FIELDS = ("Q10_Respiratory", "ALSFRS_Total")
 REVISED_FIELDS = ("R_1_Dyspnea", "R_2_Orthopnea", "R_3_Respiratory_Insufficiency", "ALSFRS_R_Total")
 COMMON_ITEMS = tuple(c for c in ALSFRS_ITEM_COLUMNS if c.startswith("Q") and c != "Q10_Respiratory")
 CUTTING = ("Q5a_Cutting_without_Gastrostomy", "Q5b_Cutting_with_Gastrostomy")
-#: Registry.alsfrs item columns, in questionnaire order (the DOMAIN.md section 2 keys).
+#: Registry.alsfrs item columns, in questionnaire order (the docs/domain.md, 'ALSFRS-R' keys).
 ITEM_KEYS = tuple(ALSFRS_ITEM_COLUMNS.values())
 ALSFRS_FRAME_COLUMNS = ("subject_id", "day", "scale", *ITEM_KEYS, "total", "stored_total", "line")
 
