@@ -1,17 +1,19 @@
-"""PRO-ACT file names and columns (DOMAIN.md section 5): the format as data, shared by the
-reader (``proact``) and the writer (``synth``)."""
+"""PRO-ACT file names and columns (docs/domain.md, 'PRO-ACT registry format'): the format as data,
+shared by the reader (``proact``) and the writer (``synth``)."""
 
 from __future__ import annotations
 
 #: Form name -> accepted file names, lower case: current ``PROACT_<FORM>.csv`` and the 2016
-#: archive's ``<form>.csv`` (DOMAIN.md section 5). Matching is case-insensitive.
+#: archive's ``<form>.csv`` (docs/domain.md, 'PRO-ACT registry format'). Matching is
+#: case-insensitive.
 FORM_FILES: dict[str, tuple[str, ...]] = {
     form: (f"proact_{form}.csv", f"{form}.csv")
     for form in ("alsfrs", "alshistory", "demographics", "deathdata", "fvc")
 }
 
-#: ALSFRS form: PRO-ACT item column -> alstrial item key (DOMAIN.md sections 2 and 5).
-#: ``Q10_Respiratory`` is the original ALSFRS's single respiratory item, key ``respiratory``.
+#: ALSFRS form: PRO-ACT item column -> alstrial item key (docs/domain.md, 'ALSFRS-R' and 'PRO-ACT
+#: registry format'). ``Q10_Respiratory`` is the original ALSFRS's single respiratory item, key
+#: ``respiratory``.
 ALSFRS_ITEM_COLUMNS: dict[str, str] = {
     "Q1_Speech": "speech",
     "Q2_Salivation": "salivation",
@@ -28,7 +30,7 @@ ALSFRS_ITEM_COLUMNS: dict[str, str] = {
     "R_2_Orthopnea": "orthopnea",
     "R_3_Respiratory_Insufficiency": "respiratory_insufficiency",
 }
-#: Every ALSFRS column, in the order of DOMAIN.md section 5.
+#: Every ALSFRS column, in the order of docs/domain.md, 'PRO-ACT registry format'.
 ALSFRS_COLUMNS = (
     "subject_id",
     *ALSFRS_ITEM_COLUMNS,
