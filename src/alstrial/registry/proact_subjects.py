@@ -1,6 +1,7 @@
 """PRO-ACT subject-level forms: DEMOGRAPHICS, ALSHISTORY, DEATHDATA, and the FVC form.
 
-Rules (DOMAIN.md section 5) and the choices alstrial makes where PRO-ACT is ambiguous:
+Rules (docs/domain.md, 'PRO-ACT registry format') and the choices alstrial makes where PRO-ACT is
+ambiguous:
 
 * DEMOGRAPHICS: ``Sex`` Male/Female (or M/F, any case) -> 'M'/'F'; ``Age`` in years, or
   ``-Date_of_Birth / 365.25`` when Age is empty (Date_of_Birth is negative days). Ages outside
@@ -93,7 +94,8 @@ def read_history(path: Path, rejections: Rejections) -> pd.DataFrame:
     table = read_text_table(path, required, optional=ALSHISTORY_COLUMNS)
     check = RowChecker(table, path.name, rejections)
     subject = check.text("subject_id", required=True)
-    # Onset precedes the first trial observation (time 0): DOMAIN.md section 5.
+    # Onset precedes the first trial observation (time 0): docs/domain.md, 'PRO-ACT registry
+    # format'.
     onset = check.day("Onset_Delta", high=0, what="Onset_Delta (days)")
     diagnosis = check.day("Diagnosis_Delta", what="Diagnosis_Delta (days)")
     site = _onset_site(check)
