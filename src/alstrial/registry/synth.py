@@ -1,10 +1,11 @@
 """A synthetic natural-history registry in PRO-ACT format (PRO-ACT itself is never shipped).
 
 ``synthesize(n_patients, seed)`` draws patients from the natural-history model
-(:mod:`alstrial.simulation.natural_history`, DOMAIN.md section 6) and returns the five PRO-ACT
-forms as frames with exactly the DOMAIN.md section 5 columns; ``write_proact`` writes them as
-``PROACT_ALSFRS.csv``, ``PROACT_ALSHISTORY.csv``, ``PROACT_DEMOGRAPHICS.csv``,
-``PROACT_DEATHDATA.csv`` and ``PROACT_FVC.csv``. The same seed gives the same files.
+(:mod:`alstrial.simulation.natural_history`, docs/domain.md, 'Natural history') and returns the five
+PRO-ACT forms as frames with exactly the docs/domain.md, 'PRO-ACT registry format' columns;
+``write_proact`` writes them as ``PROACT_ALSFRS.csv``, ``PROACT_ALSHISTORY.csv``,
+``PROACT_DEMOGRAPHICS.csv``, ``PROACT_DEATHDATA.csv`` and ``PROACT_FVC.csv``. The same seed gives
+the same files.
 
 Per patient (time 0 = first trial observation, all ``*_Delta`` in days from it, onset negative):
 
