@@ -1,10 +1,10 @@
 """Realistic blemishes for a synthetic ALSFRS form: original-scale rows and injected errors.
 
 Real PRO-ACT mixes trials that used the original ALSFRS (10 items, 0-40) with ALSFRS-R trials,
-and holds rows a careful reader must reject (DOMAIN.md section 5). A synthetic registry with
-both exercises the reader, the import's rejected-rows report and every analysis that must keep
-the two scales apart. Each injected error is listed with its CSV line and kind, so a test can
-check that the reader rejects exactly those rows and no others.
+and holds rows a careful reader must reject (docs/domain.md, 'PRO-ACT registry format'). A synthetic
+registry with both exercises the reader, the import's rejected-rows report and every analysis that
+must keep the two scales apart. Each injected error is listed with its CSV line and kind, so a test
+can check that the reader rejects exactly those rows and no others.
 
 Error kinds (one per chosen row; at most one kind per subject and day):
 
