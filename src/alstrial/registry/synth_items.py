@@ -1,11 +1,11 @@
 """Item-level ALSFRS-R scores that sum exactly to a given total, by site of onset.
 
-Model (alstrial's own, for synthetic data; it follows the clinical picture of DOMAIN.md
-sections 2 and 6 rather than a fitted model): every patient has 48 "loss thresholds", one per
-point of each of the 12 items (4 per item). At a visit with total T, the 48 - T thresholds with
-the smallest values are lost. So the items are integers 0-4, sum exactly to T, and never
-improve while the total does not improve (roughly monotone: visit noise in T moves them a
-little). A threshold's value is its region's onset order plus 5 points per level plus noise:
+Model (alstrial's own, for synthetic data; it follows the clinical picture of
+docs/domain.md, 'ALSFRS-R' and 'Natural history' rather than a fitted model): every patient has 48
+"loss thresholds", one per point of each of the 12 items (4 per item). At a visit with total T, the
+48 - T thresholds with the smallest values are lost. So the items are integers 0-4, sum exactly to
+T, and never improve while the total does not improve (roughly monotone: visit noise in T moves them
+a little). A threshold's value is its region's onset order plus 5 points per level plus noise:
 
 * limb onset: the first limb (upper or lower, 50/50) from 0, the other limb from 6, bulbar
   from 14, respiratory from 18;
@@ -21,8 +21,8 @@ import numpy as np
 
 from alstrial.domain.alsfrs_items import SCORED_ORDER_WITHOUT_GASTROSTOMY
 
-#: Item keys in questionnaire order (DOMAIN.md section 2), item 5 as one "cutting" item (5a or
-#: 5b is chosen later from the gastrostomy status).
+#: Item keys in questionnaire order (docs/domain.md, 'ALSFRS-R'), item 5 as one "cutting" item (5a
+#: or 5b is chosen later from the gastrostomy status).
 ITEM_ORDER = tuple(
     "cutting" if key == "cutting_without_gastrostomy" else key
     for key in SCORED_ORDER_WITHOUT_GASTROSTOMY
