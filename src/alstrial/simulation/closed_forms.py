@@ -1,7 +1,7 @@
 """Closed-form slopes and t-tests over many subjects and trials at once (vectorized engine).
 
 Per-subject OLS slopes over the observed visits (the analysis engine's definitions,
-INTERFACES.md "Analysis data"), and paired and Welch t-tests with two-sided p-values from
+docs/interfaces.md, 'Analysis data'), and paired and Welch t-tests with two-sided p-values from
 Student's t distribution (``scipy.special.stdtr``). Missing visits are masks, never removed rows.
 
 Speed without moving a bit: a sum over the few visits of a subject is a reduction over a short
@@ -77,7 +77,8 @@ def masked_ols_slope(x: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarr
 
 
 def subject_summaries(grid, totals: np.ndarray, seen: np.ndarray):
-    """Per-subject lead-in slope, follow-up slope and change (INTERFACES.md definitions).
+    """Per-subject lead-in slope, follow-up slope and change (docs/interfaces.md, 'Analysis data'
+    definitions).
 
     ``grid`` is the design's :class:`~alstrial.simulation.trials.VisitGrid`; ``totals`` and
     ``seen`` end in the visit axis. Baseline is the last observed lead-in visit; the follow-up
