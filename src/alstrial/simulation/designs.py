@@ -1,12 +1,12 @@
 """Trial designs for simulation: declared in TOML files (``designs/``), read into :class:`Design`.
 
-A design is data, not code (STYLE.md "Declarations, not code paths"): who is enrolled, when they
-are seen, who the controls are, how the treatment acts and which analysis decides. The file
-format is documented in ``docs/simulation.md``; every key is checked here and a bad one raises a
-:class:`~alstrial.domain.errors.ValidationError` naming the file and the key.
+A design is data, not code (docs/DEVELOPING.md, 'Patterns a new module follows'): who is enrolled,
+when they are seen, who the controls are, how the treatment acts and which analysis decides. The
+file format is documented in ``docs/simulation.md``; every key is checked here and a bad one raises
+a :class:`~alstrial.domain.errors.ValidationError` naming the file and the key.
 
 Time in a design is in months relative to the first dose (month 0 = baseline, the last lead-in
-visit). A slope is signed points/month (DOMAIN.md section 3): negative is decline.
+visit). A slope is signed points/month (docs/domain.md, 'Slopes'): negative is decline.
 """
 
 from __future__ import annotations
@@ -100,8 +100,8 @@ ANALYSES = {
 }
 #: Patient covariates that registry controls can be matched on (natural-history ``Patients``).
 MATCHING_COVARIATES = ("age_years", "months_since_onset", "baseline_total")
-#: Default distance scales: about one between-patient SD (DOMAIN.md section 6: age SD 11 years,
-#: baseline ALSFRS-R SD 4-6 points; disease duration at entry, about a year).
+#: Default distance scales: about one between-patient SD (docs/domain.md, 'Natural history': age SD
+#: 11 years, baseline ALSFRS-R SD 4-6 points; disease duration at entry, about a year).
 DEFAULT_SCALES = {"age_years": 10.0, "months_since_onset": 12.0, "baseline_total": 5.0}
 
 
@@ -111,9 +111,10 @@ class Enrolment:
 
     ``min_lead_in_decline``/``max_lead_in_decline`` bound the lead-in OLS decline in points/month
     (decline = minus the slope, so 0.5 means "losing at least 0.5 points/month"); ALSUMMIT's
-    entry rule, a 17-week decline of 1.03 points/month +-50% (DOMAIN.md section 1), is
-    ``0.515``..``1.545``. ``max_screened`` is how many candidates are screened per place to fill;
-    a trial that cannot fill from ``n * max_screened`` candidates runs short and is counted.
+    entry rule, a 17-week decline of 1.03 points/month +-50% (docs/domain.md, 'The reference
+    studies'), is ``0.515``..``1.545``. ``max_screened`` is how many candidates are screened per
+    place to fill; a trial that cannot fill from ``n * max_screened`` candidates runs short and is
+    counted.
     """
 
     min_lead_in_decline: float = -math.inf
