@@ -1,9 +1,9 @@
 """Running a simulation: chunks of trials spread over cores (joblib) or a Dask cluster.
 
-``Simulation(design, ...).run(trials, seed)`` (parameters in, ``run`` out; STYLE.md). Each chunk
-of :data:`~alstrial.simulation.trials.CHUNK_SIZE` trials has its own seed (see
-:mod:`.trials`), so the per-trial results are the same for any number of workers, any
-scheduler and either engine:
+``Simulation(design, ...).run(trials, seed)`` (parameters in, ``run`` out; docs/DEVELOPING.md,
+'Patterns a new module follows'). Each chunk of :data:`~alstrial.simulation.trials.CHUNK_SIZE`
+trials has its own seed (see :mod:`.trials`), so the per-trial results are the same for any number
+of workers, any scheduler and either engine:
 
 - ``vectorized`` (default): :mod:`.vectorized`, all trials of a chunk at once;
 - ``reference``: :mod:`.reference`, one trial at a time through the analysis engine.
