@@ -3,8 +3,9 @@
 Everything is array based (numpy): one call draws every patient of every simulated trial, so
 the simulator can run 10,000 trials x ~100 patients x ~10 visits in well under two seconds.
 Times are months from trial entry (months = days / 30.4375, ``alstrial.domain.time``); slopes are
-signed points/month (negative = decline). The literature values are DOMAIN.md section 6; each
-parameter of :class:`NaturalHistory` names its source. The generative model, for one patient:
+signed points/month (negative = decline). The literature values are docs/domain.md, 'Natural
+history'; each parameter of :class:`NaturalHistory` names its source. The generative model, for one
+patient:
 
 * latent standard normals ``z`` with correlations ``corr_*`` link the decline rate, the months
   from onset at entry and the baseline total (fast progressors enter earlier and lower);
@@ -38,38 +39,44 @@ MAX_TOTAL = 48
 class NaturalHistory:
     """Parameters of the natural-history model; units in each name or comment.
 
-    :meth:`literature` gives the DOMAIN.md section 6 values; :meth:`linear` a Gaussian linear
-    model without floor, acceleration, death or dropout, for closed-form power checks.
+    :meth:`literature` gives the docs/domain.md, 'Natural history' values; :meth:`linear` a Gaussian
+    linear model without floor, acceleration, death or dropout, for closed-form power checks.
     """
 
     # ALSFRS-R slope at entry, signed points/month. PRO-ACT mean decline 1.02, -0.99 in n=3,367,
-    # DOMAIN.md 0.9-1.0. With acceleration, floor, death and informative dropout, -0.97 at entry
-    # gives a mean per-patient OLS slope of about -0.95 over a year of monthly visits.
+    # docs/domain.md, 'Natural history': 0.9-1.0. With acceleration, floor, death and informative
+    # dropout, -0.97 at entry gives a mean per-patient OLS slope of about -0.95 over a year of
+    # monthly visits.
     slope_mean: float = -0.97
-    # Between-patient SD of the true slope (DOMAIN.md 0.6-0.8; OLS adds visit noise on top).
+    # Between-patient SD of the true slope (docs/domain.md, 'Natural history': 0.6-0.8; OLS adds
+    # visit noise on top).
     slope_sd: float = 0.68
-    # Skewness of the decline rate (-slope): right-skewed, a tail of fast progressors (DOMAIN.md).
+    # Skewness of the decline rate (-slope): right-skewed, a tail of fast progressors
+    # (docs/domain.md, 'Natural history').
     slope_skew: float = 1.0
-    # Relative growth of each patient's decline rate per year ("mild acceleration", DOMAIN.md).
+    # Relative growth of each patient's decline rate per year ("mild acceleration", docs/domain.md,
+    # 'Natural history').
     acceleration_per_year: float = 0.10
-    # Expected totals below this many points are compressed smoothly (DOMAIN.md "floor effect
-    # below about 25"); None disables the floor.
+    # Expected totals below this many points are compressed smoothly (docs/domain.md, 'Natural
+    # history' "floor effect below about 25"); None disables the floor.
     floor_start: float | None = 25.0
-    # Visit-to-visit noise SD around a person's trend, points (DOMAIN.md 1.5-2).
+    # Visit-to-visit noise SD around a person's trend, points (docs/domain.md, 'Natural
+    # history': 1.5-2).
     noise_sd: float = 1.7
-    # Expected ALSFRS-R total at entry, points (DOMAIN.md 37-40, SD 4-6).
+    # Expected ALSFRS-R total at entry, points (docs/domain.md, 'Natural history': 37-40, SD 4-6).
     baseline_mean: float = 38.5
     baseline_sd: float = 5.0
-    # Age at entry, years (DOMAIN.md 55-57, SD 11); bulbar-onset patients are older (shift is
-    # centred so the cohort mean stays age_mean).
+    # Age at entry, years (docs/domain.md, 'Natural history': 55-57, SD 11); bulbar-onset patients
+    # are older (shift is centred so the cohort mean stays age_mean).
     age_mean: float = 56.0
     age_sd: float = 11.0
     bulbar_age_shift: float = 4.0
-    male_share: float = 0.63  # DOMAIN.md 60-66% male
-    bulbar_share: float = 0.22  # DOMAIN.md 18-26% bulbar onset in trials
+    male_share: float = 0.63  # docs/domain.md, 'Natural history': 60-66% male
+    bulbar_share: float = 0.22  # docs/domain.md, 'Natural history': 18-26% bulbar onset in trials
     # Bulbar onset declines faster by this many points/month (centred; cohort mean unchanged).
     bulbar_decline_shift: float = 0.15
-    # Months from symptom onset at entry: log-normal (DOMAIN.md 15-19 months at entry).
+    # Months from symptom onset at entry: log-normal (docs/domain.md, 'Natural history': 15-19
+    # months at entry).
     months_since_onset_median: float = 15.0
     months_since_onset_sdlog: float = 0.45
     # Correlations of the latent normals (decline rate, months from onset, baseline); chosen so
@@ -86,8 +93,9 @@ class NaturalHistory:
     # Survival from entry: Weibull PH, hazard(t) = (k/l)(t/l)^(k-1) exp(lp), l in months.
     # Covariate log hazard ratios follow the direction and size of Kimura 2006 (dFS) and the
     # ENCALS model (Westeneng 2018: bulbar onset, age, FVC); the scale is set so that the median
-    # survival from onset is about 36 months (DOMAIN.md 30-44). inf = nobody dies.
-    # Shape 2.2 keeps one-year mortality after entry near 15%, as in PRO-ACT trial cohorts.
+    # survival from onset is about 36 months (docs/domain.md, 'Natural history': 30-44). inf =
+    # nobody dies. Shape 2.2 keeps one-year mortality after entry near 15%, as in PRO-ACT trial
+    # cohorts.
     survival_shape: float = 2.2
     survival_scale_months: float = 28.0
     log_hr_dfs: float = 0.7  # per point/month of dFS above 0.6
@@ -146,7 +154,7 @@ class NaturalHistory:
 
     @classmethod
     def literature(cls) -> NaturalHistory:
-        """DOMAIN.md section 6 values (the defaults)."""
+        """docs/domain.md, 'Natural history' values (the defaults)."""
         return cls()
 
     @classmethod
@@ -196,7 +204,12 @@ class NaturalHistory:
             )
         if values.get("days_per_month", DAYS_PER_MONTH) != DAYS_PER_MONTH:
             raise ValidationError(
-                [FieldError("days_per_month", f"must be {DAYS_PER_MONTH} (DOMAIN.md section 3)")]
+                [
+                    FieldError(
+                        "days_per_month",
+                        f"must be {DAYS_PER_MONTH} (docs/domain.md, 'Months')",
+                    )
+                ]
             )
         return cls(**{key: value for key, value in values.items() if key in known})
 
@@ -404,7 +417,7 @@ def calibrate(
     return _calibrate(registry, window_months=window_months, prior=prior)
 
 
-#: DOMAIN.md section 6 ranges for a trial cohort's statistics: (low, high), inclusive.
+#: docs/domain.md, 'Natural history' ranges for a trial cohort's statistics: (low, high), inclusive.
 #: Slopes are signed points/month from per-patient OLS over about a year of visits.
 LITERATURE_RANGES: dict[str, tuple[float, float]] = {
     "slope_mean": (-1.0, -0.9),
@@ -421,10 +434,12 @@ LITERATURE_RANGES: dict[str, tuple[float, float]] = {
 
 
 def literature_range_violations(statistics: dict[str, float]) -> list[str]:
-    """The statistics (keys of :data:`LITERATURE_RANGES`) outside their DOMAIN.md range."""
+    """The statistics (keys of :data:`LITERATURE_RANGES`) outside their range in docs/domain.md,
+    'Natural history'."""
     out = []
     for key, value in statistics.items():
         low, high = LITERATURE_RANGES[key]
         if not low <= value <= high:
-            out.append(f"{key} = {value:.3f} outside [{low}, {high}] (DOMAIN.md section 6)")
+            where = "docs/domain.md, 'Natural history'"
+            out.append(f"{key} = {value:.3f} outside [{low}, {high}] ({where})")
     return out
