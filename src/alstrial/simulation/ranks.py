@@ -1,7 +1,7 @@
 """Row-wise rank tests for the vectorized engine: Wilcoxon signed-rank and Mann-Whitney U.
 
 They follow the analysis engine (:mod:`alstrial.analysis.tests`), which follows R's
-``wilcox.test`` (INTERFACES.md "Analysis data"): the exact p-value when each group has fewer
+``wilcox.test`` (docs/interfaces.md, 'Analysis data'): the exact p-value when each group has fewer
 than 50 values and there are no ties (signed-rank: and no zero differences); otherwise the
 normal approximation with the tie-corrected variance and a continuity correction of 0.5. Zero
 differences are dropped before the signed-rank test. Two-sided throughout.
