@@ -4,7 +4,7 @@ This is the readable definition of what a simulated trial is. For each trial of 
 screens candidates in order (past the first block into the trial's own further candidates
 when it must, ``TrialDraws.all_candidates``), enrols the first eligible ones, allocates them,
 matches registry controls, writes the trial as the ``subjects.csv``/``visits.csv`` tables of
-INTERFACES.md ("Analysis data"), and runs the analysis engine on them: ``alstrial.analysis.
+docs/interfaces.md, 'Analysis data', and runs the analysis engine on them: ``alstrial.analysis.
 slopes.subject_slopes`` for the per-subject slopes and changes, and ``alstrial.analysis.tests``
 (``paired_t``, ``welch_t``, ``wilcoxon_signed_rank``, ``mann_whitney``) for the test. It
 favours plainness over speed: nothing in it works on more than one trial at a time. The
