@@ -183,7 +183,8 @@ class SimulationResult:
         return pd.DataFrame([a.to_dict() for a in self.analyses])
 
     def to_dict(self) -> dict[str, Any]:
-        """The documented JSON object of ``alstrial simulate --json`` (INTERFACES.md)."""
+        """The documented JSON object of ``alstrial simulate --json`` (docs/interfaces.md,
+        'Simulation output')."""
         primary = self.primary
         return {
             "design": self.design.name,
