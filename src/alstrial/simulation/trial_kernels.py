@@ -332,9 +332,9 @@ def _match(
 @njit(cache=True, nogil=True)
 def _summaries(t, n_subjects, totals, seen, months, lead, lead_ok, lead_w, follow_ok, follow_w,
                work, out_treated, out_control, out_lead, out_follow, out_change):  # fmt: skip
-    """Lead-in slope, follow-up slope and change of trial ``t``'s subjects (INTERFACES.md:
-    baseline = the last seen lead-in visit; follow-up window = baseline plus the seen later
-    visits). ``work`` (2, V) holds the visit mask and weights of an incomplete pattern.
+    """Lead-in slope, follow-up slope and change of trial ``t``'s subjects (docs/interfaces.md,
+    'Analysis data': baseline = the last seen lead-in visit; follow-up window = baseline plus the
+    seen later visits). ``work`` (2, V) holds the visit mask and weights of an incomplete pattern.
 
     One call per trial, with indices rather than array views: numba's per-call and per-view
     costs (reference counts), or inlining this body, took several times its arithmetic."""
