@@ -27,7 +27,7 @@ noise always, and each patient's FVC slope noise; its per-trial results cannot b
 this version.
 
 Times: a visit is a whole day from the first dose (``round(month * 30.4375)``); months are days /
-30.4375 (DOMAIN.md section 3, :data:`alstrial.domain.time.DAYS_PER_MONTH`), exactly as the
+30.4375 (docs/domain.md, 'Months', :data:`alstrial.domain.time.DAYS_PER_MONTH`), exactly as the
 analysis engine computes them from a ``visits.csv``. The natural-history model's clock starts at
 trial entry, the first lead-in visit.
 
