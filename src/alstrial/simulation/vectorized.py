@@ -2,8 +2,8 @@
 
 It reproduces :mod:`.reference` step by step: screening in candidate order, randomized
 allocation, greedy registry matching, per-subject OLS slopes over the observed visits (the
-analysis engine's definitions, INTERFACES.md "Analysis data") in :mod:`.trial_kernels` (numba),
-giving arrays shaped ``(trials, subjects)``; then paired and Welch t-tests in closed form
+analysis engine's definitions, docs/interfaces.md, 'Analysis data') in :mod:`.trial_kernels`
+(numba), giving arrays shaped ``(trials, subjects)``; then paired and Welch t-tests in closed form
 (:mod:`.closed_forms`) or the rank tests of :mod:`.ranks`, over all trials at once. Missing
 visits are masks, never removed rows.
 
