@@ -1,5 +1,5 @@
 """``/administrations``: doses given, and giving one through the product app's
-``administer_dose`` (the chain-of-identity gate, DOMAIN.md section 7).
+``administer_dose`` (the chain-of-identity gate, docs/domain.md, 'Cell product').
 
 A refused administration answers 422 naming every failed check (field ``scanned_lot_id``,
 ``scanned_subject_id``, ``lot``, ``route``...), with ``refused_attempt_id``: nothing was
