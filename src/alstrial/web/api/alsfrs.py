@@ -1,4 +1,5 @@
-"""``/assessments/alsfrs``: the ALSFRS-R form of a visit (Cedarbaum 1999; DOMAIN.md section 2).
+"""``/assessments/alsfrs``: the ALSFRS-R form of a visit (Cedarbaum 1999; docs/domain.md,
+'ALSFRS-R').
 
 Items are validated by ``alstrial.domain.alsfrs`` only (through the assessments model): each an
 integer 0-4, exactly one of 5a/5b; the total is computed, never sent. The visit date may be sent
