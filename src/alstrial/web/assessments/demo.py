@@ -4,8 +4,8 @@ Totals follow each subject's natural-history trajectory (``ctx.data["patients"]`
 subjects hook): the drawn slope (points/month, negative) before day 0 and, after day 0, the
 slope times ``DEMO_SLOPE_RATIO``, so the demo trial looks like Kim 2009 (decline 2.68 points per
 3 months in the lead-in vs 1.54 in follow-up: ratio 0.57). Visit-to-visit noise SD 1.5 points
-(DOMAIN.md section 6). Items that sum to each total come from the synthetic registry's item
-model (``alstrial.registry.synth_items``), so they are consistent with a realistic decline.
+(docs/domain.md, 'Natural history'). Items that sum to each total come from the synthetic registry's
+item model (``alstrial.registry.synth_items``), so they are consistent with a realistic decline.
 This is demo data: the effect is put in on purpose and says nothing about the therapy.
 """
 
