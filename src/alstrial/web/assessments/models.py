@@ -1,13 +1,15 @@
 """Per-visit case report forms and subject-level endpoint events.
 
 Ranges and their sources:
-- ALSFRS-R: validated only by ``alstrial.domain.alsfrs`` (Cedarbaum 1999; DOMAIN.md section 2).
+- ALSFRS-R: validated only by ``alstrial.domain.alsfrs`` (Cedarbaum 1999; docs/domain.md,
+  'ALSFRS-R').
 - FVC: % of predicted, 0-200 (plausibility limit, not a clinical criterion).
 - Weight: kg, 20-300; vital signs: blood pressure mmHg, heart rate beats/min, respiratory rate
   breaths/min, temperature degrees C (plausibility limits).
 - MRI of the spinal cord (Mazzini 2003 safety follow-up): cord volume in ml (cm^3), abnormal
   proliferation yes/no.
-- Death, tracheostomy and permanent ventilation end the ALSFRS-R series (DOMAIN.md section 3).
+- Death, tracheostomy and permanent ventilation end the ALSFRS-R series (docs/domain.md,
+  'Series-ending events').
 """
 
 from __future__ import annotations
@@ -215,8 +217,8 @@ class EndpointKind(models.TextChoices):
 class EndpointEvent(ClinicalRecord):
     """Death, tracheostomy or permanent ventilation: one of each at most per subject.
 
-    Each ends the ALSFRS-R series (DOMAIN.md section 3). The date cannot precede consent or a
-    recorded visit, nor lie in the future.
+    Each ends the ALSFRS-R series (docs/domain.md, 'Series-ending events'). The date cannot precede
+    consent or a recorded visit, nor lie in the future.
     """
 
     site_lookup = "subject__site"
