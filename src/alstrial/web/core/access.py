@@ -1,6 +1,6 @@
 """Site isolation and role checks: the only way views reach site-owned data.
 
-Rules (issue 3, docs/web.md "Roles and site isolation"):
+Rules (docs/web.md, "Roles" and "Site isolation"):
 - A user sees only objects of the sites where they hold a role; a superuser holds every role
   at every site.
 - An object of another site answers 404, never 403, so its existence does not leak.
