@@ -27,7 +27,7 @@ class DemoContext:
     - ``today``: the demo's reference date (schedules are laid out around it);
     - ``seed``: seed for every random generator (same seed, same demo);
     - ``sites``: ``{"seoul": Site, "novara": Site}`` (core);
-    - ``users``: ``{"coordinator.seoul": User, ...}`` (core; INTERFACES.md demo users);
+    - ``users``: ``{"coordinator.seoul": User, ...}`` (core; docs/interfaces.md, 'Demo users');
     - ``trials``: ``{"kim2009": Trial, "mazzini2003": Trial}`` (trials);
     - ``subjects``: ``{trial slug: [Subject, ...]}`` (subjects);
     - ``data``: anything one hook leaves for a later one (documented by the hook that sets it);
@@ -49,7 +49,7 @@ class DemoContext:
 
 
 def load_demo(ctx: DemoContext) -> None:
-    """Core's own hook: the sites and the demo users of INTERFACES.md."""
+    """Core's own hook: the sites and the demo users of docs/interfaces.md, 'Demo users'."""
     from django.contrib.auth import get_user_model
 
     from alstrial.web.core.demo_users import DEMO_ROLES
