@@ -1,4 +1,4 @@
-"""The demo users of INTERFACES.md and their roles per site (demo data only)."""
+"""The demo users of docs/interfaces.md, 'Demo users' and their roles per site (demo data only)."""
 
 from __future__ import annotations
 
