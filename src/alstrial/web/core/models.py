@@ -19,7 +19,7 @@ from alstrial.domain.safety_clock import as_timezone
 
 
 class Role(models.TextChoices):
-    """What a user may do at a site (INTERFACES.md demo users; docs/web.md role table)."""
+    """What a user may do at a site (docs/interfaces.md, 'Demo users'; docs/web.md role table)."""
 
     COORDINATOR = "coordinator", "Study coordinator"
     INVESTIGATOR = "investigator", "Investigator"
