@@ -1,6 +1,6 @@
 """The clinical-record base model and the one door through which clinical data is written.
 
-21 CFR Part 11 style (issue 3, "Audit trail"): every create, update and delete of clinical data
+21 CFR Part 11 style (docs/web.md): every create, update and delete of clinical data
 records who, when (UTC), the old and new values and a reason; a reason is required for every
 change after the first save; an edit based on a stale copy is refused (optimistic locking on
 ``version``), never silently overwritten.
