@@ -1,6 +1,6 @@
 """Where the database is and how SQLite connections are tuned.
 
-Order of precedence (INTERFACES.md, "Every command that touches the database"):
+Order of precedence (docs/interfaces.md, 'Command line'):
 1. ``DATABASE_URL`` (PostgreSQL through psycopg 3, parsed by dj-database-url);
 2. ``ALSTRIAL_DB``, the path of a SQLite file (the ``--db PATH`` options set it);
 3. ``var/alstrial.sqlite3`` under the current working directory.
