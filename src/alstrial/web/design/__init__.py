@@ -1,1 +1,1 @@
-"""The design simulator page: power curves of a trial design for statisticians (issue 7.5)."""
+"""The design simulator page: power curves of a trial design for statisticians."""
