@@ -25,7 +25,8 @@ MAX_POINTS = 6
 MAX_TRIALS_PER_REQUEST = 8000
 MAX_SUBJECTS_PER_ARM = 200
 MAX_FOLLOW_UP_MONTHS = 24.0
-#: ALSFRS-R declines by about 1 point/month (DOMAIN.md section 6): larger effects are typos.
+#: ALSFRS-R declines by about 1 point/month (docs/domain.md, 'Natural history'): larger effects are
+#: typos.
 MAX_ABS_EFFECT = 5.0
 
 DEFAULT_DESIGN = "kim2009"
