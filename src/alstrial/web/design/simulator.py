@@ -30,7 +30,7 @@ from alstrial.simulation.trials import CHUNK_SIZE
 
 #: The natural-history models a user may choose: label and constructor.
 MODELS: dict[str, tuple[str, Callable[[], NaturalHistory]]] = {
-    "literature": ("literature (DOMAIN.md section 6)", NaturalHistory.literature),
+    "literature": ("literature (docs/domain.md, 'Natural history')", NaturalHistory.literature),
     "linear": ("linear random slopes", NaturalHistory.linear),
 }
 
