@@ -1,4 +1,4 @@
-"""The design simulator page (issue 7.5): statisticians, investigators and admins.
+"""The design simulator page: statisticians, investigators and admins.
 
 GET shows a design's own parameters (``?design=NAME`` switches design, also through HTMX); POST
 validates the form (the design's own validation, errors next to the fields), runs one power
