@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class ExchangeConfig(AppConfig):
-    """Data exchange downloads: SDTM, ODM, data dictionary, statisticians' CSV (issue 8)."""
+    """Data exchange downloads: SDTM, ODM, data dictionary, statisticians' CSV."""
 
     name = "alstrial.web.exchange"
     label = "exchange"
