@@ -1,10 +1,10 @@
 """The statisticians' CSV export, respecting site permissions.
 
 ``write_statistician_csv(trial, out_dir, user=...)``: the tidy per-form files
-(``alstrial.exchange.csv_export``) and the analysis files of INTERFACES.md (``subjects.csv``,
-``visits.csv`` from ``alstrial.web.trials.analysis_data.analysis_frames``, with the item
-columns), for the sites where ``user`` holds an analysis role; ``user=None`` (the command line,
-an administrator) exports every site, or ``site_ids`` only. De-identified: pseudonymous codes,
+(``alstrial.exchange.csv_export``) and the analysis files of docs/interfaces.md, 'Analysis data'
+(``subjects.csv``, ``visits.csv`` from ``alstrial.web.trials.analysis_data.analysis_frames``, with
+the item columns), for the sites where ``user`` holds an analysis role; ``user=None`` (the command
+line, an administrator) exports every site, or ``site_ids`` only. De-identified: pseudonymous codes,
 study days and coded terms only. All or nothing (written into a temporary folder moved into
 place when complete); every cell safe for spreadsheets.
 """
