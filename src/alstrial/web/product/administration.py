@@ -1,4 +1,4 @@
-"""Administering a dose: the chain-of-identity gate (DOMAIN.md section 7; issue 4).
+"""Administering a dose: the chain-of-identity gate (docs/domain.md, 'Cell product').
 
 :func:`administer_dose` is the only way an administration is recorded. Inside one transaction it
 locks the subject and the scanned lot, asks the domain's ``check_administration`` (two
