@@ -1,4 +1,4 @@
-"""The autologous cell product, from bone marrow harvest to administration (issue 4).
+"""The autologous cell product, from bone marrow harvest to administration.
 
 Harvest (one subject) -> Batch (one per harvest, passages) -> Lot (one dose each, ID carrying the
 donor's subject ID) -> QC results -> release signature -> dose preparation -> Administration.
