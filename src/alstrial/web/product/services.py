@@ -1,4 +1,5 @@
-"""The one door for every change to the cell product (STYLE.md "One door for every state change").
+"""The one door for every change to the cell product (docs/DEVELOPING.md, 'Where each kind of rule
+lives').
 
 Forms, the JSON API and importers call these functions and nothing else. Each one checks
 everything first (role at the site, domain rules, lot state) inside one transaction, with the lot
