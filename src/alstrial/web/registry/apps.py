@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class RegistryConfig(AppConfig):
-    """Natural-history registry patients imported from PRO-ACT files (issue 8)."""
+    """Natural-history registry patients imported from PRO-ACT files."""
 
     name = "alstrial.web.registry"
     label = "registry"
