@@ -1,4 +1,5 @@
-"""Natural-history registry data imported from PRO-ACT files (DOMAIN.md section 5).
+"""Natural-history registry data imported from PRO-ACT files (docs/domain.md, 'PRO-ACT registry
+format').
 
 Registry patients are not trial subjects: they belong to no site, carry the registry's own
 pseudonymous ``subject_id`` and are read-only reference data (the importer is the only writer,
