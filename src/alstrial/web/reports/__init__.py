@@ -1,1 +1,1 @@
-"""The trial report from the web: a button that builds it, its downloads (issue 6.4)."""
+"""The trial report from the web: a button that builds it, its downloads."""
