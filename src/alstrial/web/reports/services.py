@@ -34,7 +34,7 @@ from alstrial.web.trials.models import Trial
 
 logger = logging.getLogger(__name__)
 
-#: Roles that may build a trial's report and download it (issue 6.4).
+#: Roles that may build a trial's report and download it.
 REPORT_ROLES = (Role.STATISTICIAN, Role.INVESTIGATOR, Role.ADMIN, Role.SAFETY_MONITOR)
 #: A build still "running" after this long died with its server process: it no longer blocks.
 STALE_AFTER = timedelta(minutes=15)
