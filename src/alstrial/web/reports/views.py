@@ -1,4 +1,4 @@
-"""The trial's analysis page, its report button and the report downloads (issue 6.4).
+"""The trial's analysis page, its report button and the report downloads.
 
 Every view finds the trial with :func:`~alstrial.web.reports.services.report_trial_or_404`: 404
 for a trial none of whose sites is the user's (whatever their roles elsewhere), 403 for a role of
