@@ -7,8 +7,8 @@ about 25 days ago, so its cells are in the lab; second harvest due now, first in
 show). mazzini2003 (Novara): 5 subjects implanted about 10 months ago (300-312 days), in
 follow-up with the month-3 and month-6 MRIs done, and one in screening.
 Patients come from ``alstrial.simulation.natural_history.draw_patients`` (literature values,
-DOMAIN.md section 6); their trajectories are left in ``ctx.data["patients"]`` (by subject code)
-for the assessments hook, which writes the item-level ALSFRS-R.
+docs/domain.md, 'Natural history'); their trajectories are left in ``ctx.data["patients"]`` (by
+subject code) for the assessments hook, which writes the item-level ALSFRS-R.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from alstrial.simulation.natural_history import NaturalHistory, draw_patients
 from alstrial.web.subjects.models import VisitStatus
 from alstrial.web.subjects.services import enrol_subject, record_visit, screen_subject
 
-#: Mean age at entry, years: Asian cohorts about 50 (DOMAIN.md section 6), others the
+#: Mean age at entry, years: Asian cohorts about 50 (docs/domain.md, 'Natural history'), others the
 #: literature default (56).
 AGE_MEAN_YEARS = {"kim2009": 50.0}
 
