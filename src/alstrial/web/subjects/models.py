@@ -45,7 +45,8 @@ class Sex(models.TextChoices):
 
 
 class OnsetSite(models.TextChoices):
-    """Site of symptom onset, as the analysis data names it (INTERFACES.md subjects.csv)."""
+    """Site of symptom onset, as the analysis data names it (docs/interfaces.md, 'Analysis data'
+    subjects.csv)."""
 
     BULBAR = "bulbar", "Bulbar"
     SPINAL = "spinal", "Spinal (limb)"
