@@ -1,12 +1,12 @@
 """A trial's analysis data from the database: the ``subjects.csv`` / ``visits.csv`` frames of
-INTERFACES.md "Analysis data", for ``alstrial report --trial SLUG`` and the SDTM export.
+docs/interfaces.md, 'Analysis data', for ``alstrial report --trial SLUG`` and the SDTM export.
 
 Days are study days (day 0 = the subject's day-0 anchor, the first administration for both
 shipped protocols), so ``index_day`` is 0 for every treated subject. A subject counts as
 treated when the visit carrying administration 1 is done. Only ALSFRS-R visits that were
 recorded (done) are listed; months are derived later as days / 30.4375. Death, tracheostomy
-and permanent ventilation days (the events that end the ALSFRS-R series, DOMAIN.md section 3)
-are the optional columns ``alstrial.analysis.data`` reads.
+and permanent ventilation days (the events that end the ALSFRS-R series, docs/domain.md,
+'Series-ending events') are the optional columns ``alstrial.analysis.data`` reads.
 """
 
 from __future__ import annotations
