@@ -60,7 +60,8 @@ def dashboard(request, slug: str):
 
 @role_required(*ANALYSIS_ROLES)
 def analysis_csv(request, slug: str, table: str):
-    """``subjects.csv`` or ``visits.csv`` (INTERFACES.md "Analysis data") of the user's sites."""
+    """``subjects.csv`` or ``visits.csv`` (docs/interfaces.md, 'Analysis data') of the user's
+    sites."""
     from alstrial.web.trials.analysis_data import analysis_frames
 
     if table not in ("subjects", "visits"):
