@@ -1,4 +1,4 @@
-"""CAFS (Berry 2013; DOMAIN.md section 10) against hand-scored pairs."""
+"""CAFS (Berry 2013; docs/domain.md, 'CAFS') against hand-scored pairs."""
 
 from __future__ import annotations
 
