@@ -15,7 +15,8 @@ from alstrial.analysis.data import AnalysisData
 from alstrial.analysis.efficacy import analyse
 from alstrial.analysis.settings import AnalysisSettings
 
-#: INTERFACES.md "Analysis data": the documented keys (more may be added, none may be missing).
+#: docs/interfaces.md, 'Analysis data': the documented keys (more may be added, none may be
+#: missing).
 DOCUMENTED_SUBJECT_KEYS = {
     "subject_id",
     "arm",
