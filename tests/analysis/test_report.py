@@ -1,7 +1,7 @@
 """The trial report: every section in the HTML, the PDF's text, numbers traced to the results.
 
 A Kim-like cohort (the analysis engine's fixture) is matched to a synthetic PRO-ACT registry
-(the registry engineer's generator and reader), analysed, and reported.
+(the registry's generator and reader), analysed, and reported.
 """
 
 from __future__ import annotations
