@@ -1,4 +1,5 @@
-"""``alstrial alsfrs``: the documented JSON (INTERFACES.md) and exit 2 naming a bad item."""
+"""``alstrial alsfrs``: the documented JSON (docs/interfaces.md, 'Command line') and exit 2 naming a
+bad item."""
 
 from __future__ import annotations
 
