@@ -1,6 +1,7 @@
-"""ALSFRS-R scoring (DOMAIN.md sections 2-3), checked against an oracle written from DOMAIN.md.
+"""ALSFRS-R scoring (docs/domain.md, 'ALSFRS-R' and 'Time, slopes and progression'), checked against
+an oracle written from docs/domain.md, 'ALSFRS-R'.
 
-The oracle below restates the item table of DOMAIN.md section 2 by hand; it does not import
+The oracle below restates the item table of docs/domain.md, 'ALSFRS-R' by hand; it does not import
 the item list from the code under test.
 """
 
@@ -21,7 +22,7 @@ from alstrial.domain.alsfrs import (
 )
 from alstrial.domain.errors import FieldError, ValidationError
 
-# DOMAIN.md section 2, by hand: (number, key, domain).
+# docs/domain.md, 'ALSFRS-R', by hand: (number, key, domain).
 TABLE = [
     ("1", "speech", "bulbar"),
     ("2", "salivation", "bulbar"),
@@ -52,7 +53,7 @@ def visit_items(scores: list[int], gastrostomy: bool = False) -> dict[str, int]:
 
 
 def oracle(items: dict[str, int]) -> dict[str, int]:
-    """Total and subscores straight from the DOMAIN.md table."""
+    """Total and subscores straight from the docs/domain.md, 'ALSFRS-R' table."""
     out = {"bulbar": 0, "fine_motor": 0, "gross_motor": 0, "respiratory": 0}
     for key, value in items.items():
         out[DOMAIN_OF[key]] += value
