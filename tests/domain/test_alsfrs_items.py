@@ -1,4 +1,4 @@
-"""The item table (alsfrs_items.py) matches DOMAIN.md section 2, restated here by hand."""
+"""The item table (alsfrs_items.py) matches docs/domain.md, 'ALSFRS-R', restated here by hand."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from alstrial.domain.alsfrs_items import (
     SCORED_ORDER_WITHOUT_GASTROSTOMY,
 )
 
-# DOMAIN.md section 2: number, key, domain.
+# docs/domain.md, 'ALSFRS-R': number, key, domain.
 DOMAIN_TABLE = [
     ("1", "speech", "bulbar"),
     ("2", "salivation", "bulbar"),
