@@ -1,4 +1,5 @@
-"""Chain-of-identity checks (DOMAIN.md section 7): every wrong-patient path is refused."""
+"""Chain-of-identity checks (docs/domain.md, 'Cell product'): every wrong-patient path is
+refused."""
 
 from datetime import UTC, datetime, timedelta
 
