@@ -1,4 +1,5 @@
-"""Release criteria (ISCT, Dominici 2006; DOMAIN.md section 7), checked criterion by criterion."""
+"""Release criteria (ISCT, Dominici 2006; docs/domain.md, 'Cell product'), checked criterion by
+criterion."""
 
 import pytest
 
