@@ -1,4 +1,5 @@
-"""The shipped protocols load and give the schedule written in the papers (DOMAIN.md section 1)."""
+"""The shipped protocols load and give the schedule written in the papers (docs/domain.md, 'The
+reference studies')."""
 
 from __future__ import annotations
 
