@@ -1,4 +1,4 @@
-"""Adverse event validation and the derived facts (DOMAIN.md section 8)."""
+"""Adverse event validation and the derived facts (docs/domain.md, 'Adverse events')."""
 
 from __future__ import annotations
 
