@@ -1,4 +1,5 @@
-"""King's and MiToS staging (DOMAIN.md section 4), against oracles written from DOMAIN.md."""
+"""King's and MiToS staging (docs/domain.md, 'Staging'), against oracles written from
+docs/domain.md, 'Staging'."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def visit(gastrostomy: bool = False, **scores: int) -> AlsfrsR:
 
 
 def kings_oracle(s: dict[str, int], gastrostomy: bool) -> tuple[str, bool]:
-    """DOMAIN.md section 4, King's, step by step: (stage, no-region flag)."""
+    """docs/domain.md, 'Staging', King's, step by step: (stage, no-region flag)."""
     if s["dyspnea"] == 0 or s["respiratory_insufficiency"] < 4:
         return "4B", False
     if gastrostomy:
@@ -53,7 +54,7 @@ def kings_oracle(s: dict[str, int], gastrostomy: bool) -> tuple[str, bool]:
 
 
 def mitos_oracle(s: dict[str, int]) -> int:
-    """DOMAIN.md section 4, MiToS (Chio 2015, Table 1): number of domains lost."""
+    """docs/domain.md, 'Staging', MiToS (Chio 2015, Table 1): number of domains lost."""
     movement = s["walking"] <= 1 or s["dressing_hygiene"] <= 1
     swallowing = s["swallowing"] <= 1
     communicating = s["speech"] <= 1 and s["handwriting"] <= 1
@@ -161,7 +162,8 @@ def test_regions(scores, regions):
 
 
 def test_dressing_is_not_a_kings_region_item():
-    # Item 6 is fine motor, but King's upper limb uses items 4 and 5a only (DOMAIN.md).
+    # Item 6 is fine motor, but King's upper limb uses items 4 and 5a only (docs/domain.md,
+    # 'Staging').
     assert involved_regions(visit(dressing_hygiene=0)) == ()
 
 
