@@ -1,4 +1,4 @@
-"""Months = days / 30.4375 (DOMAIN.md section 3, the TRICALS convention)."""
+"""Months = days / 30.4375 (docs/domain.md, 'Months', the TRICALS convention)."""
 
 from __future__ import annotations
 
