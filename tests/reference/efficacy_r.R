@@ -1,7 +1,7 @@
-# The efficacy analysis written from scratch in R from the definitions of INTERFACES.md
-# ("Analysis data") and DOMAIN.md section 3, independent of alstrial's Python code.
-# Input: efficacy/subjects.csv, efficacy/visits.csv. Output: efficacy_r.json.
-# Run from the repository root: Rscript tests/reference/efficacy_r.R
+# The efficacy analysis written from scratch in R from the definitions of
+# docs/interfaces.md, 'Analysis data' and docs/domain.md, 'Time, slopes and progression',
+# independent of alstrial's Python code. Input: efficacy/subjects.csv, efficacy/visits.csv. Output:
+# efficacy_r.json. Run from the repository root: Rscript tests/reference/efficacy_r.R
 suppressMessages({library(lme4); library(jsonlite)})
 here <- "tests/reference"
 days_per_month <- 365.25 / 12
