@@ -1,6 +1,7 @@
 """PRO-ACT reader: hand-written files, each bad-row kind rejected with its file/line/column/reason.
 
-Expected values are worked out by hand from the rows written here (DOMAIN.md section 5 rules).
+Expected values are worked out by hand from the rows written here (docs/domain.md, 'PRO-ACT registry
+format' rules).
 """
 
 from __future__ import annotations
