@@ -1,5 +1,6 @@
 """Synthetic PRO-ACT registry: written files read back exactly, items consistent with totals,
-cohort statistics within DOMAIN.md section 6, calibration recovers the generating model."""
+cohort statistics within docs/domain.md, 'Natural history', calibration recovers the generating
+model."""
 
 from __future__ import annotations
 
