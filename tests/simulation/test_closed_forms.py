@@ -1,4 +1,4 @@
-"""Column-wise sums and slopes give the very floats of numpy's row-wise reductions (issue 7: the
+"""Column-wise sums and slopes give the very floats of numpy's row-wise reductions (the
 vectorized engine was sped up without moving a bit)."""
 
 from __future__ import annotations
