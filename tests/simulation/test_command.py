@@ -1,4 +1,4 @@
-"""``alstrial simulate`` (INTERFACES.md contract)."""
+"""``alstrial simulate`` (docs/interfaces.md, 'Simulation output' contract)."""
 
 from __future__ import annotations
 
