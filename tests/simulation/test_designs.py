@@ -34,8 +34,9 @@ def test_the_four_designs_of_the_issue_are_shipped():
 
 
 def test_kim2009_follows_the_paper():
-    # Kim et al. 2009 (DOMAIN.md section 1): 22 treated, 3-month lead-in, 2 injections one month
-    # apart, follow-up to 3 months after the first, lead-in vs follow-up slope, matched controls.
+    # Kim et al. 2009 (docs/domain.md, 'The reference studies'): 22 treated, 3-month lead-in, 2
+    # injections one month apart, follow-up to 3 months after the first, lead-in vs follow-up slope,
+    # matched controls.
     kim = load_design("kim2009")
     assert kim.n_treated == 22
     assert kim.lead_in_months == 3
