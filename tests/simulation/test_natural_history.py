@@ -1,4 +1,5 @@
-"""Natural-history model: cohort statistics against DOMAIN.md section 6, checked independently.
+"""Natural-history model: cohort statistics against docs/domain.md, 'Natural history', checked
+independently.
 
 Slopes are re-estimated with ``numpy.polyfit`` per patient, distributions compared with scipy,
 so the test does not reuse the module's own estimators.
