@@ -100,7 +100,8 @@ def test_subject_summaries_hand_worked():
     lead_in, follow_up, change = subject_summaries(grid, totals, seen)
     months = grid.days / 30.4375
     assert lead_in[0] == pytest.approx(np.polyfit(months[:4], totals[0, :4], 1)[0])
-    # Follow-up: baseline (day 0) plus the later visits, as INTERFACES.md defines it.
+    # Follow-up: baseline (day 0) plus the later visits, as docs/interfaces.md, 'Analysis data'
+    # defines it.
     assert follow_up[0] == pytest.approx(np.polyfit(months[3:], totals[0, 3:], 1)[0])
     assert follow_up[1] == pytest.approx((35 - 36) / (30 / 30.4375))
     assert np.isnan(follow_up[2])
