@@ -1,11 +1,11 @@
 """A small, seedable Kim-like cohort in the analysis-CSV shape, for tests and benchmarks.
 
-Design (Kim et al. 2009, DOMAIN.md section 1): a 3-month lead-in with monthly visits, the first
-treatment at ``index_day``, 3 months of monthly follow-up; controls observed on the same
-schedule around a matched index day. Natural history (DOMAIN.md section 6): individual slopes
-about -1.0 points/month (SD 0.6, right-skewed), visit noise SD 1.5 points, baseline 37-40,
-integers clipped to 0-48. ``effect`` (points/month) is added to the treated subjects' slope after
-``index_day``. This is a test fixture, not the natural-history simulator
+Design (Kim et al. 2009, docs/domain.md, 'The reference studies'): a 3-month lead-in with monthly
+visits, the first treatment at ``index_day``, 3 months of monthly follow-up; controls observed on
+the same schedule around a matched index day. Natural history (docs/domain.md, 'Natural history'):
+individual slopes about -1.0 points/month (SD 0.6, right-skewed), visit noise SD 1.5 points,
+baseline 37-40, integers clipped to 0-48. ``effect`` (points/month) is added to the treated
+subjects' slope after ``index_day``. This is a test fixture, not the natural-history simulator
 (``alstrial.simulation``).
 """
 
@@ -29,7 +29,7 @@ def kim_like_cohort(
     death_rate_per_month: float = 0.0,
     slope_sd: float = 0.6,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(subjects, visits)`` frames in the INTERFACES.md analysis-CSV shape.
+    """``(subjects, visits)`` frames in the docs/interfaces.md, 'Analysis data' analysis-CSV shape.
 
     ``slope_sd``: between-subject SD of the slope (points/month; 0 gives every subject the same
     slope, a data set whose random-slope variance is on the boundary).
