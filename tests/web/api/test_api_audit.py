@@ -133,7 +133,7 @@ def test_trail_replays_to_the_current_state(world, coordinator):
     for key, value in {**current["items"], "total": current["total"]}.items():
         assert state.get(key) == (None if value is None else str(value)), key
     assert current["items"]["cutting_with_gastrostomy"] == 1
-    assert current["kings_stage"] == "4A"  # 5b used: gastrostomy (DOMAIN.md section 4)
+    assert current["kings_stage"] == "4A"  # 5b used: gastrostomy (docs/domain.md, 'Staging')
 
 
 def test_statistician_cannot_read_the_trail(world, users, api):
