@@ -2,7 +2,8 @@
 
 - ``sites``: ``{"seoul": Site, "novara": Site}``;
 - ``make_user(username, {"seoul": ["coordinator"], ...})``: a user with those roles;
-- ``users``: the demo users of INTERFACES.md with their roles (see ``DEMO_ROLES``);
+- ``users``: the demo users of docs/interfaces.md, 'Demo users' with their roles (see
+  ``DEMO_ROLES``);
 - ``kim_trial`` (at seoul) and ``mazzini_trial`` (at novara), from the shipped protocols;
 - ``screen(site_code)`` / ``enrolled_subject(site_code="seoul")``: subjects made through the
   services, as a coordinator of that site;
@@ -59,7 +60,8 @@ def make_user(db, sites):
 
 @pytest.fixture
 def users(make_user):
-    """The INTERFACES.md demo users with the roles ``alstrial demo`` gives them."""
+    """The demo users of docs/interfaces.md, 'Demo users' with the roles ``alstrial demo`` gives
+    them."""
     return {name: make_user(name, roles) for name, roles in DEMO_ROLES.items()}
 
 
