@@ -1,4 +1,4 @@
-"""The design simulator page (issue 7.5): who may use it, its numbers against
+"""The design simulator page: who may use it, its numbers against
 :func:`alstrial.simulation.power.power_curve` and Edland's formula called directly, the design's
 own validation errors next to the fields, the request's cost bounds, HTMX fragments."""
 
