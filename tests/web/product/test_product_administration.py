@@ -1,7 +1,7 @@
 """Every wrong-patient path through the service layer is refused, audited, and gives nothing.
 
-DOMAIN.md section 7: two identifiers, donor = recipient, released and unexpired, right site,
-dose not already given. Each refusal must leave no Administration, leave the lot's status
+docs/domain.md, 'Cell product': two identifiers, donor = recipient, released and unexpired, right
+site, dose not already given. Each refusal must leave no Administration, leave the lot's status
 unchanged, and write a RefusedAttempt plus a ``refused`` custody entry.
 """
 
