@@ -1,4 +1,4 @@
-"""Who may build and download a trial's report (issue 6.4), without building one: every URL
+"""Who may build and download a trial's report, without building one: every URL
 answers 404 for another site's trial (never 403, so existence does not leak), 403 for a role
 of the trial's own site that may not read the report; one build per trial at a time; a failed
 build is shown and leaves no files."""
