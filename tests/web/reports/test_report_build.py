@@ -1,4 +1,4 @@
-"""The report button end to end on the demo trial (issue 6.4): the HTML and the PDF it builds
+"""The report button end to end on the demo trial: the HTML and the PDF it builds
 state the number of analysed subjects that the analysis engine, called directly on the
 database's analysis frames, gives; the page shows it with the settings; a rebuild replaces the
 files of the previous report."""
