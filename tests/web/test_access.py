@@ -1,4 +1,4 @@
-"""Site isolation helpers (issue 3 item 5)."""
+"""Site isolation helpers."""
 
 from __future__ import annotations
 
