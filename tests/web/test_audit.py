@@ -1,4 +1,4 @@
-"""The audit trail: recorded, replayable, exportable, and not editable (issue 3 item 4)."""
+"""The audit trail: recorded, replayable, exportable, and not editable."""
 
 from __future__ import annotations
 
