@@ -1,4 +1,4 @@
-"""save_clinical / delete_clinical: reasons, optimistic locking, history (issue 3 items 4 and 6)."""
+"""save_clinical / delete_clinical: reasons, optimistic locking, history."""
 
 from __future__ import annotations
 
