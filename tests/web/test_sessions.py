@@ -1,4 +1,4 @@
-"""Idle session expiry (issue 9, accounts): 30 minutes after the last request, give or take the
+"""Idle session expiry (accounts): 30 minutes after the last request, give or take the
 one-minute renewal step, and no database write for a page read within that minute."""
 
 from __future__ import annotations
