@@ -95,11 +95,14 @@ def cafs_scores(died: Any, survival_days: Any, change: Any) -> np.ndarray:
     return wins.sum(axis=1)
 
 
-def _change_at_time_point(
+def change_at_time_point(
     survivors: pd.DataFrame, visits: pd.DataFrame, window: tuple[int, int], time_point: int
 ) -> pd.DataFrame:
-    """Per survivor: the day (after ``index_day``) and ALSFRS-R change of the visit standing for
-    the time point, or nothing when no visit falls in the window."""
+    """Per subject of ``survivors`` (``subject_id, index_day, baseline_total``): the day after
+    ``index_day`` and the ALSFRS-R change (points) of the visit standing for the time point (the
+    closest to ``time_point`` in ``window``, both days after index; on equal distance the
+    earlier); subjects without a visit in the window get no row. The prognostic model's outcome
+    is defined the same way."""
     rows = visits[["subject_id", "day", "alsfrs_r_total"]].merge(
         survivors[["subject_id", "index_day", "baseline_total"]], on="subject_id"
     )
@@ -137,7 +140,7 @@ def cafs(
     merged["survival_days"] = np.where(
         merged["died"], death.astype(float) - merged["index_day"], np.nan
     )
-    at_time_point = _change_at_time_point(merged[~merged["died"]], visits, window, time_point)
+    at_time_point = change_at_time_point(merged[~merged["died"]], visits, window, time_point)
     merged = merged.merge(at_time_point, on="subject_id", how="left")
     no_change = ~merged["died"] & merged["change"].isna()
     excluded = merged.loc[no_change, ["subject_id", "arm"]].assign(

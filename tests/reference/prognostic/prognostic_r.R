@@ -1,0 +1,28 @@
+# The cross-fitted prognostic model of alstrial.analysis.prognostic, written from its definition
+# with R's lm: coefficients on the whole training set, out-of-fold predictions with the folds of
+# training.csv, and their calibration (intercept and slope of lm(observed ~ predicted), R^2).
+# Run from the repository root: Rscript tests/reference/prognostic/prognostic_r.R
+library(jsonlite)
+here <- "tests/reference/prognostic"
+d <- read.csv(file.path(here, "training.csv"), stringsAsFactors = FALSE)
+f <- outcome ~ age_years + disease_duration_months + baseline_alsfrs_r + delta_fs +
+  lead_in_slope + bulbar_onset + male
+full <- lm(f, data = d)
+predicted <- numeric(nrow(d))
+for (k in sort(unique(d$fold))) {
+  held <- d$fold == k
+  predicted[held] <- predict(lm(f, data = d[!held, ]), newdata = d[held, ])
+}
+cal <- coef(lm(d$outcome ~ predicted))
+r2 <- 1 - sum((d$outcome - predicted)^2) / sum((d$outcome - mean(d$outcome))^2)
+out <- list(
+  n = nrow(d),
+  coefficients = as.list(coef(full)),
+  predicted = predicted,
+  calibration_intercept = unname(cal[1]),
+  calibration_slope = unname(cal[2]),
+  r_squared = r2,
+  `_R_version` = R.version.string
+)
+writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE),
+           file.path(here, "prognostic_r.json"))
