@@ -12,6 +12,7 @@ import itertools
 import json
 import os
 import random
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from locust import FastHttpUser, between, task
 
 # The benchmarks share the tests' support code (tests/support), which is not part of the package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from support.loadtest import alsfrs_post, form_version, random_items  # noqa: E402
+from support.loadtest import alsfrs_post, form_version, random_items
 
 PLAN = json.loads(Path(os.environ["ALSTRIAL_LOAD_PLAN"]).read_text())
 # Line-buffered: each acknowledgement reaches the file as one whole line, at once.
