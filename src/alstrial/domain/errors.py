@@ -1,4 +1,4 @@
-"""Validation errors that name the field (or file, row and column) at fault.
+"""Validation errors that name the field (or file, row and column) at fault, and the misuse error.
 
 Every layer raises these, so the web form can show each message next to its field, the API can
 return them as a JSON body and the importers can list them per row.
@@ -31,3 +31,14 @@ class ValidationError(ValueError):
         for error in self.errors:
             out.setdefault(error.field, []).append(error.message)
         return out
+
+
+class MisuseError(RuntimeError):
+    """Code used something in a way its rules never allow: a defect to fix, not bad input.
+
+    Raised, for example, when a clinical record is saved or deleted outside its audited service,
+    a bulk write would skip the audit trail, an append-only row (custody ledger, report
+    submission) is changed or deleted, or a function that commits its own transaction is called
+    inside another one. No user can cause it through a form or the API, so it names no field
+    and is never shown as a 4xx answer (docs/DEVELOPING.md "Errors").
+    """

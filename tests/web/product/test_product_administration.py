@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from alstrial.domain.errors import ValidationError
+from alstrial.domain.errors import MisuseError, ValidationError
 from alstrial.domain.identifiers import lot_code
 from alstrial.web.product import services
 from alstrial.web.product.models import Administration, CustodyEntry, Lot, RefusedAttempt
@@ -228,7 +229,7 @@ def test_only_investigators_administer(product_world, users, lot_at):
     alice = product_world["alice"]
     lot = lot_at(alice, "released")
     for name in ("celllab.seoul", "coordinator.seoul", "statistician"):
-        with pytest.raises(PermissionError):
+        with pytest.raises(PermissionDenied):
             give(alice, users[name], lot.code)
     assert not Administration.objects.exists()
     assert not RefusedAttempt.objects.exists()
@@ -241,7 +242,7 @@ def test_the_service_refuses_to_run_inside_a_callers_transaction(product_world, 
 
     alice, bob = product_world["alice"], product_world["bob"]
     bobs_lot = lot_at(bob, "released")
-    with pytest.raises(RuntimeError, match="own transaction"), transaction.atomic():
+    with pytest.raises(MisuseError, match="own transaction"), transaction.atomic():
         give(alice, users["investigator.seoul"], bobs_lot.code)
     assert not RefusedAttempt.objects.exists()
     with pytest.raises(services.AdministrationRefused):

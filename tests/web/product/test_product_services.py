@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
@@ -72,7 +73,7 @@ def test_bad_harvest_names_each_field_and_writes_nothing(product_world, users):
 
 def test_roles_are_checked(product_world, users):
     alice = product_world["alice"]
-    with pytest.raises(PermissionError):
+    with pytest.raises(PermissionDenied):
         services.record_harvest(
             alice,
             users["celllab.novara"],  # another site's cell lab
@@ -80,7 +81,7 @@ def test_roles_are_checked(product_world, users):
             volume_ml=30,
             anticoagulant="heparin",
         )
-    with pytest.raises(PermissionError):
+    with pytest.raises(PermissionDenied):
         services.record_harvest(
             alice,
             users["statistician"],
@@ -144,9 +145,9 @@ def test_qc_release_and_signature(product_world, users, lot_at):
 
 def test_release_needs_the_release_authority(product_world, users, lot_at):
     lot = lot_at(product_world["alice"], "qc_pending")
-    with pytest.raises(PermissionError):
+    with pytest.raises(PermissionDenied):
         services.release_lot(lot, users["coordinator.seoul"], password=PASSWORD)
-    with pytest.raises(PermissionError):  # authority at novara only
+    with pytest.raises(PermissionDenied):  # authority at novara only
         services.release_lot(lot, users["celllab.novara"], password=PASSWORD)
     lot.refresh_from_db()
     assert lot.status == "qc_pending"

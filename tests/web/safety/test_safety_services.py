@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 
-from alstrial.domain.errors import ValidationError
+from alstrial.domain.errors import MisuseError, ValidationError
 from alstrial.web.core.models import Site
 from alstrial.web.safety import services
 from alstrial.web.safety.models import AdverseEvent, Notification, StoppingTrigger
@@ -181,9 +181,9 @@ def test_submission_is_for_a_required_report_once_by_a_monitor(
     assert "does not require" in excinfo.value.by_field()["kind"][0]
     sent = services.record_submission(ae, "sponsor", users["safety.monitor"], reference="R-1")
     sent.reference = "changed"
-    with pytest.raises(RuntimeError, match="append-only"):
+    with pytest.raises(MisuseError, match="append-only"):
         sent.save()
-    with pytest.raises(RuntimeError, match="append-only"):
+    with pytest.raises(MisuseError, match="append-only"):
         sent.delete()
     with pytest.raises(ValidationError) as excinfo:
         services.record_submission(ae, "sponsor", users["safety.monitor"])

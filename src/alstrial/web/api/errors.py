@@ -130,9 +130,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         message = str(exc) or "your role at this site does not allow this"
         return respond(request, 403, _body(message))
 
-    # Django's PermissionDenied (core access) and the product services' PermissionError.
     api.exception_handler(PermissionDenied)(forbidden)
-    api.exception_handler(PermissionError)(forbidden)
 
     @api.exception_handler(HttpError)
     def http_error(request, exc):

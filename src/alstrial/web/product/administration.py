@@ -17,7 +17,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from alstrial.domain.errors import FieldError, ValidationError
+from alstrial.domain.errors import FieldError, MisuseError, ValidationError
 from alstrial.domain.product import CustodyEvent, LotStatus
 from alstrial.domain.product_identity import (
     LotFacts,
@@ -214,7 +214,7 @@ def _require_outermost_transaction() -> None:
     wrapping transaction excepted: Django marks it ``_from_testcase``)."""
     connection = transaction.get_connection()
     if any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks):
-        raise RuntimeError(
+        raise MisuseError(
             "administer_dose runs its own transaction: do not call it inside transaction.atomic"
         )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from django.apps import apps
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from alstrial.domain.errors import FieldError, ValidationError
@@ -23,11 +24,11 @@ LAB_ROLES = (Role.CELL_LAB, Role.ADMIN)
 
 
 def require(user, site, *roles: str, what: str) -> None:
-    """PermissionError unless ``user`` holds one of ``roles`` at ``site`` (views answer 403)."""
+    """PermissionDenied unless ``user`` holds one of ``roles`` at ``site`` (answered 403)."""
     if user is None or not user.is_authenticated:
-        raise PermissionError("an identified, logged-in user is required")
+        raise PermissionDenied("an identified, logged-in user is required")
     if not has_role(user, site, *roles):
-        raise PermissionError(f"your role at this site does not allow you to {what}")
+        raise PermissionDenied(f"your role at this site does not allow you to {what}")
 
 
 #: Clock tolerance for "not in the future" (workstation clocks drift), minutes.

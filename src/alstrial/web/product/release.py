@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -146,9 +147,9 @@ def release_lot(
     """
     lot = locked(lot)
     if user is None or not user.is_authenticated:
-        raise PermissionError("an identified, logged-in user is required")
+        raise PermissionDenied("an identified, logged-in user is required")
     if not ReleaseAuthority.objects.filter(user=user, site=lot.site).exists():
-        raise PermissionError("you are not authorised to release lots at this site")
+        raise PermissionDenied("you are not authorised to release lots at this site")
     if not user.check_password(password or ""):
         refuse("password", "the password is not correct; the lot was not released")
     if lot.lot_status is not LotStatus.QC_PENDING:

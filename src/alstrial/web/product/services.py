@@ -4,8 +4,8 @@ lives').
 Forms, the JSON API and importers call these functions and nothing else. Each one checks
 everything first (role at the site, domain rules, lot state) inside one transaction, with the lot
 row locked (``select_for_update``), and writes nothing unless every check passes. Errors are
-:class:`alstrial.domain.errors.ValidationError` (naming each field) or ``PermissionError``
-(wrong role; views answer 403).
+:class:`alstrial.domain.errors.ValidationError` (naming each field) or Django's
+``PermissionDenied`` (wrong role; views and the API answer 403).
 
 Roles (docs/product.md): the cell lab records harvests, batches, passages, lots, QC and dose
 preparation; a person with a :class:`ReleaseAuthority` at the site signs releases; an

@@ -2,17 +2,15 @@
 
 Every object is fetched with :func:`fetch`: another site's object answers 404, a role that may
 not read product data (the statistician) 403. Every change goes through
-:mod:`alstrial.web.product.services`, whose ``PermissionError`` answers 403 and whose
+:mod:`alstrial.web.product.services`, whose ``PermissionDenied`` answers 403 and whose
 ``ValidationError`` is shown next to each field. Lot pages are in ``views_lot``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 
 from alstrial.domain.errors import ValidationError
@@ -55,19 +53,6 @@ def fetch(request, queryset, site_of, pk: int):
     obj = get_for_user_or_404(queryset, request.user, pk=pk)
     require_role(request.user, site_of(obj), *VIEWERS)
     return obj
-
-
-def permission_denied_as_403(view: Callable) -> Callable:
-    """A service's PermissionError (wrong role at this site) becomes a 403 page."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionError as error:
-            raise PermissionDenied(str(error)) from None
-
-    return wrapped
 
 
 def submit(request, form, action: Callable, success: Callable, template: str, context: dict):
@@ -119,7 +104,6 @@ def subject_product(request, pk: int):
 
 
 @role_required(*LAB, Role.INVESTIGATOR)
-@permission_denied_as_403
 def harvest_create(request, pk: int):
     subject = fetch(request, SUBJECTS, lambda s: s.site, pk)
     initial = {"anatomical_site": subject.trial.protocol.interventions.harvest.site}
@@ -136,7 +120,6 @@ def harvest_create(request, pk: int):
 
 
 @role_required(*LAB)
-@permission_denied_as_403
 def batch_create(request, pk: int):
     harvest = fetch(request, HARVESTS, lambda h: h.subject.site, pk)
     form = BatchForm(
@@ -195,7 +178,6 @@ def _batch_post(request, pk: int, form_key: str, make_form, action, message) -> 
 
 
 @role_required(*LAB)
-@permission_denied_as_403
 def passage_create(request, pk: int):
     return _batch_post(
         request,
@@ -208,7 +190,6 @@ def passage_create(request, pk: int):
 
 
 @role_required(*LAB)
-@permission_denied_as_403
 def lots_create(request, pk: int):
     return _batch_post(
         request,
@@ -221,7 +202,6 @@ def lots_create(request, pk: int):
 
 
 @role_required(*LAB)
-@permission_denied_as_403
 def deviation_create(request, pk: int):
     return _batch_post(
         request,
@@ -238,7 +218,6 @@ def _doses(batch: Batch) -> int:
 
 
 @role_required(*CLINIC)
-@permission_denied_as_403
 def administer(request, pk: int):
     """Record an administration after the chain-of-identity checks (two separate scans)."""
     subject = fetch(request, SUBJECTS, lambda s: s.site, pk)

@@ -18,7 +18,7 @@ from alstrial.web.product.forms import CustodyForm, QcForm, ReleaseForm, qc_init
 from alstrial.web.product.labels import lot_label
 from alstrial.web.product.models import Lot, QcResult, ReleaseAuthority
 from alstrial.web.product.queries import chain_of_custody
-from alstrial.web.product.views import LAB, VIEWERS, fetch, permission_denied_as_403
+from alstrial.web.product.views import LAB, VIEWERS, fetch
 
 LOTS = Lot.objects.select_related("subject__site", "subject__trial", "site", "batch__harvest")
 
@@ -52,7 +52,6 @@ def lot_detail(request, pk: int):
 
 
 @role_required(*LAB)
-@permission_denied_as_403
 def qc_edit(request, pk: int):
     lot = _lot(request, pk)
     form = QcForm(
@@ -122,7 +121,6 @@ def _lot_post(request, pk: int, form_class, form_key: str, action) -> object:
 
 @require_POST
 @role_required(*VIEWERS)
-@permission_denied_as_403
 def release(request, pk: int):
     def sign(lot, data):
         signature = services.release_lot(lot, request.user, password=data["password"])
@@ -133,7 +131,6 @@ def release(request, pk: int):
 
 @require_POST
 @role_required(*LAB)
-@permission_denied_as_403
 def prepare(request, pk: int):
     lot = _lot(request, pk)
     try:
@@ -149,7 +146,6 @@ def prepare(request, pk: int):
 
 @require_POST
 @role_required(*LAB, Role.INVESTIGATOR)
-@permission_denied_as_403
 def custody(request, pk: int):
     def move(lot, data):
         services.record_custody(lot, request.user, data["event"], note=data["note"])

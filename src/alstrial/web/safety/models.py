@@ -14,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from alstrial.domain.errors import MisuseError
 from alstrial.domain.safety import (
     ActionTaken,
     Cause,
@@ -206,11 +207,11 @@ class ReportSubmission(models.Model):
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
-            raise RuntimeError("a recorded report submission is never changed (append-only)")
+            raise MisuseError("a recorded report submission is never changed (append-only)")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise RuntimeError("a recorded report submission is never deleted (append-only)")
+        raise MisuseError("a recorded report submission is never deleted (append-only)")
 
 
 class StoppingTrigger(models.Model):
