@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 from support.synthetic_cohort import kim_like_cohort
 
+from alstrial.analysis.ancova import fit_ancova
+from alstrial.analysis.data import read_analysis_data
 from alstrial.analysis.prognostic import (
     PROGNOSTIC_COVARIATES,
     calibration,
@@ -158,3 +160,28 @@ def test_bad_options_are_named(training, registry):
     subjects, visits = kim_like_cohort(4, n_treated=4, n_control=4)
     with pytest.raises(FieldError, match="not a prognostic covariate: fvc"):
         prognostic_score(subjects, visits, registry, covariates=("fvc",))
+
+
+def test_ancova_adjusted_for_the_prognostic_score_matches_r(registry):
+    # as make_training.py scored them: no lead-in in a randomised trial, time point M6 (day 183)
+    balanced = HERE.parent / "randomised" / "balanced"
+    data = read_analysis_data(balanced / "subjects.csv", balanced / "visits.csv")
+    settings = AnalysisSettings(
+        follow_up_days=190, time_point_days=183, time_point_window_before_days=7
+    )
+    covariates = tuple(c for c in PROGNOSTIC_COVARIATES if c != "lead_in_slope")
+    score = prognostic_score(data.subjects, data.visits, registry, settings, covariates)
+    reference = pd.read_csv(HERE / "scores_balanced.csv")
+    np.testing.assert_allclose(score.scores["prognostic_score"], reference["prognostic_score"])
+    adjusted = fit_ancova(data, prognostic_score=score.by_subject())
+    expected = R["ancova_procova"]
+    assert adjusted.prognostic_score
+    assert adjusted.estimate == pytest.approx(expected["estimate"], rel=1e-9)
+    assert adjusted.se == pytest.approx(expected["se"], rel=1e-9)
+    assert adjusted.df == expected["df"]
+    assert adjusted.p == pytest.approx(expected["p"], rel=1e-9)
+    assert sum(adjusted.n.values()) == expected["n"]
+    assert fit_ancova(data).se == pytest.approx(R["ancova_unadjusted_se"], rel=1e-9)
+    without_one = score.by_subject().drop(data.subjects["subject_id"].iloc[0])
+    with pytest.raises(FieldError, match="has no prognostic score"):
+        fit_ancova(data, prognostic_score=without_one)

@@ -35,13 +35,20 @@ class AncovaResult:
     visit: str
     n: dict[str, int]
     stratified: bool
+    prognostic_score: bool = False  # adjusted for the prognostic score (PROCOVA)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: plain(v) if not isinstance(v, dict) else v for k, v in self.__dict__.items()}
 
 
-def fit_ancova(data: AnalysisData, confidence: float = 0.95) -> AncovaResult:
-    """OLS of change at the last scheduled visit on arm and baseline (+ stratum)."""
+def fit_ancova(
+    data: AnalysisData, confidence: float = 0.95, prognostic_score: pd.Series | None = None
+) -> AncovaResult:
+    """OLS of change at the last scheduled visit on arm and baseline (+ stratum).
+
+    ``prognostic_score`` (points, by ``subject_id``; :func:`alstrial.analysis.prognostic.
+    prognostic_score`) adds the registry-trained prognostic score as a covariate (PROCOVA); a
+    subject at the last visit without a score is an error naming it."""
     rows = change_from_baseline(data)
     if rows.empty:
         raise FieldError("visit", "no labelled visit after randomisation: no ANCOVA")
@@ -56,6 +63,12 @@ def fit_ancova(data: AnalysisData, confidence: float = 0.95) -> AncovaResult:
             "baseline": at_last["baseline"].to_numpy(float),
         }
     )
+    if prognostic_score is not None:
+        score = prognostic_score.reindex(at_last["subject_id"]).to_numpy(float)
+        if np.isnan(score).any():
+            missing = at_last["subject_id"].to_numpy()[np.isnan(score)][0]
+            raise FieldError("prognostic_score", f"subject {missing} has no prognostic score")
+        design["prognostic_score"] = score
     if stratified:
         stratum = strata.reindex(at_last["subject_id"]).to_numpy()
         if pd.isna(stratum).any():
@@ -80,4 +93,5 @@ def fit_ancova(data: AnalysisData, confidence: float = 0.95) -> AncovaResult:
         visit=str(last),
         n={arm: int(arms.get(arm, 0)) for arm in ("treated", "control")},
         stratified=stratified,
+        prognostic_score=prognostic_score is not None,
     )

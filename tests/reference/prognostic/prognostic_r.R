@@ -15,6 +15,22 @@ for (k in sort(unique(d$fold))) {
 }
 cal <- coef(lm(d$outcome ~ predicted))
 r2 <- 1 - sum((d$outcome - predicted)^2) / sum((d$outcome - mean(d$outcome))^2)
+# ANCOVA of the randomised reference trial "balanced" adjusted for the prognostic score
+# (PROCOVA): change at the last visit (M6) ~ arm + baseline + prognostic_score, complete cases
+folder <- "tests/reference/randomised/balanced"
+subjects <- read.csv(file.path(folder, "subjects.csv"), stringsAsFactors = FALSE)
+visits <- read.csv(file.path(folder, "visits.csv"), stringsAsFactors = FALSE)
+scores <- read.csv(file.path(here, "scores_balanced.csv"), stringsAsFactors = FALSE)
+bl <- visits[visits$visit == "BL", c("subject_id", "alsfrs_r_total")]
+names(bl)[2] <- "baseline"
+m6 <- visits[visits$visit == "M6", c("subject_id", "alsfrs_r_total")]
+a <- merge(merge(merge(m6, bl), subjects[, c("subject_id", "arm")]), scores)
+a$change <- a$alsfrs_r_total - a$baseline
+a$arm <- factor(a$arm, levels = c("control", "treated"))
+an <- summary(lm(change ~ arm + baseline + prognostic_score, data = a))
+row <- an$coefficients["armtreated", ]
+unadjusted <- summary(lm(change ~ arm + baseline, data = a))$coefficients["armtreated", ]
+
 out <- list(
   n = nrow(d),
   coefficients = as.list(coef(full)),
@@ -22,6 +38,9 @@ out <- list(
   calibration_intercept = unname(cal[1]),
   calibration_slope = unname(cal[2]),
   r_squared = r2,
+  ancova_procova = list(estimate = row[["Estimate"]], se = row[["Std. Error"]],
+                        df = an$df[2], p = row[["Pr(>|t|)"]], n = nrow(a)),
+  ancova_unadjusted_se = unadjusted[["Std. Error"]],
   `_R_version` = R.version.string
 )
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE),
