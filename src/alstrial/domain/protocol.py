@@ -246,6 +246,12 @@ def protocol_from_toml(text: str, source: str = "<text>") -> Protocol:
     except tomllib.TOMLDecodeError as error:
         # tomllib's message carries the line and column, e.g. "(at line 3, column 7)".
         raise ProtocolError([FieldError(FILE_KEY, f"not valid TOML: {error}")], source) from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively: thousands of levels
+        # exhaust Python's stack. No protocol nests more than a few levels.
+        raise ProtocolError(
+            [FieldError(FILE_KEY, "not a protocol: arrays or tables nested too deeply")], source
+        ) from None
     return protocol_from_dict(data, source=source)
 
 

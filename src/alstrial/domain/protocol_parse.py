@@ -47,6 +47,9 @@ from alstrial.domain.protocol_model import (
 from alstrial.domain.protocol_reader import Table
 
 ALSFRS_R_MAX = 48
+#: Longest analysis follow-up a protocol may set: 20 years of days (no ALS trial follows
+#: anyone longer; a larger number is a typing slip, e.g. 10^18).
+MAX_FOLLOW_UP_DAYS = 20 * 366
 CTCAE_GRADES = (1, 2, 3, 4, 5)
 
 
@@ -370,7 +373,9 @@ def read_analysis(t: Table) -> AnalysisSettings | None:
         a = AnalysisSettings(
             primary_outcome=t.string("primary_outcome", choices=PRIMARY_OUTCOMES),
             lead_in_months=t.number("lead_in_months", minimum=0),
-            follow_up_days=t.number("follow_up_days", integer=True, minimum=1),
+            follow_up_days=t.number(
+                "follow_up_days", integer=True, minimum=1, maximum=MAX_FOLLOW_UP_DAYS
+            ),
             control=control,
             matched_on=t.string_list(
                 "matched_on", required=control == "matched_external", choices=MATCHING_VARIABLES

@@ -69,6 +69,8 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + ALSTRIAL_APPS
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # An API body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413 in the API's JSON shape, not HTML.
+    "alstrial.web.api.body_limit.ApiBodyLimitMiddleware",
     # PostgreSQL cannot hold NUL in text: refused with 400 before any view (never a 500).
     "alstrial.web.nul_bytes.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -16,12 +16,21 @@ from functools import partial
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
+from alstrial.domain.text_limits import MAX_FREE_TEXT_CHARS, MAX_SCAN_CHARS
 from alstrial.web.api.access import get_for_user_or_404, hides_dates, subject_for
 from alstrial.web.api.errors import api_field_names
 from alstrial.web.api.pages import PageParams, page, page_of
-from alstrial.web.api.schemas import ErrorOut, Integer, Number, RefusedOut, StrictIn
+from alstrial.web.api.schemas import (
+    ErrorOut,
+    Integer,
+    Number,
+    RefusedOut,
+    StrictIn,
+    choice_of,
+    max_length_of,
+)
 from alstrial.web.product.administration import administer_dose
-from alstrial.web.product.models import Administration
+from alstrial.web.product.models import Administration, Route
 from alstrial.web.subjects.models import Visit
 
 router = Router(tags=["cell product"])
@@ -29,16 +38,24 @@ router = Router(tags=["cell product"])
 
 class AdministrationIn(StrictIn):
     subject_id: Integer = Field(description="The recipient (whose record this is).")
-    scanned_subject_id: str = Field(description="Read from the wristband, never pre-filled.")
-    scanned_lot_id: str = Field(description="Read from the lot label, never pre-filled.")
-    route: str = Field(description="The protocol's route: intrathecal or intraspinal.")
+    scanned_subject_id: str = Field(
+        description="Read from the wristband, never pre-filled.",
+        max_length=MAX_SCAN_CHARS,
+    )
+    scanned_lot_id: str = Field(
+        description="Read from the lot label, never pre-filled.",
+        max_length=MAX_SCAN_CHARS,
+    )
+    route: choice_of(Route.values) = Field(
+        description="The protocol's route: intrathecal or intraspinal."
+    )
     administered_at: AwareDatetime | None = Field(
         None, description="Default now; ISO 8601 with a time zone (Z or +09:00)."
     )
     visit_id: Integer | None = Field(None, description="Default: the schedule's visit of the dose.")
-    spinal_level: str = ""
+    spinal_level: str = Field("", max_length=max_length_of(Administration, "spinal_level"))
     pump_rate_ul_per_min: Number | None = None
-    immediate_reactions: str = ""
+    immediate_reactions: str = Field("", max_length=MAX_FREE_TEXT_CHARS)
 
 
 class AdministrationOut(Schema):

@@ -16,7 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from alstrial.web.api.access import get_for_user_or_404, require_any_role, require_role, subject_for
 from alstrial.web.api.pages import PageParams, page, page_of
-from alstrial.web.api.schemas import ChangeIn, ErrorOut, Integer, StrictIn
+from alstrial.web.api.schemas import ChangeIn, ErrorOut, Integer, StrictIn, max_length_of
 from alstrial.web.safety import services
 from alstrial.web.safety.models import AdverseEvent
 
@@ -33,7 +33,10 @@ RELATEDNESS = (
 class Report(StrictIn):
     """The report's fields (``alstrial.web.safety.services.REPORT_FIELDS``)."""
 
-    term: str = Field(description="Verbatim term; coded against alstrial's term list.")
+    term: str = Field(
+        description="Verbatim term; coded against alstrial's term list.",
+        max_length=max_length_of(AdverseEvent, "verbatim_term"),
+    )
     onset_date: date | None = None
     resolution_date: date | None = None
     grade: Integer | None = Field(None, description="CTCAE v5, 1-5")

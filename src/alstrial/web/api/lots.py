@@ -16,6 +16,7 @@ from typing import Literal
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
+from alstrial.domain.text_limits import MAX_REASON_CHARS
 from alstrial.web.api.access import get_for_user_or_404, hides_dates, require_role
 from alstrial.web.api.pages import PageParams, page, page_of
 from alstrial.web.api.schemas import ChangeIn, ErrorOut, Integer, Number, StrictIn
@@ -92,7 +93,9 @@ class ReleaseIn(StrictIn):
 
 class CustodyIn(StrictIn):
     event: Literal["shipped", "received", "destroyed"]
-    note: str = Field("", description="Required to destroy.")
+    note: str = Field(
+        "", description="Required to destroy; kept in the lot's trail.", max_length=MAX_REASON_CHARS
+    )
 
 
 def lot_out(lot: Lot, user) -> dict:

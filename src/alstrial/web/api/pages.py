@@ -11,11 +11,14 @@ from pydantic import Field, create_model
 
 #: Largest page a client may ask for.
 MAX_LIMIT = 1000
+#: Largest offset: far beyond any list, and inside the databases' 64-bit OFFSET (2^63 used to
+#: overflow into a 409).
+MAX_OFFSET = 2**31 - 1
 
 
 class PageParams(Schema):
     limit: int = Field(100, ge=1, le=MAX_LIMIT, description="Items per page (1-1000).")
-    offset: int = Field(0, ge=0, description="Items to skip.")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Items to skip (0-2147483647).")
 
 
 def page_of(item: type[Schema]) -> type[Schema]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from ninja import Schema
-from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 
 
 def _json_number(value):
@@ -19,6 +19,24 @@ def _json_number(value):
 Integer = Annotated[int, BeforeValidator(_json_number)]
 #: A decimal input (``true`` or ``"0.5"`` refused, not coerced).
 Number = Annotated[float, BeforeValidator(_json_number)]
+
+
+def choice_of(allowed) -> type:
+    """A text input that must be one of ``allowed`` (a model field's choices), refused before
+    any check runs, as the web form's choice field refuses it."""
+    values = tuple(str(a) for a in allowed)
+
+    def check(value: str) -> str:
+        if value not in values:
+            raise ValueError(f"must be one of {', '.join(values)}")
+        return value
+
+    return Annotated[str, AfterValidator(check)]
+
+
+def max_length_of(model, field: str) -> int:
+    """The column's length: the API's limit is the model's, as the web form's is."""
+    return model._meta.get_field(field).max_length
 
 
 class ErrorOut(Schema):

@@ -112,9 +112,13 @@ def change_visit(request, visit_id: int, payload: VisitChangeIn):
     """Record the visit as done on ``visit_date`` or as missed with ``missed_reason``."""
     visit = get_for_user_or_404(VISITS, request.user, pk=visit_id)
     require_role(request.user, visit.subject.site, *DATA_ENTRY_ROLES)
-    if payload.status == "done":
-        service, detail = record_visit, {"visit_date": payload.visit_date}
-    else:
-        service, detail = record_missed_visit, {"missed_reason": payload.missed_reason}
-    service(visit, request.user, **detail, reason=payload.reason, expected_version=payload.version)
+    service = record_visit if payload.status == "done" else record_missed_visit
+    service(
+        visit,
+        request.user,
+        visit_date=payload.visit_date,
+        missed_reason=payload.missed_reason,
+        reason=payload.reason,
+        expected_version=payload.version,
+    )
     return visit_out(visit, request.user)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django import forms
 
 from alstrial.domain.errors import ValidationError
+from alstrial.domain.text_limits import MAX_REASON_CHARS
 from alstrial.web.core.records import ConflictError
 
 
@@ -17,6 +18,7 @@ class AuditedFormMixin(forms.Form):
 
     reason = forms.CharField(
         required=False,
+        max_length=MAX_REASON_CHARS,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Required for every change to saved data; kept in the audit trail.",
     )

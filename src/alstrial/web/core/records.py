@@ -23,7 +23,9 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from alstrial.domain.errors import FieldError, ValidationError
+from alstrial.domain.text_limits import check_reason
 from alstrial.web.core.access import SiteScopedQuerySet
+from alstrial.web.core.stored_fields import check_stored_fields
 
 #: Change reason recorded for the first save when the user gives none.
 INITIAL_ENTRY_REASON = "initial entry"
@@ -182,6 +184,8 @@ def save_clinical(obj: ClinicalRecord, user, reason: str = "", *, expected_versi
         reason = (reason or "").strip() or INITIAL_ENTRY_REASON
     else:
         reason = _require_reason(reason, "change")
+    check_reason(reason)
+    check_stored_fields(obj)
     obj.clean_clinical()
     now = timezone.now()
     with transaction.atomic():
@@ -218,6 +222,7 @@ def delete_clinical(obj: ClinicalRecord, user, reason: str, *, expected_version=
     if user is None or not user.is_authenticated:
         raise PermissionError("clinical data is deleted by an identified, logged-in user")
     reason = _require_reason(reason, "delete")
+    check_reason(reason)
     expected = obj.version if expected_version is None else int(expected_version)
     with transaction.atomic():
         _claim_version(obj, expected)

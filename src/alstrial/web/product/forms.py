@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
+from alstrial.domain.text_limits import MAX_FREE_TEXT_CHARS, MAX_REASON_CHARS, MAX_SCAN_CHARS
 from alstrial.web.core.forms import AuditedFormMixin
-from alstrial.web.product.models import QcResult, Route
+from alstrial.web.product.models import Administration, QcResult, Route
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -129,7 +130,14 @@ class CustodyForm(forms.Form):
     event = forms.ChoiceField(
         choices=[("shipped", "Shipped"), ("received", "Received"), ("destroyed", "Destroyed")]
     )
-    note = forms.CharField(required=False, help_text="Required to destroy a lot.")
+    note = forms.CharField(
+        required=False, help_text="Required to destroy a lot.", max_length=MAX_REASON_CHARS
+    )
+
+
+def _column(field: str) -> int:
+    """An administration column's length: the form's limit is the model's, as the API's is."""
+    return Administration._meta.get_field(field).max_length
 
 
 class AdministrationForm(forms.Form):
@@ -138,9 +146,12 @@ class AdministrationForm(forms.Form):
     scanned_subject_id = forms.CharField(
         label="Scan the subject's wristband",
         widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
+        max_length=MAX_SCAN_CHARS,
     )
     scanned_lot_id = forms.CharField(
-        label="Scan the lot label", widget=forms.TextInput(attrs={"autocomplete": "off"})
+        label="Scan the lot label",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        max_length=MAX_SCAN_CHARS,
     )
     route = forms.ChoiceField(choices=Route.choices)
     administered_at = forms.DateTimeField(
@@ -153,8 +164,12 @@ class AdministrationForm(forms.Form):
     volume_ml = forms.FloatField(
         label="Volume injected (ml)", required=False, help_text="Blank: the whole prepared dose."
     )
-    spinal_level = forms.CharField(required=False, help_text="Intraspinal only, e.g. T8.")
+    spinal_level = forms.CharField(
+        required=False, help_text="Intraspinal only, e.g. T8.", max_length=_column("spinal_level")
+    )
     pump_rate_ul_per_min = forms.FloatField(
         label="Pump rate (µl/min)", required=False, help_text="Intraspinal only."
     )
-    immediate_reactions = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    immediate_reactions = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=MAX_FREE_TEXT_CHARS
+    )

@@ -21,6 +21,7 @@ from alstrial.domain.product_dose import is_expired
 from alstrial.web.core.access import SiteScopedQuerySet
 from alstrial.web.core.models import Site
 from alstrial.web.core.records import ClinicalRecord
+from alstrial.web.core.stored_fields import check_stored_fields
 from alstrial.web.subjects.models import Subject, Visit
 
 USER = settings.AUTH_USER_MODEL
@@ -297,6 +298,9 @@ class AppendOnly(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise PermissionError(f"{type(self).__name__} is append-only: rows are never changed")
+        # A value refused here would otherwise stay in the ledger for good (or fail on
+        # PostgreSQL only); the same check as every clinical save.
+        check_stored_fields(self)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

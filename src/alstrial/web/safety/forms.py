@@ -16,6 +16,7 @@ from alstrial.domain.safety import (
     Seriousness,
 )
 from alstrial.domain.safety_terms import shipped_terms
+from alstrial.domain.text_limits import MAX_FREE_TEXT_CHARS, MAX_REASON_CHARS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.TextInput(attrs={"type": "datetime-local"})
@@ -60,7 +61,9 @@ class AdverseEventForm(forms.Form):
     )
     action_taken = forms.ChoiceField(choices=[(a.value, _label(a.value)) for a in ActionTaken])
     outcome = forms.ChoiceField(choices=[(o.value, _label(o.value)) for o in Outcome])
-    narrative = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    narrative = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=MAX_FREE_TEXT_CHARS
+    )
 
     def __init__(
         self, *args, causes=tuple(c.value for c in Cause), subjects=None, time_zone="", **kwargs
@@ -72,12 +75,12 @@ class AdverseEventForm(forms.Form):
                 "awareness_at"
             ].help_text = f"Site local time ({time_zone}). Day 0 of the reporting clock."
         if subjects is not None:
-            # Choosing the subject reloads the form with the relatedness fields of its trial.
-            reload = "window.location.search = 'subject=' + encodeURIComponent(this.value)"
+            # Choosing the subject reloads the form with the relatedness fields of its trial
+            # (static/alstrial/reload_on_change.js: no inline handler, which the CSP blocks).
             self.fields["subject"] = forms.ModelChoiceField(
                 queryset=subjects,
                 to_field_name="code",
-                widget=forms.Select(attrs={"onchange": reload}),
+                widget=forms.Select(attrs={"data-reload-with": "subject"}),
             )
             self.order_fields(["subject"])
         blank = [("", "---------")]
@@ -97,7 +100,9 @@ class AdverseEventForm(forms.Form):
                 "the SUSAR clock if this makes the event a SUSAR.",
             )
             self.fields["reason"] = forms.CharField(
-                widget=forms.Textarea(attrs={"rows": 2}), label="Reason for the change"
+                widget=forms.Textarea(attrs={"rows": 2}),
+                label="Reason for the change",
+                max_length=MAX_REASON_CHARS,
             )
             self.fields["version"] = forms.IntegerField(widget=forms.HiddenInput)
 
@@ -124,4 +129,8 @@ class SubmissionForm(forms.Form):
 
 
 class LiftForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Decision and reason")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Decision and reason",
+        max_length=MAX_REASON_CHARS,
+    )

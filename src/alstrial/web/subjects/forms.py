@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from alstrial.domain.protocol import EL_ESCORIAL
+from alstrial.domain.text_limits import MAX_FREE_TEXT_CHARS
 from alstrial.web.core.forms import AuditedFormMixin
 from alstrial.web.subjects.models import OnsetSite, Sex, SubjectIdentity
 
@@ -62,7 +63,9 @@ class IdentityForm(AuditedFormMixin, forms.ModelForm):
 
 class WithdrawForm(forms.Form):
     withdrawal_date = forms.DateField(widget=DATE_WIDGET)
-    withdrawal_reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    withdrawal_reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=MAX_FREE_TEXT_CHARS
+    )
 
 
 class EnrolForm(forms.Form):
@@ -82,5 +85,15 @@ class VisitForm(AuditedFormMixin):
     outcome = forms.ChoiceField(choices=[("done", "Took place"), ("missed", "Missed")])
     visit_date = forms.DateField(widget=DATE_WIDGET, required=False)
     missed_reason = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Why was it missed?"
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why was it missed?",
+        max_length=MAX_FREE_TEXT_CHARS,
     )
+
+    def clean(self):
+        """A missed visit has no date: refused, as the API refuses it, never dropped."""
+        data = super().clean()
+        if data.get("outcome") == "missed" and data.get("visit_date") is not None:
+            self.add_error("visit_date", "a missed visit has no visit date (or record it as done)")
+        return data

@@ -18,8 +18,17 @@ from alstrial.domain.eligibility import (
 )
 from alstrial.domain.errors import FieldError, ValidationError
 from alstrial.domain.identifiers import subject_code
+from alstrial.domain.text_limits import choice_error
 from alstrial.web.core.records import ConflictError, save_clinical
-from alstrial.web.subjects.models import Subject, SubjectStatus, Visit, VisitStatus, today
+from alstrial.web.subjects.models import (
+    OnsetSite,
+    Sex,
+    Subject,
+    SubjectStatus,
+    Visit,
+    VisitStatus,
+    today,
+)
 
 #: Tries at a free subject number when screenings at one site happen at the same moment.
 NUMBERING_ATTEMPTS = 3
@@ -38,6 +47,12 @@ def _judge(trial, consent_date, screening_date, values, errors: list[FieldError]
         errors.append(FieldError("screening_date", "the screening date is required"))
     elif consent_date is not None and screening_date < consent_date:
         errors.append(FieldError("screening_date", "screening cannot happen before consent"))
+    for field, allowed in (("sex", Sex.values), ("onset_site", OnsetSite.values)):
+        value = values.get(field)
+        if value in (None, ""):
+            errors.append(FieldError(field, "required"))
+        elif (error := choice_error(field, value, allowed)) is not None:
+            errors.append(error)
     onset = values.get("symptom_onset_date")
     duration = None
     if onset is None:
@@ -193,12 +208,19 @@ def enrol_subject(subject: Subject, user, *, enrolment_date: date, day_zero_date
     return subject
 
 
-def record_visit(visit: Visit, user, *, visit_date, reason="", expected_version=None) -> Visit:
+def record_visit(
+    visit: Visit, user, *, visit_date, missed_reason="", reason="", expected_version=None
+) -> Visit:
     """Record that ``visit`` took place on ``visit_date`` (checked: consent, not in future).
 
     Filling in a scheduled visit is its first data entry (reason optional); changing a visit
-    already recorded as done or missed needs a reason.
+    already recorded as done or missed needs a reason. A reason it was missed is refused
+    (field ``missed_reason``) rather than silently dropped.
     """
+    if (missed_reason or "").strip():
+        raise ValidationError(
+            [FieldError("missed_reason", "a visit that took place has no reason it was missed")]
+        )
     if visit.status == VisitStatus.SCHEDULED and not (reason or "").strip():
         reason = "visit recorded"
     visit.status = VisitStatus.DONE
@@ -207,8 +229,18 @@ def record_visit(visit: Visit, user, *, visit_date, reason="", expected_version=
     return save_clinical(visit, user, reason, expected_version=expected_version)
 
 
-def record_missed_visit(visit: Visit, user, *, missed_reason, reason="", expected_version=None):
-    """Record that ``visit`` did not take place, and why (``missed_reason`` is required)."""
+def record_missed_visit(
+    visit: Visit, user, *, missed_reason, visit_date=None, reason="", expected_version=None
+):
+    """Record that ``visit`` did not take place, and why (``missed_reason`` is required).
+
+    A visit date is refused (field ``visit_date``) rather than silently dropped: the visit
+    either took place on that date or it was missed.
+    """
+    if visit_date is not None:
+        raise ValidationError(
+            [FieldError("visit_date", "a missed visit has no visit date (or record it as done)")]
+        )
     if visit.status == VisitStatus.SCHEDULED and not (reason or "").strip():
         reason = "visit recorded as missed"
     visit.status = VisitStatus.MISSED
