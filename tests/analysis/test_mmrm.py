@@ -62,6 +62,15 @@ def test_analytic_gradients_match_finite_differences():
     assert np.allclose(grad_v, numeric_v, rtol=1e-5, atol=1e-7)
 
 
+def test_analytic_hessian_matches_finite_differences_of_the_gradient():
+    y, z = _datasets(3, seed=5)
+    sums = kernel.pattern_sums(y, z)
+    theta = kernel.theta_from_covariance(np.tile(np.eye(VISITS) * 3 + 1, (3, 1, 1)))
+    analytic = kernel.deviance_hessian(sums, theta)
+    numeric = kernel.deviance_hessian_numeric(sums, theta)
+    assert np.allclose(analytic, numeric, rtol=1e-6, atol=1e-5)
+
+
 def test_batch_fit_equals_single_fits():
     y, z = _datasets(5)
     batch = kernel.fit_reml(kernel.pattern_sums(y, z))

@@ -158,7 +158,7 @@ def fit_mmrm(
     contrast[(len(labels) - 1) * len(COVARIATES) + TREATED] = 1.0
     estimate = float(fits.beta[0, -1, TREATED])
     if df_method == "satterthwaite":
-        variance, df = satterthwaite(sums, fits.theta, contrast)
+        variance, df = satterthwaite(sums, fits.theta, contrast, fits.hessian)
         se, df = float(np.sqrt(variance[0])), float(df[0])
     else:
         from alstrial.analysis.mmrm_kr import kenward_roger
@@ -192,12 +192,17 @@ def fit_mmrm(
 
 
 def satterthwaite(
-    sums: kernel.PatternSums, theta: np.ndarray, contrast: np.ndarray
+    sums: kernel.PatternSums,
+    theta: np.ndarray,
+    contrast: np.ndarray,
+    hessian: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Variance of ``contrast' beta`` and its Satterthwaite df, ``2 v^2 / (g' I^-1 g)`` with the
-    observed REML information ``I`` (half the deviance's Hessian) at ``theta`` (B, q)."""
+    observed REML information ``I`` (half the deviance's Hessian, computed at ``theta`` (B, q)
+    unless given)."""
     variance, grad = kernel.contrast_variance_gradient(sums, theta, contrast)
-    hessian = kernel.deviance_hessian(sums, theta)
+    if hessian is None:
+        hessian = kernel.deviance_hessian(sums, theta)
     spread = np.einsum("bi,bi->b", grad, np.linalg.solve(hessian, grad[..., None])[..., 0])
     return variance, variance**2 / spread
 

@@ -15,8 +15,8 @@ operations per pattern, vectorised over datasets.
 
 The covariance is parametrised by its Cholesky factor ``Sigma = L L'`` (log of the diagonal, so
 any parameter vector is a valid covariance). The criterion ``-2 log REML likelihood`` has an
-analytic gradient (below); Newton steps use the Hessian from central differences of that
-gradient, damped to a descent direction, with step halving. Convergence: the Newton decrement
+analytic gradient and Hessian (below); Newton steps, damped to a descent direction, with step
+halving. Convergence: the Newton decrement
 ``g' H^-1 g`` (invariant to the parametrisation) below 1e-10.
 """
 
@@ -30,7 +30,7 @@ import numpy as np
 #: Newton decrement below which a fit has converged (units of -2 log likelihood).
 DECREMENT_TOLERANCE = 1e-10
 MAX_ITERATIONS = 60
-#: Central-difference step of the Hessian (parameters are Cholesky entries on a log scale).
+#: Central-difference step of the numerical Hessian, a check of the analytic one.
 HESSIAN_STEP = 1e-5
 
 
@@ -211,7 +211,88 @@ def contrast_variance_gradient(
 
 
 def deviance_hessian(sums: PatternSums, theta: np.ndarray) -> np.ndarray:
-    """Hessian (B, q, q) by central differences of the analytic gradient."""
+    """The analytic Hessian (B, q, q) of the deviance in ``theta``."""
+    return gradient_and_hessian(sums, theta)[1]
+
+
+def _covariance_directions(factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``dSigma / dtheta_a`` (B, q, V, V) and ``dL / dtheta_a`` (B, q, V, V)."""
+    batch, visits = factor.shape[0], factor.shape[1]
+    rows, cols = np.tril_indices(visits)
+    d_factor = np.zeros((batch, len(rows), visits, visits))
+    a = np.arange(len(rows))
+    d_factor[:, a, rows, cols] = np.where(rows == cols, factor[:, rows, cols], 1.0)
+    product = d_factor @ np.swapaxes(factor, 1, 2)[:, None]
+    return product + np.swapaxes(product, 2, 3), d_factor
+
+
+def gradient_and_hessian(
+    sums: PatternSums, theta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, Evaluation]:
+    """Gradient (B, q) and analytic Hessian (B, q, q) of the deviance in ``theta``.
+
+    In a direction ``E`` of the covariance, with ``P`` the REML projection, the deviance has
+    first derivative ``tr(P E) - y'P E P y`` and second ``-tr(P E P F) + 2 y'P E P F P y``
+    (the covariance is linear in itself); every trace reduces to pattern sums as in
+    :func:`evaluate`. The Cholesky parametrisation adds ``tr(D d2Sigma)``, with ``D`` the
+    derivative in ``Sigma``.
+    """
+    visits, m = sums.visits, sums.covariates
+    sigma, factor = covariance_from_theta(theta, visits)
+    ev = evaluate(sums, sigma)
+    batch, size = theta.shape[0], visits * m
+    w = ev.weights
+    a_inv5 = ev.a_inv.reshape(batch, visits, m, visits, m)
+    trace_term = np.einsum("bjrks,bPrs->bPjk", a_inv5, sums.zz, optimize=True)
+    residual = residual_products(sums, ev.beta)
+    d_sigma = np.einsum("bP,bPjk->bjk", sums.n, w) - (w @ (trace_term + residual) @ w).sum(1)
+    grad = _chain_to_theta(d_sigma, factor)
+
+    directions, d_factor = _covariance_directions(factor)
+    q, patterns = directions.shape[1], w.shape[1]
+    # M[a, P] = W_P Sigma_a W_P; sums over patterns are taken before the last product
+    w_dir = w[:, None] @ directions[:, :, None]  # (B, q, P, V, V)
+    m_a = w_dir @ w[:, None]
+    trace_ww = _pair_traces(np.einsum("bP,baPjk->bajk", sums.n, m_a), directions)
+    projected = w @ trace_term @ w
+    cross = _pair_traces((w_dir @ projected[:, None]).sum(2), directions)
+    # G_a = sum_P M_a,P (x) Z'Z_P as (V m) x (V m), then tr(A^-1 G_a A^-1 G_c)
+    g = np.swapaxes(m_a.reshape(batch, q, patterns, visits * visits), 2, 3) @ sums.zz.reshape(
+        batch, 1, patterns, m * m
+    )
+    g = g.reshape(batch, q, visits, visits, m, m).transpose(0, 1, 2, 4, 3, 5)
+    a_inv_g = ev.a_inv[:, None] @ g.reshape(batch, q, size, size)
+    trace_agag = a_inv_g.reshape(batch, q, -1) @ np.swapaxes(a_inv_g, 2, 3).reshape(
+        batch, q, -1
+    ).transpose(0, 2, 1)
+    trace_pepf = trace_ww - cross - np.swapaxes(cross, 1, 2) + trace_agag
+    # r' W E W F W r summed over subjects: tr(W_P Sigma_a W_P Sigma_c W_P S_P)
+    w_residual = w @ residual
+    quad_1 = _pair_traces((w_residual[:, None] @ m_a).sum(2), directions, transpose=True)
+    r_z = sums.zy - np.einsum("bPrs,bks->bPrk", sums.zz, ev.beta, optimize=True)
+    h = (m_a @ np.swapaxes(r_z, 2, 3)[:, None]).sum(2).reshape(batch, q, size)
+    quad_2 = h @ ev.a_inv @ np.swapaxes(h, 1, 2)
+    hessian = -trace_pepf + 2 * (quad_1 - quad_2)
+
+    # second derivatives of Sigma = L L': dL_a dL_c' + dL_c dL_a', and the log diagonal
+    rows, cols = np.tril_indices(visits)
+    scale = d_factor[:, np.arange(len(rows)), rows, cols]  # (B, q)
+    same_col = (cols[:, None] == cols[None, :]).astype(float)
+    d_rows = d_sigma[:, rows[:, None], rows[None, :]]
+    hessian += 2 * scale[:, :, None] * scale[:, None, :] * d_rows * same_col
+    hessian += np.einsum("ba,ac->bac", grad * (rows == cols), np.eye(len(rows)))
+    return grad, (hessian + np.swapaxes(hessian, 1, 2)) / 2, ev
+
+
+def _pair_traces(left: np.ndarray, right: np.ndarray, transpose: bool = False) -> np.ndarray:
+    """``tr(left_a right_c)`` (or ``tr(left_a' right_c)``) for all pairs: (B, q, q)."""
+    batch, q = left.shape[0], left.shape[1]
+    first = (left if transpose else np.swapaxes(left, 2, 3)).reshape(batch, q, -1)
+    return first @ right.reshape(batch, right.shape[1], -1).transpose(0, 2, 1)
+
+
+def deviance_hessian_numeric(sums: PatternSums, theta: np.ndarray) -> np.ndarray:
+    """Hessian (B, q, q) by central differences of the analytic gradient (a check)."""
     q = theta.shape[1]
     steps = np.eye(q) * HESSIAN_STEP
     hessian = np.empty((theta.shape[0], q, q))
@@ -290,8 +371,7 @@ def fit_reml(sums: PatternSums) -> RemlFits:
         if not len(active):
             break
         part = sums.take(active)
-        grad, ev = deviance_gradient(part, theta[active])
-        h = deviance_hessian(part, theta[active])
+        grad, h, ev = gradient_and_hessian(part, theta[active])
         hessian[active] = h
         step, decrement = _newton_step(h, grad)
         done = decrement < DECREMENT_TOLERANCE
