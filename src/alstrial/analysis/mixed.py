@@ -100,7 +100,8 @@ def fit_piecewise(
     term = "treated:t_post" if two_arm else "t_post"
     reason = _cannot_fit(frame, two_arm)
     x = design_columns(frame, two_arm)
-    if not reason and np.linalg.matrix_rank(x) < x.shape[1]:
+    # The rank of X'X (p x p) is X's, and much cheaper to find than X's (visits x p).
+    if not reason and np.linalg.matrix_rank(x.T @ x, hermitian=True) < x.shape[1]:
         reason = "the fixed effects cannot all be estimated from these visit times"
     if reason:
         return _empty(model_name, formula, term, frame, confidence, reason)

@@ -25,7 +25,7 @@ entry of the relative Cholesky factor below :data:`SINGULAR_TOLERANCE`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -75,18 +75,21 @@ class RemlFits:
 def fit_reml(moments: SubjectMoments, start: np.ndarray | None = None) -> RemlFits:
     """REML fits of every fit in ``moments``; ``start`` (F, 3) defaults to :func:`moment_start`,
     and a fit that does not converge from it is restarted from :data:`LME4_START`."""
-    theta0 = moment_start(moments) if start is None else np.array(start, dtype=float)
-    fits = _finish(moments, *_newton(moments, theta0))
+    xtx, xty, _, _ = moments.totals
+    pooled = (np.linalg.pinv(xtx, hermitian=True) @ xty[..., None])[..., 0]  # OLS
+    shifted = moments.minus_fit(pooled)
+    theta0 = moment_start(shifted) if start is None else np.array(start, dtype=float)
+    fits = _finish(shifted, *_newton(shifted, theta0))
     retry = np.flatnonzero(~fits.converged)
     if start is None and retry.size:
-        sub = moments.take(retry)
+        sub = shifted.take(retry)
         again = _finish(sub, *_newton(sub, np.tile(LME4_START, (retry.size, 1))), True)
         better = again.converged | (
             np.nan_to_num(again.log_likelihood, nan=-np.inf)
             > np.nan_to_num(fits.log_likelihood[retry], nan=-np.inf)
         )
         fits = _replace_rows(fits, retry[better], again, np.flatnonzero(better))
-    return fits
+    return replace(fits, beta=fits.beta + pooled)
 
 
 def moment_start(moments: SubjectMoments) -> np.ndarray:
@@ -96,7 +99,7 @@ def moment_start(moments: SubjectMoments) -> np.ndarray:
     lme4's default start (identity relative covariance) is far from ALSFRS-R data, whose
     intercept variance (~100 points^2) dwarfs the slope variance (~0.3 (points/month)^2)."""
     m = moments
-    xtx, xty, _, n = m.totals()
+    xtx, xty, _, n = m.totals
     p = m.n_fixed
     beta = (np.linalg.pinv(xtx, hermitian=True) @ xty[..., None])[..., 0]  # pooled OLS
     ztr = m.zty - np.einsum("fsap,fp->fsa", m.ztx, beta)
@@ -129,49 +132,43 @@ def moment_start(moments: SubjectMoments) -> np.ndarray:
     return np.stack([factor[:, 0, 0], factor[:, 1, 0], factor[:, 1, 1]], axis=1)
 
 
-def _hessian(moments: SubjectMoments, theta: np.ndarray) -> np.ndarray:
-    """Central differences of the analytic gradient (F, 3, 3), symmetrised."""
-    hessian = np.empty((theta.shape[0], 3, 3))
+def _hessian(moments: SubjectMoments, theta: np.ndarray, fits: np.ndarray) -> np.ndarray:
+    """Central differences of the analytic gradient (k, 3, 3) of fits ``fits`` at ``theta``
+    (k, 3), symmetrised; the six shifted points of every fit in one evaluation."""
+    k = fits.size
     step = 1e-5 * np.maximum(1.0, np.abs(theta))
+    shifts = np.concatenate([np.eye(3), -np.eye(3)])  # up 0, 1, 2, then down 0, 1, 2
+    points = (theta[None] + shifts[:, None, :] * step[None]).reshape(-1, 3)
+    gradients = profile(points, moments, fits=np.tile(fits, 6)).gradient.reshape(6, k, 3)
+    hessian = np.empty((k, 3, 3))
     for j in range(3):
-        up, down = theta.copy(), theta.copy()
-        up[:, j] += step[:, j]
-        down[:, j] -= step[:, j]
-        hessian[:, :, j] = (profile(up, moments).gradient - profile(down, moments).gradient) / (
-            2 * step[:, j : j + 1]
-        )
+        hessian[:, :, j] = (gradients[j] - gradients[3 + j]) / (2 * step[:, j : j + 1])
     return (hessian + np.swapaxes(hessian, 1, 2)) / 2
 
 
 def _newton(moments: SubjectMoments, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Damped Newton ascent from ``theta`` (module docstring); returns ``theta`` and the
     iterations used, per fit."""
-    theta = theta.copy()
+    theta = np.array(theta, dtype=float)
     iterations = np.zeros(theta.shape[0], dtype=np.int64)
-    active = np.arange(theta.shape[0])
     current = profile(theta, moments)
-    llf = current.log_likelihood.copy()
-    grad = current.gradient.copy()
-    active = active[np.isfinite(llf)]
+    llf, grad = current.log_likelihood, current.gradient
+    active = np.flatnonzero(np.isfinite(llf))
     for _ in range(MAX_ITERATIONS):
         if active.size == 0:
             break
-        sub = moments.take(active)
         th, g = theta[active], grad[active]
-        curvature = -_hessian(sub, th)
-        direction, decrement = _ascent_direction(curvature, g)
+        direction, decrement = _ascent_direction(-_hessian(moments, th, active), g)
         done = decrement < DECREMENT_TOLERANCE
         alpha = np.ones(active.size)
-        new_theta = th.copy()
-        new_llf = llf[active].copy()
-        new_grad = g.copy()
+        new_theta, new_llf, new_grad = th.copy(), llf[active], g.copy()
         pending = np.flatnonzero(~done)
         for _ in range(MAX_HALVINGS):
             if pending.size == 0:
                 break
             trial_theta = th[pending] + alpha[pending, None] * direction[pending]
-            trial = profile(trial_theta, sub.take(pending))
-            gain = trial.log_likelihood - llf[active[pending]]
+            trial = profile(trial_theta, moments, fits=active[pending])
+            gain = trial.log_likelihood - new_llf[pending]
             ok = np.isfinite(gain) & (gain >= 0)
             accepted = pending[ok]
             new_theta[accepted] = trial_theta[ok]
@@ -179,14 +176,14 @@ def _newton(moments: SubjectMoments, theta: np.ndarray) -> tuple[np.ndarray, np.
             new_grad[accepted] = trial.gradient[ok]
             pending = pending[~ok]
             alpha[pending] /= 2
-        # A fit whose step could not raise the log-likelihood even when tiny is at its optimum
-        # to machine precision.
+        # A fit whose step could not raise the log-likelihood even when tiny, or whose step no
+        # longer changes theta, is at its optimum to machine precision.
         stalled = np.zeros(active.size, dtype=bool)
         stalled[pending] = True
-        moved = np.abs(new_theta - th).max(axis=1) <= 1e-12 * (1 + np.abs(th).max(axis=1))
+        still = np.abs(new_theta - th).max(axis=1) <= 1e-12 * (1 + np.abs(th).max(axis=1))
         theta[active], llf[active], grad[active] = new_theta, new_llf, new_grad
         iterations[active] += 1
-        active = active[~(done | stalled | moved)]
+        active = active[~(done | stalled | still)]
     return theta, iterations
 
 
@@ -213,7 +210,7 @@ def _finish(
     definite = np.zeros(theta.shape[0], dtype=bool)
     scaled = np.full(theta.shape[0], np.inf)
     if finite.any():
-        curvature = -_hessian(moments.take(finite), theta[finite])
+        curvature = -_hessian(moments, theta[finite], np.flatnonzero(finite))
         positive = np.linalg.eigvalsh(curvature)[:, 0] > 0
         rows = np.flatnonzero(finite)[positive]
         definite[rows] = True

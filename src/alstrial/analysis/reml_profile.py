@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-LOG_2PI = float(np.log(2 * np.pi))
+from alstrial.analysis.reml_kernels import profile_fits
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,25 @@ class SubjectMoments:
             self.visits[fits],
         )
 
+    def minus_fit(self, beta: np.ndarray) -> SubjectMoments:
+        """The moments of ``y - X beta`` (``beta`` (F, p)): the same REML fit, shifted by
+        ``beta``. Fitting residuals from a pooled fit keeps ``y'V^-1 y`` close to the residual
+        sum of squares it is subtracted from (ALSFRS-R totals near 36 would otherwise lose about
+        three digits of the REML log-likelihood to cancellation at 10,000 subjects)."""
+        xtx_beta = np.einsum("fspq,fq->fsp", self.xtx, beta)
+        return SubjectMoments(
+            ztz=self.ztz,
+            ztx=self.ztx,
+            zty=self.zty - np.einsum("fsap,fp->fsa", self.ztx, beta),
+            xtx=self.xtx,
+            xty=self.xty - xtx_beta,
+            yty=self.yty
+            - 2 * np.einsum("fsp,fp->fs", self.xty, beta)
+            + np.einsum("fsp,fp->fs", xtx_beta, beta),
+            visits=self.visits,
+        )
+
+    @cached_property
     def totals(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per fit: ``X'X`` (F, p, p), ``X'y`` (F, p), ``y'y`` (F,), number of visits (F,)."""
         return (
@@ -171,72 +191,32 @@ def relative_factor(theta: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class Profile:
     """The profiled REML fit at ``theta`` (per fit): log-likelihood, gradient in ``theta``
-    (None unless asked for), fixed effects, ``(X'V^-1 X)^-1`` (relative scale), residual
+    (NaN unless asked for), fixed effects, ``(X'V^-1 X)^-1`` (relative scale), residual
     variance ``sigma^2``."""
 
-    log_likelihood: np.ndarray  # (F,)
-    gradient: np.ndarray | None  # (F, 3)
-    beta: np.ndarray  # (F, p)
-    xvx_inverse: np.ndarray  # (F, p, p)
-    sigma2: np.ndarray  # (F,)
+    log_likelihood: np.ndarray  # (k,)
+    gradient: np.ndarray  # (k, 3)
+    beta: np.ndarray  # (k, p)
+    xvx_inverse: np.ndarray  # (k, p, p)
+    sigma2: np.ndarray  # (k,)
 
 
-def profile(theta: np.ndarray, moments: SubjectMoments, gradient: bool = True) -> Profile:
-    """The REML log-likelihood (and its gradient) at ``theta`` (F, 3); see the module docstring.
-
+def profile(
+    theta: np.ndarray,
+    moments: SubjectMoments,
+    gradient: bool = True,
+    fits: np.ndarray | None = None,
+) -> Profile:
+    """The REML log-likelihood (and its gradient) of the fits ``fits`` (default: all) at
+    ``theta`` (k, 3); see the module docstring (the loop: :func:`.reml_kernels.profile_fits`).
     A fit whose ``X'V^-1 X`` is not positive definite (not identifiable) gets NaN."""
     m = moments
-    xtx, xty, yty, n = m.totals()
-    p = m.n_fixed
-    df = n - p
-    factor = relative_factor(theta)[:, None]  # (F, 1, 2, 2)
-    a = np.swapaxes(factor, -1, -2) @ m.ztz @ factor
-    a[..., 0, 0] += 1.0
-    a[..., 1, 1] += 1.0
-    det = a[..., 0, 0] * a[..., 1, 1] - a[..., 0, 1] * a[..., 1, 0]
-    a_inverse = np.empty_like(a)
-    a_inverse[..., 0, 0] = a[..., 1, 1] / det
-    a_inverse[..., 1, 1] = a[..., 0, 0] / det
-    a_inverse[..., 0, 1] = -a[..., 0, 1] / det
-    a_inverse[..., 1, 0] = -a[..., 1, 0] / det
-    mid = factor @ a_inverse @ np.swapaxes(factor, -1, -2)  # L A^-1 L', (F, S, 2, 2)
-    m_ztx = mid @ m.ztx
-    m_zty = np.einsum("fsab,fsb->fsa", mid, m.zty)
-    xvx = xtx - np.einsum("fsap,fsaq->fpq", m.ztx, m_ztx)
-    xvy = xty - np.einsum("fsap,fsa->fp", m.ztx, m_zty)
-    yvy = yty - np.einsum("fsa,fsa->f", m.zty, m_zty)
-    xvx = (xvx + np.swapaxes(xvx, -1, -2)) / 2
-    ok = _positive_definite(xvx)
-    xvx[~ok] = np.eye(p)
-    chol = np.linalg.cholesky(xvx)
-    beta = np.linalg.solve(xvx, xvy[..., None])[..., 0]
-    xvx_inverse = np.linalg.inv(xvx)
-    r2 = yvy - np.einsum("fp,fp->f", beta, xvy)
-    log_det_xvx = 2 * np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        llf = -0.5 * (np.log(det).sum(axis=1) + log_det_xvx + df * (1 + LOG_2PI + np.log(r2 / df)))
-    llf = np.where(ok & (r2 > 0), llf, np.nan)
-    grad = None
-    if gradient:
-        k = m.ztz @ mid  # Z'Z L A^-1 L'
-        zvz = m.ztz - k @ m.ztz
-        w = m.ztx - k @ m.ztx  # Z'V^-1 X, (F, S, 2, p)
-        wy = m.zty - np.einsum("fsab,fsb->fsa", k, m.zty)
-        u = wy - np.einsum("fsap,fp->fsa", w, beta)
-        wc = np.einsum("fsap,fpq->fsaq", w, xvx_inverse)
-        g = -0.5 * (
-            zvz.sum(axis=1)
-            - np.einsum("fsaq,fsbq->fab", wc, w)
-            - (df / r2)[:, None, None] * np.einsum("fsa,fsb->fab", u, u)
-        )
-        d_factor = 2 * g @ relative_factor(theta)
-        grad = np.stack([d_factor[:, 0, 0], d_factor[:, 1, 0], d_factor[:, 1, 1]], axis=1)
-        grad[~np.isfinite(llf)] = np.nan
-    return Profile(llf, grad, beta, xvx_inverse, r2 / df)
-
-
-def _positive_definite(matrices: np.ndarray) -> np.ndarray:
-    """Per matrix (F, p, p): symmetric positive definite, with a relative eigenvalue margin."""
-    values = np.linalg.eigvalsh(matrices)
-    top = np.maximum(np.abs(values[:, -1]), np.finfo(float).tiny)
-    return values[:, 0] > 1e-12 * top
+    fits = np.arange(m.n_fits) if fits is None else np.asarray(fits, dtype=np.int64)
+    theta = np.ascontiguousarray(theta, dtype=float)
+    k, p = fits.size, m.n_fixed
+    xtx, xty, yty, n = m.totals
+    out = Profile(
+        np.empty(k), np.full((k, 3), np.nan), np.empty((k, p)), np.empty((k, p, p)), np.empty(k)
+    )
+    profile_fits(fits, theta, m.ztz, m.ztx, m.zty, xtx, xty, yty, n, gradient, *vars(out).values())
+    return out
