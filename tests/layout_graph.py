@@ -166,7 +166,7 @@ def _with_parents(module: str) -> set[str]:
     return {".".join(parts[:end]) for end in range(1, len(parts) + 1)}
 
 
-def _alstrial_targets(names: set[str], modules: dict[str, Module]) -> set[str]:
+def alstrial_targets(names: set[str], modules: dict[str, Module]) -> set[str]:
     targets: set[str] = set()
     for name in names:
         if not name.startswith(PACKAGE):
@@ -192,7 +192,7 @@ def build_graph(extra_folders: tuple[str, ...] = ("tests", "bench")) -> ImportGr
             tree, module.name if module else None, module.is_package if module else False
         )
         relative = path.relative_to(ROOT).as_posix()
-        graph.edges[relative] = _alstrial_targets(names, modules) - {module.name if module else ""}
+        graph.edges[relative] = alstrial_targets(names, modules) - {module.name if module else ""}
         if module:
             graph.file_module[relative] = module.name
     return graph

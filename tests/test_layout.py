@@ -58,7 +58,7 @@ def _fake_graph(tmp_path, sources: dict[str, str]) -> ImportGraph:
         modules[name] = Module(name, path, False)
     for name, source in sources.items():
         names = imported_names(ast.parse(source), name, False)
-        targets = {n for n in names if n in modules} - {name}
+        targets = layout_graph.alstrial_targets(names, modules) - {name}
         relative = f"src/{name.replace('.', '/')}.py"
         graph.edges[relative] = targets
         graph.file_module[relative] = name
