@@ -229,6 +229,7 @@ EXACT_KEYS = {
         "hodges_lehmann",
         "welch_t",
         "mann_whitney",
+        "weighted_difference",
     },
     ("mixed_model",): {"treated", "two_arm"},
     ("mixed_model", "treated"): DOCUMENTED_MIXED_KEYS
@@ -325,9 +326,10 @@ def test_rank_tests_see_through_floating_point_noise():
 class _Matching:
     """The parts of a registry match result the analysis reads: who was matched, who was not."""
 
-    def __init__(self, matched_treated, unmatched_treated):
+    def __init__(self, matched_treated, unmatched_treated, weights=None):
         self.matches = pd.DataFrame({"treated_id": matched_treated, "control_id": "c"})
         self.unmatched = pd.DataFrame({"treated_id": unmatched_treated, "reason": "no control"})
+        self.weights = weights
 
     def to_dict(self):
         return {}
@@ -365,6 +367,29 @@ def test_between_arm_comparisons_use_the_matched_treated_only(result):
     assert unmatched["mean_change"] == pytest.approx(left_out["change"].dropna().mean())
     # the two-arm mixed model is fitted to the compared subjects only
     assert matched.mixed_two_arm.to_dict() != result.mixed_two_arm.to_dict()
+
+
+def test_unequal_matching_weights_give_the_att_weighted_difference(result):
+    subjects, visits = kim_like_cohort(11, effect=0.6, death_rate_per_month=0.03)
+    data = AnalysisData.from_frames(subjects, visits)
+    table = result.slopes.table
+    treated_ids = list(table.loc[table["arm"] == "treated", "subject_id"])
+    control = table[table["arm"] == "control"]
+    # with replacement: the first control served three treated subjects, the rest one each
+    weights = pd.Series(1.0, index=control["subject_id"])
+    weights.iloc[0] = 3.0
+    weighted = analyse(data, matching=_Matching(treated_ids, [], weights))
+    for outcome in ("change", "follow_up_slope"):
+        keep = control[outcome].notna()
+        expected = table.loc[table["arm"] == "treated", outcome].mean() - np.average(
+            control.loc[keep, outcome], weights=weights[control.loc[keep, "subject_id"]]
+        )
+        b = weighted.between_arms[outcome]
+        assert b.weighted_difference == pytest.approx(expected)
+        assert b.weighted_difference != pytest.approx(b.difference.estimate)
+    # equal weights (1:1 without replacement): the unweighted difference is already the ATT
+    equal = analyse(data, matching=_Matching(treated_ids, [], weights * 0 + 1))
+    assert equal.between_arms["change"].weighted_difference is None
 
 
 def test_without_matching_every_subject_is_compared(result, document):

@@ -92,6 +92,9 @@ class BetweenArms:
     welch_t: TestResult
     mann_whitney: TestResult
     hodges_lehmann: Estimate  # median of treated-minus-control differences
+    #: Treated mean minus the ATT-weighted control mean, when registry controls carry unequal
+    #: matching weights (matching with replacement or a variable ratio); ``None`` otherwise.
+    weighted_difference: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -106,7 +109,30 @@ class BetweenArms:
             "hodges_lehmann": self.hodges_lehmann.to_dict(),
             "welch_t": self.welch_t.to_dict(),
             "mann_whitney": self.mann_whitney.to_dict(),
+            "weighted_difference": plain(self.weighted_difference),
         }
+
+
+def weighted_difference(
+    treated: pd.DataFrame, control: pd.DataFrame, outcome: str, matching: Any
+) -> float | None:
+    """Treated mean minus the control mean weighted by the matching's ATT weights (MatchIt's
+    weights: a control matched to several treated subjects counts for each of them).
+
+    Only a point estimate: the tests beside it (Welch, Mann-Whitney) have no weighted form that
+    reproduces R, and a valid standard error must account for controls reused across treated
+    subjects (Abadie-Imbens or a bootstrap over the matching), which is not implemented
+    (docs/NOTES.md "Registry controls and matching weights"). ``None`` when every weight is
+    equal (then the unweighted tests already estimate the ATT) or no matching was done.
+    """
+    if matching is None or getattr(matching, "weights", None) is None:
+        return None
+    weights = control["subject_id"].map(matching.weights).to_numpy(dtype=float)
+    values = control[outcome].to_numpy(dtype=float)
+    keep = ~np.isnan(values) & ~np.isnan(weights)
+    if not keep.any() or np.allclose(weights[keep], weights[keep][0]):
+        return None
+    return _mean(treated[outcome]) - float(np.average(values[keep], weights=weights[keep]))
 
 
 @dataclass(frozen=True)
@@ -274,6 +300,7 @@ def analyse(
                 settings.confidence,
                 settings.exact_rank_limit,
             ),
+            weighted_difference=weighted_difference(treated, control, outcome, matching),
         )
         for outcome in BETWEEN_ARM_OUTCOMES
     }
