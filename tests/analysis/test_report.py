@@ -17,12 +17,11 @@ from scipy import stats
 from support.synthetic_cohort import kim_like_cohort
 
 from alstrial.analysis.controls import matched_controls
-from alstrial.analysis.data import AnalysisData, AnalysisDataError
+from alstrial.analysis.data import AnalysisData
 from alstrial.analysis.efficacy import analyse
-from alstrial.analysis.report import build_report, report_from_frames
+from alstrial.analysis.report import build_report
 from alstrial.analysis.report.honesty import natural_history_check
 from alstrial.analysis.report.tables import kim_table, number, p_equals, p_value
-from alstrial.domain.errors import FieldError
 from alstrial.registry.proact import read_registry
 from alstrial.registry.synth import synthesize, write_proact
 
@@ -176,38 +175,6 @@ def test_natural_history_check_equals_direct_paired_t_tests(matched):
     )
     matched_ids = set(result.matching.matches["control_id"])
     assert check.row("registry_matched").n == len(pool[pool["subject_id"].isin(matched_ids)])
-
-
-def test_report_from_frames_without_registry_says_so_and_shows_cafs(tmp_path):
-    subjects, visits = kim_like_cohort(
-        seed=2, n_treated=15, n_control=15, death_rate_per_month=0.05
-    )
-    paths = report_from_frames(subjects, visits, tmp_path / "plain", pdf=False)
-    html = paths.html.read_text(encoding="utf-8")
-    assert paths.pdf is None
-    assert "No registry controls were matched" in html
-    assert "No natural-history registry was given" in html
-    assert "No safety tables were given" in html
-    assert not (tmp_path / "plain" / "figures" / "love_plot.svg").exists()
-    result = analyse(AnalysisData.from_frames(subjects, visits))
-    assert result.cafs is not None  # deaths in follow-up: CAFS is computed and reported
-    assert "Combined assessment of function and survival" in html
-    assert p_equals(result.cafs.test.p_value) in html
-
-
-def test_report_from_frames_refuses_registry_with_trial_controls(tmp_path, registry):
-    subjects, visits = kim_like_cohort(seed=2, n_treated=5, n_control=5)
-    with pytest.raises(FieldError, match="never mixed"):
-        report_from_frames(subjects, visits, tmp_path / "out", registry=registry)
-    assert not (tmp_path / "out").exists()
-
-
-def test_bad_frames_are_refused_before_anything_is_written(tmp_path):
-    subjects, visits = kim_like_cohort(seed=2, n_treated=5, n_control=5)
-    visits.loc[3, "alsfrs_r_total"] = 49
-    with pytest.raises(AnalysisDataError, match="1 problem"):
-        report_from_frames(subjects, visits, tmp_path / "out")
-    assert not (tmp_path / "out").exists()
 
 
 def test_a_failure_leaves_nothing_half_written(matched, tmp_path, monkeypatch):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from support.dosing import give_dose
 
 from alstrial.domain.alsfrs_items import ITEMS
 from alstrial.domain.protocol import bundled_protocol
@@ -48,8 +49,9 @@ def test_out_of_window_visits_are_flagged(enrolled_subject, users):
     assert visit.out_of_window
 
 
-def test_analysis_frames_use_study_days(enrolled_subject, users):
+def test_analysis_frames_use_study_days(enrolled_subject, users, sites):
     subject = enrolled_subject("seoul", days_ago=150)
+    give_dose(subject, users, sites)  # treated: dose 1 was given
     user = users["coordinator.seoul"]
     items = {i.key: 4 for i in ITEMS if i.key != "cutting_with_gastrostomy"}
     expected = []
@@ -132,12 +134,11 @@ def test_demo_command_builds_a_kim_like_trial(tmp_path):
     assert Path(out / "registry").is_dir()
 
 
-def test_analysis_download_is_per_site_and_role(client, users, enrolled_subject):
+def test_analysis_download_is_per_site_and_role(client, users, enrolled_subject, sites):
     from django.urls import reverse
 
     seoul = enrolled_subject("seoul", days_ago=150)
-    inj1 = seoul.visits.get(code="INJ1")
-    record_visit(inj1, users["coordinator.seoul"], visit_date=inj1.target_date)
+    give_dose(seoul, users, sites)  # treated: dose 1 was given
     url = reverse("trials:analysis_csv", args=["kim2009", "subjects"])
     client.force_login(users["statistician"])
     body = client.get(url).content.decode()

@@ -230,6 +230,22 @@ def matched_controls(
     return control_subjects, control_visits.reset_index(drop=True), result
 
 
+def require_no_trial_controls(subjects: pd.DataFrame) -> None:
+    """Refuse registry controls for subjects that include the trial's own controls.
+
+    The rule: trial controls and registry controls are never mixed. Registry controls replace
+    a control arm in a single-arm trial; mixing them with concurrent controls would make one arm
+    of two kinds of patients, followed differently and chosen differently (docs/report.md,
+    "External controls"). Raises :class:`FieldError` on ``arm``.
+    """
+    if (subjects["arm"] == "control").any():
+        raise FieldError(
+            "arm",
+            "the trial already has control subjects; registry controls replace a control "
+            "arm, they are never mixed with one",
+        )
+
+
 def with_registry_controls(
     data: AnalysisData,
     registry: Any,
@@ -238,18 +254,11 @@ def with_registry_controls(
 ) -> tuple[AnalysisData, MatchResult]:
     """The trial's treated subjects plus registry controls matched to them, and the matching.
 
-    ``settings`` gives the follow-up window and days per month. Used by ``alstrial analyse
-    --registry`` and the report pipeline.
-
-    A trial that already has a control arm is refused: mixing the trial's own controls with
-    registry controls would make one arm of two different kinds of patients.
+    ``settings`` gives the follow-up window and days per month. Used by the analysis pipeline
+    (:func:`alstrial.analysis.pipeline.run_pipeline`) for every caller. A trial that already has
+    a control arm is refused (:func:`require_no_trial_controls`).
     """
-    if (data.subjects["arm"] == "control").any():
-        raise FieldError(
-            "arm",
-            "the trial already has control subjects; registry controls replace a control "
-            "arm, they are never mixed with one",
-        )
+    require_no_trial_controls(data.subjects)
     control_subjects, control_visits, matching = matched_controls(
         data.subjects,
         data.visits,

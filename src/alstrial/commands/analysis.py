@@ -39,9 +39,10 @@ def analyse(
 ) -> None:
     """Efficacy analysis: ALSFRS-R slopes, within- and between-arm tests, mixed model."""
     from alstrial.analysis.data import AnalysisDataError, read_analysis_data
-    from alstrial.analysis.efficacy import analyse as run_analysis
-    from alstrial.analysis.output import result_json, write_outputs
+    from alstrial.analysis.output import result_json
+    from alstrial.analysis.pipeline import ReportRequest, run_pipeline
     from alstrial.analysis.settings import AnalysisSettings
+    from alstrial.domain.errors import FieldError, ValidationError
 
     if report and out is None:
         raise _fail("--report needs --out DIR")
@@ -56,44 +57,35 @@ def analyse(
         for problem in error.errors:
             typer.echo(f"  {problem}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    matching = None
-    if registry is not None:
-        data, matching = _with_registry_controls(data, registry, settings)
-    result = run_analysis(data, settings, matching=matching)
-    if out is not None:
-        written = write_outputs(result, data, out)
-        if report:  # the trial report (alstrial.analysis.report)
-            from alstrial.analysis.report import build_report
-
-            paths = build_report(result, data, out)
-            written.extend([paths.html, *([paths.pdf] if paths.pdf else [])])
-        if not as_json:
-            typer.echo(f"wrote {len(written)} files to {out}")
-    if as_json:
-        typer.echo(result_json(result))
-    elif out is None:
-        _print_summary(result)
-
-
-def _with_registry_controls(data, registry: Path, settings):
-    """The trial data plus registry controls matched to the treated
-    (``matched_controls`` on ``read_registry``)."""
-    from alstrial.analysis.controls import with_registry_controls
-    from alstrial.analysis.data import AnalysisDataError
-    from alstrial.domain.errors import FieldError, ValidationError
-    from alstrial.registry.proact import read_registry
-
-    if (data.subjects["arm"] == "control").any():
-        raise _fail(
-            "the subjects file already has control subjects; --registry draws external "
-            "controls: give one or the other, never both mixed"
-        )
+    proact = _read_registry(registry) if registry is not None else None
     try:
-        return with_registry_controls(data, read_registry(registry), settings)
+        result = run_pipeline(
+            data,
+            settings=settings,
+            registry=proact,
+            out=out,
+            report=ReportRequest() if report else None,
+        )
     except AnalysisDataError as error:
         raise _fail(str(error)) from None
-    except (FieldError, ValidationError, OSError, ValueError) as error:
-        raise _fail(f"registry {registry}: {error}") from None
+    except (FieldError, ValidationError) as error:
+        raise _fail(f"registry {registry}: {error}" if registry else str(error)) from None
+    if out is not None and not as_json:
+        typer.echo(f"wrote {len(result.files)} files to {out}")
+    if as_json:
+        typer.echo(result_json(result.efficacy))
+    elif out is None:
+        _print_summary(result.efficacy)
+
+
+def _read_registry(folder: Path):
+    """The PRO-ACT registry in ``folder``, or exit 2 naming it."""
+    from alstrial.registry.proact import read_registry
+
+    try:
+        return read_registry(folder)
+    except (OSError, ValueError) as error:
+        raise _fail(f"registry {folder}: {error}") from None
 
 
 def _print_summary(result) -> None:

@@ -117,8 +117,16 @@ def demo(
     _mark_demo_database()
     ctx = load_all_demo_data(DemoContext(today=timezone.localdate(), log=typer.echo))
     registry = _demo_registry(Path(out) / "registry", ctx.seed)
-    written = write_trial_outputs(ctx.trials["kim2009"], out, registry)
+    # The registry configuration of this process, so the served app's report button draws the
+    # same controls as this report (docs/report.md).
+    os.environ["ALSTRIAL_REPORT_REGISTRY"] = str(registry.resolve())
+    written = write_trial_outputs(ctx.trials["kim2009"], out).files
     typer.echo(f"wrote {len(written)} files to {out} (report: {out}/report.html)")
+    if no_serve:
+        typer.echo(
+            f"serve with ALSTRIAL_REPORT_REGISTRY={registry.resolve()} for the report button "
+            "to draw the same registry controls"
+        )
     typer.echo("")
     typer.echo(f"Demo users (password '{DEMO_PASSWORD}', demo data only):")
     for username in ctx.users:
@@ -133,10 +141,15 @@ def report(
     db: DbOption = None,
     registry: Annotated[
         Path | None,
-        typer.Option("--registry", help="PRO-ACT folder: draw matched external controls."),
+        typer.Option(
+            "--registry",
+            help="PRO-ACT folder for this run's matched external controls (default: "
+            "$ALSTRIAL_REPORT_REGISTRY, as the web app; only for a matched_external protocol).",
+        ),
     ] = None,
 ) -> None:
-    """The trial's analysis data, tables and HTML/PDF report, from the database."""
+    """The trial's analysis data, tables and HTML/PDF report, from the database (the same
+    function as the web app's report button; docs/report.md)."""
     setup_django(db)
     from alstrial.web.trials.models import Trial
     from alstrial.web.trials.outputs import write_trial_outputs
@@ -147,7 +160,7 @@ def report(
         typer.echo(f"error: no trial {trial!r} in the database (known: {known})", err=True)
         raise typer.Exit(1)
     try:
-        written = write_trial_outputs(found, out, registry)
+        written = write_trial_outputs(found, out, registry).files
     except ValueError as error:  # a registry that cannot be read or matched, named
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None

@@ -188,7 +188,7 @@ def test_a_failed_build_is_shown_and_leaves_nothing(
         (out / "report.html").write_text("half")
         raise ValueError("visits.csv row 3: day is not a whole number")
 
-    monkeypatch.setattr("alstrial.web.trials.outputs.write_trial_outputs", half_written)
+    monkeypatch.setattr("alstrial.web.reports.services.write_trial_outputs", half_written)
     client.force_login(users["investigator.seoul"])
     response = client.post("/reports/kim2009/build/", HTTP_HX_REQUEST="true")
     text = response.content.decode()

@@ -2,9 +2,11 @@
 
 The report is written by the function ``alstrial report --trial SLUG`` uses
 (:func:`alstrial.web.trials.outputs.write_trial_outputs`: the trial's analysis data, the analysis
-tables and the HTML/PDF report, settings from the trial's protocol), so the button and the
-command give the same report. Each build goes to a folder of its own,
-``<reports dir>/<trial slug>/build-<id>/``; when it succeeds, earlier builds' folders are removed.
+tables and the HTML/PDF report, settings from the trial's protocol, registry controls from the
+one registry configuration, :func:`~alstrial.web.trials.outputs.trial_registry`), so the button
+and the command give the same report; the counts the page shows come from the pipeline's result.
+Each build goes to a folder of its own, ``<reports dir>/<trial slug>/build-<id>/``; when it
+succeeds, earlier builds' folders are removed.
 
 Who may build and download (:func:`report_trial_or_404`): the statistician, investigator, admin
 and safety monitor (:data:`REPORT_ROLES`), at **every** site of the trial, since the report
@@ -13,7 +15,6 @@ covers all of its subjects. A trial none of whose sites the user belongs to answ
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -27,10 +28,12 @@ from django.http import Http404
 from django.utils import timezone
 
 from alstrial import __version__
+from alstrial.analysis.pipeline import TrialAnalysis
 from alstrial.web.core.access import get_for_user_or_404, has_role
 from alstrial.web.core.models import Role
 from alstrial.web.reports.models import BuildStatus, ReportBuild
 from alstrial.web.trials.models import Trial
+from alstrial.web.trials.outputs import trial_registry, write_trial_outputs
 
 logger = logging.getLogger(__name__)
 
@@ -54,14 +57,6 @@ def reports_dir() -> Path:
     ``var/reports`` under the current directory (beside the demo database, git-ignored)."""
     configured = getattr(django_settings, "ALSTRIAL_REPORTS_DIR", None)
     return Path(configured or os.environ.get("ALSTRIAL_REPORTS_DIR") or "var/reports").resolve()
-
-
-def report_registry() -> Path | None:
-    """The PRO-ACT folder matched external controls are drawn from (setting or environment
-    ``ALSTRIAL_REPORT_REGISTRY``); None: no registry controls."""
-    configured = getattr(django_settings, "ALSTRIAL_REPORT_REGISTRY", None)
-    value = configured or os.environ.get("ALSTRIAL_REPORT_REGISTRY")
-    return Path(value).resolve() if value else None
 
 
 def may_read_report(user, trial: Trial) -> bool:
@@ -150,16 +145,12 @@ def build_trial_report(trial: Trial, user) -> ReportBuild:
     Raises :class:`BuildRunning` when another build of the trial is running. A failure is
     recorded on the build (``status`` failed, ``error``) and leaves no files behind.
     """
-    # The command's own function, so that the button and `alstrial report --trial` agree.
-    from alstrial.web.trials.outputs import write_trial_outputs
-
     build = start_build(trial, user)
     relative = Path(trial.slug) / f"build-{build.pk}"
     folder = reports_dir() / relative
-    registry = report_registry()
     try:
-        write_trial_outputs(trial, folder, registry)
-        analysis = json.loads((folder / "analysis.json").read_text(encoding="utf-8"))
+        registry = trial_registry(trial)
+        analysis = write_trial_outputs(trial, folder)
     except Exception as error:  # recorded and shown: the page must say why there is no report
         logger.exception("report build %s of %s failed", build.pk, trial.slug)
         shutil.rmtree(folder, ignore_errors=True)
@@ -170,19 +161,17 @@ def build_trial_report(trial: Trial, user) -> ReportBuild:
         BuildStatus.DONE,
         folder=str(relative),
         settings=_build_settings(trial, analysis, registry),
-        analysed={
-            arm: {"n": summary["n"], "n_paired": summary["n_paired"]}
-            for arm, summary in analysis["arms"].items()
-        },
+        analysed=analysis.arm_counts(),
     )
     _remove_superseded(trial, build)
     return build
 
 
-def _build_settings(trial: Trial, analysis: dict, registry: Path | None) -> dict:
+def _build_settings(trial: Trial, analysis: TrialAnalysis, registry: Path | None) -> dict:
     """What the report was built with: the analysis settings it states, and its inputs."""
     return {
-        "analysis": analysis["settings"],
+        "analysis": analysis.to_dict()["settings"],
+        "control": trial.protocol.analysis.control,
         "protocol": f"{trial.protocol_filename} v{trial.protocol_version}",
         "protocol_sha256": trial.protocol_sha256,
         "sites": sorted(trial.sites.values_list("code", flat=True)),

@@ -11,8 +11,10 @@ from django.utils import timezone
 
 from alstrial.domain.safety import Cause
 from alstrial.domain.safety_clock import Obligation, ReportStatus
+from alstrial.web.core.access import is_deidentified, site_ids_for
 from alstrial.web.safety.models import AdverseEvent, ReportSubmission
 from alstrial.web.safety.rules import site_time_zone
+from alstrial.web.trials.populations import safety_population, trial_subjects
 
 OPEN = (ReportStatus.DUE, ReportStatus.OVERDUE)
 #: What the de-identified view shows instead of a term that is not coded yet (free text).
@@ -86,17 +88,12 @@ def board_rows(events, now: datetime | None = None) -> list[BoardRow]:
 def trial_frames(trial, user=None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The (ae, subjects, mri) frames of ``trial`` for ``alstrial.analysis.safety_tables``.
 
-    With ``user``, only the sites the user may see; without (the trial report, the command
-    line), every site of the trial.
+    With ``user``, only the sites where the user holds any role; without (the trial report, the
+    command line), every site of the trial (:func:`.populations.trial_subjects`).
     """
-    from alstrial.web.core.access import is_deidentified
-    from alstrial.web.subjects.models import Subject
-
-    subjects = Subject.objects.filter(trial=trial)
-    events = AdverseEvent.objects.filter(subject__trial=trial)
-    if user is not None:
-        subjects = subjects.visible_to(user)
-        events = events.visible_to(user)
+    site_ids = None if user is None else site_ids_for(user)
+    subjects = trial_subjects(trial, site_ids)
+    events = AdverseEvent.objects.filter(subject__in=subjects)
     ae = ae_frame(events)
     if user is not None and is_deidentified(user):
         # an uncoded term is free text as reported: not for the de-identified view
@@ -132,20 +129,8 @@ def ae_frame(events) -> pd.DataFrame:
 
 
 def subjects_frame(subjects, events) -> pd.DataFrame:
-    """The safety population: subjects who underwent a study procedure (a harvest or an
-    administration visit is done), plus any subject with an adverse event, so that no event is
-    ever left out of a table."""
-    from django.db.models import Q
-
-    from alstrial.web.subjects.models import VisitStatus
-
-    exposed = subjects.filter(
-        Q(visits__harvest=True) | Q(visits__administration__isnull=False),
-        visits__status=VisitStatus.DONE,
-    )
-    codes = set(exposed.values_list("code", flat=True))
-    codes |= set(events.values_list("subject__code", flat=True))
-    return pd.DataFrame({"subject_id": sorted(codes)})
+    """The safety population (:func:`alstrial.web.trials.populations.safety_population`)."""
+    return pd.DataFrame({"subject_id": safety_population(subjects, events)})
 
 
 def mri_frame(subjects) -> pd.DataFrame:

@@ -1,22 +1,41 @@
-"""A trial's analysis outputs from the database: the analysis data, tables and the report.
+"""A trial's analysis from the database: settings and registry from one place, then the pipeline.
 
-One function, :func:`write_trial_outputs`, serves ``alstrial report --trial``, ``alstrial demo``
-and the report button, so the command line and the web app always produce the same report.
+:func:`write_trial_outputs` serves ``alstrial report --trial``, ``alstrial demo`` and the web
+app's report button, so the command line and the web app produce the same result and report:
+the trial's analysis frames (:mod:`.analysis_data`) go through
+:func:`alstrial.analysis.pipeline.run_pipeline` with the settings the trial's protocol declares
+and the registry :func:`trial_registry` chooses. Docs: ``docs/report.md`` ("Registry controls
+for a trial").
 """
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
 
-#: The protocol's lead-in slope names (DOMAIN.md section 3) as the analysis settings spell them.
+from django.conf import settings as django_settings
+
+from alstrial.analysis.data import AnalysisData
+from alstrial.analysis.pipeline import ReportRequest, TrialAnalysis, run_pipeline
+from alstrial.analysis.settings import AnalysisSettings
+from alstrial.domain.errors import FieldError
+from alstrial.registry.proact import read_registry
+from alstrial.web.safety.board import trial_report_tables
+from alstrial.web.subjects.models import Subject
+from alstrial.web.trials.analysis_data import analysis_frames
+
+#: The protocol's lead-in slope names (docs/protocols.md) as the analysis settings spell them.
 PRE_SLOPE = {"ols": "ols", "two_point": "two_point", "onset_anchored": "onset"}
+#: The protocol's ``analysis.control`` value that asks for matched registry controls.
+MATCHED_EXTERNAL = "matched_external"
+#: The setting (or, when the setting is absent, the environment variable) naming the PRO-ACT
+#: folder that registry controls are drawn from.
+REGISTRY_SETTING = "ALSTRIAL_REPORT_REGISTRY"
 
 
-def analysis_settings(trial):
+def analysis_settings(trial) -> AnalysisSettings:
     """The analysis settings the trial's protocol declares (follow-up days, lead-in slope)."""
-    from alstrial.analysis.settings import AnalysisSettings
-
     declared = trial.protocol.analysis
     return AnalysisSettings(
         follow_up_days=declared.follow_up_days, pre_slope=PRE_SLOPE[declared.lead_in_slope]
@@ -25,8 +44,6 @@ def analysis_settings(trial):
 
 def screening_summary(trial) -> dict:
     """``{"screened": n, "reasons": {criterion: n}}`` for the report's study flow."""
-    from alstrial.web.subjects.models import Subject
-
     reasons: Counter = Counter()
     subjects = Subject.objects.filter(trial=trial)
     for findings in subjects.filter(eligible=False).values_list("eligibility_findings", flat=True):
@@ -34,54 +51,64 @@ def screening_summary(trial) -> dict:
     return {"screened": subjects.count(), "reasons": dict(reasons)}
 
 
-def with_registry(data, registry: Path, settings):
-    """The trial's data plus registry controls matched to its treated subjects.
+def configured_registry() -> Path | None:
+    """The registry folder of this installation: the Django setting ``ALSTRIAL_REPORT_REGISTRY``,
+    else the environment variable of that name; None when neither is set."""
+    value = getattr(django_settings, REGISTRY_SETTING, None) or os.environ.get(REGISTRY_SETTING)
+    return Path(value).expanduser().resolve() if value else None
 
-    Raises ``ValueError`` naming the registry when it cannot be read or matched, and when the
-    trial already has its own control arm (external and concurrent controls are never mixed).
+
+def trial_registry(trial, given: Path | None = None) -> Path | None:
+    """The PRO-ACT folder ``trial``'s registry controls come from, or None for none.
+
+    The protocol decides whether there are registry controls (``analysis.control =
+    "matched_external"``, docs/protocols.md); the installation says where the registry is
+    (:func:`configured_registry`), the same for the report button and ``alstrial report``.
+    ``given`` (``alstrial report --registry``) replaces the configured folder for one run.
+    Raises :class:`FieldError` when ``given`` is a registry for a trial whose protocol declares
+    no matched external controls.
     """
-    from alstrial.analysis.controls import with_registry_controls
-    from alstrial.registry.proact import read_registry
+    control = trial.protocol.analysis.control
+    if control != MATCHED_EXTERNAL:
+        if given is not None:
+            raise FieldError(
+                "registry",
+                f"trial {trial.slug}: the protocol declares analysis.control = {control!r}, so "
+                "its analysis takes no registry controls",
+            )
+        return None
+    return Path(given).expanduser().resolve() if given is not None else configured_registry()
 
-    if (data.subjects["arm"] == "control").any():
-        raise ValueError(
-            "the trial already has control subjects; registry controls are drawn only for "
-            "single-arm trials, never mixed with concurrent controls"
-        )
-    return with_registry_controls(data, read_registry(registry), settings)
+
+def trial_analysis_data(trial) -> AnalysisData:
+    """The trial's analysis data over every site, validated as an analysis file would be."""
+    return AnalysisData.from_frames(*analysis_frames(trial))
 
 
-def write_trial_outputs(trial, out: Path, registry: Path | None = None) -> list[Path]:
+def write_trial_outputs(trial, out: Path, registry: Path | None = None) -> TrialAnalysis:
     """The trial's analysis data (``data/subjects.csv``, ``data/visits.csv``), the analysis
-    tables, and the HTML/PDF report with the trial's safety tables, all in ``out``.
+    tables and the HTML/PDF report with the trial's safety tables, all in ``out``.
 
-    Settings come from the trial's protocol; ``registry`` (a PRO-ACT folder) adds matched
-    external controls. Returns the files written.
+    Settings come from the trial's protocol; registry controls from :func:`trial_registry`
+    (``registry`` replaces the configured folder). Returns the pipeline's result, whose
+    ``files`` are the files written. Raises :class:`FieldError` or ``ValueError`` (an
+    unreadable registry, named) before anything is written.
     """
-    from alstrial.analysis.data import read_analysis_data
-    from alstrial.analysis.efficacy import analyse
-    from alstrial.analysis.output import write_outputs
-    from alstrial.analysis.report import build_report
-    from alstrial.web.safety.board import trial_report_tables
-    from alstrial.web.trials.analysis_data import write_analysis_csv
-
-    out = Path(out)
-    subjects_csv, visits_csv = write_analysis_csv(trial, out / "data")
-    settings = analysis_settings(trial)
-    data = read_analysis_data(subjects_csv, visits_csv)
-    matching = None
-    if registry is not None:
-        data, matching = with_registry(data, registry, settings)
-    result = analyse(data, settings, matching=matching)
-    written = [subjects_csv, visits_csv, *write_outputs(result, data, out)]
-    paths = build_report(
-        result,
-        data,
-        out,
-        title=trial.title,
-        trial=trial.slug,
-        screening=screening_summary(trial),
-        safety=trial_report_tables(trial),
+    folder = trial_registry(trial, registry)
+    try:
+        proact = read_registry(folder) if folder is not None else None
+    except (OSError, ValueError) as error:
+        raise FieldError("registry", f"registry {folder}: {error}") from None
+    return run_pipeline(
+        trial_analysis_data(trial),
+        settings=analysis_settings(trial),
+        registry=proact,
+        out=out,
+        write_data=True,
+        report=ReportRequest(
+            title=trial.title,
+            trial=trial.slug,
+            screening=screening_summary(trial),
+            safety=trial_report_tables(trial),
+        ),
     )
-    written.extend([paths.html, *([paths.pdf] if paths.pdf else [])])
-    return written

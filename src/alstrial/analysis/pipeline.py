@@ -1,0 +1,180 @@
+"""The one path from analysis data to a result and its deliverables: :func:`run_pipeline`.
+
+``alstrial analyse`` (files), ``alstrial report --trial``, ``alstrial demo`` and the web app's
+report button (the database, through :mod:`alstrial.web.trials.outputs`) all call it, so the same
+data give the same result whoever asks. The steps, in order:
+
+1. registry controls are matched to the treated when a registry is given
+   (:func:`alstrial.analysis.controls.with_registry_controls`, which refuses a trial that has
+   its own control arm);
+2. the efficacy analysis of the design runs (:func:`alstrial.analysis.efficacy.analyse`);
+3. with ``out``, the deliverables are written from the result: the tables, ``analysis.json``
+   and figures (:func:`alstrial.analysis.output.write_outputs`), the analysed trial data
+   (``data/subjects.csv``, ``data/visits.csv``) when asked, and the HTML/PDF report when a
+   :class:`ReportRequest` is given (:func:`alstrial.analysis.report.build_report`).
+
+Nothing is written before the analysis has succeeded. The result, :class:`TrialAnalysis`, is what
+callers read numbers from (``arm_counts``, ``to_dict()``); the files are copies of it, never read
+back. Docs: ``docs/analysis.md`` ("One pipeline").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from alstrial.analysis.controls import MatchResult, with_registry_controls
+from alstrial.analysis.data import (
+    RANDOMISED_SUBJECT_COLUMNS,
+    SERIES_END_COLUMNS,
+    SUBJECT_COLUMNS,
+    TOTAL_COLUMN,
+    AnalysisData,
+)
+from alstrial.analysis.efficacy import EfficacyResult, analyse
+from alstrial.analysis.matching import Matcher
+from alstrial.analysis.output import write_outputs
+from alstrial.analysis.report.build import ReportPaths, build_report
+from alstrial.analysis.settings import AnalysisSettings
+from alstrial.domain.errors import FieldError
+
+#: Single-arm trial with a lead-in: each subject is his own control (lead-in against follow-up
+#: slope), optionally with matched registry controls (docs/analysis.md).
+SINGLE_ARM_LEAD_IN = "single_arm_lead_in"
+#: The designs the pipeline can analyse. A randomised design (MMRM, ANCOVA, survival) is added
+#: here with its own analysis step; a locked statistical analysis plan will be one more keyword
+#: argument of :func:`run_pipeline` choosing the primary analysis the report leads with.
+DESIGNS = (SINGLE_ARM_LEAD_IN,)
+#: Where :func:`run_pipeline` writes the analysed trial data inside ``out``.
+DATA_DIR = "data"
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """What the HTML/PDF report needs beyond the result.
+
+    ``safety``: titled safety tables shown as given; ``screening``: ``{"screened": n,
+    "reasons": {criterion: n}}`` for the study flow (only the database knows it); ``pdf``: also
+    write ``report.pdf``.
+    """
+
+    title: str = "ALSFRS-R efficacy report"
+    trial: str = ""
+    safety: Mapping[str, pd.DataFrame] | None = None
+    screening: Mapping[str, Any] | None = None
+    pdf: bool = True
+
+
+@dataclass(frozen=True)
+class TrialAnalysis:
+    """The pipeline's result: the design, the data analysed and what came out of it.
+
+    ``trial_data``: the trial's own subjects as given; ``data``: what was analysed (the trial's
+    subjects plus any matched registry controls); ``efficacy``: the efficacy result (its
+    ``matching`` holds the registry matching, if any); ``files``: every file written, in the
+    order written (empty without ``out``); ``report``: where the report went, if asked.
+    """
+
+    design: str
+    trial_data: AnalysisData
+    data: AnalysisData
+    efficacy: EfficacyResult
+    files: tuple[Path, ...] = ()
+    report: ReportPaths | None = field(default=None)
+
+    @property
+    def matching(self) -> MatchResult | None:
+        """The registry matching, or None when no registry was given."""
+        return self.efficacy.matching
+
+    @property
+    def settings(self) -> AnalysisSettings:
+        return self.efficacy.settings
+
+    def arm_counts(self) -> dict[str, dict[str, int]]:
+        """``{arm: {"n": subjects with a slope, "n_paired": with both slopes}}``."""
+        return {
+            arm: {"n": summary.n, "n_paired": summary.n_paired}
+            for arm, summary in self.efficacy.arms.items()
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``analysis.json`` object (``alstrial analyse --json``), docs/interfaces.md."""
+        return self.efficacy.to_dict()
+
+
+def run_pipeline(
+    data: AnalysisData,
+    *,
+    settings: AnalysisSettings | None = None,
+    registry: Any = None,
+    matcher: Matcher | None = None,
+    design: str = SINGLE_ARM_LEAD_IN,
+    out: str | Path | None = None,
+    write_data: bool = False,
+    report: ReportRequest | None = None,
+) -> TrialAnalysis:
+    """Match (when ``registry`` is given), analyse, and write the deliverables into ``out``.
+
+    ``data``: validated analysis data (:func:`alstrial.analysis.data.read_analysis_data` for
+    files, :meth:`AnalysisData.from_frames` for frames). ``registry``: a
+    :class:`alstrial.registry.proact.Registry` to draw matched external controls from.
+    ``write_data``: also write the trial's data as ``out/data/subjects.csv`` and ``visits.csv``.
+    ``report``: also write the HTML/PDF report into ``out``.
+
+    Raises :class:`FieldError` (an unknown design; a registry for a trial with its own controls;
+    no registry patient qualifies; ``report`` or ``write_data`` without ``out``) before anything
+    is written.
+    """
+    if design not in DESIGNS:
+        raise FieldError("design", f"unknown design {design!r} (known: {', '.join(DESIGNS)})")
+    if out is None and (report is not None or write_data):
+        raise FieldError("out", "the report and the data files need an output folder")
+    settings = settings or AnalysisSettings()
+    analysed, matching = data, None
+    if registry is not None:
+        analysed, matching = with_registry_controls(data, registry, settings, matcher)
+    efficacy = analyse(analysed, settings, matching=matching)
+    if out is None:
+        return TrialAnalysis(design, data, analysed, efficacy)
+    out = Path(out)
+    files = []
+    if write_data:
+        files.extend(write_analysis_data(data, out / DATA_DIR))
+    files.extend(write_outputs(efficacy, analysed, out))
+    paths = None
+    if report is not None:
+        paths = build_report(
+            efficacy,
+            analysed,
+            out,
+            title=report.title,
+            trial=report.trial,
+            safety=report.safety,
+            screening=report.screening,
+            pdf=report.pdf,
+        )
+        files.extend([paths.html, *([paths.pdf] if paths.pdf else [])])
+    return TrialAnalysis(design, data, analysed, efficacy, tuple(files), paths)
+
+
+def write_analysis_data(data: AnalysisData, folder: Path) -> tuple[Path, Path]:
+    """``subjects.csv`` and ``visits.csv`` of ``data`` in the analysis-CSV shape
+    (docs/interfaces.md "Analysis data"); the randomised columns only when a subject has one.
+    Ages in whole years are written as whole numbers (``61``, not ``61.0``), as entered."""
+    folder.mkdir(parents=True, exist_ok=True)
+    subjects = data.subjects
+    ages = subjects["age_years"]
+    if (ages.dropna() % 1 == 0).all():
+        subjects = subjects.assign(age_years=ages.astype("Int64"))
+    columns = [*SUBJECT_COLUMNS, *SERIES_END_COLUMNS]
+    given = [c for c in RANDOMISED_SUBJECT_COLUMNS if c in subjects and subjects[c].notna().any()]
+    columns += given
+    subjects_path, visits_path = folder / "subjects.csv", folder / "visits.csv"
+    subjects[columns].to_csv(subjects_path, index=False)
+    data.visits[["subject_id", "day", TOTAL_COLUMN]].to_csv(visits_path, index=False)
+    return subjects_path, visits_path
