@@ -13,6 +13,7 @@ from support.synthetic_cohort import kim_like_cohort
 
 from alstrial.analysis.ancova import fit_ancova
 from alstrial.analysis.data import read_analysis_data
+from alstrial.analysis.mmrm import fit_mmrm
 from alstrial.analysis.prognostic import (
     PROGNOSTIC_COVARIATES,
     calibration,
@@ -185,3 +186,25 @@ def test_ancova_adjusted_for_the_prognostic_score_matches_r(registry):
     without_one = score.by_subject().drop(data.subjects["subject_id"].iloc[0])
     with pytest.raises(FieldError, match="has no prognostic score"):
         fit_ancova(data, prognostic_score=without_one)
+
+
+def test_mmrm_adjusted_for_the_prognostic_score_matches_nlme_and_emmeans():
+    balanced = HERE.parent / "randomised" / "balanced"
+    data = read_analysis_data(balanced / "subjects.csv", balanced / "visits.csv")
+    reference = pd.read_csv(HERE / "scores_balanced.csv")
+    score = reference.set_index("subject_id")["prognostic_score"]
+    fit = fit_mmrm(data, prognostic_score=score)
+    expected = R["mmrm_procova"]
+    difference = fit.treatment_difference
+    assert difference.visit == expected["visit"]
+    assert fit.n_rows == expected["n_rows"]
+    # nlme stops at its own tolerance; the engine reaches an equal or higher REML likelihood
+    assert fit.log_likelihood >= expected["log_likelihood"] - 1e-6
+    assert difference.estimate == pytest.approx(expected["estimate"], rel=1e-5, abs=1e-5)
+    assert difference.se == pytest.approx(expected["se"], rel=1e-5)
+    assert difference.df == pytest.approx(expected["df"], rel=2e-3)
+    assert difference.p == pytest.approx(expected["p"], rel=1e-3)
+    unadjusted = fit_mmrm(data).treatment_difference
+    assert difference.estimate != pytest.approx(unadjusted.estimate)
+    with pytest.raises(FieldError, match="has no prognostic score"):
+        fit_mmrm(data, prognostic_score=score.iloc[1:])

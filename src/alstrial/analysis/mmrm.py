@@ -121,8 +121,12 @@ class MmrmResult:
         }
 
 
-def model_arrays(rows: pd.DataFrame, visits: int) -> tuple[np.ndarray, np.ndarray]:
-    """Responses (N, V) with NaN where missing and covariates (N, 3) of each subject."""
+def model_arrays(
+    rows: pd.DataFrame, visits: int, extra: pd.Series | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Responses (N, V) with NaN where missing and covariates (N, 3) of each subject; with
+    ``extra`` (a subject-level covariate by ``subject_id``, e.g. the prognostic score) a fourth
+    column, which like the baseline gets its own coefficient at every visit."""
     subjects = pd.Index(rows["subject_id"].unique())
     position = subjects.get_indexer(rows["subject_id"])
     y = np.full((len(subjects), visits), np.nan)
@@ -135,13 +139,22 @@ def model_arrays(rows: pd.DataFrame, visits: int) -> tuple[np.ndarray, np.ndarra
             first["baseline"].to_numpy(float),
         ]
     )
+    if extra is not None:
+        z = np.column_stack([z, extra.reindex(subjects).to_numpy(float)])
     return y, z
 
 
 def fit_mmrm(
-    data: AnalysisData, df_method: str = "satterthwaite", confidence: float = 0.95
+    data: AnalysisData,
+    df_method: str = "satterthwaite",
+    confidence: float = 0.95,
+    prognostic_score: pd.Series | None = None,
 ) -> MmrmResult:
-    """Fit the MMRM of change from baseline; raise ``FieldError`` when it cannot be fitted."""
+    """Fit the MMRM of change from baseline; raise ``FieldError`` when it cannot be fitted.
+
+    ``prognostic_score`` (points, by ``subject_id``; :func:`alstrial.analysis.prognostic.
+    prognostic_score`) adds ``score + visit:score`` to the model (PROCOVA), treated like the
+    baseline; LS means then hold it at its mean over rows too."""
     if df_method not in DF_METHODS:
         raise FieldError("df_method", f"df_method must be one of {', '.join(DF_METHODS)}")
     rows = change_from_baseline(data)
@@ -149,13 +162,19 @@ def fit_mmrm(
         raise FieldError("visit", "no labelled visit after randomisation: no MMRM")
     labels = tuple(rows.drop_duplicates("visit").sort_values("visit_order")["visit"])
     _check_estimable(rows, labels)
-    y, z = model_arrays(rows, len(labels))
+    if prognostic_score is not None:
+        scores = prognostic_score.reindex(rows["subject_id"]).to_numpy(float)
+        if np.isnan(scores).any():
+            missing = rows["subject_id"].to_numpy()[np.isnan(scores)][0]
+            raise FieldError("prognostic_score", f"subject {missing} has no prognostic score")
+    y, z = model_arrays(rows, len(labels), prognostic_score)
+    m = z.shape[1]
     sums = kernel.pattern_sums(y[None], z[None])
     fits = kernel.fit_reml(sums)
     if not fits.converged[0]:
         raise FieldError("visit", "the MMRM did not converge (REML optimum not reached)")
-    contrast = np.zeros(len(labels) * len(COVARIATES))
-    contrast[(len(labels) - 1) * len(COVARIATES) + TREATED] = 1.0
+    contrast = np.zeros(len(labels) * m)
+    contrast[(len(labels) - 1) * m + TREATED] = 1.0
     estimate = float(fits.beta[0, -1, TREATED])
     if df_method == "satterthwaite":
         variance, df = satterthwaite(sums, fits.theta, contrast, fits.hessian)
@@ -182,7 +201,12 @@ def fit_mmrm(
         visits=labels,
         n_subjects={arm: int(arms.get(arm, 0)) for arm in ("treated", "control")},
         n_rows=len(rows),
-        ls_means=ls_means(fits, labels, float(rows["baseline"].mean())),
+        ls_means=ls_means(
+            fits,
+            labels,
+            float(rows["baseline"].mean()),
+            None if prognostic_score is None else float(np.mean(scores)),
+        ),
         covariance=fits.sigma[0],
         log_likelihood=float(fits.log_likelihood(sums)[0]),
         converged=True,
@@ -207,14 +231,21 @@ def satterthwaite(
     return variance, variance**2 / spread
 
 
-def ls_means(fits: kernel.RemlFits, labels: tuple[str, ...], baseline_mean: float) -> pd.DataFrame:
-    """LS mean of change per visit and arm (baseline at its mean over rows), with its SE."""
-    m = len(COVARIATES)
+def ls_means(
+    fits: kernel.RemlFits,
+    labels: tuple[str, ...],
+    baseline_mean: float,
+    score_mean: float | None = None,
+) -> pd.DataFrame:
+    """LS mean of change per visit and arm (baseline, and the prognostic score when fitted, at
+    their means over rows), with its SE."""
+    extra = () if score_mean is None else (score_mean,)
+    m = len(COVARIATES) + len(extra)
     rows = []
     for j, label in enumerate(labels):
         for arm, treated in (("treated", 1.0), ("control", 0.0)):
             weights = np.zeros(len(labels) * m)
-            weights[j * m : (j + 1) * m] = (1.0, treated, baseline_mean)
+            weights[j * m : (j + 1) * m] = (1.0, treated, baseline_mean, *extra)
             rows.append(
                 {
                     "visit": label,
