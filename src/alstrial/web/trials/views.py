@@ -62,6 +62,7 @@ def dashboard(request, slug: str):
 def analysis_csv(request, slug: str, table: str):
     """``subjects.csv`` or ``visits.csv`` (docs/interfaces.md, 'Analysis data') of the user's
     sites."""
+    from alstrial.exchange.spreadsheet import write_csv
     from alstrial.web.trials.analysis_data import analysis_frames
 
     if table not in ("subjects", "visits"):
@@ -72,5 +73,5 @@ def analysis_csv(request, slug: str, table: str):
     frame = subjects if table == "subjects" else visits
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{trial.slug}-{table}.csv"'
-    frame.to_csv(response, index=False)
+    write_csv(frame, response)  # cells safe for spreadsheets (docs/exchange.md)
     return response
