@@ -38,11 +38,18 @@ class AnalysisSpec:
     compared between arms, treated minus control. ``test``: ``t`` (paired or Welch t) or
     ``rank`` (Wilcoxon signed-rank or Mann-Whitney U). The estimate is always the mean
     difference, so a beneficial treatment gives a positive estimate.
+
+    ``quantity = "visits"``: a model fitted to the visits themselves (``test = "wald"``), run by
+    :data:`alstrial.simulation.model_analyses.MODEL_ANALYSES` (docs/simulation.md "Model-based
+    analyses"); its estimate is the model's treatment effect, positive when beneficial.
+    ``requires_lead_in``: the analysis needs at least 2 lead-in visits (implied for
+    ``paired`` and ``slope_change``).
     """
 
     quantity: str
     test: str
     description: str
+    requires_lead_in: bool = False
 
     @property
     def needs_controls(self) -> bool:
@@ -50,7 +57,7 @@ class AnalysisSpec:
 
     @property
     def needs_lead_in(self) -> bool:
-        return self.quantity in ("paired", "slope_change")
+        return self.requires_lead_in or self.quantity in ("paired", "slope_change")
 
 
 #: The primary (and secondary) analyses a design may name; each is one test of the analysis
@@ -96,6 +103,13 @@ ANALYSES = {
         "rank",
         "ALSFRS-R change from baseline to the last follow-up visit, treated minus control, "
         "Mann-Whitney U test (points)",
+    ),
+    "mixed_model_slope_change": AnalysisSpec(
+        "visits",
+        "wald",
+        "change in slope at the first dose, treated minus control: the two-arm piecewise mixed "
+        "model's treated:t_post, REML, Wald test (points/month)",
+        requires_lead_in=True,
     ),
 }
 #: Patient covariates that registry controls can be matched on (natural-history ``Patients``).

@@ -55,7 +55,8 @@ def analysis_weights(design: Design, analysis: str) -> np.ndarray:
     follow_up = _ols_weights(grid.months, post)
     if quantity == "follow_up_slope":
         return follow_up
-    return follow_up - _ols_weights(grid.months, lead)  # paired, slope_change
+    # paired, slope_change; the mixed model estimates the same slope change (approximately).
+    return follow_up - _ols_weights(grid.months, lead)
 
 
 def subject_variance(design: Design, model: NaturalHistory, analysis: str | None = None) -> float:
@@ -80,8 +81,14 @@ def edland_problems(design: Design, model: NaturalHistory) -> list[str]:
         problems.append("enrolment selects on the lead-in slope")
     if design.control_source == "registry":
         problems.append("controls are matched from a registry")
-    if ANALYSES[design.primary].test != "t":
+    spec = ANALYSES[design.primary]
+    if spec.test == "rank":
         problems.append("the primary analysis is a rank test")
+    elif spec.quantity == "visits":
+        problems.append(
+            "the primary analysis is a mixed model (the closed form is that of the per-subject "
+            "slope change it estimates)"
+        )
     return problems
 
 

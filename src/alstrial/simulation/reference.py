@@ -6,7 +6,8 @@ when it must, ``TrialDraws.all_candidates``), enrols the first eligible ones, al
 matches registry controls, writes the trial as the ``subjects.csv``/``visits.csv`` tables of
 docs/interfaces.md, 'Analysis data', and runs the analysis engine on them: ``alstrial.analysis.
 slopes.subject_slopes`` for the per-subject slopes and changes, and ``alstrial.analysis.tests``
-(``paired_t``, ``welch_t``, ``wilcoxon_signed_rank``, ``mann_whitney``) for the test. It
+(``paired_t``, ``welch_t``, ``wilcoxon_signed_rank``, ``mann_whitney``) for the test, or, for
+an analysis that fits a model to the visits, its ``trial`` function (:mod:`.model_analyses`). It
 favours plainness over speed: nothing in it works on more than one trial at a time. The
 vectorized engine (:mod:`.vectorized`) must reach the same decisions from the same draws; the
 tests hold it to that.
@@ -25,6 +26,7 @@ from alstrial.analysis.slopes import ols_slope, subject_slopes
 from alstrial.analysis.tests import mann_whitney, paired_t, welch_t, wilcoxon_signed_rank
 from alstrial.domain.time import DAYS_PER_MONTH
 from alstrial.simulation.designs import ANALYSES, Design
+from alstrial.simulation.model_analyses import MODEL_ANALYSES
 from alstrial.simulation.natural_history import NaturalHistory, Patients, expected_totals
 from alstrial.simulation.ranks import TIE_DECIMALS
 from alstrial.simulation.trials import (
@@ -235,7 +237,12 @@ def analyse_trial(
     table = subject_slopes(data, settings).table
     treated = table[table["arm"] == "treated"]
     control = table[table["arm"] == "control"]
-    return [_one_analysis(name, treated, control) for name in design.analyses]
+    return [
+        MODEL_ANALYSES[name].trial(design, subjects, visits)
+        if ANALYSES[name].quantity == "visits"
+        else _one_analysis(name, treated, control)
+        for name in design.analyses
+    ]
 
 
 def _one_analysis(analysis: str, treated: pd.DataFrame, control: pd.DataFrame):

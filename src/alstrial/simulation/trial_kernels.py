@@ -120,9 +120,12 @@ def simulate_trials(
     out_control,  # (T, S) bool
     out_enrolled,  # (T,) int
     out_short,  # (T,) bool: these candidates ran out short of places
+    out_totals,  # (T, S, V) observed totals (meaningful where out_seen)
+    out_seen,  # (T, S, V) bool: the visit took place
 ):
     """Simulate the trials ``trial_ids``; their rows of ``out_*`` are written. Subjects are the
-    enrolled ones by place (``S = places``), then the matched controls by match."""
+    enrolled ones by place (``S = places``), then the matched controls by match. ``out_totals``
+    and ``out_seen`` keep every subject's visits, for the analyses that fit a model to them."""
     n_visits = entry.size
     lead = n_lead
     baseline = lead - 1
@@ -131,8 +134,6 @@ def simulate_trials(
     n_subjects_max = out_lead.shape[1]
     has_registry = reg.shape[1] > 0
     pool = reg.shape[1] // out_lead.shape[0] if has_registry else 0
-    totals = np.empty((n_subjects_max, n_visits))
-    seen = np.zeros((n_subjects_max, n_visits), dtype=np.bool_)
     screened = np.empty(lead)
     enrolled_index = np.empty(places, dtype=np.int64)
     # OLS weights of the two complete visit patterns (every lead-in visit; baseline and every
@@ -153,6 +154,9 @@ def simulate_trials(
     distance = np.empty(max(pool, 1))
     for local in range(trial_ids.size):
         t = trial_ids[local]
+        totals = out_totals[t]
+        seen = out_seen[t]
+        seen[:, :] = False
         for s in range(n_subjects_max):
             out_lead[t, s] = math.nan
             out_follow[t, s] = math.nan

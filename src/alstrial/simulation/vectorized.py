@@ -4,7 +4,8 @@ It reproduces :mod:`.reference` step by step: screening in candidate order, rand
 allocation, greedy registry matching, per-subject OLS slopes over the observed visits (the
 analysis engine's definitions, docs/interfaces.md, 'Analysis data') in :mod:`.trial_kernels`
 (numba), giving arrays shaped ``(trials, subjects)``; then paired and Welch t-tests in closed form
-(:mod:`.closed_forms`) or the rank tests of :mod:`.ranks`, over all trials at once. Missing
+(:mod:`.closed_forms`) or the rank tests of :mod:`.ranks`, over all trials at once; analyses
+that fit a model to the visits get the visits themselves (:mod:`.model_analyses`). Missing
 visits are masks, never removed rows.
 
 Its per-trial results are held bit for bit to the ones checked in for the current draw scheme
@@ -24,6 +25,7 @@ from alstrial.simulation.closed_forms import (
 )
 from alstrial.simulation.designs import ANALYSES, Design
 from alstrial.simulation.draw_kernels import patient_matrix
+from alstrial.simulation.model_analyses import MODEL_ANALYSES, ChunkVisits
 from alstrial.simulation.natural_history import NaturalHistory
 from alstrial.simulation.ranks import rank_sum_rows, signed_rank_rows
 from alstrial.simulation.trial_kernels import AGE, BASELINE_TOTAL, MONTHS, simulate_trials
@@ -77,6 +79,8 @@ def run_chunk_vectorized(
         "control": np.empty((t_count, subjects), dtype=bool),
         "enrolled": np.empty(t_count, dtype=np.int64),
         "short": np.empty(t_count, dtype=bool),
+        "totals": np.empty((t_count, subjects, grid.months.size)),
+        "seen": np.zeros((t_count, subjects, grid.months.size), dtype=bool),
     }
     match = design.matching
     base_noise = draws.registry_baseline_noise
@@ -121,11 +125,22 @@ def run_chunk_vectorized(
         simulate_trials(short, people, noise, *shared)
 
     arm_treated, arm_control = out["treated"], out["control"]
+    visits = ChunkVisits(
+        months=grid.months,
+        n_lead_in=lead,
+        totals=np.where(out["seen"], out["totals"], np.nan),
+        seen=out["seen"],
+        treated=arm_treated,
+        control=arm_control,
+    )
     estimates, p_values = [], []
     for name in design.analyses:
-        estimate, p_value = _analysis(
-            name, out["lead"], out["follow"], out["change"], arm_treated, arm_control
-        )
+        if ANALYSES[name].quantity == "visits":
+            estimate, p_value = MODEL_ANALYSES[name].chunk(visits)
+        else:
+            estimate, p_value = _analysis(
+                name, out["lead"], out["follow"], out["change"], arm_treated, arm_control
+            )
         estimates.append(estimate)
         p_values.append(p_value)
     return ChunkOutcome(
