@@ -18,7 +18,7 @@ from django.conf import settings as django_settings
 
 from alstrial.analysis.data import AnalysisData
 from alstrial.analysis.pipeline import ReportRequest, TrialAnalysis, run_pipeline
-from alstrial.analysis.settings import AnalysisSettings
+from alstrial.analysis.settings import AnalysisSettings, settings_from_protocol
 from alstrial.domain.errors import FieldError
 from alstrial.registry.proact import read_registry
 from alstrial.web.safety.board import trial_report_tables
@@ -35,11 +35,11 @@ REGISTRY_SETTING = "ALSTRIAL_REPORT_REGISTRY"
 
 
 def analysis_settings(trial) -> AnalysisSettings:
-    """The analysis settings the trial's protocol declares (follow-up days, lead-in slope)."""
+    """The analysis settings of the trial's protocol: the follow-up window and primary time point
+    from its last follow-up visit window (:func:`settings_from_protocol`; the same window as the
+    declared ``analysis.follow_up_days`` of every shipped protocol), and its lead-in slope."""
     declared = trial.protocol.analysis
-    return AnalysisSettings(
-        follow_up_days=declared.follow_up_days, pre_slope=PRE_SLOPE[declared.lead_in_slope]
-    )
+    return settings_from_protocol(trial.protocol, pre_slope=PRE_SLOPE[declared.lead_in_slope])
 
 
 def screening_summary(trial) -> dict:
