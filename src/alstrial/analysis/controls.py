@@ -13,15 +13,15 @@ day is the *first* visit day ``d`` such that
 1. a lead-in start visit exists ``lead_in_days`` before it, within +-``window_days``
    (the visit closest to ``d - lead_in_days`` is taken; on a tie the earlier one), like the
    treated's screening visit one lead-in before the first injection;
-2. a visit exists at the end of follow-up: in ``[d + follow_up_days - window_days,
-   d + follow_up_days]`` (it must fall inside the analysis window, docs/interfaces.md, 'Analysis
-   data');
-3. onset is known and before ``d``, and age is known.
+2. onset is known and before ``d``, age is known, and the patient is alive on ``d``.
 
-Taking the first qualifying visit, not the best-fitting one, avoids choosing a day by its
-outcome. The control's visits are the lead-in start, every visit up to ``d`` after it, and every
-visit in ``(d, d + follow_up_days]``, so the engine computes the lead-in and follow-up slopes
-exactly as for the treated.
+Only what is known on ``d`` counts: nothing after it is required, so a control who dies or drops
+out early stays a control and counts as a treated subject who does (requiring a visit at the end
+of follow-up would choose controls on survival; docs/NOTES.md). Taking the first qualifying
+visit, not the best-fitting one, avoids choosing a day by its outcome. The control's visits are
+the lead-in start, every visit up to ``d`` after it, and every visit in ``(d, d +
+follow_up_days]``, so the engine computes the lead-in and follow-up slopes exactly as for the
+treated.
 
 **Covariates at the index day** (the same for treated and registry patients):
 ``age_years`` (registry: age at registry day 0 plus d / 365.25), ``disease_duration_months``
