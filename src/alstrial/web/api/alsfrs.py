@@ -1,9 +1,11 @@
 """``/assessments/alsfrs``: the ALSFRS-R form of a visit (Cedarbaum 1999; docs/domain.md,
 'ALSFRS-R').
 
-Items are validated by ``alstrial.domain.alsfrs`` only (through the assessments model): each an
-integer 0-4, exactly one of 5a/5b; the total is computed, never sent. The visit date may be sent
-with the items (as on the web form); both are saved in one transaction or neither is.
+The item fields are the domain's item list (``alstrial.domain.alsfrs_items.ITEMS``); items are
+validated by ``alstrial.domain.alsfrs`` only: each an integer 0-4, exactly one of 5a/5b; the
+total is computed, never sent. Writes and the score display go through the assessments service
+(``web/assessments/services.py``), as the web form's do: the visit date may be sent with the
+items and both are saved in one transaction or neither is.
 Reads: any role at the site (no visit date for the statistician). Writes: coordinator,
 investigator, admin.
 """
@@ -13,44 +15,41 @@ from __future__ import annotations
 from datetime import date
 from functools import partial
 
-from django.db import transaction
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import create_model
 
-from alstrial.domain.staging import kings_stage, mitos_stage
+from alstrial.domain.alsfrs_items import ITEM_KEYS, ITEMS
 from alstrial.web.api.access import get_for_user_or_404, hides_dates, require_role
 from alstrial.web.api.errors import ApiConflict, api_field_names
 from alstrial.web.api.pages import PageParams, page, page_of
 from alstrial.web.api.schemas import ChangeIn, ErrorOut, Integer, StrictIn
 from alstrial.web.assessments.models import AlsfrsAssessment
+from alstrial.web.assessments.services import alsfrs_score, record_alsfrs
 from alstrial.web.core.models import DATA_ENTRY_ROLES
-from alstrial.web.core.records import save_clinical
-from alstrial.web.subjects.models import Visit, VisitStatus
-from alstrial.web.subjects.services import record_visit
+from alstrial.web.subjects.models import Visit
 
 router = Router(tags=["assessments"])
 ERRORS = {code: ErrorOut for code in (403, 404, 409, 422)}
-ITEM_KEYS = AlsfrsAssessment.ITEM_KEYS
 
 
-class Items(StrictIn):
-    """The twelve items (0-4 points each; exactly one of the two cutting items)."""
-
-    speech: Integer | None = None
-    salivation: Integer | None = None
-    swallowing: Integer | None = None
-    handwriting: Integer | None = None
-    cutting_without_gastrostomy: Integer | None = Field(None, description="item 5a")
-    cutting_with_gastrostomy: Integer | None = Field(None, description="item 5b (gastrostomy)")
-    dressing_hygiene: Integer | None = None
-    turning_in_bed: Integer | None = None
-    walking: Integer | None = None
-    climbing_stairs: Integer | None = None
-    dyspnea: Integer | None = None
-    orthopnea: Integer | None = None
-    respiratory_insufficiency: Integer | None = None
-    visit_date: date | None = Field(
-        None, description="Records the visit as done on this date (required if it is not yet)."
-    )
+#: One optional field per questionnaire item (``speech`` ... ``respiratory_insufficiency``),
+#: made from the domain's item list so that the API cannot drift from it, then the visit date.
+Items = create_model(
+    "Items",
+    __base__=StrictIn,
+    __doc__="The twelve items (0-4 points each; exactly one of the two cutting items).",
+    **{
+        item.key: (Integer | None, Field(None, description=f"item {item.number}: {item.name}"))
+        for item in ITEMS
+    },
+    visit_date=(
+        date | None,
+        Field(
+            None,
+            description="Records the visit as done on this date (required if it is not yet).",
+        ),
+    ),
+)
 
 
 class AlsfrsIn(Items):
@@ -79,7 +78,6 @@ class AlsfrsOut(Schema):
 
 def alsfrs_out(assessment: AlsfrsAssessment, user) -> dict:
     visit = assessment.visit
-    score = assessment.score()
     return {
         "id": assessment.pk,
         "subject_id": assessment.subject_id,
@@ -88,10 +86,7 @@ def alsfrs_out(assessment: AlsfrsAssessment, user) -> dict:
         "visit_code": visit.code,
         "visit_date": None if hides_dates(user, visit.subject.site_id) else visit.visit_date,
         "items": assessment.items(),
-        "total": assessment.total,
-        "subscores": score.subscores(),
-        "kings_stage": str(kings_stage(score).stage),
-        "mitos_stage": int(mitos_stage(score)),
+        **alsfrs_score(assessment.items()).to_dict(),
         "version": assessment.version,
     }
 
@@ -100,15 +95,18 @@ ASSESSMENTS = AlsfrsAssessment.objects.select_related("visit__subject__site")
 
 
 def _save(assessment: AlsfrsAssessment, payload: Items, user, reason: str, version) -> None:
-    """Visit date and items in one transaction: a refusal of either leaves both unwritten."""
-    visit = assessment.visit
-    for key in ITEM_KEYS:
-        setattr(assessment, key, getattr(payload, key))
-    with api_field_names(visit="visit_id"), transaction.atomic():
-        wanted = payload.visit_date
-        if wanted is not None and (visit.status != VisitStatus.DONE or visit.visit_date != wanted):
-            record_visit(visit, user, visit_date=wanted, reason=reason)
-        save_clinical(assessment, user, reason, expected_version=version)
+    """Items and visit date through the assessments service (errors on ``visit`` are the
+    body's ``visit_id``)."""
+    items = {key: getattr(payload, key) for key in ITEM_KEYS}
+    with api_field_names(visit="visit_id"):
+        record_alsfrs(
+            assessment,
+            items,
+            user,
+            visit_date=payload.visit_date,
+            reason=reason,
+            expected_version=version,
+        )
 
 
 AlsfrsOutPage = page_of(AlsfrsOut)

@@ -28,7 +28,7 @@ from alstrial.web.assessments.models import (
     VitalSigns,
     WeightAssessment,
 )
-from alstrial.web.core.records import save_clinical
+from alstrial.web.assessments.services import record_visit_form
 from alstrial.web.subjects.models import VisitStatus
 
 DEMO_SLOPE_RATIO = 0.57
@@ -106,4 +106,4 @@ def load_demo(ctx) -> None:
                     else:
                         record = _other_forms(key, visit, subject, patient, months, rng)
                     if record is not None:
-                        save_clinical(record, user, "demo data")
+                        record_visit_form(record, user, visit_date=None, reason="demo data")

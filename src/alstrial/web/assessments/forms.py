@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from alstrial.domain.alsfrs_items import CUTTING_KEYS, ITEMS
+from alstrial.domain.alsfrs_items import CUTTING_KEYS, ITEM_KEYS, ITEMS
 from alstrial.web.assessments.models import (
     VISIT_ASSESSMENTS,
     AlsfrsAssessment,
@@ -35,9 +35,10 @@ def _alsfrs_field(item) -> forms.CharField:
 class AlsfrsForm(AuditedFormMixin, VisitDateMixin, forms.Form):
     """The twelve ALSFRS-R items with their anchor descriptions (Cedarbaum 1999).
 
-    The form checks nothing about the items: it hands the submitted values to the record, whose
-    ``clean_clinical`` validates them with ``alstrial.domain.alsfrs`` (range, 5a/5b, required),
-    so exactly the same rule and messages apply on the web, in the API and in imports.
+    The form checks nothing about the items: the view hands :meth:`item_scores` to the
+    assessments service (``record_alsfrs``), whose record validates them with
+    ``alstrial.domain.alsfrs`` (range, 5a/5b, required), so exactly the same rule and messages
+    apply on the web, in the API and in imports.
     """
 
     def __init__(self, data=None, *, instance: AlsfrsAssessment, initial=None):
@@ -46,17 +47,15 @@ class AlsfrsForm(AuditedFormMixin, VisitDateMixin, forms.Form):
         if instance.pk is None:
             initial.setdefault("cutting_with_gastrostomy", NOT_SCORED)
         else:
-            initial.update({key: getattr(instance, key) for key in instance.ITEM_KEYS})
+            initial.update(instance.items())
         super().__init__(data, initial=initial)
         for item in ITEMS:
             self.fields[item.key] = _alsfrs_field(item)
 
-    def clean(self):
-        cleaned = super().clean()
-        for key in self.instance.ITEM_KEYS:
-            value = (cleaned.get(key) or "").strip()
-            setattr(self.instance, key, value or None)
-        return cleaned
+    def item_scores(self) -> dict:
+        """Item key -> the score as submitted (or as stored, before a submission); blank
+        text for an unscored item. Read by the service and the score panel alike."""
+        return {key: self[key].value() for key in ITEM_KEYS}
 
     def item_choices(self) -> list[dict]:
         """Each item's bound field with its radio options ``{id, value, label, checked}``, for

@@ -17,7 +17,7 @@ from __future__ import annotations
 from django.db import models
 
 from alstrial.domain.alsfrs import AlsfrsR
-from alstrial.domain.alsfrs_items import ITEMS
+from alstrial.domain.alsfrs_items import ITEM_KEYS
 from alstrial.domain.errors import FieldError, ValidationError
 from alstrial.web.core.records import ClinicalRecord
 from alstrial.web.subjects.models import Subject, Visit, VisitStatus, today
@@ -87,10 +87,9 @@ class AlsfrsAssessment(VisitAssessment):
         editable=False, default=0, help_text="Item sum, 0-48 points (computed, never typed)."
     )
 
-    ITEM_KEYS = tuple(item.key for item in ITEMS)
-
     def items(self) -> dict:
-        return {key: getattr(self, key) for key in self.ITEM_KEYS}
+        """Item key -> stored score (0-4 points, None when not scored), questionnaire order."""
+        return {key: getattr(self, key) for key in ITEM_KEYS}
 
     def score(self) -> AlsfrsR:
         """The validated score (raises ValidationError naming each bad item)."""
@@ -102,7 +101,7 @@ class AlsfrsAssessment(VisitAssessment):
             score = self.score()
         except ValidationError as error:
             return list(error.errors)
-        for key in self.ITEM_KEYS:
+        for key in ITEM_KEYS:
             setattr(self, key, score.items.get(key))
         self.total = score.total
         return []

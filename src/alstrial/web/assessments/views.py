@@ -1,26 +1,29 @@
 """Entering and editing the per-visit forms and the endpoint events.
 
-Every save goes through ``save_clinical`` inside one transaction with the visit date, so a
-refused value leaves nothing written; another site's visit answers 404; a stale version
-answers 409 with a conflict message.
+Every visit form is saved through the assessments service (``services.py``), in one
+transaction with the visit date, so a refused value leaves nothing written; another site's visit
+answers 404; a stale version answers 409 with a conflict message.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
-from alstrial.domain.alsfrs import AlsfrsR
 from alstrial.domain.alsfrs_items import ITEMS
-from alstrial.domain.errors import ValidationError
-from alstrial.domain.staging import kings_stage, mitos_stage
-from alstrial.web.assessments.forms import DeleteForm, EndpointForm, visit_form_class
+from alstrial.web.assessments.forms import AlsfrsForm, DeleteForm, EndpointForm, visit_form_class
 from alstrial.web.assessments.models import VISIT_ASSESSMENTS, EndpointEvent
+from alstrial.web.assessments.services import (
+    alsfrs_score,
+    delete_visit_form,
+    record_alsfrs,
+    record_endpoint_event,
+    record_visit_form,
+)
 from alstrial.web.core.access import (
     get_for_user_or_404,
     has_role,
@@ -30,9 +33,7 @@ from alstrial.web.core.access import (
 )
 from alstrial.web.core.forms import Submission, make_read_only, submit
 from alstrial.web.core.models import DATA_ENTRY_ROLES
-from alstrial.web.core.records import delete_clinical, save_clinical
-from alstrial.web.subjects.models import Subject, Visit, VisitStatus
-from alstrial.web.subjects.services import record_visit
+from alstrial.web.subjects.models import Subject, Visit
 
 #: Form fields a de-identified reader (the statistician) never sees: dates and free text.
 DEIDENTIFIED_HIDDEN_FIELDS = ("visit_date", "notes", "other", "reason")
@@ -44,14 +45,19 @@ def _visit(request, visit_pk: int) -> Visit:
     )
 
 
-def _save_visit_form(data, instance, visit, user) -> None:
-    """Visit date and form values in one transaction (ValidationError/ConflictError roll back)."""
-    reason = data.get("reason") or ""
-    with transaction.atomic():
-        if visit.status != VisitStatus.DONE or visit.visit_date != data["visit_date"]:
-            record_visit(visit, user, visit_date=data["visit_date"], reason=reason)
-        instance.visit = visit
-        save_clinical(instance, user, reason, expected_version=data.get("version"))
+def _save_visit_form(form, visit, user) -> None:
+    """The form's values and visit date through the assessments service (one transaction)."""
+    data = form.cleaned_data
+    given = {
+        "visit_date": data["visit_date"],
+        "reason": data.get("reason") or "",
+        "expected_version": data.get("version"),
+    }
+    form.instance.visit = visit
+    if isinstance(form, AlsfrsForm):
+        record_alsfrs(form.instance, form.item_scores(), user, **given)
+    else:
+        record_visit_form(form.instance, user, **given)
 
 
 @role_required()
@@ -70,9 +76,7 @@ def visit_form(request, visit_pk: int, form_key: str):
     if request.method == "POST":
         require_role(request.user, subject.site, *DATA_ENTRY_ROLES)
         form = form_class(request.POST, instance=instance, initial=initial)
-        outcome = submit(
-            form, lambda data: _save_visit_form(data, form.instance, visit, request.user)
-        )
+        outcome = submit(form, lambda data: _save_visit_form(form, visit, request.user))
         if outcome.saved:
             messages.success(request, f"{model._meta.verbose_name} saved for {visit}.")
             return redirect("subjects:detail", pk=subject.pk)
@@ -95,31 +99,11 @@ def visit_form(request, visit_pk: int, form_key: str):
         "can_edit": can_edit,
         "conflict": outcome.conflict,
         "deidentified": deidentified,
-        "score": _score_context(instance.items()) if form_key == "alsfrs_r" else None,
+        "score": alsfrs_score(form.item_scores()) if isinstance(form, AlsfrsForm) else None,
     }
     return render(
         request, template or "assessments/visit_form.html", context, status=outcome.status
     )
-
-
-def _score_context(items: dict) -> dict:
-    """Total, subscores and stages when the items are valid; else the partial sum and why."""
-    try:
-        score = AlsfrsR.from_items(items)
-    except ValidationError as error:
-        entered = [v for v in items.values() if v not in (None, "")]
-        partial = sum(int(v) for v in entered if str(v).isdigit())
-        missing = [m for msgs in error.by_field().values() for m in msgs]
-        return {"complete": False, "partial": partial, "problems": missing}
-    kings = kings_stage(score)
-    return {
-        "complete": True,
-        "total": score.total,
-        "subscores": [(d.replace("_", " "), v) for d, v in score.subscores().items()],
-        "kings": kings.stage,
-        "kings_flags": kings.flags,
-        "mitos": mitos_stage(score),
-    }
 
 
 @require_POST
@@ -135,8 +119,8 @@ def visit_form_delete(request, visit_pk: int, form_key: str):
     form = DeleteForm(request.POST)
     outcome = submit(
         form,
-        lambda data: delete_clinical(
-            instance, request.user, data["reason"], expected_version=data["version"]
+        lambda data: delete_visit_form(
+            instance, request.user, reason=data["reason"], expected_version=data["version"]
         ),
     )
     if outcome.saved:
@@ -154,7 +138,7 @@ def visit_form_delete(request, visit_pk: int, form_key: str):
 def alsfrs_preview(request):
     """HTMX: the score panel for the items chosen so far (validation by the domain only)."""
     items = {item.key: request.POST.get(item.key) or None for item in ITEMS}
-    return render(request, "assessments/_alsfrs_score.html", {"score": _score_context(items)})
+    return render(request, "assessments/_alsfrs_score.html", {"score": alsfrs_score(items)})
 
 
 @role_required(*DATA_ENTRY_ROLES)
@@ -176,10 +160,10 @@ def endpoint_form(request, subject_pk: int, pk: int | None = None):
     if request.method == "POST":
         outcome = submit(
             form,
-            lambda data: save_clinical(
+            lambda data: record_endpoint_event(
                 form.instance,
                 request.user,
-                data.get("reason") or "",
+                reason=data.get("reason") or "",
                 expected_version=data.get("version"),
             ),
         )
