@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
-from alstrial.domain.errors import ValidationError
+from alstrial.domain.errors import MisuseError, ValidationError
 from alstrial.web.core.records import ConflictError, delete_clinical, save_clinical
 from alstrial.web.subjects.models import Subject, Visit
 
@@ -54,7 +55,7 @@ def test_expected_version_from_the_form_is_checked(screen, users):
 
 
 def test_direct_save_is_refused():
-    with pytest.raises(RuntimeError, match="save_clinical"):
+    with pytest.raises(MisuseError, match="save_clinical"):
         Subject().save()
 
 
@@ -75,7 +76,7 @@ def test_save_needs_a_logged_in_user(screen):
     from django.contrib.auth.models import AnonymousUser
 
     subject = screen("seoul")
-    with pytest.raises(PermissionError):
+    with pytest.raises(PermissionDenied):
         save_clinical(subject, AnonymousUser(), "x")
 
 
@@ -125,7 +126,7 @@ def test_bulk_writes_that_would_skip_the_trail_are_refused(screen):
         lambda: Subject.objects.filter(pk=subject.pk).delete(),
         lambda: Subject.objects.bulk_update([subject], ["sex"]),
     ):
-        with pytest.raises(RuntimeError, match="audit trail"):
+        with pytest.raises(MisuseError, match="audit trail"):
             attempt()
     assert Subject.objects.get(pk=subject.pk).sex == "M"
 

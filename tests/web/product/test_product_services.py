@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from alstrial.domain.errors import ValidationError
+from alstrial.domain.errors import MisuseError, ValidationError
 from alstrial.domain.identifiers import is_valid
 from alstrial.web.product import services
 from alstrial.web.product.demo import GOOD_QC
@@ -267,13 +267,13 @@ def test_ledger_is_append_only(product_world, lot_at):
     lot = lot_at(product_world["alice"], "released")
     entry = CustodyEntry.objects.filter(lot=lot).first()
     entry.note = "rewritten"
-    with pytest.raises(PermissionError):
+    with pytest.raises(MisuseError):
         entry.save()
-    with pytest.raises(PermissionError):
+    with pytest.raises(MisuseError):
         entry.delete()
-    with pytest.raises(PermissionError):
+    with pytest.raises(MisuseError):
         CustodyEntry.objects.filter(lot=lot).update(note="x")
-    with pytest.raises(PermissionError):
+    with pytest.raises(MisuseError):
         CustodyEntry.objects.filter(lot=lot).delete()
     assert CustodyEntry.objects.get(pk=entry.pk).note != "rewritten"
 
@@ -281,7 +281,7 @@ def test_ledger_is_append_only(product_world, lot_at):
 def test_lot_status_cannot_be_saved_around_the_services(product_world, lot_at):
     lot = lot_at(product_world["alice"], "qc_pending")
     lot.status = "released"
-    with pytest.raises(RuntimeError):
+    with pytest.raises(MisuseError):
         lot.save()
     assert Lot.objects.get(pk=lot.pk).status == "qc_pending"
 

@@ -18,11 +18,12 @@ Usage (docs/web.md "Clinical records")::
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from alstrial.domain.errors import FieldError, ValidationError
+from alstrial.domain.errors import FieldError, MisuseError, ValidationError
 from alstrial.domain.text_limits import check_reason
 from alstrial.web.core.access import SiteScopedQuerySet
 from alstrial.web.core.stored_fields import check_stored_fields
@@ -70,7 +71,7 @@ class ClinicalQuerySet(SiteScopedQuerySet):
     :func:`save_clinical` / :func:`delete_clinical`."""
 
     def _refuse(self, what: str):
-        raise RuntimeError(
+        raise MisuseError(
             f"{what} on {self.model.__name__} would bypass the audit trail; "
             "use save_clinical / delete_clinical on each record"
         )
@@ -128,7 +129,7 @@ class ClinicalRecord(models.Model):
 
     def save(self, *args, **kwargs):
         if not getattr(self, "_through_service", False):
-            raise RuntimeError(
+            raise MisuseError(
                 f"{type(self).__name__} is clinical data: save it with save_clinical(obj, user, "
                 "reason) so that the change is audited and version-checked"
             )
@@ -136,7 +137,7 @@ class ClinicalRecord(models.Model):
 
     def delete(self, *args, **kwargs):
         if not getattr(self, "_through_service", False):
-            raise RuntimeError(
+            raise MisuseError(
                 f"{type(self).__name__} is clinical data: delete it with delete_clinical(obj, "
                 "user, reason)"
             )
@@ -178,7 +179,7 @@ def save_clinical(obj: ClinicalRecord, user, reason: str = "", *, expected_versi
     Returns ``obj``.
     """
     if user is None or not user.is_authenticated:
-        raise PermissionError("clinical data is saved by an identified, logged-in user")
+        raise PermissionDenied("clinical data is saved by an identified, logged-in user")
     creating = obj._state.adding
     if creating:
         reason = (reason or "").strip() or INITIAL_ENTRY_REASON
@@ -220,7 +221,7 @@ def save_clinical(obj: ClinicalRecord, user, reason: str = "", *, expected_versi
 def delete_clinical(obj: ClinicalRecord, user, reason: str, *, expected_version=None) -> None:
     """Delete ``obj`` with a required reason; its history keeps every version and the deletion."""
     if user is None or not user.is_authenticated:
-        raise PermissionError("clinical data is deleted by an identified, logged-in user")
+        raise PermissionDenied("clinical data is deleted by an identified, logged-in user")
     reason = _require_reason(reason, "delete")
     check_reason(reason)
     expected = obj.version if expected_version is None else int(expected_version)

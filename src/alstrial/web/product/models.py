@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from alstrial.domain.errors import MisuseError
 from alstrial.domain.product import CustodyEvent, LotStatus
 from alstrial.domain.product_dose import is_expired
 from alstrial.web.core.access import SiteScopedQuerySet
@@ -280,10 +281,10 @@ class AppendOnlyQuerySet(SiteScopedQuerySet):
     """No bulk update or delete: ledger rows are written once."""
 
     def update(self, **kwargs):
-        raise PermissionError(f"{self.model.__name__} is append-only")
+        raise MisuseError(f"{self.model.__name__} is append-only")
 
     def delete(self):
-        raise PermissionError(f"{self.model.__name__} is append-only")
+        raise MisuseError(f"{self.model.__name__} is append-only")
 
 
 class AppendOnly(models.Model):
@@ -297,14 +298,14 @@ class AppendOnly(models.Model):
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
-            raise PermissionError(f"{type(self).__name__} is append-only: rows are never changed")
+            raise MisuseError(f"{type(self).__name__} is append-only: rows are never changed")
         # A value refused here would otherwise stay in the ledger for good (or fail on
         # PostgreSQL only); the same check as every clinical save.
         check_stored_fields(self)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise PermissionError(f"{type(self).__name__} is append-only: rows are never deleted")
+        raise MisuseError(f"{type(self).__name__} is append-only: rows are never deleted")
 
 
 class CustodyEntry(AppendOnly):
