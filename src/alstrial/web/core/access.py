@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404
 
+from alstrial.domain.errors import MisuseError
 from alstrial.web.core.models import Role, Site, SiteMembership
 
 _CACHE_ATTR = "_alstrial_site_roles"
@@ -110,7 +111,7 @@ class SiteScopedQuerySet(models.QuerySet):
         """The rows of the sites where ``user`` holds any role (or one of ``roles``)."""
         lookup = getattr(self.model, "site_lookup", None)
         if not lookup:
-            raise TypeError(f"{self.model.__name__} declares no site_lookup")
+            raise MisuseError(f"{self.model.__name__} declares no site_lookup")
         return self.filter(**{f"{lookup}__in": site_ids_for(user, *roles)})
 
 
