@@ -57,6 +57,27 @@ def test_options_reach_the_settings(files):
     assert settings["pre_slope"] == "onset"
 
 
+def test_protocol_sets_the_follow_up_window_from_its_visit_windows(files):
+    from pathlib import Path
+
+    kim2009 = Path(__file__).parents[2] / "protocols" / "kim2009.toml"
+    outcome = runner.invoke(app, _args(files, "--json", "--protocol", str(kim2009)))
+    assert outcome.exit_code == 0, outcome.output
+    printed = json.loads(outcome.stdout)
+    # FU3: day 91, -7/+7 days
+    assert printed["settings"]["follow_up_days"] == 98
+    assert printed["settings"]["time_point_window_days"] == [84, 98]
+    assert printed["settings"]["follow_up_visit"] == "FU3"
+    both = runner.invoke(
+        app, _args(files, "--json", "--protocol", str(kim2009), "--follow-up-days", "90")
+    )
+    assert both.exit_code == 2
+    assert "not both" in both.output
+    missing = runner.invoke(app, _args(files, "--json", "--protocol", str(files / "none.toml")))
+    assert missing.exit_code == 2
+    assert "file not found" in missing.output
+
+
 def test_bad_option_value(files):
     outcome = runner.invoke(app, _args(files, "--pre-slope", "linear"))
     assert outcome.exit_code == 2

@@ -28,8 +28,18 @@ def analyse(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result object.")] = False,
     follow_up_days: Annotated[
-        int, typer.Option("--follow-up-days", help="Follow-up window after index_day (days).")
-    ] = 90,
+        int | None,
+        typer.Option(
+            "--follow-up-days", help="Follow-up window after index_day (days; default 90)."
+        ),
+    ] = None,
+    protocol: Annotated[
+        Path | None,
+        typer.Option(
+            "--protocol",
+            help="Protocol TOML: the follow-up window and time point from its visit windows.",
+        ),
+    ] = None,
     pre_slope: Annotated[
         str, typer.Option("--pre-slope", help="Lead-in slope definition: ols, two_point, onset.")
     ] = "ols",
@@ -46,10 +56,20 @@ def analyse(
 
     if report and out is None:
         raise _fail("--report needs --out DIR")
+    if protocol is not None and follow_up_days is not None:
+        raise _fail("give --follow-up-days or --protocol (whose visit windows set it), not both")
     try:
-        settings = AnalysisSettings(follow_up_days=follow_up_days, pre_slope=pre_slope)
+        if protocol is not None:
+            from alstrial.analysis.settings import settings_from_protocol
+            from alstrial.domain.protocol import load_protocol
+
+            settings = settings_from_protocol(load_protocol(protocol), pre_slope=pre_slope)
+        else:
+            settings = AnalysisSettings(follow_up_days=follow_up_days or 90, pre_slope=pre_slope)
     except ValueError as error:
         raise _fail(str(error)) from None
+    except (FieldError, ValidationError, OSError) as error:
+        raise _fail(f"protocol {protocol}: {error}") from None
     try:
         data = read_analysis_data(subjects, visits)
     except AnalysisDataError as error:
