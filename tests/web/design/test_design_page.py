@@ -253,3 +253,42 @@ def test_full_trials_raise_no_flag(client, users):
     (row,) = _page_rows(text)
     assert row["short_trials"] == "0"
     assert 'data-testid="short-trials"' not in text
+
+
+def test_the_mixed_model_can_decide_and_the_page_runs_it(client, users):
+    """The page offers the model-based analyses; its numbers are power_curve's for the design
+    with that primary analysis (the batched REML fit in every simulated trial)."""
+    _login(client, users, "statistician")
+    form_page = client.get(URL, {"design": "randomized_lead_in"}).content.decode()
+    assert 'value="mixed_model_slope_change"' in form_page
+    data = {
+        **VALID,
+        "design": "randomized_lead_in",
+        "primary": "mixed_model_slope_change",
+        "values": "0,0.5",
+        "follow_up_months": "6",
+        "max_months_since_onset": "",
+        "min_lead_in_decline": "0.515",
+        "max_lead_in_decline": "1.545",
+        "trials": "100",
+    }
+    text = client.post(URL, data).content.decode()
+    shown = _page_rows(text)
+    design = load_design("randomized_lead_in").with_changes(
+        primary="mixed_model_slope_change",
+        secondary=("welch_slope", "paired_slope_t"),
+        n=20,
+        dropout_per_month=0.0,
+    )
+    curve = power_curve(
+        design, "effect", [0.0, 0.5], trials=100, seed=7, model=NaturalHistory.linear()
+    )
+    assert [float(r["rejection_rate"]) for r in shown] == curve["rejection_rate"].tolist()
+    assert "<code>mixed_model_slope_change</code>" in text
+
+
+def test_a_primary_analysis_the_design_cannot_run_is_refused_next_to_its_field(client, users):
+    _login(client, users, "statistician")
+    response = client.post(URL, {**VALID, "primary": "mixed_model_slope_change"})
+    errors = _field_errors(response.content.decode(), "primary")
+    assert any("needs at least 2 lead-in visits" in e for e in errors), errors

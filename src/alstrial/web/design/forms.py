@@ -14,7 +14,7 @@ import math
 from django import forms
 
 from alstrial.domain.errors import ValidationError
-from alstrial.simulation.designs import Design, list_designs, load_design
+from alstrial.simulation.designs import ANALYSES, Design, list_designs, load_design
 from alstrial.simulation.power import CURVE_PARAMETERS, parse_values
 from alstrial.web.design.simulator import MODELS, CurveRequest
 
@@ -47,6 +47,7 @@ FIELD_FOR_KEY = {
     "dropout.per_month": "dropout_per_month",
     "effect.delay_months": "effect_delay_months",
     "analysis.alpha": "alpha",
+    "analysis.primary": "primary",
 }
 
 
@@ -90,6 +91,14 @@ def curve_points_field(over: str, n: str, follow_up_months: str) -> forms.BoundF
 
 class SimulatorForm(forms.Form):
     design = forms.ChoiceField(label="Design (designs/)")
+    primary = forms.ChoiceField(
+        label="Primary analysis",
+        required=False,
+        choices=[("", "the design's own")]
+        + [(k, f"{k}: {a.description}") for k, a in ANALYSES.items()],
+        help_text="Decides each trial (mixed_model_slope_change: the two-arm piecewise mixed "
+        "model, REML, fitted in every simulated trial). Blank: the design's own.",
+    )
     model = forms.ChoiceField(
         label="Natural-history model",
         choices=[(key, label) for key, (label, _) in MODELS.items()],
@@ -151,6 +160,9 @@ class SimulatorForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["design"].choices = [(name, name) for name in list_designs()]
+        self.fields["primary"].choices = [("", "the design's own")] + [
+            (key, f"{key}: {spec.description}") for key, spec in ANALYSES.items()
+        ]
         self.curve_request: CurveRequest | None = None
 
     @classmethod
@@ -163,6 +175,7 @@ class SimulatorForm(forms.Form):
         return cls(
             initial={
                 "design": name,
+                "primary": design.primary,
                 "model": "literature",
                 "over": "n",
                 "values": default_values("n", design.n_treated, design.follow_up_months),
@@ -242,8 +255,15 @@ class SimulatorForm(forms.Form):
             "max_lead_in_decline": _bound(data["max_lead_in_decline"], math.inf),
             "max_months_since_onset": _bound(data["max_months_since_onset"], math.inf),
         }
+        design = load_design(data["design"])
+        primary = data.get("primary") or design.primary
+        analyses = {
+            "primary": primary,
+            "secondary": tuple(a for a in design.secondary if a != primary),
+        }
         try:
-            return load_design(data["design"]).with_changes(
+            return design.with_changes(
+                **analyses,
                 n=data["n"],
                 follow_up_months=data["follow_up_months"],
                 dropout_per_month=data["dropout_per_month"],
