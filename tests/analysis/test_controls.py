@@ -8,7 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alstrial.analysis.controls import control_pool, matched_controls, treated_covariates
+from alstrial.analysis.controls import (
+    control_pool,
+    matched_controls,
+    treated_covariates,
+    with_registry_controls,
+)
 from alstrial.analysis.data import SUBJECT_COLUMNS, AnalysisData
 from alstrial.analysis.matching import Matcher
 from alstrial.domain.errors import FieldError
@@ -235,3 +240,36 @@ def test_no_qualifying_registry_patient_is_a_clear_error():
     registry.alsfrs = registry.alsfrs[registry.alsfrs["subject_id"] == "D"]  # onset unknown
     with pytest.raises(FieldError, match="no registry patient qualifies"):
         matched_controls(*trial_frames(), registry)
+
+
+def test_the_analysis_compares_the_matched_treated_with_their_controls():
+    from alstrial.analysis.efficacy import analyse
+    from alstrial.analysis.settings import AnalysisSettings
+
+    subjects, visits = trial_frames()
+    # T3 has a month-3 visit too, but no onset day: it cannot be matched
+    visits = pd.concat(
+        [visits, pd.DataFrame({"subject_id": ["T3"], "day": [90], "alsfrs_r_total": [20]})]
+    )
+    visits.loc[(visits["subject_id"] == "T2") & (visits["day"] == 88), "alsfrs_r_total"] = 39
+    matcher = Matcher(caliper=None, covariates=("age_years", "disease_duration_months"))
+    data, match = with_registry_controls(
+        AnalysisData.from_frames(subjects, visits),
+        registry_frames(),
+        AnalysisSettings(),
+        matcher,
+    )
+    result = analyse(data, AnalysisSettings(), matching=match)
+    unmatched = result.to_dict()["unmatched_treated"]
+    assert unmatched["n"] == 1
+    assert unmatched["subjects"][0]["subject_id"] == "T3"
+    assert unmatched["subjects"][0]["reason"] == "no onset_day before index_day"
+    assert unmatched["mean_change"] == 20 - 29
+    change = result.between_arms["change"]
+    # T1 (-1) and T2 (-2) against A (34 - 37) and E (36 on day 170 - 40; died on day 172)
+    assert change.n_treated == 2
+    assert change.mean_treated == pytest.approx(-1.5)
+    assert change.mean_control == pytest.approx(np.mean([34 - 37, 36 - 40]))
+    # balance is shown for exactly the treated compared
+    assert match.balance.sample_sizes["treated_after"] == change.n_treated
+    assert result.arms["treated"].n == 3  # the within-arm analysis keeps every treated subject
