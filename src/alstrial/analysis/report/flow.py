@@ -46,6 +46,32 @@ def _reasons(result: EfficacyResult, arm: str, rules) -> tuple[tuple[str, int], 
     return tuple(out)
 
 
+def _late_visits(result: EfficacyResult, arm: str) -> str:
+    """The visits held after the follow-up window, which no analysis uses, when there are any."""
+    late = result.counts.get("visits_after_follow_up_window", {}).get(arm, 0)
+    if not late:
+        return ""
+    return (
+        f"{late} visit{'s' if late != 1 else ''} after the {result.settings.follow_up_days}-day "
+        "follow-up window not analysed"
+    )
+
+
+def _compared_with_controls(result: EfficacyResult) -> FlowStep:
+    """Treated subjects in the between-arm comparisons (ATT): those with a matched control; the
+    unmatched are counted by reason (docs/analysis.md, "Matched registry controls")."""
+    unmatched = result.unmatched_treated.subjects
+    reasons = unmatched["reason"].value_counts(sort=False)
+    table = result.slopes.table
+    compared = int((table["arm"] == "treated").sum()) - len(unmatched)
+    return FlowStep(
+        "Compared with matched registry controls",
+        compared,
+        tuple((str(reason), int(n)) for reason, n in reasons.items()),
+        detail="treated without a matched control are summarised apart, in no between-arm test",
+    )
+
+
 def study_flow(
     result: EfficacyResult,
     data: AnalysisData,
@@ -87,8 +113,11 @@ def study_flow(
                 "Analysed: lead-in and follow-up slopes",
                 summary.n_paired,
                 _reasons(result, arm, NO_SLOPE),
+                detail=_late_visits(result, arm),
             )
         )
+        if arm == "treated" and matching is not None and result.unmatched_treated is not None:
+            steps.append(_compared_with_controls(result))
         title = (
             "MSC-treated" if arm == "treated" else ("Registry controls" if registry else "Controls")
         )
