@@ -212,9 +212,12 @@ def test_mri_change_from_baseline_per_subject():
     assert table.loc["S1", "change_percent"] == pytest.approx(-5.0)
     assert table.loc["S2", "change_percent"] == pytest.approx(5.0)
     assert bool(table.loc["S2", "abnormal_proliferation"])
-    # S3: the second scan has no volume, so baseline and last are the same scan
+    # S3: the second scan has no volume, so there is no follow-up volume: no change (not 0.0)
     assert (table.loc["S3", "scans"], table.loc["S3", "measured_scans"]) == (2, 1)
-    assert table.loc["S3", "change_ml"] == 0.0
+    assert table.loc["S3", "baseline_volume_ml"] == 9.0
+    assert pd.isna(table.loc["S3", "change_ml"])
+    assert pd.isna(table.loc["S3", "change_percent"])
+    assert pd.isna(table.loc["S3", "last_date"])
 
 
 def test_mri_summary_for_the_trial():

@@ -297,7 +297,8 @@ def sae_listing(ae: pd.DataFrame) -> pd.DataFrame:
     events = prepare_events(ae)
     serious = events[events["serious"]].copy()
     serious["seriousness_criteria"] = serious["criteria"].map("; ".join)
-    extra = [c for c in ("awareness_at", "action_taken") if c in serious.columns]
+    # time_zone (the site's, IANA): the report shows awareness_at in the site's local time
+    extra = [c for c in ("awareness_at", "action_taken", "time_zone") if c in serious.columns]
     return (
         serious.sort_values(["subject_id", "onset_date", "event_id"])
         .loc[:, [*LISTING_COLUMNS, *extra]]
@@ -320,7 +321,8 @@ def death_listing(ae: pd.DataFrame) -> pd.DataFrame:
 
 def mri_by_subject(mri: pd.DataFrame) -> pd.DataFrame:
     """Per subject: scans, baseline and last spinal cord volume (ml), change (ml and % of
-    baseline) and whether any scan showed abnormal proliferation.
+    baseline) and whether any scan showed abnormal proliferation. With one measured scan the
+    last volume and the change are empty (NaN / NaT): there is no follow-up to compare.
 
     The baseline is the earliest scan with a measured volume and "last" the latest one; a scan
     without a volume (empty) still counts for proliferation. A volume that is not a number > 0
@@ -352,12 +354,18 @@ def mri_by_subject(mri: pd.DataFrame) -> pd.DataFrame:
             "abnormal_proliferation": bool(group["abnormal_proliferation"].astype(bool).any()),
         }
         if len(measured):
-            first, last = measured.iloc[0], measured.iloc[-1]
-            change = float(last["cord_volume_ml"] - first["cord_volume_ml"])
+            first = measured.iloc[0]
             row |= {
                 "baseline_date": first["scan_date"].date(),
-                "last_date": last["scan_date"].date(),
                 "baseline_volume_ml": float(first["cord_volume_ml"]),
+            }
+        if len(measured) > 1:
+            # One measured scan has no follow-up: its change is unknown (shown as a dash),
+            # never "0.0 %".
+            last = measured.iloc[-1]
+            change = float(last["cord_volume_ml"] - first["cord_volume_ml"])
+            row |= {
+                "last_date": last["scan_date"].date(),
                 "last_volume_ml": float(last["cord_volume_ml"]),
                 "change_ml": change,
                 "change_percent": 100.0 * change / float(first["cord_volume_ml"]),

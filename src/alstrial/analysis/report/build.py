@@ -29,6 +29,7 @@ from alstrial.analysis.efficacy import EfficacyResult
 from alstrial.analysis.figures import paired_slopes_figure, trajectories_figure
 from alstrial.analysis.report import registry_tables as rt
 from alstrial.analysis.report import tables as t
+from alstrial.analysis.report.deidentify import deidentified_tables
 from alstrial.analysis.report.figures import love_plot
 from alstrial.analysis.report.flow import study_flow
 from alstrial.analysis.report.honesty import NaturalHistoryCheck, natural_history_check
@@ -68,15 +69,23 @@ def build_report(
     natural_history: NaturalHistoryCheck | None = None,
     pdf: bool = True,
     generated_at: dt.datetime | None = None,
+    deidentified: bool = False,
+    time_zone: str | None = None,
 ) -> ReportPaths:
     """Render the report of ``result`` into ``out`` (created) and return the paths.
 
     ``safety``: titled safety tables (e.g. from :mod:`alstrial.analysis.safety_tables`), shown
-    as given. ``screening``: ``{"screened": n, "reasons": {reason: n}}`` for the study flow (the
-    database knows it; analysis files do not). ``natural_history`` defaults to the check computed
-    from ``result.matching`` when registry controls were matched.
+    as given; moments in them (``awareness_at``) in each row's ``time_zone`` column, else in
+    ``time_zone`` (IANA name; the site's), else UTC. ``screening``: ``{"screened": n,
+    "reasons": {reason: n}}`` for the study flow (the database knows it; analysis files do
+    not). ``natural_history`` defaults to the check computed from ``result.matching`` when
+    registry controls were matched. ``deidentified``: for a de-identified reader (the
+    statistician): no listings, no calendar dates or moments, no free text
+    (:mod:`.deidentify`), and no generation date.
     """
     out = Path(out)
+    if deidentified:
+        safety = deidentified_tables(safety or {})
     matching = getattr(result, "matching", None)
     if natural_history is None and matching is not None and matching.pool is not None:
         natural_history = natural_history_check(matching, result.settings.confidence)
@@ -84,11 +93,17 @@ def build_report(
     staging = Path(tempfile.mkdtemp(prefix=".alstrial-report-", dir=out.parent))
     try:
         figures = _write_figures(result, data, matching, staging / FIGURES_DIR)
-        context = _context(result, data, matching, natural_history, safety, screening, figures)
+        context = _context(result, data, matching, natural_history, screening, figures)
+        stamp = (generated_at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
+        context["safety"] = [
+            t.frame_table(name, frame, key=f"safety-{i}", time_zone=time_zone)
+            for i, (name, frame) in enumerate((safety or {}).items())
+        ]
         context.update(
             title=title,
             trial=trial,
-            generated_at=(generated_at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC"),
+            generated_at="" if deidentified else stamp,
+            deidentified=deidentified,
             version=__version__,
         )
         html = _render(context)
@@ -134,7 +149,7 @@ def _write_figures(result, data, matching, folder: Path) -> dict[str, str]:
     return figures
 
 
-def _context(result, data, matching, check, safety, screening, figures) -> dict[str, Any]:
+def _context(result, data, matching, check, screening, figures) -> dict[str, Any]:
     efficacy = t.efficacy_table(result)
     context: dict[str, Any] = {
         "settings": t.settings_rows(result, _matching_settings(matching)),
@@ -152,10 +167,6 @@ def _context(result, data, matching, check, safety, screening, figures) -> dict[
         "has_controls": result.arms["control"].n > 0,
         "matching": None,
         "natural_history": None,
-        "safety": [
-            t.frame_table(name, frame, key=f"safety-{i}")
-            for i, (name, frame) in enumerate((safety or {}).items())
-        ],
         "days_per_month": result.settings.days_per_month,
         "follow_up_days": result.settings.follow_up_days,
         "pre_slope": result.settings.pre_slope,

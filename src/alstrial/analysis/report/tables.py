@@ -9,6 +9,7 @@ lost), which is labelled wherever it is used.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,10 @@ from alstrial.domain.time import DAYS_PER_MONTH
 
 ARM_LABELS = {"treated": "MSC-treated", "control": "Control"}
 DASH = "–"
+#: More columns than this are printed on a landscape page (report.css ``@page wide``).
+PORTRAIT_COLUMNS = 8
+#: A frame's column naming each row's IANA time zone (its site's), for showing moments.
+ZONE_COLUMN = "time_zone"
 SEX_LABELS = {"m": "male", "male": "male", "f": "female", "female": "female"}
 #: Kim et al. 2009 (docs/domain.md, 'The reference studies'): decline per 3 months, positive =
 #: points lost.
@@ -44,6 +49,11 @@ class Table:
     key: str = ""
     numeric_from: int = 1  # columns from this index on are right-aligned numbers
     row_classes: Sequence[str] = field(default_factory=tuple)
+
+    @property
+    def wide(self) -> bool:
+        """Printed on a landscape page: too many columns for a portrait page's width."""
+        return len(self.columns) > PORTRAIT_COLUMNS
 
 
 def number(value, digits: int = 2, signed: bool = False) -> str:
@@ -395,21 +405,47 @@ def exclusions_table(result: EfficacyResult) -> Table:
     )
 
 
-def frame_table(title: str, frame: pd.DataFrame, note: str = "", key: str = "") -> Table:
-    """Any DataFrame (e.g. a safety table) as a report table; floats to 2 decimals."""
+def local_time(value: dt.datetime, time_zone: str | None) -> str:
+    """A moment as a reader at the site reads it: ``2024-01-03 19:00 KST`` in ``time_zone``
+    (IANA name), ``... UTC`` without one; a naive time is taken as UTC (how Django stores it)."""
+    moment = pd.Timestamp(value)
+    moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment
+    moment = moment.tz_convert(time_zone or "UTC")
+    return moment.strftime("%Y-%m-%d %H:%M ") + (moment.tzname() or time_zone or "UTC")
+
+
+def _cell(value, time_zone: str | None) -> str:
+    """One value of a frame as text: a dash for anything missing (None, NaN, NaT, NA), floats
+    to 2 decimals, dates as ISO dates, moments in the site's local time."""
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return DASH
+    if isinstance(value, float | np.floating):
+        return number(float(value))
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        if isinstance(value, pd.Timestamp) and value.tzinfo is None and value == value.normalize():
+            return value.date().isoformat()  # a calendar date read as a timestamp
+        return local_time(value, time_zone)
+    return str(value)
+
+
+def frame_table(
+    title: str, frame: pd.DataFrame, note: str = "", key: str = "", time_zone: str | None = None
+) -> Table:
+    """Any DataFrame (e.g. a safety table) as a report table; floats to 2 decimals, missing
+    values as a dash, column names with spaces for underscores (so they wrap in print).
+
+    Moments (``awareness_at``) are shown in ``time_zone``, or in each row's ``time_zone``
+    column (an IANA name, not shown) when the frame has one: each site's local time.
+    """
     frame = frame.reset_index() if not isinstance(frame.index, pd.RangeIndex) else frame
-
-    def cell(value) -> str:
-        if isinstance(value, float | np.floating):
-            return number(float(value))
-        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-            return DASH
-        return str(value)
-
-    rows = [[cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]
-    return Table(
-        title=title, columns=[str(c) for c in frame.columns], rows=rows, note=note, key=key
-    )
+    zones = frame[ZONE_COLUMN] if ZONE_COLUMN in frame.columns else None
+    shown = frame.drop(columns=[ZONE_COLUMN]) if zones is not None else frame
+    rows = [
+        [_cell(v, time_zone if zones is None else zones.iloc[i]) for v in row]
+        for i, row in enumerate(shown.itertuples(index=False, name=None))
+    ]
+    columns = [str(c).replace("_", " ") for c in shown.columns]
+    return Table(title=title, columns=columns, rows=rows, note=note, key=key)
 
 
 def settings_rows(result: EfficacyResult, extra: Mapping[str, object] | None = None):
