@@ -57,6 +57,7 @@ ALSTRIAL_APPS = [
     "alstrial.web.trials",
     "alstrial.web.subjects",
     "alstrial.web.assessments",
+    "alstrial.web.randomisation",
     "alstrial.web.product",
     "alstrial.web.safety",
     "alstrial.web.api",
