@@ -420,3 +420,13 @@ def test_any_input_gives_a_score_or_a_validation_error(items):
         assert 0 <= original.total <= 40
     else:
         assert error.errors
+
+
+@pytest.mark.parametrize("typed", ["²", "٣", "３", "1.0", "+1", ""])
+def test_item_text_must_be_ascii_digits(typed):
+    """Unicode digits pass str.isdigit() but are not scores a rater typed: refused by name."""
+    scores = ["4"] * 12
+    scores[3] = typed
+    with pytest.raises(ValidationError) as caught:
+        AlsfrsR.from_sequence(scores)
+    assert list(caught.value.by_field()) == ["handwriting"]

@@ -8,6 +8,7 @@ et al. 2006). Every entry point (web form, API schema, importers, command line) 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -49,6 +50,9 @@ def _is_blank(value: Any) -> bool:
     return isinstance(value, Real) and not isinstance(value, Integral) and math.isnan(value)
 
 
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+
+
 def _check_score(key: str, value: Any) -> int:
     """One item score as an int 0-4, or a FieldError naming the item."""
     label = _label(key)
@@ -56,7 +60,9 @@ def _check_score(key: str, value: Any) -> int:
         raise FieldError(key, f"{label} must be an integer 0-4, got {value!r}")
     if isinstance(value, str):
         text = value.strip()
-        if not text.lstrip("-").isdigit():
+        # ASCII digits only: str.isdigit() also accepts superscripts such as "²", which int()
+        # then refuses.
+        if not _WHOLE_NUMBER.fullmatch(text):
             raise FieldError(key, f"{label} must be an integer 0-4, got {value!r}")
         value = int(text)
     elif isinstance(value, Real) and not isinstance(value, Integral):
