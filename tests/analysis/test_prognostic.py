@@ -21,6 +21,7 @@ from alstrial.analysis.prognostic import (
     prognostic_score,
     registry_training_set,
 )
+from alstrial.analysis.randomised import analyse_randomised
 from alstrial.analysis.registry_pool import control_pool
 from alstrial.analysis.settings import AnalysisSettings
 from alstrial.domain.errors import FieldError
@@ -208,3 +209,23 @@ def test_mmrm_adjusted_for_the_prognostic_score_matches_nlme_and_emmeans():
     assert difference.estimate != pytest.approx(unadjusted.estimate)
     with pytest.raises(FieldError, match="has no prognostic score"):
         fit_mmrm(data, prognostic_score=score.iloc[1:])
+
+
+def test_randomised_analysis_adds_the_adjusted_mmrm_and_ancova(registry):
+    balanced = HERE.parent / "randomised" / "balanced"
+    data = read_analysis_data(balanced / "subjects.csv", balanced / "visits.csv")
+    settings = AnalysisSettings(
+        follow_up_days=190, time_point_days=183, time_point_window_before_days=7
+    )
+    covariates = tuple(c for c in PROGNOSTIC_COVARIATES if c != "lead_in_slope")
+    score = prognostic_score(data.subjects, data.visits, registry, settings, covariates)
+    document = analyse_randomised(data, prognostic=score).to_dict()
+    adjusted = document["prognostic_adjusted"]
+    assert adjusted["ancova"]["estimate"] == pytest.approx(R["ancova_procova"]["estimate"])
+    assert adjusted["mmrm"]["treatment_difference"]["estimate"] == pytest.approx(
+        R["mmrm_procova"]["estimate"], rel=1e-5
+    )
+    assert adjusted["prognostic_model"]["calibration"] == score.model.calibration.to_dict()
+    # the contract keys stay the unadjusted analyses
+    assert document["ancova"]["se"] == pytest.approx(R["ancova_unadjusted_se"])
+    assert analyse_randomised(data).to_dict()["prognostic_adjusted"] is None

@@ -3,7 +3,10 @@
 :func:`analyse_randomised` runs the MMRM of change from baseline (:mod:`.mmrm`), the ANCOVA at
 the last scheduled visit (:mod:`.ancova`) and the time-to-event analysis (:mod:`.survival`) on
 one validated :class:`~alstrial.analysis.data.AnalysisData`; its ``to_dict()`` gives the
-``--json`` keys ``mmrm``, ``ancova`` and ``survival``.
+``--json`` keys ``mmrm``, ``ancova`` and ``survival``. Given a prognostic score
+(:func:`alstrial.analysis.prognostic.prognostic_score`), the MMRM and ANCOVA are also fitted
+with it as a covariate (PROCOVA) under ``prognostic_adjusted``; the contract keys stay the
+unadjusted analyses.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 from alstrial.analysis.ancova import AncovaResult, fit_ancova
 from alstrial.analysis.data import AnalysisData
 from alstrial.analysis.mmrm import DF_METHODS, MmrmResult, fit_mmrm
+from alstrial.analysis.prognostic import PrognosticScore
 from alstrial.analysis.survival import SurvivalResult, analyse_survival
 from alstrial.domain.errors import FieldError
 
@@ -38,11 +42,29 @@ class RandomisedSettings:
 
 
 @dataclass(frozen=True)
+class PrognosticAdjusted:
+    """MMRM and ANCOVA with the prognostic score as a covariate, and the score's model (its
+    coefficients and held-out calibration)."""
+
+    prognostic: PrognosticScore
+    mmrm: MmrmResult
+    ancova: AncovaResult
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "prognostic_model": self.prognostic.model.to_dict(),
+            "mmrm": self.mmrm.to_dict(),
+            "ancova": self.ancova.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
 class RandomisedResult:
     settings: RandomisedSettings
     mmrm: MmrmResult
     ancova: AncovaResult
     survival: SurvivalResult
+    prognostic_adjusted: PrognosticAdjusted | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,17 +73,32 @@ class RandomisedResult:
             "mmrm": self.mmrm.to_dict(),
             "ancova": self.ancova.to_dict(),
             "survival": self.survival.to_dict(),
+            "prognostic_adjusted": (
+                None if self.prognostic_adjusted is None else self.prognostic_adjusted.to_dict()
+            ),
         }
 
 
 def analyse_randomised(
-    data: AnalysisData, settings: RandomisedSettings | None = None
+    data: AnalysisData,
+    settings: RandomisedSettings | None = None,
+    prognostic: PrognosticScore | None = None,
 ) -> RandomisedResult:
-    """MMRM, ANCOVA and survival of a two-arm randomised trial."""
+    """MMRM, ANCOVA and survival of a two-arm randomised trial; with ``prognostic`` also the
+    prognostic-score-adjusted MMRM and ANCOVA."""
     settings = settings or RandomisedSettings()
+    adjusted = None
+    if prognostic is not None:
+        score = prognostic.by_subject()
+        adjusted = PrognosticAdjusted(
+            prognostic=prognostic,
+            mmrm=fit_mmrm(data, settings.df_method, settings.confidence, score),
+            ancova=fit_ancova(data, settings.confidence, score),
+        )
     return RandomisedResult(
         settings=settings,
         mmrm=fit_mmrm(data, settings.df_method, settings.confidence),
         ancova=fit_ancova(data, settings.confidence),
         survival=analyse_survival(data, settings.rmst_tau_days),
+        prognostic_adjusted=adjusted,
     )
