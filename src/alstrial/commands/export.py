@@ -89,13 +89,17 @@ def odm(
     site: SiteOption = None,
 ) -> None:
     """CDISC ODM 1.3.2: study metadata, clinical data and audit records (XSD-checked)."""
-    from alstrial.exchange.odm import build_odm, validate_odm
+    from alstrial.exchange.odm import OdmContentError, build_odm, validate_odm
 
     found, data = _load(trial, db, site, audit=True)
     from alstrial.exchange.staging import staged_file
     from alstrial.web.exchange.forms import form_specs
 
-    document = build_odm(data, form_specs(found.protocol))
+    try:
+        document = build_odm(data, form_specs(found.protocol))
+    except OdmContentError as error:
+        typer.echo(f"error: the ODM document cannot be built:\n  {error}", err=True)
+        raise typer.Exit(2) from None
     problems = validate_odm(document)
     if problems:
         listed = "\n  ".join(problems[:20])

@@ -15,7 +15,10 @@ One transactional ODM file (``FileType="Transactional"``):
   the records' current values.
 
 ``validate_odm`` checks a file against the ODM 1.3.2 XSD shipped in
-``exchange/schemas/odm/1.3.2`` (no network).
+``exchange/schemas/odm/1.3.2`` (no network). Values are kept as typed (no spreadsheet quoting);
+a value XML 1.0 cannot hold at all (a control character such as U+0001, XML 1.0 section 2.2)
+refuses the export with :class:`OdmContentError` naming the subject, form and item, rather
+than writing an ill-formed file.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from alstrial.exchange.forms import ODM_TYPES, FormSpec
+from alstrial.exchange.staging import staged_file
 from alstrial.exchange.trial_data import TrialData
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
@@ -36,6 +40,30 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 SCHEMA = Path(__file__).with_name("schemas") / "odm" / "1.3.2" / "ODM1-3-2.xsd"
 COMMON_EVENT = "COMMON"
 TRANSACTIONS = {"+": "Insert", "~": "Update", "-": "Remove"}
+#: Characters XML 1.0 cannot carry: C0 controls but tab, line feed and carriage return;
+#: surrogates; U+FFFE and U+FFFF.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+class OdmContentError(ValueError):
+    """Trial data that an ODM (XML 1.0) document cannot hold; names subject, form and item."""
+
+
+def xml_problems(data: TrialData) -> list[str]:
+    """Each audit value, reason or user name holding a character XML 1.0 cannot carry."""
+    problems = []
+    audit = data.audit
+    for column in ("value", "reason", "user"):
+        found = audit[column].map(lambda v: NOT_XML.search(v) if isinstance(v, str) else None)
+        for index in audit.index[found.notna()]:
+            row = audit.loc[index]
+            character = f"U+{ord(found[index].group()):04X}"
+            where = f"{row['form']}.{row['item']}" if row["item"] else str(row["form"])
+            problems.append(
+                f"{where}: subject {row['subject_id']}: the {column} holds the control character "
+                f"{character}, which XML cannot carry; correct the record"
+            )
+    return problems
 
 
 def serialise(root: ET.Element, prefixes: dict[str, str] | None = None) -> bytes:
@@ -78,7 +106,11 @@ def item_oid(form: str, item: str) -> str:
 
 
 def build_odm(data: TrialData, forms: list[FormSpec], *, created: datetime | None = None) -> bytes:
-    """The ODM document as UTF-8 bytes (see the module docstring)."""
+    """The ODM document as UTF-8 bytes (see the module docstring); raises
+    :class:`OdmContentError` for data XML cannot carry."""
+    problems = xml_problems(data)
+    if problems:
+        raise OdmContentError("\n  ".join(problems[:20]))
     created = created or datetime.now(UTC)
     study_oid, mdv_oid = oid("ST", data.study_id), oid("MDV", data.protocol.version)
     root = ET.Element(
@@ -305,9 +337,11 @@ def _versions(form_data, form: str, rows: pd.DataFrame, repeating: bool) -> None
 
 
 def write_odm(data: TrialData, forms: list[FormSpec], path: str | Path) -> Path:
+    """Write the document as ``path`` (all or nothing: ``staging``)."""
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(build_odm(data, forms))
+    document = build_odm(data, forms)
+    with staged_file(out) as staging:
+        staging.write_bytes(document)
     return out
 
 

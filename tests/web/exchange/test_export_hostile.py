@@ -156,3 +156,21 @@ def test_safety_table_csv_is_neutralised_too(client, subject, users, tmp_path):
     written = (out / "kim2009_by_term.csv").read_text()
     rows = list(csv.reader(io.StringIO(written)))
     assert next(c for row in rows for c in row if "hyperlink" in c.lower()).startswith("'=")
+
+
+def test_a_control_character_refuses_the_odm_naming_subject_form_item(
+    client, subject, users, tmp_path
+):
+    """XML 1.0 cannot carry U+0001: the export used to end in a traceback (command line) or an
+    ill-formed file (web); now exit 2 / 422 naming where, and nothing is written."""
+    report(subject, users, "head\x01ache")
+    out = tmp_path / "odm" / "kim.xml"
+    result = CliRunner().invoke(app, ["export", "odm", "--trial", "kim2009", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert f"adverse_events.verbatim_term: subject {subject.code}" in result.output
+    assert "U+0001" in result.output
+    assert not (tmp_path / "odm").exists()
+    client.force_login(users["investigator.seoul"])
+    response = client.get(reverse("exchange:download", args=["kim2009", "odm"]))
+    assert response.status_code == 422
+    assert f"adverse_events.verbatim_term: subject {subject.code}" in response.content.decode()

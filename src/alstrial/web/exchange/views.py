@@ -61,10 +61,19 @@ def _zip(folder: Path, name: str) -> HttpResponse:
     return response
 
 
+def _unprocessable(kind: str, error: Exception) -> HttpResponse:
+    """422 with the problem (dataset or form, variable, subject) in plain text."""
+    return HttpResponse(
+        f"The {kind} export cannot be built: {error}",
+        status=422,
+        content_type="text/plain; charset=utf-8",
+    )
+
+
 @login_required
 def download(request, slug: str, kind: str):
     from alstrial.exchange.dictionary import dictionary_frame
-    from alstrial.exchange.odm import build_odm
+    from alstrial.exchange.odm import OdmContentError, build_odm
     from alstrial.exchange.sdtm_write import SdtmConformanceError, write_sdtm
     from alstrial.exchange.spreadsheet import write_csv
     from alstrial.web.exchange.extract import trial_data
@@ -84,9 +93,11 @@ def download(request, slug: str, kind: str):
         return response
     if kind == "odm":
         data = trial_data(trial, site_ids=sites, audit=True)
-        response = HttpResponse(
-            build_odm(data, form_specs(trial.protocol)), content_type="application/xml"
-        )
+        try:
+            document = build_odm(data, form_specs(trial.protocol))
+        except OdmContentError as error:
+            return _unprocessable("ODM", error)
+        response = HttpResponse(document, content_type="application/xml")
         response["Content-Disposition"] = f'attachment; filename="{slug}-odm.xml"'
         return response
     with tempfile.TemporaryDirectory() as folder:
@@ -95,11 +106,7 @@ def download(request, slug: str, kind: str):
             try:
                 write_sdtm(trial_data(trial, site_ids=sites), out, xpt=True)
             except SdtmConformanceError as error:
-                return HttpResponse(
-                    f"The SDTM export cannot be built: {error}",
-                    status=422,
-                    content_type="text/plain; charset=utf-8",
-                )
+                return _unprocessable("SDTM", error)
         else:
             write_statistician_csv(trial, out, site_ids=sites)
         return _zip(out, f"{slug}-{kind}.zip")
