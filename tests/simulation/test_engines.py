@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alstrial.simulation.designs import list_designs, load_design
+from alstrial.simulation.designs import ANALYSES, list_designs, load_design
 from alstrial.simulation.engines import Simulation, SimulationInterrupted, _interruptible
 from alstrial.simulation.natural_history import NaturalHistory
 from alstrial.simulation.trials import CHUNK_SIZE
@@ -19,15 +19,30 @@ from alstrial.simulation.trials import CHUNK_SIZE
 P_TOLERANCE = 1e-9
 
 
+def _tolerances(design) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per analysis: estimate and p-value tolerances, and how near alpha a decision may differ.
+
+    A model fitted to the visits is compared with the statsmodels reference, whose optimizers
+    stop within about 1e-6 of the optimum the REML engine reaches (tests/simulation/
+    test_model_analyses.py); the closed forms agree to floating point."""
+    model = np.array([ANALYSES[name].quantity == "visits" for name in design.analyses])
+    estimate = np.where(model, 1e-4, 1e-9)[:, None]
+    p_value = np.where(model, 1e-4, P_TOLERANCE)[:, None]
+    decision = np.where(model, 1e-6, P_TOLERANCE)[:, None]
+    return estimate, p_value, decision
+
+
 def assert_same_trials(a, b, alpha: float) -> None:
     """Same estimates and p-values (to tolerance) and the same decisions away from alpha."""
     assert a.trials == b.trials
+    estimate_tolerance, p_tolerance, decision_tolerance = _tolerances(a.design)
     np.testing.assert_array_equal(np.isnan(a.p_values), np.isnan(b.p_values))
-    np.testing.assert_allclose(a.p_values, b.p_values, rtol=0, atol=P_TOLERANCE)
-    np.testing.assert_allclose(a.estimates, b.estimates, rtol=0, atol=1e-9)
+    assert np.all(np.nan_to_num(np.abs(a.p_values - b.p_values)) <= p_tolerance)
+    assert np.all(np.nan_to_num(np.abs(a.estimates - b.estimates)) <= estimate_tolerance)
+    np.testing.assert_array_equal(np.isnan(a.estimates), np.isnan(b.estimates))
     decided_a = np.nan_to_num(a.p_values, nan=1.0) < alpha
     decided_b = np.nan_to_num(b.p_values, nan=1.0) < alpha
-    at_threshold = np.abs(np.nan_to_num(a.p_values, nan=1.0) - alpha) <= P_TOLERANCE
+    at_threshold = np.abs(np.nan_to_num(b.p_values, nan=1.0) - alpha) <= decision_tolerance
     assert not np.any((decided_a != decided_b) & ~at_threshold)
     np.testing.assert_array_equal(a.n_enrolled, b.n_enrolled)
     np.testing.assert_array_equal(a.n_controls, b.n_controls)
