@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from alstrial.domain.errors import ValidationError
 from alstrial.simulation.designs import Enrolment, load_design
 from alstrial.simulation.edland import (
     ROUNDING_VARIANCE,
@@ -118,3 +119,48 @@ def test_single_arm_slope_comparison_agrees_with_the_closed_form():
     result = Simulation(design, model=LINEAR, effect=0.5, n_jobs=2).run(trials, seed=12)
     expected = edland_power(design, LINEAR, 0.5, distribution="t")
     assert within_monte_carlo(result.rejection_rate, expected, trials)
+
+
+def test_procova_shrinks_the_variance_by_one_minus_rho_squared():
+    """With a prognostic score of correlation rho, n subjects per arm do what n / (1 - rho^2)
+    do unadjusted (rho 0.6: 16 adjusted = 25 unadjusted), and the sample size shrinks by the
+    same factor (PROCOVA, Schuler et al. 2022)."""
+    design = plain("randomized_parallel")
+    model = NaturalHistory.linear(slope_sd=0.7, noise_sd=1.7)
+    adjusted = edland_power(design.with_changes(n=16), model, 0.4, prognostic_correlation=0.6)
+    assert adjusted == pytest.approx(edland_power(design.with_changes(n=25), model, 0.4), 1e-12)
+    assert edland_power(design, model, 0.4, prognostic_correlation=0.0) == edland_power(
+        design, model, 0.4
+    )
+    months = visit_grid(design).months
+    sxx = ((months - months.mean()) ** 2).sum()
+    z = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)
+    by_hand = 2 * z**2 * (0.7**2 + (1.7**2 + 1 / 12) / sxx) * (1 - 0.5**2) / 0.3**2
+    assert edland_sample_size(design, model, 0.3, prognostic_correlation=0.5) == math.ceil(by_hand)
+
+
+def test_ancova_on_a_prognostic_score_gains_what_procova_says():
+    """The variance factor against an ANCOVA fitted to simulated trials (numpy least squares):
+    per-subject statistics y = score * rho * sd + noise, a score of unit variance."""
+    rng = np.random.default_rng(8)
+    rho, n, sd, trials = 0.6, 40, 1.0, 4000
+    treated = np.repeat([1.0, 0.0], n)
+    plain_estimates, adjusted_estimates = [], []
+    for _ in range(trials):
+        score = rng.normal(size=2 * n)
+        y = rho * sd * score + math.sqrt(1 - rho**2) * sd * rng.normal(size=2 * n)
+        plain_estimates.append(y[:n].mean() - y[n:].mean())
+        x = np.column_stack([np.ones(2 * n), treated, score])
+        adjusted_estimates.append(np.linalg.lstsq(x, y, rcond=None)[0][1])
+    ratio = np.var(adjusted_estimates) / np.var(plain_estimates)
+    # the factor 1 - rho^2 = 0.64, up to Monte Carlo error (about 0.03) and the small-sample
+    # cost of estimating the score's coefficient (about 1 / (2n - 4))
+    assert ratio == pytest.approx(1 - rho**2, abs=0.06)
+
+
+def test_procova_needs_two_arms_and_a_correlation_below_one():
+    model = NaturalHistory.linear()
+    with pytest.raises(ValidationError, match="between -1 and 1"):
+        edland_power(plain("randomized_parallel"), model, 0.4, prognostic_correlation=1.0)
+    with pytest.raises(ValidationError, match="two-arm"):
+        edland_power(plain("kim2009"), model, 0.4, prognostic_correlation=0.5)

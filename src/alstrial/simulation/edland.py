@@ -16,6 +16,14 @@ statistic ``c . y`` of the visit totals (an OLS slope, a difference of slopes, a
 ``sigma_b^2 (c . t)^2 + sigma_e^2 sum c^2``; Edland's formula is the case of one OLS slope
 (``c . t = 1``, ``sum c^2 = 1 / sum (t_j - tbar)^2``). The totals are integers, so the noise
 variance gains ``1/12`` (rounding error, Sheppard's correction).
+
+PROCOVA (prognostic covariate adjustment; Schuler A, Walsh D, Hall D et al. 2022, "Increasing
+the efficiency of randomized trial estimates via linear adjustment for a prognostic score", Int
+J Biostat 18(2):329-356; the method the EMA qualified in 2022): analysing a between-arm
+comparison by ANCOVA on a prognostic score whose correlation with the subject's statistic is
+``rho`` multiplies the statistic's residual variance by ``1 - rho^2`` (one degree of freedom is
+spent on the score). ``prognostic_correlation`` applies it to the closed forms here; it needs two
+arms (a paired, within-arm analysis has no such adjustment).
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import math
 import numpy as np
 from scipy import stats
 
+from alstrial.domain.errors import FieldError, ValidationError
 from alstrial.simulation.designs import ANALYSES, Design
 from alstrial.simulation.natural_history import NaturalHistory
 from alstrial.simulation.results import analysis_target
@@ -92,13 +101,37 @@ def edland_problems(design: Design, model: NaturalHistory) -> list[str]:
     return problems
 
 
-def _standard_error(design: Design, model: NaturalHistory, analysis: str) -> tuple[float, int]:
-    """Standard error of the estimate and the t-test's degrees of freedom."""
+def _standard_error(
+    design: Design, model: NaturalHistory, analysis: str, prognostic_correlation: float = 0.0
+) -> tuple[float, int]:
+    """Standard error of the estimate and the t-test's degrees of freedom (with a prognostic
+    covariate: the PROCOVA variance factor ``1 - rho^2`` and one degree of freedom fewer)."""
     var = subject_variance(design, model, analysis)
     if ANALYSES[analysis].quantity == "paired":
+        _check_correlation(prognostic_correlation, paired=True)
         return math.sqrt(var / design.n_treated), design.n_treated - 1
+    factor = procova_variance_factor(prognostic_correlation)
     n_t, n_c = design.n_treated, design.n_control
-    return math.sqrt(var * (1 / n_t + 1 / n_c)), n_t + n_c - 2
+    score_df = 1 if factor < 1 else 0  # the score's coefficient
+    return math.sqrt(var * factor * (1 / n_t + 1 / n_c)), n_t + n_c - 2 - score_df
+
+
+def procova_variance_factor(prognostic_correlation: float) -> float:
+    """``1 - rho^2``: the residual variance left by adjusting for a prognostic score with
+    correlation ``rho`` to the outcome (PROCOVA; module docstring)."""
+    _check_correlation(prognostic_correlation, paired=False)
+    return 1.0 - prognostic_correlation**2
+
+
+def _check_correlation(rho: float, paired: bool) -> None:
+    if paired and rho:
+        raise ValidationError(
+            [FieldError("prognostic_correlation", "needs a two-arm analysis, not a paired one")]
+        )
+    if not (math.isfinite(rho) and -1 < rho < 1):
+        raise ValidationError(
+            [FieldError("prognostic_correlation", f"must be between -1 and 1, got {rho!r}")]
+        )
 
 
 def edland_power(
@@ -107,16 +140,18 @@ def edland_power(
     effect: float,
     analysis: str | None = None,
     distribution: str = "normal",
+    prognostic_correlation: float = 0.0,
 ) -> float:
     """Two-sided power of ``analysis`` (default: the primary) at ``effect`` points/month.
 
     ``distribution="normal"`` is Edland's formula; ``"t"`` uses the noncentral t distribution
     with the pooled degrees of freedom (closer for small trials; Welch's df are about the same
-    when the arms are alike).
+    when the arms are alike). ``prognostic_correlation``: the power of the same comparison
+    adjusted for a prognostic score with that correlation to the subject's statistic (PROCOVA).
     """
     analysis = analysis or design.primary
     delta = abs(analysis_target(design, analysis, effect))
-    se, df = _standard_error(design, model, analysis)
+    se, df = _standard_error(design, model, analysis, prognostic_correlation)
     if distribution == "normal":
         z = stats.norm.ppf(1 - design.alpha / 2)
         return float(stats.norm.cdf(delta / se - z) + stats.norm.cdf(-delta / se - z))
@@ -128,14 +163,24 @@ def edland_power(
 
 
 def edland_sample_size(
-    design: Design, model: NaturalHistory, effect: float, power: float = 0.8
+    design: Design,
+    model: NaturalHistory,
+    effect: float,
+    power: float = 0.8,
+    prognostic_correlation: float = 0.0,
 ) -> int:
     """Subjects per arm (equal arms; the treated arm for a paired analysis) for ``power``:
-    Edland's formula, rounded up."""
+    Edland's formula, rounded up; with a prognostic score of correlation
+    ``prognostic_correlation`` (PROCOVA), the variance times ``1 - rho^2``."""
     analysis = design.primary
+    paired = ANALYSES[analysis].quantity == "paired"
+    _check_correlation(prognostic_correlation, paired=paired)
     delta = analysis_target(design, analysis, effect)
     if delta == 0:
         raise ValueError("effect must not be 0 for a sample size")
     z = stats.norm.ppf(1 - design.alpha / 2) + stats.norm.ppf(power)
-    arms = 1 if ANALYSES[analysis].quantity == "paired" else 2
-    return math.ceil(arms * z**2 * subject_variance(design, model, analysis) / delta**2)
+    arms = 1 if paired else 2
+    variance = subject_variance(design, model, analysis)
+    if not paired:
+        variance *= procova_variance_factor(prognostic_correlation)
+    return math.ceil(arms * z**2 * variance / delta**2)
