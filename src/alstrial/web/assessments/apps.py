@@ -1,4 +1,7 @@
 from django.apps import AppConfig
+from django.utils.text import capfirst
+
+from alstrial.web.core.visit_forms import VisitForm, register_visit_form, visit_url
 
 
 class AssessmentsConfig(AppConfig):
@@ -8,10 +11,9 @@ class AssessmentsConfig(AppConfig):
     label = "assessments"
 
     def ready(self) -> None:
-        from django.utils.text import capfirst
-
+        # Models, and modules that import them, load only once the app registry is ready:
+        # Django imports this module while it is still filling the registry.
         from alstrial.web.assessments.models import VISIT_ASSESSMENTS
-        from alstrial.web.core.visit_forms import VisitForm, register_visit_form, visit_url
 
         for key, model in VISIT_ASSESSMENTS.items():
             register_visit_form(

@@ -15,7 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
+
+from alstrial.web.core.demo_users import DEMO_ROLES
+from alstrial.web.core.models import Site, SiteMembership
 
 DEMO_PASSWORD = "demo-password"
 
@@ -50,11 +54,6 @@ class DemoContext:
 
 def load_demo(ctx: DemoContext) -> None:
     """Core's own hook: the sites and the demo users of docs/interfaces.md, 'Demo users'."""
-    from django.contrib.auth import get_user_model
-
-    from alstrial.web.core.demo_users import DEMO_ROLES
-    from alstrial.web.core.models import Site, SiteMembership
-
     for code, name, prefix, zone in (
         ("seoul", "Seoul", "SEO", "Asia/Seoul"),
         ("novara", "Novara", "NOV", "Europe/Rome"),

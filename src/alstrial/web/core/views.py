@@ -6,13 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from alstrial.web.core.access import sites_for
+from alstrial.web.trials.models import Trial
 
 
 @login_required
 def home(request):
     """One trial: go to its dashboard; several: list them."""
-    from alstrial.web.trials.models import Trial
-
     trials = Trial.objects.visible_to(request.user).distinct().order_by("slug")
     if len(trials) == 1:
         return redirect("trials:dashboard", slug=trials[0].slug)

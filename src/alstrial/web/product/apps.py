@@ -1,4 +1,9 @@
 from django.apps import AppConfig
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+
+from alstrial.web.core.panels import DashboardPanel, register_dashboard_panel
+from alstrial.web.core.visit_forms import VisitForm, register_visit_form
 
 
 class ProductConfig(AppConfig):
@@ -8,11 +13,8 @@ class ProductConfig(AppConfig):
     label = "product"
 
     def ready(self) -> None:
-        from django.db.models import Exists, OuterRef
-        from django.urls import reverse
-
-        from alstrial.web.core.panels import DashboardPanel, register_dashboard_panel
-        from alstrial.web.core.visit_forms import VisitForm, register_visit_form
+        # Models, and modules that import them, load only once the app registry is ready:
+        # Django imports this module while it is still filling the registry.
         from alstrial.web.product.models import Administration, Harvest
         from alstrial.web.product.panel import dashboard_panel_context
         from alstrial.web.subjects.models import Visit

@@ -24,6 +24,7 @@ from django.apps import apps
 from django.utils import timezone
 
 from alstrial.domain.product_dose import DoseRule, calculate_dose
+from alstrial.web.core.demo import DEMO_PASSWORD
 from alstrial.web.core.records import save_clinical
 from alstrial.web.product import services
 from alstrial.web.product.ledger import current_weight
@@ -288,8 +289,6 @@ def lab_workflow_lots(subject, team: Team) -> list[Lot]:
 def load_demo(ctx) -> None:
     """Release authorities for the cell labs and the admin; the product history of every
     treated subject; in kim2009 the lab workflow's other stages (see the module docstring)."""
-    from alstrial.web.core.demo import DEMO_PASSWORD
-
     for site_code in ("seoul", "novara"):
         for name in (f"celllab.{site_code}", "admin"):
             ReleaseAuthority.objects.get_or_create(user=ctx.users[name], site=ctx.sites[site_code])

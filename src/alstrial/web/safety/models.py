@@ -28,6 +28,7 @@ from alstrial.domain.safety_stopping import HALTS_ENROLMENT
 from alstrial.web.core.access import SiteScopedQuerySet
 from alstrial.web.core.models import Site
 from alstrial.web.core.records import ClinicalRecord
+from alstrial.web.safety.rules import assess
 from alstrial.web.trials.models import Trial
 
 
@@ -132,7 +133,6 @@ class AdverseEvent(ClinicalRecord):
 
     def clean_clinical(self) -> None:
         """Validate with the domain rules and derive seriousness, relatedness, SUSAR status."""
-        from alstrial.web.safety.rules import assess
 
         assess(self, timezone.now())
 

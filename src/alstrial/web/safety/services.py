@@ -23,9 +23,10 @@ from alstrial.domain.errors import FieldError, ValidationError
 from alstrial.domain.safety_clock import ReportKind, as_aware, as_timezone
 from alstrial.domain.safety_stopping import EventFacts, describe, evaluate_stopping_rules
 from alstrial.domain.safety_terms import shipped_terms
-from alstrial.web.core.access import require_role
+from alstrial.web.core.access import has_role, require_role
 from alstrial.web.core.models import Role, SiteMembership
 from alstrial.web.core.records import save_clinical
+from alstrial.web.safety.board import board_rows
 from alstrial.web.safety.models import (
     AdverseEvent,
     Notification,
@@ -288,8 +289,6 @@ def lift_trigger(trigger: StoppingTrigger, user, reason: str) -> StoppingTrigger
 
 
 def _has_monitor_role(user, site) -> bool:
-    from alstrial.web.core.access import has_role
-
     return has_role(user, site, *MONITOR_ROLES)
 
 
@@ -418,8 +417,6 @@ def notify_overdue(now: datetime | None = None, *, due_within: timedelta | None 
     report. Returns those board rows, overdue first. Run it regularly (``alstrial safety overdue
     --notify``, e.g. hourly from cron), so that deadlines are announced even when nobody opens
     the board."""
-    from alstrial.web.safety.board import board_rows
-
     now = now or timezone.now()
     rows = []
     for row in board_rows(AdverseEvent.objects.all(), now):

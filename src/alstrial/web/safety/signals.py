@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
 
+from alstrial.web.safety.services import check_enrolment_open
 from alstrial.web.subjects.models import Subject, SubjectStatus
 
 
@@ -24,6 +25,4 @@ def refuse_enrolment_while_halted(sender, instance: Subject, raw: bool = False, 
     )
     if stored == SubjectStatus.ENROLLED:
         return  # already enrolled: later edits of an enrolled subject are not enrolments
-    from alstrial.web.safety.services import check_enrolment_open
-
     check_enrolment_open(instance.trial)

@@ -1,4 +1,7 @@
 from django.apps import AppConfig
+from django.urls import reverse
+
+from alstrial.web.core.visit_forms import VisitForm, register_visit_form
 
 
 class SubjectsConfig(AppConfig):
@@ -8,10 +11,6 @@ class SubjectsConfig(AppConfig):
     label = "subjects"
 
     def ready(self) -> None:
-        from django.urls import reverse
-
-        from alstrial.web.core.visit_forms import VisitForm, register_visit_form
-
         def detail(visit) -> str:
             return reverse("subjects:detail", args=[visit.subject_id])
 

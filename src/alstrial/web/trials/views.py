@@ -7,11 +7,13 @@ from collections import Counter
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
+from alstrial.exchange.spreadsheet import write_csv
 from alstrial.web.core.access import get_for_user_or_404, role_required, site_ids_for
 from alstrial.web.core.models import ANALYSIS_ROLES
 from alstrial.web.core.panels import dashboard_panels
 from alstrial.web.core.visit_forms import done_forms, visit_form
 from alstrial.web.subjects.models import Subject, SubjectStatus, Visit, VisitStatus
+from alstrial.web.trials.analysis_data import analysis_frames
 from alstrial.web.trials.models import Trial
 
 
@@ -62,9 +64,6 @@ def dashboard(request, slug: str):
 def analysis_csv(request, slug: str, table: str):
     """``subjects.csv`` or ``visits.csv`` (docs/interfaces.md, 'Analysis data') of the user's
     sites."""
-    from alstrial.exchange.spreadsheet import write_csv
-    from alstrial.web.trials.analysis_data import analysis_frames
-
     if table not in ("subjects", "visits"):
         raise Http404("No such table")
     site_ids = site_ids_for(request.user, *ANALYSIS_ROLES)
