@@ -12,6 +12,7 @@ from alstrial.web.core import views as core_views
 APP_URLS = [
     ("trials/", "alstrial.web.trials.urls"),
     ("subjects/", "alstrial.web.subjects.urls"),
+    ("randomisation/", "alstrial.web.randomisation.urls"),
     ("assessments/", "alstrial.web.assessments.urls"),
     ("product/", "alstrial.web.product.urls"),
     ("audit/", "alstrial.web.audit.urls"),
