@@ -181,3 +181,12 @@ def test_administration_fields(world, users, api, field, value):
     before = _snapshot()
     _refused(api(users["investigator.seoul"]).post("administrations", body), field)
     assert _snapshot() == before
+
+
+def test_release_password_is_bounded_like_the_log_in(world, users, api):
+    """A megabyte "password" is refused before anything hashes it (the token log-in's limit)."""
+    lot = world["seoul"]["lot"]
+    before = _snapshot()
+    body = {"password": "p" * 4097, "meaning": "released"}
+    _refused(api(users["celllab.seoul"]).post(f"lots/{lot.pk}/release", body), "password")
+    assert _snapshot() == before

@@ -87,7 +87,9 @@ class DoseIn(StrictIn):
 
 
 class ReleaseIn(StrictIn):
-    password: str = Field(description="The signer's password again (21 CFR 11.200).")
+    password: str = Field(
+        description="The signer's password again (21 CFR 11.200).", max_length=4096
+    )  # the log-in's limit: a megabyte "password" is not hashed
     meaning: str = ""
 
 
