@@ -2,9 +2,9 @@
 
 The web UI and the admin offer no way to change or delete history rows; on PostgreSQL a trigger
 also refuses any UPDATE or DELETE on them, so not even a raw SQL statement from the application
-account can rewrite the trail (21 CFR Part 11 style). SQLite is the single-user/demo backend and
-gets no trigger. TRUNCATE is not a row operation and stays possible for the database owner
-(test databases are flushed that way).
+account can rewrite the trail (21 CFR Part 11 style). SQLite gets the same refusal from
+:mod:`alstrial.web.audit.sqlite_guards` (installed after every migrate). TRUNCATE is not a row
+operation and stays possible for the database owner (test databases are flushed that way).
 
 Every app with history tables adds, as the last operation of the migration that creates them::
 

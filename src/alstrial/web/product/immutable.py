@@ -2,7 +2,8 @@
 
 The models refuse updates and deletes (``AppendOnly``); on PostgreSQL the database refuses them
 too, with the audit app's trigger function (``alstrial.web.audit.immutable``), so not even raw
-SQL from the application account rewrites a lot's chain of custody. SQLite gets no trigger.
+SQL from the application account rewrites a lot's chain of custody. On SQLite the same tables
+are guarded by :mod:`alstrial.web.audit.sqlite_guards`.
 """
 
 from __future__ import annotations
