@@ -111,6 +111,13 @@ ANALYSES = {
         "model's treated:t_post, REML, Wald test (points/month)",
         requires_lead_in=True,
     ),
+    "mmrm": AnalysisSpec(
+        "visits",
+        "t",
+        "ALSFRS-R change from baseline at the last follow-up visit, treated minus control: the "
+        "MMRM's least-squares mean difference (unstructured covariance, REML), Satterthwaite t "
+        "(points)",
+    ),
 }
 #: Patient covariates that registry controls can be matched on (natural-history ``Patients``).
 MATCHING_COVARIATES = ("age_years", "months_since_onset", "baseline_total")
@@ -160,8 +167,11 @@ class Design:
     ``lead_in_visits`` end with 0 (baseline); ``follow_up_visits`` are > 0; both in months from
     the first dose. The treatment changes the slope by ``effect`` points/month from
     ``effect_delay_months`` after the first dose; ``effect`` is given at run time (the design's
-    own ``effect`` is the default). ``dropout_per_month`` is a constant hazard of leaving after
-    baseline, on top of the natural-history model's own death and dropout.
+    own ``effect`` is the default). With a finite ``effect_duration_months`` the change lasts
+    that long after each dose (from its delay) and stops when no dose covers the time: the
+    repeated-dose model of :func:`.trials.treatment_shift`. ``dropout_per_month`` is a constant
+    hazard of leaving after baseline, on top of the natural-history model's own death and
+    dropout.
     """
 
     name: str
@@ -178,6 +188,7 @@ class Design:
     alpha: float = 0.05
     effect: float = 0.0
     effect_delay_months: float = 0.0
+    effect_duration_months: float = math.inf
     dropout_per_month: float = 0.0
     enrolment: Enrolment = field(default_factory=Enrolment)
     matching: Matching = field(default_factory=Matching)
@@ -264,6 +275,9 @@ class Design:
             "secondary": list(self.secondary),
             "alpha": self.alpha,
             "effect_delay_months": self.effect_delay_months,
+            "effect_duration_months": (
+                self.effect_duration_months if math.isfinite(self.effect_duration_months) else None
+            ),
             "dropout_per_month": self.dropout_per_month,
         }
 
@@ -334,6 +348,7 @@ def design_from_dict(data: dict[str, Any], source_name: str = "design") -> Desig
         alpha=reader.get(analysis, "analysis.alpha", float, 0.05),
         effect=reader.get(effect, "effect.slope_change", float, 0.0),
         effect_delay_months=reader.get(effect, "effect.delay_months", float, 0.0),
+        effect_duration_months=reader.get(effect, "effect.duration_months", float, math.inf),
         dropout_per_month=reader.get(dropout, "dropout.per_month", float, 0.0),
         enrolment=Enrolment(
             min_lead_in_decline=reader.get(
@@ -444,6 +459,8 @@ def _check(design: Design, where: str = "design") -> list[FieldError]:
         bad("analysis.alpha", "must be between 0 and 1")
     if design.effect_delay_months < 0:
         bad("effect.delay_months", "must be >= 0")
+    if not design.effect_duration_months > 0:
+        bad("effect.duration_months", "must be > 0 months (leave it out for a lasting effect)")
     if design.dropout_per_month < 0:
         bad("dropout.per_month", "must be >= 0")
     rules = design.enrolment

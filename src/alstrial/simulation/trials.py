@@ -40,6 +40,7 @@ after the design's dropout time (exponential with ``dropout.per_month``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import partial
@@ -88,8 +89,33 @@ def visit_grid(design: Design) -> VisitGrid:
 
 
 def treatment_shift(design: Design, grid: VisitGrid, effect: float) -> np.ndarray:
-    """Points added to a treated subject's expected total at each visit (shape ``(v,)``)."""
-    return effect * np.maximum(0.0, grid.months - design.effect_delay_months)
+    """Points added to a treated subject's expected total at each visit (shape ``(v,)``).
+
+    The slope changes by ``effect`` points/month while a dose covers the time: from ``delay``
+    after each dose for ``effect_duration_months`` (a lasting effect by default, so from
+    ``delay`` after the first dose on). The shift at month ``t`` is ``effect`` times the months
+    covered between 0 and ``t``: with doses at 0, 1 and 4 and a 2-month duration, the slope
+    changes over months 0-3 and 4-6 and is the untreated one over months 3-4."""
+    delay = design.effect_delay_months
+    if not math.isfinite(design.effect_duration_months):
+        return effect * np.maximum(0.0, grid.months - delay)
+    covered = _covered_intervals(design.doses, delay, design.effect_duration_months)
+    months = np.maximum(grid.months, 0.0)[:, None]
+    starts, ends = covered[:, 0][None, :], covered[:, 1][None, :]
+    return effect * np.clip(np.minimum(months, ends) - starts, 0.0, None).sum(axis=1)
+
+
+def _covered_intervals(doses, delay: float, duration: float) -> np.ndarray:
+    """The union of ``[dose + delay, dose + delay + duration]`` over the doses, as disjoint
+    ``(start, end)`` rows in order (months)."""
+    merged: list[list[float]] = []
+    for dose in sorted(doses):
+        start, end = dose + delay, dose + delay + duration
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return np.array(merged, dtype=float)
 
 
 def observed_totals(latent: np.ndarray, shift: np.ndarray | float = 0.0) -> np.ndarray:
