@@ -15,10 +15,17 @@ trial index); the trial function runs ``fit_piecewise`` with the statsmodels eng
 independent reference. A trial that ``fit_piecewise`` would not fit (fewer than 3 subjects with
 visits, visits on one side of the first dose only, one arm only, fixed effects not estimable)
 gets NaN in both.
+
+``mmrm``: the MMRM of change from baseline at the follow-up visits (:mod:`alstrial.analysis.
+mmrm`), the treated minus control LS mean difference at the last visit and its Satterthwaite
+t-test p-value. The chunk function fits all trials at once (:mod:`alstrial.analysis.
+mmrm_trials`); the trial function runs ``fit_mmrm`` on the trial's tables. A trial where a
+follow-up visit has no treated or no control subject, or two visits share no subject, gets NaN.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,10 +35,13 @@ from scipy import stats
 
 from alstrial.analysis.data import AnalysisData
 from alstrial.analysis.mixed import fit_piecewise
+from alstrial.analysis.mmrm import fit_mmrm
+from alstrial.analysis.mmrm_trials import mmrm_differences
 from alstrial.analysis.reml import fit_reml
 from alstrial.analysis.reml_profile import moments_from_grid
 from alstrial.analysis.settings import AnalysisSettings
 from alstrial.analysis.slopes import windowed_visits
+from alstrial.domain.errors import FieldError
 from alstrial.simulation.designs import Design
 from alstrial.simulation.trials import visit_grid
 
@@ -107,8 +117,39 @@ def mixed_slope_change_trial(
     return float(result.estimate), float(result.p_value)
 
 
+def mmrm_chunk(visits: ChunkVisits) -> tuple[np.ndarray, np.ndarray]:
+    """The MMRM of every trial of a chunk in one batched fit (:mod:`alstrial.analysis.
+    mmrm_trials`): change from baseline at the follow-up visits, the difference at the last."""
+    in_model = visits.treated | visits.control
+    totals = np.where(visits.seen & in_model[..., None], visits.totals, np.nan)
+    result = mmrm_differences(totals, visits.treated, visits.control, visits.n_lead_in - 1)
+    return result.estimate, result.p
+
+
+def mmrm_trial(design: Design, subjects: pd.DataFrame, visits: pd.DataFrame) -> tuple[float, float]:
+    """One trial's MMRM by the analysis engine (:func:`alstrial.analysis.mmrm.fit_mmrm`) on its
+    tables, visits labelled ``BL`` (day 0) and ``M<month>``; lead-in visits are left out, so a
+    subject without a day-0 visit has no baseline. NaN when a scheduled visit has no subject or
+    the MMRM cannot be fitted, as in the chunk function."""
+    grid = visit_grid(design)
+    months = design.visit_months
+    labels = {
+        int(grid.days[i]): "BL" if i == grid.baseline else f"M{months[i]:g}"
+        for i in range(grid.baseline, len(grid.days))
+    }
+    labelled = visits[visits["day"] >= 0].assign(visit=lambda v: v["day"].map(labels))
+    if set(labelled["visit"]) != set(labels.values()):
+        return math.nan, math.nan
+    try:
+        result = fit_mmrm(AnalysisData.from_frames(subjects, labelled))
+    except FieldError:
+        return math.nan, math.nan
+    return result.treatment_difference.estimate, result.treatment_difference.p
+
+
 MODEL_ANALYSES: dict[str, ModelAnalysis] = {
     "mixed_model_slope_change": ModelAnalysis(
         chunk=mixed_slope_change_chunk, trial=mixed_slope_change_trial
     ),
+    "mmrm": ModelAnalysis(chunk=mmrm_chunk, trial=mmrm_trial),
 }
