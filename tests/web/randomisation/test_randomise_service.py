@@ -31,8 +31,9 @@ def test_allocation_follows_the_stratum_list_of_the_sealed_seed(rct_subject, use
     expected = rules.stratum_list(scheme, 12345, 2, 1)[0]  # stratum 2: bulbar / fast
     assert allocation.stratum == ["bulbar", "fast"]
     assert allocation.randomisation_number == 2001 == expected.randomisation_number
-    assert allocation.arm == expected.arm
-    assert (allocation.block, allocation.block_size) == (expected.block, expected.block_size)
+    sealed = allocation.sealed_arm
+    assert sealed.arm == expected.arm
+    assert (sealed.block, sealed.block_size) == (expected.block, expected.block_size)
     assert arm_of(subject) == expected.arm
     assert is_randomised(subject)
     history = allocation.history.get()
@@ -118,12 +119,12 @@ def test_the_list_regenerated_from_the_sealed_seed_equals_the_allocations(rct_su
     trial = made[0].trial
     regenerated = regenerated_allocations(trial)
     assert [(a.randomisation_number, list(a.stratum), a.arm) for a in regenerated] == sorted(
-        (a.randomisation_number, a.stratum, a.arm) for a in made
+        (a.randomisation_number, a.stratum, a.sealed_arm.arm) for a in made
     )
     # Independently: stratum 4 (non_bulbar / fast) from the domain's list of the sealed seed.
     seed = SealedSeed.objects.get(trial=trial).seed
     expected = rules.stratum_list(trial.protocol.randomisation, seed, 4, 4)
-    assert [a.arm for a in made[6:]] == [e.arm for e in expected]
+    assert [arm_of(a.subject) for a in made[6:]] == [e.arm for e in expected]
 
 
 def test_the_seed_is_secret_and_fixed_once_sealed(rct_trial):
@@ -134,3 +135,21 @@ def test_the_seed_is_secret_and_fixed_once_sealed(rct_trial):
     assert str(first.seed) not in repr(first)
     history = first.history.get()
     assert not hasattr(history, "seed")  # the audit trail records the sealing, not the value
+
+
+def test_the_subjects_audit_trail_records_the_allocation_but_not_the_arm(rct_subject, users):
+    from alstrial.web.audit.trail import subject_trail
+
+    subject = rct_subject()
+    allocation = randomise_subject(users["coordinator.seoul"], subject)
+    entries = [e for e in subject_trail(subject) if "llocation" in e.model]
+    assert len(entries) == 1
+    fields = {change.field: change.new for change in entries[0].changes}
+    assert fields["randomisation_number"] == allocation.randomisation_number
+    assert not {"arm", "block", "block_size"} & set(fields)
+    # The arm and block are audited on their own, outside the trail blinded roles read.
+    sealed = allocation.sealed_arm.history.get()
+    assert (sealed.history_user, sealed.history_change_reason) == (
+        users["coordinator.seoul"],
+        "randomisation",
+    )

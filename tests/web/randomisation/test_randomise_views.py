@@ -91,7 +91,7 @@ def test_emergency_unblinding_through_the_pages(rct_subject, users, client, djan
         .get(reverse("subjects:detail", args=[subject.pk]))
         .content.decode()
     )
-    assert f'<span id="unblinded-arm">{allocation.arm}</span>' in requester_page
+    assert f'<span id="unblinded-arm">{allocation.sealed_arm.arm}</span>' in requester_page
     other = django_user_model.objects.create_user("investigator2.seoul", password="x-for-tests")
     SiteMembership.objects.create(user=other, site=subject.site, role="investigator")
     other_page = (

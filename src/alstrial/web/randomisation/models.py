@@ -6,7 +6,8 @@
   export or the audit trail (its history leaves the seed out), and is read only by the service
   that allocates and by the list the unblinded statistician regenerates. Its row is also the lock
   that serialises the trial's allocations.
-- :class:`Allocation`: one per randomised subject (never changed once made).
+- :class:`Allocation`: one per randomised subject (never changed once made), what site staff
+  may see; :class:`SealedArm` beside it holds the arm and the block, for unblinded code only.
 - :class:`UnblindingRequest`: an investigator's request to reveal one subject's arm, approved by a
   second authorised person.
 """
@@ -45,12 +46,13 @@ class SealedSeed(models.Model):
 
 
 class Allocation(ClinicalRecord):
-    """The randomisation of one subject: number, stratum, block and arm (docs/randomisation.md).
+    """The randomisation of one subject as site staff may see it: number, stratum, when, by whom
+    (docs/randomisation.md, "Allocation in the web app").
 
     ``stratum`` holds the subject's level of each stratification factor in the protocol's
-    ``stratify_by`` order; ``block`` and ``block_size`` are set for permuted blocks only;
-    ``randomised_at`` is UTC. The arm code is for unblinded code paths only
-    (:func:`alstrial.web.randomisation.services.arm_of`).
+    ``stratify_by`` order; ``randomised_at`` is UTC. The arm and the block are in
+    :class:`SealedArm`, so that this record and its audit trail reveal neither (a block's size
+    would let staff predict the next arm).
     """
 
     site_lookup = "subject__site"
@@ -60,9 +62,6 @@ class Allocation(ClinicalRecord):
     randomisation_number = models.PositiveIntegerField()
     stratum = models.JSONField(default=list)
     stratum_number = models.PositiveSmallIntegerField()
-    block = models.PositiveIntegerField(null=True, blank=True)
-    block_size = models.PositiveSmallIntegerField(null=True, blank=True)
-    arm = models.CharField(max_length=20)
     randomised_at = models.DateTimeField()
     randomised_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -78,6 +77,29 @@ class Allocation(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"{self.subject.code} randomisation number {self.randomisation_number}"
+
+
+class SealedArm(models.Model):
+    """The blinded part of one allocation: the arm code and (permuted blocks) the block number
+    within the stratum's list and its size. Written once with the allocation, in the same
+    transaction; read only through ``services.arm_of`` by unblinded code paths. Its own history
+    audits it apart from the subject's trail, which blinded roles read."""
+
+    site_lookup = "allocation__subject__site"
+
+    allocation = models.OneToOneField(
+        Allocation, on_delete=models.PROTECT, related_name="sealed_arm"
+    )
+    arm = models.CharField(max_length=20)
+    block = models.PositiveIntegerField(null=True, blank=True)
+    block_size = models.PositiveSmallIntegerField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = SiteScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        # Never the arm: this text can reach logs and admin lists.
+        return f"sealed arm of allocation {self.allocation_id}"
 
 
 class UnblindingStatus(models.TextChoices):

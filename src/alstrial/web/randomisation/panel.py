@@ -11,6 +11,7 @@ from alstrial.web.randomisation.services import (
     UNBLINDING_APPROVER_ROLES,
     UNBLINDING_REQUESTER_ROLES,
     allocation_of,
+    arm_of,
     can_see_arm,
     revealed_arm,
 )
@@ -48,7 +49,7 @@ def panel_context(user, subject) -> dict:
         "subject": subject,
         "allocation": allocation,
         "stratum_label": scheme.stratum_label(allocation.stratum) if allocation else "",
-        "arm": allocation.arm if allocation and can_see_arm(user, subject.site) else None,
+        "arm": arm_of(subject) if allocation and can_see_arm(user, subject.site) else None,
         "can_randomise": allocation is None
         and subject.status == SubjectStatus.ENROLLED
         and has_role(user, subject.site, *RANDOMISER_ROLES),

@@ -33,6 +33,7 @@ from alstrial.web.core.models import Role
 from alstrial.web.core.records import ConflictError, save_clinical
 from alstrial.web.randomisation.models import (
     Allocation,
+    SealedArm,
     SealedSeed,
     UnblindingRequest,
     UnblindingStatus,
@@ -77,7 +78,7 @@ def is_randomised(subject: Subject) -> bool:
 
 
 def allocation_of(subject: Subject) -> Allocation | None:
-    """The subject's allocation, or None. Its ``arm`` is for unblinded code paths only."""
+    """The subject's allocation (number, stratum, when, by whom; no arm), or None."""
     return Allocation._base_manager.filter(subject_id=subject.pk).first()
 
 
@@ -88,9 +89,15 @@ def arm_of(subject: Subject) -> str | None:
     unblinded statistician, an approved emergency unblinding): a caller that serves a blinded
     role must not show it or anything derived from it (docs/randomisation.md, "Blinding").
     """
-    return (
-        Allocation._base_manager.filter(subject_id=subject.pk).values_list("arm", flat=True).first()
-    )
+    sealed = SealedArm._base_manager.filter(allocation__subject_id=subject.pk)
+    return sealed.values_list("arm", flat=True).first()
+
+
+def arms_of(subject_ids) -> dict[int, str]:
+    """``{subject id: arm code}`` of the randomised subjects among ``subject_ids`` (unblinded
+    code paths only, as :func:`arm_of`)."""
+    rows = SealedArm._base_manager.filter(allocation__subject_id__in=list(subject_ids))
+    return dict(rows.values_list("allocation__subject_id", "arm"))
 
 
 def can_see_arm(user, site) -> bool:
@@ -150,7 +157,11 @@ def regenerated_allocations(trial) -> list[rules.Allocation]:
     replays the trial's subjects, with their recorded stratum levels, in randomisation order.
     """
     scheme = trial.protocol.randomisation
-    made = list(Allocation._base_manager.filter(trial=trial).order_by("randomisation_number"))
+    made = list(
+        Allocation._base_manager.filter(trial=trial)
+        .select_related("sealed_arm")
+        .order_by("randomisation_number")
+    )
     if scheme is None or not made:
         return []
     seed = _sealed_seed(trial)
@@ -166,7 +177,7 @@ def regenerated_allocations(trial) -> list[rules.Allocation]:
         return sorted(out, key=lambda a: a.randomisation_number)
     out: list[rules.Allocation] = []
     for allocation in made:
-        previous = [(a.stratum, a.arm) for a in out]
+        previous = [(a.stratum, a.arm) for a in out]  # the replayed arms, not the stored ones
         out.append(rules.minimisation_allocation(scheme, seed, allocation.stratum, previous))
     return out
 
@@ -307,15 +318,18 @@ def randomise_subject(user, subject: Subject) -> Allocation:
             randomisation_number=drawn.randomisation_number,
             stratum=list(levels),
             stratum_number=scheme.stratum_number(levels),
-            block=drawn.block,
-            block_size=drawn.block_size,
-            arm=drawn.arm,
             randomised_at=timezone.now(),
             randomised_by=user,
         )
         # The unique constraints (one allocation per subject, one number per trial) are the
         # last guard: were the lock bypassed, save_clinical turns a clash into ConflictError.
         save_clinical(allocation, user, "randomisation")
+        sealed = SealedArm(
+            allocation=allocation, arm=drawn.arm, block=drawn.block, block_size=drawn.block_size
+        )
+        sealed._history_user = user
+        sealed._change_reason = "randomisation"
+        sealed.save()
     return allocation
 
 
@@ -326,7 +340,9 @@ def _draw(scheme, seed: int, trial, levels) -> rules.Allocation:
         return rules.next_block_allocation(scheme, seed, levels, already)
     previous = [
         (tuple(stratum), arm)
-        for stratum, arm in made.order_by("randomisation_number").values_list("stratum", "arm")
+        for stratum, arm in made.order_by("randomisation_number").values_list(
+            "stratum", "sealed_arm__arm"
+        )
     ]
     return rules.minimisation_allocation(scheme, seed, levels, previous)
 
