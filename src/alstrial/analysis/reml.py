@@ -128,7 +128,11 @@ def moment_start(moments: SubjectMoments) -> np.ndarray:
     # Keep the start inside the parameter space (positive definite).
     trace = np.maximum(cov[:, 0, 0] + cov[:, 1, 1], 1e-6)
     cov = cov + np.eye(2) * (1e-3 * trace)[:, None, None]
-    factor = np.linalg.cholesky(cov / scale[:, None, None])
+    relative = cov / scale[:, None, None]
+    # A degenerate data set (non-finite moments) starts where lme4 does.
+    usable = np.isfinite(relative).all(axis=(1, 2))
+    relative[~usable] = np.eye(2)
+    factor = np.linalg.cholesky(relative)
     return np.stack([factor[:, 0, 0], factor[:, 1, 0], factor[:, 1, 1]], axis=1)
 
 
