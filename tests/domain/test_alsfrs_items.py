@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alstrial.domain.alsfrs_items import (
+    ALL_SCALES_ITEM_KEYS,
     CUTTING_KEYS,
     ITEM_BY_KEY,
     ITEM_KEYS,
@@ -64,3 +65,8 @@ def test_original_alsfrs_has_a_single_respiratory_item():
     assert ORIGINAL_RESPIRATORY.key == "respiratory"
     assert ORIGINAL_RESPIRATORY.key not in ITEM_KEYS
     assert ORIGINAL_RESPIRATORY.domain.value == "respiratory"
+
+
+def test_registry_rows_carry_the_revised_items_and_the_original_respiratory_item():
+    assert ALL_SCALES_ITEM_KEYS[:-1] == ITEM_KEYS
+    assert ALL_SCALES_ITEM_KEYS[-1] == "respiratory"

@@ -216,6 +216,9 @@ ORIGINAL_RESPIRATORY = Item(
 ITEM_BY_KEY: dict[str, Item] = {item.key: item for item in ITEMS}
 #: Item keys in questionnaire order (13 keys: both 5a and 5b are listed).
 ITEM_KEYS: tuple[str, ...] = tuple(item.key for item in ITEMS)
+#: Item keys of a row that may hold either scale (registry data): the revised items, then the
+#: original ALSFRS's respiratory item (docs/domain.md, 'PRO-ACT registry format').
+ALL_SCALES_ITEM_KEYS: tuple[str, ...] = (*ITEM_KEYS, ORIGINAL_RESPIRATORY.key)
 CUTTING_KEYS = ("cutting_without_gastrostomy", "cutting_with_gastrostomy")
 #: The twelve items scored at one visit, in the order 1..12 with item 5 left to the caller.
 SCORED_ORDER_WITHOUT_GASTROSTOMY = tuple(k for k in ITEM_KEYS if k != "cutting_with_gastrostomy")

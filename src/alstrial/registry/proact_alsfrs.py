@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from alstrial.domain.alsfrs_items import ALL_SCALES_ITEM_KEYS
 from alstrial.registry.proact_columns import ALSFRS_COLUMNS, ALSFRS_ITEM_COLUMNS
 from alstrial.registry.proact_csv import (
     RegistryFormatError,
@@ -38,8 +39,8 @@ ORIGINAL_FIELDS = ("Q10_Respiratory", "ALSFRS_Total")
 REVISED_FIELDS = ("R_1_Dyspnea", "R_2_Orthopnea", "R_3_Respiratory_Insufficiency", "ALSFRS_R_Total")
 COMMON_ITEMS = tuple(c for c in ALSFRS_ITEM_COLUMNS if c.startswith("Q") and c != "Q10_Respiratory")
 CUTTING = ("Q5a_Cutting_without_Gastrostomy", "Q5b_Cutting_with_Gastrostomy")
-#: Registry.alsfrs item columns, in questionnaire order (the docs/domain.md, 'ALSFRS-R' keys).
-ITEM_KEYS = tuple(ALSFRS_ITEM_COLUMNS.values())
+#: Registry.alsfrs item columns: the revised items, then the original's respiratory item.
+ITEM_KEYS = ALL_SCALES_ITEM_KEYS
 ALSFRS_FRAME_COLUMNS = ("subject_id", "day", "scale", *ITEM_KEYS, "total", "stored_total", "line")
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from alstrial.domain.alsfrs_items import ITEMS
+from alstrial.domain.alsfrs_items import ALL_SCALES_ITEM_KEYS
 
 
 class RegistryImport(models.Model):
@@ -106,7 +106,7 @@ class RegistryAlsfrs(models.Model):
     )
     line = models.PositiveIntegerField(help_text="Line in the registry's ALSFRS file.")
 
-    ITEM_KEYS = (*(item.key for item in ITEMS), "respiratory")
+    ITEM_KEYS = ALL_SCALES_ITEM_KEYS
 
     class Meta:
         ordering = ("patient", "day", "scale")
