@@ -3,6 +3,7 @@ through screening, enrolment and the lead-in ALSFRS-R visits with a chosen decli
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -93,3 +94,34 @@ def rct_subject(rct_trial, users, sites):
         return subject
 
     return make
+
+
+class ApiClient:
+    """JSON requests to ``/api/v1`` with a bearer token obtained like any client's."""
+
+    def __init__(self, username: str, password: str = "pw-for-tests-only"):
+        from django.test import Client
+
+        self.client = Client(enforce_csrf_checks=True)
+        answer = self.client.post(
+            "/api/v1/auth/token",
+            data=json.dumps({"username": username, "password": password}),
+            content_type="application/json",
+        )
+        assert answer.status_code == 200, answer.content
+        self.auth = {"HTTP_AUTHORIZATION": f"Bearer {answer.json()['token']}"}
+
+    def get(self, path: str):
+        return self.client.get(f"/api/v1/{path}", **self.auth)
+
+    def post(self, path: str, body=None):
+        data = json.dumps(body) if body is not None else None
+        return self.client.post(
+            f"/api/v1/{path}", data=data, content_type="application/json", **self.auth
+        )
+
+
+@pytest.fixture
+def api(db):
+    """``api(user)``: an API client with a fresh token of ``user``."""
+    return lambda user: ApiClient(user.get_username())

@@ -11,6 +11,7 @@ from alstrial.web.api import (
     alsfrs,
     auth,
     lots,
+    randomisation,
     subjects,
     visits,
 )
@@ -31,6 +32,8 @@ install_error_handlers(api)
 
 api.add_router("/auth", auth.router)
 api.add_router("/subjects", subjects.router)
+# Randomisation routes sit under /subjects/{id}/ and /unblinding/ (docs/api.md).
+api.add_router("", randomisation.router)
 api.add_router("/visits", visits.router)
 api.add_router("/assessments/alsfrs", alsfrs.router)
 api.add_router("/adverse-events", adverse_events.router)
