@@ -21,7 +21,7 @@ from django.db import models
 from django.http import Http404
 
 from alstrial.domain.errors import MisuseError
-from alstrial.web.core.models import Role, Site, SiteMembership
+from alstrial.web.core.models import UNBLINDED_ROLES, Role, Site, SiteMembership
 
 _CACHE_ATTR = "_alstrial_site_roles"
 
@@ -101,7 +101,21 @@ def is_deidentified(user, site: Site | int | None = None) -> bool:
         held = roles_at(user, site)
     else:
         held = frozenset().union(*_role_map(user).values())
-    return bool(held) and held <= {Role.STATISTICIAN, Role.AUDITOR} and Role.STATISTICIAN in held
+    analysts = {Role.STATISTICIAN, Role.DSMB_STATISTICIAN}
+    return bool(held) and held <= {*analysts, Role.AUDITOR} and bool(held & analysts)
+
+
+def can_see_arm(user, site: Site | int) -> bool:
+    """True when ``user`` may see the arm of randomised subjects at ``site``: the one blinding
+    predicate (docs/randomisation.md "Blinding", docs/web.md "Roles").
+
+    Only the unblinded roles (``UNBLINDED_ROLES``: the unblinded cell laboratory / pharmacy and
+    the unblinded DSMB statistician) see it; every other role, the plain cell laboratory
+    included, is blinded, and so is a user holding a blinded role beside no unblinded one. A
+    superuser holds every role, so sees it. Trials without randomisation have no arm: nothing
+    is hidden there, so their pages do not ask.
+    """
+    return has_role(user, site, *UNBLINDED_ROLES)
 
 
 class SiteScopedQuerySet(models.QuerySet):

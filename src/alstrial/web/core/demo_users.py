@@ -12,4 +12,7 @@ DEMO_ROLES: dict[str, dict[str, list[str]]] = {
     "celllab.novara": {"novara": ["cell_lab"]},
     "safety.monitor": {"seoul": ["safety_monitor"], "novara": ["safety_monitor"]},
     "statistician": {"seoul": ["statistician"], "novara": ["statistician"]},
+    # The unblinded roles of the randomised msc_rct demo (docs/randomisation.md "Blinding").
+    "unblinded.seoul": {"seoul": ["unblinded_pharmacy"]},
+    "dsmb.statistician": {"seoul": ["dsmb_statistician"]},
 }

@@ -28,16 +28,24 @@ class Role(models.TextChoices):
     STATISTICIAN = "statistician", "Statistician (read-only, de-identified)"
     AUDITOR = "auditor", "Auditor (read-only)"
     ADMIN = "admin", "Site administrator"
+    # Unblinded roles of a randomised, blinded trial (docs/web.md "Roles", docs/randomisation.md
+    # "Blinding"): they see the arm; every other role is blinded to it.
+    UNBLINDED_PHARMACY = "unblinded_pharmacy", "Unblinded cell laboratory / pharmacy"
+    DSMB_STATISTICIAN = "dsmb_statistician", "DSMB statistician (unblinded, read-only)"
 
 
 #: Roles that enter or change clinical data on the subject and assessment pages.
 DATA_ENTRY_ROLES = (Role.COORDINATOR, Role.INVESTIGATOR, Role.ADMIN)
 #: Roles that never write anything.
-READ_ONLY_ROLES = (Role.STATISTICIAN, Role.AUDITOR)
+READ_ONLY_ROLES = (Role.STATISTICIAN, Role.AUDITOR, Role.DSMB_STATISTICIAN)
 #: Roles that may read the audit trail.
 AUDIT_ROLES = (Role.AUDITOR, Role.ADMIN, Role.INVESTIGATOR, Role.COORDINATOR, Role.SAFETY_MONITOR)
 #: Roles that may download the trial's (de-identified) analysis data.
 ANALYSIS_ROLES = (Role.STATISTICIAN, Role.INVESTIGATOR, Role.ADMIN)
+#: Roles that see the arm of a randomised, blinded trial (``access.can_see_arm``). The plain
+#: cell laboratory is blinded: in a blinded trial the unblinded pharmacy prepares active and
+#: placebo lots (docs/randomisation.md "Blinding").
+UNBLINDED_ROLES = (Role.UNBLINDED_PHARMACY, Role.DSMB_STATISTICIAN)
 #: Roles that see de-identified data only (no identity, free text or calendar dates).
 DEIDENTIFIED_ROLES = (Role.STATISTICIAN,)
 
