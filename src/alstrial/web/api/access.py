@@ -9,12 +9,20 @@ from django.core.exceptions import PermissionDenied
 from alstrial.web.core.access import (
     get_for_user_or_404,
     has_any_role,
+    hides_arm,
     is_deidentified,
     require_role,
 )
 from alstrial.web.subjects.models import Subject
 
-__all__ = ["get_for_user_or_404", "hides_dates", "require_any_role", "require_role", "subject_for"]
+__all__ = [
+    "get_for_user_or_404",
+    "hides_arm",
+    "hides_dates",
+    "require_any_role",
+    "require_role",
+    "subject_for",
+]
 
 
 def require_any_role(user, *roles: str) -> None:

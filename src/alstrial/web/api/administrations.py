@@ -17,7 +17,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
 from alstrial.domain.text_limits import MAX_FREE_TEXT_CHARS, MAX_SCAN_CHARS
-from alstrial.web.api.access import get_for_user_or_404, hides_dates, subject_for
+from alstrial.web.api.access import get_for_user_or_404, hides_arm, hides_dates, subject_for
 from alstrial.web.api.errors import api_field_names
 from alstrial.web.api.pages import PageParams, page, page_of
 from alstrial.web.api.schemas import (
@@ -68,8 +68,8 @@ class AdministrationOut(Schema):
     dose_number: int
     route: str
     administered_at: datetime | None = Field(description="UTC")
-    cells_given: float
-    volume_ml: float
+    cells_given: float | None = Field(description="null for a blinded role in a blinded trial")
+    volume_ml: float | None = Field(description="null for a blinded role in a blinded trial")
     spinal_level: str
     pump_rate_ul_per_min: float | None
     immediate_reactions: str | None
@@ -78,7 +78,10 @@ class AdministrationOut(Schema):
 
 
 def administration_out(given: Administration, user) -> dict:
+    """The administration; in a blinded trial a blinded role gets no cells or volume, which
+    would tell cells from vehicle (docs/randomisation.md "Blinding")."""
     hidden = hides_dates(user, given.subject.site_id)
+    blinded = hides_arm(user, given.subject.trial, given.subject.site_id)
     return {
         "id": given.pk,
         "subject_id": given.subject_id,
@@ -89,8 +92,8 @@ def administration_out(given: Administration, user) -> dict:
         "dose_number": given.dose_number,
         "route": given.route,
         "administered_at": None if hidden else given.administered_at,
-        "cells_given": given.cells_given,
-        "volume_ml": given.volume_ml,
+        "cells_given": None if blinded else given.cells_given,
+        "volume_ml": None if blinded else given.volume_ml,
         "spinal_level": given.spinal_level,
         "pump_rate_ul_per_min": given.pump_rate_ul_per_min,
         "immediate_reactions": None if hidden else given.immediate_reactions,
@@ -99,7 +102,7 @@ def administration_out(given: Administration, user) -> dict:
     }
 
 
-GIVEN = Administration.objects.select_related("subject__site", "lot", "operator")
+GIVEN = Administration.objects.select_related("subject__site", "subject__trial", "lot", "operator")
 
 
 AdministrationOutPage = page_of(AdministrationOut)

@@ -17,7 +17,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
 from alstrial.domain.text_limits import MAX_REASON_CHARS
-from alstrial.web.api.access import get_for_user_or_404, hides_dates, require_role
+from alstrial.web.api.access import get_for_user_or_404, hides_arm, hides_dates, require_role
 from alstrial.web.api.pages import PageParams, page, page_of
 from alstrial.web.api.schemas import ChangeIn, ErrorOut, Integer, Number, StrictIn
 from alstrial.web.core.records import ConflictError
@@ -34,18 +34,21 @@ class LotOut(Schema):
     site: str
     subject_id: int = Field(description="The donor (the only possible recipient).")
     donor_code: str
-    batch_id: Integer
+    batch_id: Integer | None = Field(description="null for a blinded role in a blinded trial")
     number: int
     dose_number: int
     status: str
     weight_kg: float | None
     dose_cells: float | None
     cells_per_kg: float | None
-    vehicle: str
+    vehicle: str | None
     volume_ml: float | None
     formulated_at: datetime | None = Field(description="UTC")
     expires_at: datetime | None = Field(description="UTC")
-    releasable: bool = Field(description="Every release criterion passes now.")
+    releasable: bool | None = Field(
+        description="Every release criterion passes now (null for a blinded role in a blinded "
+        "trial)."
+    )
     qc: dict | None = Field(description="QC results entered (null: none yet).")
     version: int
 
@@ -100,8 +103,17 @@ class CustodyIn(StrictIn):
     )
 
 
+#: What a blinded role sees of a lot of a blinded trial (docs/randomisation.md "Blinding"):
+#: code, subject, dose number, expiry and release status; never the dose, vehicle, volume or QC,
+#: which would tell an active lot from a placebo.
+BLINDED_LOT_FIELDS = ("weight_kg", "dose_cells", "cells_per_kg", "vehicle", "volume_ml")
+
+
 def lot_out(lot: Lot, user) -> dict:
-    """The lot; the statistician (de-identified) gets no formulation or expiry time."""
+    """The lot; the statistician (de-identified) gets no formulation or expiry time; a blinded
+    role in a blinded trial gets no dose, QC or formulation (:data:`BLINDED_LOT_FIELDS`)."""
+    if hides_arm(user, lot.subject.trial, lot.site_id):
+        return _blinded_lot_out(lot, user)
     qc = QcResult.objects.filter(lot=lot).first()
     hidden = hides_dates(user, lot.site_id)
     return {
@@ -129,6 +141,25 @@ def lot_out(lot: Lot, user) -> dict:
         "expires_at": None if hidden else lot.expires_at,
         "releasable": services.evaluate_lot(lot).releasable,
         "qc": {**qc.as_mapping(), "version": qc.version} if qc else None,
+    }
+
+
+def _blinded_lot_out(lot: Lot, user) -> dict:
+    """The lot as a blinded role sees it: nothing that differs between active and placebo."""
+    hidden = hides_dates(user, lot.site_id)
+    return {
+        **{name: getattr(lot, name) for name in ("code", "subject_id", "number", "dose_number")},
+        **dict.fromkeys(BLINDED_LOT_FIELDS),
+        "status": lot.status,
+        "version": lot.version,
+        "batch_id": None,
+        "id": lot.pk,
+        "site": lot.site.code,
+        "donor_code": lot.subject.code,
+        "formulated_at": None,
+        "expires_at": None if hidden else lot.expires_at,
+        "releasable": None,
+        "qc": None,
     }
 
 

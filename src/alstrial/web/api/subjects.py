@@ -18,8 +18,9 @@ from alstrial.web.api.access import get_for_user_or_404, hides_dates, require_ro
 from alstrial.web.api.pages import PageParams, page, page_of
 from alstrial.web.api.schemas import ChangeIn, ErrorOut, Integer, Number, StrictIn
 from alstrial.web.audit.trail import subject_trail
-from alstrial.web.core.access import sites_for
+from alstrial.web.core.access import can_see_arm, is_blinded_trial, sites_for
 from alstrial.web.core.models import AUDIT_ROLES, DATA_ENTRY_ROLES
+from alstrial.web.randomisation.services import arm_of
 from alstrial.web.subjects import services
 from alstrial.web.subjects.models import Subject
 from alstrial.web.trials.models import Trial
@@ -53,6 +54,11 @@ class SubjectOut(Schema):
     withdrawal_reason: str | None
     screening_study_day: int | None = Field(description="days from day 0 (negative before)")
     onset_study_day: int | None = Field(description="days from day 0 (negative before)")
+    arm: str | None = Field(
+        None,
+        description="The randomised arm's code; present for unblinded roles of a randomised "
+        "trial only (no key at all for a blinded role).",
+    )
 
 
 _DATES = (
@@ -89,6 +95,10 @@ def subject_out(subject: Subject, user) -> dict:
     }
     for name in _DATES:
         out[name] = None if hidden else getattr(subject, name)
+    if is_blinded_trial(subject.trial) and can_see_arm(user, subject.site_id):
+        # Only here is the key set: answers are dumped without unset fields, so a blinded
+        # role's answer has no ``arm`` key at all (docs/randomisation.md "Blinding").
+        out["arm"] = arm_of(subject)
     return out
 
 
@@ -157,7 +167,7 @@ def _subjects(user):
 SubjectOutPage = page_of(SubjectOut)
 
 
-@router.get("", response=SubjectOutPage, summary="List subjects of your sites")
+@router.get("", response=SubjectOutPage, summary="List subjects of your sites", exclude_unset=True)
 def list_subjects(
     request, params: Query[PageParams], trial: str | None = None, status: str | None = None
 ):
@@ -170,7 +180,12 @@ def list_subjects(
     )
 
 
-@router.get("/{subject_id}", response={200: SubjectOut, **ERRORS}, summary="One subject")
+@router.get(
+    "/{subject_id}",
+    response={200: SubjectOut, **ERRORS},
+    summary="One subject",
+    exclude_unset=True,
+)
 def get_subject(request, subject_id: int):
     return subject_out(subject_for(request.user, subject_id), request.user)
 

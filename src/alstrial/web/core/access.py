@@ -118,6 +118,20 @@ def can_see_arm(user, site: Site | int) -> bool:
     return has_role(user, site, *UNBLINDED_ROLES)
 
 
+def is_blinded_trial(trial) -> bool:
+    """True when ``trial``'s protocol randomises (a ``[randomisation]`` section): its arm, and
+    everything derived from it, is hidden from blinded roles. Uncontrolled and open trials
+    (kim2009, mazzini2003) have no arm and hide nothing."""
+    return trial.protocol.randomisation is not None
+
+
+def hides_arm(user, trial, site: Site | int) -> bool:
+    """True when ``user`` must not see ``trial``'s arm, or what reveals it, at ``site``: the
+    product's preparation, cell counts, viability, QC, dose volumes and culture records of every
+    lot of the trial (docs/randomisation.md "Blinding")."""
+    return is_blinded_trial(trial) and not can_see_arm(user, site)
+
+
 class SiteScopedQuerySet(models.QuerySet):
     """A queryset whose model declares ``site_lookup``, the path to its Site."""
 
