@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from alstrial.web.core import access
 from alstrial.web.randomisation.models import Allocation, UnblindingRequest
 from alstrial.web.randomisation.services import arm_of, randomise_subject
 
@@ -27,19 +26,13 @@ def test_201_without_the_arm_for_a_blinded_role(rct_subject, users, api):
     assert read["randomisation_number"] == 1001
 
 
-def test_the_arm_for_an_unblinded_role(rct_subject, users, api, monkeypatch):
-    # The blinding predicate decides (alstrial.web.core.access.can_see_arm); here a stand-in
-    # that unblinds the investigator only.
-    monkeypatch.setattr(
-        access,
-        "can_see_arm",
-        lambda user, site: user.get_username() == "investigator.seoul",
-        raising=False,
-    )
+@pytest.mark.parametrize("username", ["unblinded.seoul", "dsmb.statistician"])
+def test_the_arm_for_an_unblinded_role(rct_subject, users, api, username):
     subject = rct_subject()
     body = api(users["investigator.seoul"]).post(_path(subject)).json()
-    assert body["arm"] == arm_of(subject)
-    assert "arm" not in api(users["coordinator.seoul"]).get(_path(subject)).json()
+    assert "arm" not in body  # the investigator is blinded
+    assert api(users[username]).get(_path(subject)).json()["arm"] == arm_of(subject)
+    assert arm_of(subject) in ("MSC", "SHAM")
 
 
 def test_409_when_already_randomised(rct_subject, users, api):

@@ -98,3 +98,29 @@ def test_emergency_unblinding_through_the_pages(rct_subject, users, client, djan
         _client(client, other).get(reverse("subjects:detail", args=[subject.pk])).content.decode()
     )
     assert 'id="unblinded-arm"' not in other_page
+
+
+@pytest.mark.parametrize(
+    ("username", "shown"),
+    [
+        ("unblinded.seoul", True),
+        ("dsmb.statistician", True),
+        ("coordinator.seoul", False),
+        ("investigator.seoul", False),
+        ("celllab.seoul", False),
+        ("statistician", False),
+        ("safety.monitor", False),
+    ],
+)
+def test_the_arm_on_the_subject_page_only_for_unblinded_roles(
+    rct_subject, users, client, username, shown
+):
+    from alstrial.web.randomisation.services import arm_of, randomise_subject
+
+    subject = rct_subject()
+    randomise_subject(users["coordinator.seoul"], subject)
+    page = _client(client, users[username]).get(reverse("subjects:detail", args=[subject.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert ('id="randomisation-number"' in html) is True
+    assert (f'<div id="randomisation-arm">{arm_of(subject)}</div>' in html) is shown

@@ -21,6 +21,7 @@ from ninja import Field, Router, Schema, Status
 from alstrial.web.api.access import get_for_user_or_404, subject_for
 from alstrial.web.api.errors import ApiConflict
 from alstrial.web.api.schemas import ErrorOut, StrictIn
+from alstrial.web.core.access import can_see_arm
 from alstrial.web.randomisation import services
 from alstrial.web.randomisation.models import Allocation, UnblindingRequest
 
@@ -71,7 +72,7 @@ def randomisation_out(allocation: Allocation, user) -> dict:
         "stratum": stratum_text(allocation.stratum),
         "randomised_at": allocation.randomised_at,
     }
-    if services.can_see_arm(user, allocation.subject.site):
+    if can_see_arm(user, allocation.subject.site):
         out["arm"] = services.arm_of(allocation.subject)
     return out
 

@@ -4,7 +4,7 @@ unblinded role, or to the requester of an approved emergency unblinding."""
 
 from __future__ import annotations
 
-from alstrial.web.core.access import has_role
+from alstrial.web.core.access import can_see_arm, has_role
 from alstrial.web.randomisation.models import UnblindingRequest, UnblindingStatus
 from alstrial.web.randomisation.services import (
     RANDOMISER_ROLES,
@@ -12,7 +12,6 @@ from alstrial.web.randomisation.services import (
     UNBLINDING_REQUESTER_ROLES,
     allocation_of,
     arm_of,
-    can_see_arm,
     revealed_arm,
 )
 from alstrial.web.subjects.models import SubjectStatus

@@ -10,7 +10,7 @@ Rules (docs/randomisation.md, "Allocation in the web app" and "Emergency unblind
   (a second person, never the requester) reveal one subject's arm to the requester only.
 
 Readers for other apps: :func:`is_randomised` (safe everywhere) and :func:`arm_of` (the arm
-code; only for code paths that serve an unblinded role or the cell laboratory).
+code; only for code paths that serve an unblinded role, ``access.can_see_arm``).
 """
 
 from __future__ import annotations
@@ -98,16 +98,6 @@ def arms_of(subject_ids) -> dict[int, str]:
     code paths only, as :func:`arm_of`)."""
     rows = SealedArm._base_manager.filter(allocation__subject_id__in=list(subject_ids))
     return dict(rows.values_list("allocation__subject_id", "arm"))
-
-
-def can_see_arm(user, site) -> bool:
-    """True when ``user``'s roles at ``site`` are unblinded.
-
-    The blinding predicate lives in ``alstrial.web.core.access`` (docs/web.md, "Roles and
-    site isolation"); where a deployment has none, every role is treated as blinded.
-    """
-    predicate = getattr(access, "can_see_arm", None)
-    return bool(predicate(user, site)) if predicate is not None else False
 
 
 def is_emergency_unblinded(subject: Subject) -> bool:
