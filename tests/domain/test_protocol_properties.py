@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alstrial.domain.protocol import ProtocolError, protocol_from_dict
+from alstrial.domain.protocol_parse import MAX_FOLLOW_UP_DAYS
 
 KIM = Path(__file__).resolve().parents[2] / "protocols" / "kim2009.toml"
 BASE = tomllib.loads(KIM.read_text())
@@ -70,7 +71,7 @@ def test_order_and_window_checks_match_the_rule(timings):
         for i, (day, before, after) in enumerate(timings)
     ]
     # Long enough to cover any generated visit: only the order and window rules are under test.
-    data["analysis"]["follow_up_days"] = 10_000
+    data["analysis"]["follow_up_days"] = MAX_FOLLOW_UP_DAYS
     expected = expected_problems(timings)
     try:
         protocol = protocol_from_dict(data, source="generated.toml")
