@@ -175,3 +175,27 @@ def test_unidentifiable_fit_is_nan_not_an_error():
     assert np.isfinite(fits.beta[0]).all()
     assert not fits.converged[1]
     assert np.isnan(fits.log_likelihood[1])
+
+
+def test_noise_free_data_has_no_optimum_and_says_so():
+    """Every subject exactly on its own line: the REML likelihood grows without bound as the
+    residual variance goes to 0, so there is no optimum to verify. The fit must not fail; it
+    recovers the exact (zero) slope change and reports that it is not a verified optimum."""
+    lines = [(40, -1), (38, -2), (35, 0), (42, -1), (30, -3), (33, -1)]
+    visits = pd.DataFrame(
+        [
+            {
+                "subject_id": f"S{i}",
+                "arm": "treated" if i % 2 else "control",
+                "t": float(t),
+                "alsfrs_r_total": float(a + b * t),
+            }
+            for i, (a, b) in enumerate(lines)
+            for t in (-2, -1, 0, 1, 2, 3)
+        ]
+    )
+    for two_arm in (False, True):
+        result = fit_piecewise(visits, two_arm=two_arm)
+        assert abs(result.estimate) < 1e-9
+        assert not result.converged
+        assert "must not be relied on" in result.note

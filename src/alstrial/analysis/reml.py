@@ -193,7 +193,12 @@ def _newton(moments: SubjectMoments, theta: np.ndarray) -> tuple[np.ndarray, np.
 
 def _ascent_direction(curvature: np.ndarray, gradient: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Newton direction ``(-H + mu I)^-1 g`` per fit, ``mu`` = 0 where ``-H`` (``curvature``)
-    is positive definite, else enough to make it so; and the decrement ``g' d``."""
+    is positive definite, else enough to make it so; and the decrement ``g' d``. A fit whose
+    Hessian is not finite (the log-likelihood is undefined beside ``theta``: degenerate data)
+    gets no step and a decrement of 0, which ends its iterations."""
+    finite = np.isfinite(curvature).all(axis=(1, 2)) & np.isfinite(gradient).all(axis=1)
+    curvature = np.where(finite[:, None, None], curvature, np.eye(3))
+    gradient = np.where(finite[:, None], gradient, 0.0)
     values = np.linalg.eigvalsh(curvature)
     top = np.maximum(np.abs(values[:, -1]), 1e-12)
     shift = np.where(values[:, 0] > 1e-10 * top, 0.0, 1e-6 * top - values[:, 0])
@@ -215,6 +220,8 @@ def _finish(
     scaled = np.full(theta.shape[0], np.inf)
     if finite.any():
         curvature = -_hessian(moments, theta[finite], np.flatnonzero(finite))
+        known = np.isfinite(curvature).all(axis=(1, 2))
+        curvature[~known] = -np.eye(3)  # not at a verified maximum (degenerate data)
         positive = np.linalg.eigvalsh(curvature)[:, 0] > 0
         rows = np.flatnonzero(finite)[positive]
         definite[rows] = True
