@@ -5,6 +5,7 @@ cannot be exported is refused naming the dataset, variable and subject, and leav
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 
 import pandas as pd
 import pyreadstat
@@ -12,6 +13,7 @@ import pytest
 from exchange_trial import build_trial_data
 
 from alstrial.exchange import sdtm_write
+from alstrial.exchange.odm import ODM_NS
 from alstrial.exchange.sdtm import build_sdtm
 from alstrial.exchange.sdtm_checks import check_sdtm
 from alstrial.exchange.sdtm_long_text import qualifier_name, split_text
@@ -81,6 +83,14 @@ def test_every_format_is_written_with_the_long_term(trial_data, tmp_path):
     # AETERM1 and AEDECOD1 (the uncoded term is the verbatim one)
     assert [r[names.index("QVAL")] for r in ae_json["rows"]].count(rest) == 2
     assert not [p for p in tmp_path.iterdir() if p.name != "sdtm"]  # no temporary leftovers
+    # define.xml gives the XPT length in bytes: 66 Korean characters are 198 bytes
+    define = ET.parse(out / "define.xml").getroot()
+    lengths = {
+        item.get("OID"): int(item.get("Length"))
+        for item in define.iter(f"{{{ODM_NS}}}ItemDef")
+        if item.get("Length")
+    }
+    assert lengths["IT.AE.AETERM"] == len(first.encode("utf-8")) == 198
 
 
 def test_long_text_elsewhere_is_refused_naming_dataset_variable_subject(trial_data, tmp_path):

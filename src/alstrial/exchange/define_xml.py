@@ -25,6 +25,7 @@ from alstrial.exchange.define_vlm import (
     value_list_oid,
 )
 from alstrial.exchange.odm import ODM_NS, XML_LANG, oid, serialise
+from alstrial.exchange.sdtm_long_text import utf8_length
 
 DEF_NS = "http://www.cdisc.org/ns/def/v2.0"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -54,10 +55,13 @@ def _data_type(name: str, type_: str) -> str:
 
 
 def _length(values: pd.Series, data_type: str) -> int | None:
+    """The longest value; text in UTF-8 bytes, as the XPT files the define describes count it
+    (66 Korean characters are 198 bytes)."""
     if data_type not in ("text", "integer", "float"):
         return None
     texts = values.dropna().map(lambda v: f"{v:g}" if isinstance(v, float) else str(v))
-    return max(1, int(texts.str.len().max()) if len(texts) else 1)
+    lengths = texts.map(utf8_length) if data_type == "text" else texts.str.len()
+    return max(1, int(lengths.max()) if len(texts) else 1)
 
 
 def build_define_xml(
