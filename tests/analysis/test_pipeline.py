@@ -133,3 +133,42 @@ def test_refusals_name_the_field_and_write_nothing(options, field, tmp_path, mon
         run_pipeline(_data(seed=1, n_treated=4, n_control=0), **options)
     assert refused.value.field == field
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failing_report_leaves_the_earlier_run_untouched(tmp_path, monkeypatch):
+    import weasyprint
+
+    out = tmp_path / "out"
+    data = _data(seed=6, n_treated=10, n_control=8)
+    first = run_pipeline(data, out=out, write_data=True, report=ReportRequest(pdf=False))
+    before = {path: path.read_bytes() for path in first.files}
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", broken)
+    other = _data(seed=7, n_treated=9, n_control=9)
+    with pytest.raises(OSError, match="disk full"):
+        run_pipeline(other, out=out, write_data=True, report=ReportRequest(pdf=True))
+    assert {path: path.read_bytes() for path in out.rglob("*") if path.is_file()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging folder left behind
+
+
+def test_a_new_run_never_leaves_files_of_the_earlier_one(registry, tmp_path):
+    out = tmp_path / "out"
+    with_controls = run_pipeline(
+        _data(seed=4, n_treated=22, n_control=0),
+        registry=registry,
+        out=out,
+        report=ReportRequest(pdf=False),
+    )
+    assert (out / "figures" / "love_plot.svg") in with_controls.files
+    assert (out / "responder_tests.csv").exists()
+    (out / "notes.txt").write_text("the user's own file", encoding="utf-8")
+    plain = run_pipeline(
+        _data(seed=4, n_treated=22, n_control=0), out=out, report=ReportRequest(pdf=False)
+    )
+    on_disk = {p for p in out.rglob("*") if p.is_file()}
+    assert on_disk == {*plain.files, out / "notes.txt"}
+    assert not (out / "figures" / "love_plot.svg").exists()
+    assert not (out / "responder_tests.csv").exists()  # no controls: no between-arm responders

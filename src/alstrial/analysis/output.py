@@ -4,15 +4,14 @@ Tables (CSV): ``subject_slopes.csv``, ``arm_summary.csv``, ``tests.csv``, ``resp
 ``responder_tests.csv`` (with controls),
 ``mixed_model.csv``, ``exclusions.csv`` (and ``cafs.csv`` when CAFS was computed); the JSON
 object (``analysis.json``); figures (PNG and PDF): ``trajectories``, ``paired_slopes``.
-Files are written to a temporary folder beside ``out`` and moved in only when all are written,
-so a failure leaves no half-written set.
+The analysis pipeline (:mod:`alstrial.analysis.pipeline`) writes them into a staging folder and
+moves the whole run into place only when every file is written, so a failure leaves no
+half-written set.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -44,28 +43,12 @@ def result_json(result: EfficacyResult) -> str:
     return json.dumps(result.to_dict(), indent=2, allow_nan=False)
 
 
-def write_outputs(result: EfficacyResult, data: AnalysisData, out: str | Path) -> list[Path]:
-    """Write every table and figure into ``out`` (created); returns the files written."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".alstrial-analysis-", dir=out.parent))
-    try:
-        _write_all(result, data, staging)
-        out.mkdir(parents=True, exist_ok=True)
-        # A file of ours left by an earlier run (e.g. cafs.csv when this run has no deaths)
-        # would be read as part of this result: remove it.
-        produced = {path.name for path in staging.iterdir()}
-        for name in OUTPUT_NAMES:
-            if name not in produced:
-                (out / name).unlink(missing_ok=True)
-        written = []
-        for path in sorted(staging.iterdir()):
-            target = out / path.name
-            path.replace(target)
-            written.append(target)
-        return written
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+def write_outputs(result: EfficacyResult, data: AnalysisData, folder: str | Path) -> list[Path]:
+    """Write every table and figure into ``folder`` (created); returns the files written."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_all(result, data, folder)
+    return sorted(path for path in folder.iterdir() if path.name in OUTPUT_NAMES)
 
 
 def _write_all(result: EfficacyResult, data: AnalysisData, folder: Path) -> None:

@@ -13,13 +13,16 @@ data give the same result whoever asks. The steps, in order:
    (``data/subjects.csv``, ``data/visits.csv``) when asked, and the HTML/PDF report when a
    :class:`ReportRequest` is given (:func:`alstrial.analysis.report.build_report`).
 
-Nothing is written before the analysis has succeeded. The result, :class:`TrialAnalysis`, is what
-callers read numbers from (``arm_counts``, ``to_dict()``); the files are copies of it, never read
-back. Docs: ``docs/analysis.md`` ("One pipeline").
+Nothing is written before the analysis has succeeded, and the files of a run are written to a
+staging folder beside ``out`` and moved in only when all of them are written. The result,
+:class:`TrialAnalysis`, is what callers read numbers from (``arm_counts``, ``to_dict()``); the
+files are copies of it, never read back. Docs: ``docs/analysis.md`` ("One pipeline").
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,13 +35,17 @@ from alstrial.analysis.data import (
     RANDOMISED_SUBJECT_COLUMNS,
     SERIES_END_COLUMNS,
     SUBJECT_COLUMNS,
+    SUBJECTS_FILE,
     TOTAL_COLUMN,
+    VISITS_FILE,
     AnalysisData,
 )
 from alstrial.analysis.efficacy import EfficacyResult, analyse
 from alstrial.analysis.matching import Matcher
-from alstrial.analysis.output import write_outputs
-from alstrial.analysis.report.build import ReportPaths, build_report
+from alstrial.analysis.output import OUTPUT_NAMES, write_outputs
+from alstrial.analysis.report.build import FIGURES_DIR, ReportPaths, build_report
+from alstrial.analysis.report.build import HTML_NAME as REPORT_HTML
+from alstrial.analysis.report.build import PDF_NAME as REPORT_PDF
 from alstrial.analysis.settings import AnalysisSettings
 from alstrial.domain.errors import FieldError
 
@@ -142,24 +149,65 @@ def run_pipeline(
     if out is None:
         return TrialAnalysis(design, data, analysed, efficacy)
     out = Path(out)
-    files = []
-    if write_data:
-        files.extend(write_analysis_data(data, out / DATA_DIR))
-    files.extend(write_outputs(efficacy, analysed, out))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".alstrial-run-", dir=out.parent))
+    try:
+        names = list(OUTPUT_NAMES)
+        if write_data:
+            write_analysis_data(data, staging / DATA_DIR)
+            names += [f"{DATA_DIR}/{SUBJECTS_FILE}", f"{DATA_DIR}/{VISITS_FILE}"]
+        write_outputs(efficacy, analysed, staging)
+        if report is not None:
+            build_report(
+                efficacy,
+                analysed,
+                staging,
+                title=report.title,
+                trial=report.trial,
+                safety=report.safety,
+                screening=report.screening,
+                pdf=report.pdf,
+            )
+            names += [REPORT_HTML, REPORT_PDF, f"{FIGURES_DIR}/"]
+        files = _publish(staging, out, names)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     paths = None
     if report is not None:
-        paths = build_report(
-            efficacy,
-            analysed,
-            out,
-            title=report.title,
-            trial=report.trial,
-            safety=report.safety,
-            screening=report.screening,
-            pdf=report.pdf,
+        paths = ReportPaths(
+            html=out / REPORT_HTML,
+            pdf=out / REPORT_PDF if report.pdf else None,
+            figures=tuple(f for f in files if f.parent == out / FIGURES_DIR),
         )
-        files.extend([paths.html, *([paths.pdf] if paths.pdf else [])])
     return TrialAnalysis(design, data, analysed, efficacy, tuple(files), paths)
+
+
+def _publish(staging: Path, out: Path, names: list[str]) -> list[Path]:
+    """Move the run from ``staging`` into ``out``; returns the files moved (sorted by path).
+
+    ``names`` are the files (a name ending in ``/``: a whole folder) this kind of run writes:
+    any of them left in ``out`` by an earlier run but not produced now (e.g. ``cafs.csv`` when
+    this run has no deaths, ``love_plot.svg`` without registry controls) is removed, so the
+    folder never mixes two runs. Other files in ``out`` are left alone.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    produced = {path.relative_to(staging) for path in staging.rglob("*") if path.is_file()}
+    for name in names:
+        if name.endswith("/"):
+            folder = out / name.rstrip("/")
+            stale = [p for p in folder.glob("*") if p.is_file()] if folder.is_dir() else []
+        else:
+            stale = [out / name]
+        for path in stale:
+            if path.relative_to(out) not in produced:
+                path.unlink(missing_ok=True)
+    files = []
+    for relative in sorted(produced):
+        target = out / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (staging / relative).replace(target)
+        files.append(target)
+    return files
 
 
 def write_analysis_data(data: AnalysisData, folder: Path) -> tuple[Path, Path]:
@@ -174,7 +222,7 @@ def write_analysis_data(data: AnalysisData, folder: Path) -> tuple[Path, Path]:
     columns = [*SUBJECT_COLUMNS, *SERIES_END_COLUMNS]
     given = [c for c in RANDOMISED_SUBJECT_COLUMNS if c in subjects and subjects[c].notna().any()]
     columns += given
-    subjects_path, visits_path = folder / "subjects.csv", folder / "visits.csv"
+    subjects_path, visits_path = folder / SUBJECTS_FILE, folder / VISITS_FILE
     subjects[columns].to_csv(subjects_path, index=False)
     data.visits[["subject_id", "day", TOTAL_COLUMN]].to_csv(visits_path, index=False)
     return subjects_path, visits_path
