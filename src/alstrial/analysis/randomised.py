@@ -11,7 +11,9 @@ unadjusted analyses.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from alstrial.analysis.ancova import AncovaResult, fit_ancova
@@ -102,3 +104,27 @@ def analyse_randomised(
         survival=analyse_survival(data, settings.rmst_tau_days),
         prognostic_adjusted=adjusted,
     )
+
+
+#: The files :func:`write_randomised_outputs` writes (``alstrial analyse --design randomised
+#: --out DIR``): the result object, the MMRM's LS means, the Kaplan-Meier table and figure.
+RANDOMISED_OUTPUT_NAMES = ("randomised.json", "mmrm_ls_means.csv", "km_table.csv", "km_curve.svg")
+
+
+def write_randomised_outputs(result: RandomisedResult, folder: Path) -> list[Path]:
+    """Write the randomised analyses' files into ``folder``; returns them."""
+    import matplotlib.pyplot as plt
+
+    from alstrial.analysis.survival_figure import km_figure
+
+    folder.mkdir(parents=True, exist_ok=True)
+    json_path, lsm_path, km_path, figure_path = (folder / n for n in RANDOMISED_OUTPUT_NAMES)
+    json_path.write_text(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
+    result.mmrm.ls_means.to_csv(lsm_path, index=False)
+    result.survival.km.to_csv(km_path, index=False)
+    figure = km_figure(result.survival)
+    try:
+        figure.savefig(figure_path)
+    finally:
+        plt.close(figure)
+    return [json_path, lsm_path, km_path, figure_path]
