@@ -101,3 +101,25 @@ def test_kenward_roger_matches_the_dense_sas_computation(name):
     assert diff["se"] == pytest.approx(ref["se"], rel=1e-4)
     assert diff["df"] == pytest.approx(ref["df"], rel=2e-4)
     assert diff["se"] > ref["se_unadjusted"]  # the adjustment widens the interval
+
+
+def test_the_pipeline_runs_the_randomised_design_and_writes_its_files(tmp_path):
+    from alstrial.analysis.pipeline import RANDOMISED, run_pipeline
+    from alstrial.analysis.randomised import RANDOMISED_OUTPUT_NAMES
+
+    folder = REFERENCE / "randomised" / "dropout"
+    data = read_analysis_data(folder / "subjects.csv", folder / "visits.csv")
+    result = run_pipeline(data, design=RANDOMISED, out=tmp_path / "out")
+    as_json = result.to_dict()
+    expected = EXPECTED["dropout"]
+    assert as_json["mmrm"]["treatment_difference"]["estimate"] == pytest.approx(
+        expected["mmrm"]["estimate"], rel=1e-5
+    )
+    assert as_json["ancova"]["p"] == pytest.approx(expected["ancova"]["p"], rel=1e-9)
+    assert as_json["survival"]["events"] == expected["survival"]["events"]
+    assert "arms" in as_json  # the efficacy keys stay
+    assert as_json["settings"]["df_method"] == "satterthwaite"
+    written = {path.name for path in result.files}
+    assert set(RANDOMISED_OUTPUT_NAMES) <= written
+    saved = json.loads((tmp_path / "out" / "randomised.json").read_text())
+    assert saved["mmrm"] == json.loads(json.dumps(as_json["mmrm"]))

@@ -43,6 +43,13 @@ from alstrial.analysis.data import (
 from alstrial.analysis.efficacy import EfficacyResult, analyse
 from alstrial.analysis.matching import Matcher
 from alstrial.analysis.output import OUTPUT_NAMES, write_outputs
+from alstrial.analysis.randomised import (
+    RANDOMISED_OUTPUT_NAMES,
+    RandomisedResult,
+    RandomisedSettings,
+    analyse_randomised,
+    write_randomised_outputs,
+)
 from alstrial.analysis.report.build import FIGURES_DIR, ReportPaths, build_report
 from alstrial.analysis.report.build import HTML_NAME as REPORT_HTML
 from alstrial.analysis.report.build import PDF_NAME as REPORT_PDF
@@ -52,10 +59,12 @@ from alstrial.domain.errors import FieldError
 #: Single-arm trial with a lead-in: each subject is his own control (lead-in against follow-up
 #: slope), optionally with matched registry controls (docs/analysis.md).
 SINGLE_ARM_LEAD_IN = "single_arm_lead_in"
-#: The designs the pipeline can analyse. A randomised design (MMRM, ANCOVA, survival) is added
-#: here with its own analysis step; a locked statistical analysis plan will be one more keyword
-#: argument of :func:`run_pipeline` choosing the primary analysis the report leads with.
-DESIGNS = (SINGLE_ARM_LEAD_IN,)
+#: A two-arm randomised trial: besides the efficacy analysis, the MMRM, ANCOVA and survival
+#: analyses of :mod:`alstrial.analysis.randomised` (docs/analysis.md, "Randomised trials").
+RANDOMISED = "randomised"
+#: The designs the pipeline can analyse. A locked statistical analysis plan will be one more
+#: keyword argument of :func:`run_pipeline` choosing the primary analysis the report leads with.
+DESIGNS = (SINGLE_ARM_LEAD_IN, RANDOMISED)
 #: Where :func:`run_pipeline` writes the analysed trial data inside ``out``.
 DATA_DIR = "data"
 
@@ -83,7 +92,8 @@ class TrialAnalysis:
     ``trial_data``: the trial's own subjects as given; ``data``: what was analysed (the trial's
     subjects plus any matched registry controls); ``efficacy``: the efficacy result (its
     ``matching`` holds the registry matching, if any); ``files``: every file written, in the
-    order written (empty without ``out``); ``report``: where the report went, if asked.
+    order written (empty without ``out``); ``report``: where the report went, if asked;
+    ``randomised``: the randomised design's MMRM, ANCOVA and survival analyses.
     """
 
     design: str
@@ -92,6 +102,7 @@ class TrialAnalysis:
     efficacy: EfficacyResult
     files: tuple[Path, ...] = ()
     report: ReportPaths | None = field(default=None)
+    randomised: RandomisedResult | None = None
 
     @property
     def matching(self) -> MatchResult | None:
@@ -110,8 +121,14 @@ class TrialAnalysis:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``analysis.json`` object (``alstrial analyse --json``), docs/interfaces.md."""
-        return self.efficacy.to_dict()
+        """The ``analysis.json`` object (``alstrial analyse --json``), docs/interfaces.md; a
+        randomised design adds ``mmrm``, ``ancova`` and ``survival`` (and its settings)."""
+        result = self.efficacy.to_dict()
+        if self.randomised is not None:
+            extra = self.randomised.to_dict()
+            result["settings"] = {**result["settings"], **extra.pop("settings")}
+            result.update(extra)
+        return result
 
 
 def run_pipeline(
@@ -124,6 +141,7 @@ def run_pipeline(
     out: str | Path | None = None,
     write_data: bool = False,
     report: ReportRequest | None = None,
+    randomised: RandomisedSettings | None = None,
 ) -> TrialAnalysis:
     """Match (when ``registry`` is given), analyse, and write the deliverables into ``out``.
 
@@ -131,7 +149,8 @@ def run_pipeline(
     files, :meth:`AnalysisData.from_frames` for frames). ``registry``: a
     :class:`alstrial.registry.proact.Registry` to draw matched external controls from.
     ``write_data``: also write the trial's data as ``out/data/subjects.csv`` and ``visits.csv``.
-    ``report``: also write the HTML/PDF report into ``out``.
+    ``report``: also write the HTML/PDF report into ``out``. ``randomised``: the settings of
+    the randomised design's analyses (default :class:`RandomisedSettings`).
 
     Raises :class:`FieldError` (an unknown design; a registry for a trial with its own controls;
     no registry patient qualifies; ``report`` or ``write_data`` without ``out``) before anything
@@ -142,12 +161,17 @@ def run_pipeline(
     if out is None and (report is not None or write_data):
         raise FieldError("out", "the report and the data files need an output folder")
     settings = settings or AnalysisSettings()
+    if design == RANDOMISED and registry is not None:
+        raise FieldError("registry", "a randomised trial has its own controls: no registry")
     analysed, matching = data, None
     if registry is not None:
         analysed, matching = with_registry_controls(data, registry, settings, matcher)
     efficacy = analyse(analysed, settings, matching=matching)
+    trial = None
+    if design == RANDOMISED:
+        trial = analyse_randomised(analysed, randomised or RandomisedSettings())
     if out is None:
-        return TrialAnalysis(design, data, analysed, efficacy)
+        return TrialAnalysis(design, data, analysed, efficacy, randomised=trial)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".alstrial-run-", dir=out.parent))
@@ -157,6 +181,9 @@ def run_pipeline(
             write_analysis_data(data, staging / DATA_DIR)
             names += [f"{DATA_DIR}/{SUBJECTS_FILE}", f"{DATA_DIR}/{VISITS_FILE}"]
         write_outputs(efficacy, analysed, staging)
+        names += RANDOMISED_OUTPUT_NAMES
+        if trial is not None:
+            write_randomised_outputs(trial, staging)
         if report is not None:
             build_report(
                 efficacy,
@@ -179,7 +206,7 @@ def run_pipeline(
             pdf=out / REPORT_PDF if report.pdf else None,
             figures=tuple(f for f in files if f.parent == out / FIGURES_DIR),
         )
-    return TrialAnalysis(design, data, analysed, efficacy, tuple(files), paths)
+    return TrialAnalysis(design, data, analysed, efficacy, tuple(files), paths, trial)
 
 
 def _publish(staging: Path, out: Path, names: list[str]) -> list[Path]:
