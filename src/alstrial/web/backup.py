@@ -23,6 +23,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.db import connection, connections
+
 
 class BackupError(RuntimeError):
     """A backup or restore that was refused or failed; the message says why."""
@@ -56,22 +58,16 @@ def _checksum_path(path: Path) -> Path:
 
 
 def _database() -> dict:
-    from django.db import connection
-
     return connection.settings_dict
 
 
 def _vendor() -> str:
-    from django.db import connection
-
     if connection.vendor not in ("sqlite", "postgresql"):
         raise BackupError(f"backups of {connection.vendor} databases are not supported")
     return connection.vendor
 
 
 def _table_count() -> int:
-    from django.db import connection
-
     with connection.cursor() as cursor:
         return len(connection.introspection.table_names(cursor))
 
@@ -106,8 +102,6 @@ def _major(version_text: str) -> int:
 
 def check_pg_versions(tool: str) -> tuple[int, int]:
     """(client major, server major); BackupError when the client is older than the server."""
-    from django.db import connection
-
     version = subprocess.run([tool, "--version"], capture_output=True, text=True, check=True)
     client = _major(version.stdout)
     server = connection.pg_version // 10000
@@ -148,7 +142,6 @@ def _pg_restore(path: Path, clean: bool) -> None:
                f"--dbname={settings['NAME']}"]  # fmt: skip
     if clean:
         command += ["--clean", "--if-exists"]
-    from django.db import connections
 
     connections.close_all()  # our own open connection must not hold locks the restore needs
     _run([*command, str(path)], _pg_environment(settings), "pg_restore")
@@ -196,8 +189,6 @@ def backup(out: Path) -> BackupResult:
     partial = out.with_name(out.name + ".partial")
     partial.unlink(missing_ok=True)
     if vendor == "sqlite":
-        from django.db import connection
-
         connection.ensure_connection()  # applies WAL mode and the busy timeout
         _sqlite_copy(_database()["NAME"], partial, single_file=True)
         _sqlite_check(partial)
@@ -239,8 +230,6 @@ def restore(path: Path, *, force: bool = False) -> BackupResult:
             f"the target database already holds {existing} tables; give --force to replace it"
         )
     if vendor == "sqlite":
-        from django.db import connections
-
         target = _database()["NAME"]
         connections.close_all()
         _sqlite_copy(path, target)

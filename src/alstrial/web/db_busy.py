@@ -13,9 +13,12 @@ the coordinator unsure whether the visit was saved.
 from __future__ import annotations
 
 import logging
+import sys
 
 from django.db import OperationalError
 from django.http import HttpResponse, JsonResponse
+from django.views.defaults import bad_request as django_bad_request
+from django.views.defaults import server_error as django_server_error
 
 logger = logging.getLogger("alstrial.web.db_busy")
 
@@ -91,10 +94,6 @@ def server_error(request):
 
     Django calls this inside its ``except`` block, so ``sys.exc_info()`` holds the exception.
     """
-    import sys
-
-    from django.views.defaults import server_error as django_server_error
-
     exception = sys.exc_info()[1]
     if exception is not None and is_busy_error(exception):
         logger.warning("database busy on %s %s: %s", request.method, request.path, exception)
@@ -104,8 +103,6 @@ def server_error(request):
 
 def bad_request(request, exception):
     """``handler400``: a session save that met a busy database answers 503, not 400."""
-    from django.views.defaults import bad_request as django_bad_request
-
     if is_busy_error(exception):
         logger.warning("database busy on %s %s: %s", request.method, request.path, exception)
         return busy_response(request)

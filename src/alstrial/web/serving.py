@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import os
 
+import django
+from django.core.management import call_command
+from django.core.wsgi import get_wsgi_application
+from django.db import connections
+from django.db.migrations.executor import MigrationExecutor
+from django.urls import get_resolver
 from gunicorn.app.base import BaseApplication
 
 PRODUCTION_SETTINGS = "alstrial.web.production"
@@ -42,10 +48,6 @@ class _Gunicorn(BaseApplication):
 def check_ready() -> None:
     """Refuse to serve a database with unapplied migrations (several servers must not race to
     migrate one database); gather static files for the reverse proxy."""
-    from django.core.management import call_command
-    from django.db import connections
-    from django.db.migrations.executor import MigrationExecutor
-
     executor = MigrationExecutor(connections["default"])
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     if pending:
@@ -85,19 +87,13 @@ def import_views() -> None:
     process, before gunicorn forks its workers. Django imports them at a worker's first
     request otherwise: about 3 s during which that worker's first users wait, again each time
     a worker is recycled, and a copy of every module per worker instead of one shared."""
-    from django.urls import get_resolver
-
     get_resolver().url_patterns  # noqa: B018 - the property imports the URLconf and views
 
 
 def serve_production(host: str, port: int, workers: int) -> None:
     """Check the database, then run gunicorn in this process until it is stopped."""
     os.environ["DJANGO_SETTINGS_MODULE"] = PRODUCTION_SETTINGS
-    import django
-
     django.setup()
-    from django.core.wsgi import get_wsgi_application
-    from django.db import connections
 
     check_ready()
     application = get_wsgi_application()

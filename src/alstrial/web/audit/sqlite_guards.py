@@ -20,6 +20,7 @@ from django.apps import apps as installed_apps
 from django.db import connections
 
 from alstrial.web.audit.immutable import history_tables
+from alstrial.web.product.immutable import LEDGER_TABLES
 
 #: Prefix of every trigger installed here (``<prefix>_<table>_update`` / ``_delete``).
 TRIGGER_PREFIX = "alstrial_append_only"
@@ -29,8 +30,6 @@ OPERATIONS = ("UPDATE", "DELETE")
 
 def guarded_tables(apps=installed_apps) -> list[str]:
     """The history tables of every installed app, the custody ledger and refused attempts."""
-    from alstrial.web.product.immutable import LEDGER_TABLES
-
     tables = {t for config in apps.get_app_configs() for t in history_tables(apps, config.label)}
     return sorted(tables | set(LEDGER_TABLES))
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from django.apps import apps
 
 from alstrial.web.core.records import ClinicalRecord
+from alstrial.web.subjects.models import Subject, Visit
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 #: Bookkeeping fields left out of the field-by-field changes (they change on every save).
@@ -45,8 +46,6 @@ class AuditEntry:
 
 def subject_models() -> list[type]:
     """Concrete clinical models that belong to a subject, the Subject model first."""
-    from alstrial.web.subjects.models import Subject
-
     found = [Subject]
     for model in apps.get_models():
         if (
@@ -115,8 +114,6 @@ def _label(model, row, visit_codes: dict[int, str]) -> str:
 
 def subject_trail(subject) -> list[AuditEntry]:
     """Every audit entry of ``subject``, oldest first."""
-    from alstrial.web.subjects.models import Visit
-
     # From the history, so that a deleted visit still names the records that hung on it.
     visit_codes = dict(Visit.history.filter(subject_id=subject.pk).values_list("id", "code"))
     entries: list[AuditEntry] = []
