@@ -209,7 +209,8 @@ def lead_in_decline(subject: Subject) -> float | None:
         slope = two_point_slope(months[0], totals[0], months[-1], totals[-1])
     else:
         slope = ols_slope(months, totals)
-    return -slope if math.isfinite(slope) else None
+    # + 0.0 turns a flat lead-in's -0.0 into 0.0 (shown in the refusal message).
+    return -slope + 0.0 if math.isfinite(slope) else None
 
 
 def _characteristics(subject: Subject, decline: float | None) -> dict:
