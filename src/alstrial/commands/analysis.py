@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -46,11 +47,28 @@ def analyse(
     report: Annotated[
         bool, typer.Option("--report", help="Also write the HTML and PDF report into --out.")
     ] = False,
+    design: Annotated[
+        str,
+        typer.Option(
+            "--design",
+            help="single_arm_lead_in, or randomised (adds the MMRM, ANCOVA and survival).",
+        ),
+    ] = "single_arm_lead_in",
+    df_method: Annotated[
+        str,
+        typer.Option("--df-method", help="MMRM degrees of freedom: satterthwaite, kenward_roger."),
+    ] = "satterthwaite",
+    rmst_tau: Annotated[
+        float | None,
+        typer.Option(
+            "--rmst-tau", help="RMST horizon (days; default: the last day both arms are followed)."
+        ),
+    ] = None,
 ) -> None:
     """Efficacy analysis: ALSFRS-R slopes, within- and between-arm tests, mixed model."""
     from alstrial.analysis.data import AnalysisDataError, read_analysis_data
-    from alstrial.analysis.output import result_json
-    from alstrial.analysis.pipeline import ReportRequest, run_pipeline
+    from alstrial.analysis.pipeline import RANDOMISED, ReportRequest, run_pipeline
+    from alstrial.analysis.randomised import RandomisedSettings
     from alstrial.analysis.settings import AnalysisSettings
     from alstrial.domain.errors import FieldError, ValidationError
 
@@ -71,6 +89,10 @@ def analyse(
     except (FieldError, ValidationError, OSError) as error:
         raise _fail(f"protocol {protocol}: {error}") from None
     try:
+        randomised = RandomisedSettings(df_method=df_method, rmst_tau_days=rmst_tau)
+    except FieldError as error:
+        raise _fail(str(error)) from None
+    try:
         data = read_analysis_data(subjects, visits)
     except AnalysisDataError as error:
         typer.echo(f"error: {len(error.errors)} problem(s) in the analysis data:", err=True)
@@ -85,6 +107,8 @@ def analyse(
             registry=proact,
             out=out,
             report=ReportRequest() if report else None,
+            design=design,
+            randomised=randomised,
         )
     except AnalysisDataError as error:
         raise _fail(str(error)) from None
@@ -93,9 +117,36 @@ def analyse(
     if out is not None and not as_json:
         typer.echo(f"wrote {len(result.files)} files to {out}")
     if as_json:
-        typer.echo(result_json(result.efficacy))
+        typer.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
     elif out is None:
+        if design == RANDOMISED:  # the randomised comparisons lead; slopes are exploratory
+            _print_randomised(result.randomised)
+            typer.echo("exploratory:")
         _print_summary(result.efficacy)
+
+
+def _print_randomised(result) -> None:
+    """The randomised analyses in a few lines (docs/analysis.md, "Randomised trials")."""
+    d, mmrm = result.mmrm.treatment_difference, result.mmrm
+    adjusted = ", KR-adjusted SE" if mmrm.se_adjusted else ""
+    typer.echo(
+        f"MMRM, change from baseline at {d.visit}, treated - control: {d.estimate:.3f} points "
+        f"(95% CI {d.ci_low:.3f} to {d.ci_high:.3f}; SE {d.se:.3f}{adjusted}, "
+        f"{mmrm.df_method} df {d.df:.1f}, p = {d.p:.4g})"
+    )
+    a = result.ancova
+    typer.echo(
+        f"ANCOVA at {a.visit}: {a.estimate:.3f} points (SE {a.se:.3f}, df {a.df:.0f}, "
+        f"p = {a.p:.4g}){' with stratum' if a.stratified else ''}"
+    )
+    s = result.survival
+    typer.echo(
+        f"death, tracheostomy or permanent ventilation: events treated {s.events['treated']}, "
+        f"control {s.events['control']}; log-rank p = {s.log_rank_p:.4g}; Cox hazard ratio "
+        f"{s.cox['hazard_ratio']:.3f} (95% CI {s.cox['ci_low']:.3f} to {s.cox['ci_high']:.3f}, "
+        f"p = {s.cox['p']:.4g}); RMST to {s.rmst.tau_days:g} days: difference "
+        f"{s.rmst.difference:.1f} days (SE {s.rmst.se:.1f}, p = {s.rmst.p:.4g})"
+    )
 
 
 def _read_registry(folder: Path):
