@@ -153,3 +153,28 @@ def test_the_subjects_audit_trail_records_the_allocation_but_not_the_arm(rct_sub
         users["coordinator.seoul"],
         "randomisation",
     )
+
+
+def test_the_analysis_data_flags_the_emergency_unblinded(rct_subject, users, monkeypatch):
+    from alstrial.web.randomisation.services import approve_unblinding, request_unblinding
+    from alstrial.web.trials import analysis_data
+
+    # The column, not the population rule, is under test: every enrolled subject counts.
+    monkeypatch.setattr(analysis_data, "treated", lambda s: s.filter(day_zero_date__isnull=False))
+    coordinator = users["coordinator.seoul"]
+    unblinded, pending, blinded = (rct_subject() for _ in range(3))
+    for subject in (unblinded, pending, blinded):
+        randomise_subject(coordinator, subject)
+    request = request_unblinding(users["investigator.seoul"], unblinded, "anaphylaxis")
+    approve_unblinding(users["safety.monitor"], request)
+    request_unblinding(users["investigator.seoul"], pending, "headache")
+    subjects, _ = analysis_data.analysis_frames(unblinded.trial)
+    flags = dict(zip(subjects["subject_id"], subjects["emergency_unblinded"], strict=True))
+    assert flags == {unblinded.code: True, pending.code: False, blinded.code: False}
+
+
+def test_an_uncontrolled_trials_analysis_data_has_no_unblinding_column(enrolled_subject):
+    from alstrial.web.trials.analysis_data import analysis_frames
+
+    subjects, _ = analysis_frames(enrolled_subject().trial)
+    assert "emergency_unblinded" not in subjects.columns

@@ -107,13 +107,13 @@ def is_emergency_unblinded(subject: Subject) -> bool:
     ).exists()
 
 
-def emergency_unblinded_ids(subject_ids) -> set[int]:
-    """The ids among ``subject_ids`` with an approved emergency unblinding (analysis data)."""
-    return set(
-        UnblindingRequest._base_manager.filter(
-            subject_id__in=list(subject_ids), status=UnblindingStatus.APPROVED
-        ).values_list("subject_id", flat=True)
+def emergency_unblinded_codes(trial) -> set[str]:
+    """Codes of the subjects of ``trial`` with an approved emergency unblinding: the
+    ``emergency_unblinded`` column of the analysis data (docs/randomisation.md)."""
+    approved = UnblindingRequest._base_manager.filter(
+        subject__trial=trial, status=UnblindingStatus.APPROVED
     )
+    return set(approved.values_list("subject__code", flat=True))
 
 
 # ---------------------------------------------------------------------------------------------

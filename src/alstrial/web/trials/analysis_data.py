@@ -16,6 +16,7 @@ import pandas as pd
 from alstrial.analysis.data import DAY_COLUMNS, SERIES_END_COLUMNS, SUBJECT_COLUMNS, TOTAL_COLUMN
 from alstrial.domain.alsfrs_items import ITEMS
 from alstrial.web.assessments.models import AlsfrsAssessment, EndpointKind
+from alstrial.web.randomisation.services import emergency_unblinded_codes
 from alstrial.web.subjects.models import VisitStatus
 from alstrial.web.trials.populations import treated, trial_subjects
 
@@ -74,5 +75,10 @@ def analysis_frames(
     subjects_frame = pd.DataFrame(subject_rows, columns=[*SUBJECT_COLUMNS, *SERIES_END_COLUMNS])
     for column in DAY_COLUMNS:
         subjects_frame[column] = subjects_frame[column].astype("Int64")
+    if trial.protocol.randomisation is not None:
+        # A randomised trial flags the subjects whose arm was revealed by an approved emergency
+        # unblinding (docs/randomisation.md, "Emergency unblinding").
+        flagged = emergency_unblinded_codes(trial)
+        subjects_frame["emergency_unblinded"] = subjects_frame["subject_id"].isin(flagged)
     columns = list(VISIT_COLUMNS) + (list(ITEM_COLUMNS) if items else [])
     return subjects_frame, pd.DataFrame(visit_rows, columns=columns)
