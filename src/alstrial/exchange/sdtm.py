@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from alstrial.domain.protocol_model import ROUTE_CDISC
+from alstrial.exchange.sdtm_arms import exposure, procedure_name, randomised_arms
 from alstrial.exchange.sdtm_long_text import split_long_text
 from alstrial.exchange.sdtm_spec import (
     QS_CATEGORY,
@@ -204,6 +205,14 @@ def _dm(ctx: _Context) -> list[dict]:
             actual = ("NOTTRT", "Not Treated")
         else:
             actual = ARM
+        if ctx.data.protocol.randomisation is not None:  # arms of the protocol (sdtm_arms)
+            planned, actual = randomised_arms(
+                ctx.data.protocol,
+                ctx.data.arms,
+                s.subject_id,
+                screen_failed=screen_failed,
+                treated=s.subject_id in ctx.reference,
+            )
         ends = [d for d in (s.withdrawal_date, s.death_date) if iso_date(d)]
         rows.append(
             {
@@ -272,12 +281,17 @@ def _ex(ctx: _Context) -> list[dict]:
             {
                 "USUBJID": ctx.usubjid(a.subject_id),
                 "EXLOT": a.lot_code,
-                "EXTRT": TREATMENT_NAME,
-                "EXDOSE": float(a.cells_given),
+                **exposure(
+                    ctx.data.protocol,
+                    ctx.data.arms,
+                    a.subject_id,
+                    TREATMENT_NAME,
+                    a.cells_given,
+                    a.volume_ml,
+                ),
                 "EXDOSU": "CELLS",
                 "EXDOSFRM": "SUSPENSION",
                 "EXROUTE": ROUTE_CDISC.get(a.route, str(a.route).upper()),
-                "EXVAMT": float(a.volume_ml),
                 "EXVAMTU": "mL",
                 **ctx.visit(a.subject_id, a.visit_code),
                 "EPOCH": ctx.visit_epoch.get((a.subject_id, a.visit_code))
@@ -326,7 +340,7 @@ def _pr(ctx: _Context) -> list[dict]:
                     ctx,
                     a.subject_id,
                     a.visit_code,
-                    name,
+                    procedure_name(ctx.data.protocol, ctx.data.arms, a.subject_id, name),
                     "CELL ADMINISTRATION",
                     location,
                     a.administered_at,

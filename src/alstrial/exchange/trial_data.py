@@ -152,6 +152,9 @@ class TrialData:
     protocol: Protocol
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
     days_per_month: float = DAYS_PER_MONTH
+    #: ``{subject ID: arm code}`` of the randomised subjects, for an unblinded export only;
+    #: None for a blinded export or a trial without arms (docs/exchange.md, "Arms").
+    arms: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
         for name in COLUMNS:

@@ -21,10 +21,7 @@ def both_arms(rct_subject, users):  # noqa: F811 (the imported fixture)
     raise AssertionError(f"four subjects of one stratum drew one arm only: {sorted(found)}")
 
 
-@pytest.fixture
-def rct_lots(both_arms, users, sites):
-    """``{arm code: lot}``: a released dose-1 lot of each arm's subject, made with the product
-    services by the admin (who holds every role)."""
+def _lots_of_both_arms(both_arms, users, sites, stage: str) -> dict:
     from alstrial.web.product.demo import build_lot, ensure_weight
     from alstrial.web.product.models import ReleaseAuthority
 
@@ -33,5 +30,32 @@ def rct_lots(both_arms, users, sites):
     lots = {}
     for arm, subject in both_arms.items():
         ensure_weight(subject, users["coordinator.seoul"])
-        lots[arm] = build_lot(subject, admin, admin, stage="released", password="pw-for-tests-only")
+        lots[arm] = build_lot(subject, admin, admin, stage=stage, password="pw-for-tests-only")
+    return lots
+
+
+@pytest.fixture
+def rct_lots(both_arms, users, sites):
+    """``{arm code: lot}``: a released dose-1 lot of each arm's subject, made with the product
+    services by the admin (who holds every role)."""
+    return _lots_of_both_arms(both_arms, users, sites, "released")
+
+
+@pytest.fixture
+def rct_given(both_arms, users, sites):
+    """``{arm code: lot}``: as ``rct_lots``, each given to its subject as dose 1 by the
+    investigator at the bedside (the same scan for both arms)."""
+    from alstrial.web.product.administration import administer_dose
+
+    lots = _lots_of_both_arms(both_arms, users, sites, "released")
+    for arm, lot in lots.items():
+        subject = both_arms[arm]
+        administer_dose(
+            subject,
+            users["investigator.seoul"],
+            scanned_subject_id=subject.code,
+            scanned_lot_id=lot.code,
+            route="intrathecal",
+        )
+        lot.refresh_from_db()
     return lots

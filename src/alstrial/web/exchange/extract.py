@@ -24,9 +24,10 @@ from alstrial.web.assessments.models import (
     VitalSigns,
     WeightAssessment,
 )
-from alstrial.web.core.access import site_ids_for
+from alstrial.web.core.access import is_blinded_trial, site_ids_for
 from alstrial.web.core.models import ANALYSIS_ROLES
 from alstrial.web.product.models import Administration, Harvest
+from alstrial.web.randomisation.services import arms_of
 from alstrial.web.safety.models import AdverseEvent
 from alstrial.web.subjects.models import Subject, Visit
 
@@ -40,8 +41,20 @@ def allowed_site_ids(trial, user=None, site_ids=None) -> list[int] | None:
     return None if allowed is None else sorted(allowed)
 
 
-def trial_data(trial, *, user=None, site_ids=None, audit: bool = False) -> TrialData:
-    """Every exchange frame of ``trial`` for the allowed sites (see the module docstring)."""
+#: Administration columns that tell cells from vehicle: empty in a blinded export of a
+#: randomised trial (docs/exchange.md, "Arms").
+ARM_REVEALING_COLUMNS = ("cells_given", "volume_ml", "vehicle", "cells_per_kg")
+
+
+def trial_data(
+    trial, *, user=None, site_ids=None, audit: bool = False, unblinded: bool = False
+) -> TrialData:
+    """Every exchange frame of ``trial`` for the allowed sites (see the module docstring).
+
+    A randomised trial's export is blinded unless ``unblinded`` (the caller checked
+    ``access.can_see_arm`` at every exported site): no arms, and the administrations'
+    :data:`ARM_REVEALING_COLUMNS` empty.
+    """
     sites = allowed_site_ids(trial, user, site_ids)
     subjects = Subject.objects.filter(trial=trial).select_related("site")
     if sites is not None:
@@ -136,8 +149,19 @@ def trial_data(trial, *, user=None, site_ids=None, audit: bool = False) -> Trial
         from alstrial.web.exchange.audit import audit_rows
 
         frames["audit"] = frame_of("audit", audit_rows(ids, code))
+    arms = None
+    if is_blinded_trial(trial):
+        if unblinded:
+            arms = {code[sid]: arm for sid, arm in arms_of(ids).items()}
+        else:
+            given = frames["administrations"]
+            given[list(ARM_REVEALING_COLUMNS)] = None
     return TrialData(
-        study_id=trial.slug.upper(), title=trial.title, protocol=trial.protocol, frames=frames
+        study_id=trial.slug.upper(),
+        title=trial.title,
+        protocol=trial.protocol,
+        frames=frames,
+        arms=arms,
     )
 
 

@@ -4,6 +4,11 @@
   roles (statistician, investigator, admin); de-identified: codes and study days.
 - ``sdtm`` (zip: CSV, XPT, Dataset-JSON, define.xml) and ``odm``: investigator and admin only;
   calendar dates (SDTM) and the audit trail (ODM) are not for the de-identified view.
+- ``randomisation`` (CSV): the randomisation list of a randomised trial, for the unblinded DSMB
+  statistician only (404 for a trial without randomisation).
+
+Exports of a randomised trial are blinded (no arm, no dose that differs between arms) unless
+the user holds an unblinded role at every exported site (docs/exchange.md, "Arms").
 
 A trial the user cannot see answers 404; a kind the user may not download answers 403; data
 that cannot make a conformant export answers 422 with the problem (dataset, variable, subject)
@@ -22,7 +27,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 
-from alstrial.web.core.access import get_for_user_or_404, site_ids_for
+from alstrial.web.core.access import (
+    can_see_arm,
+    get_for_user_or_404,
+    is_blinded_trial,
+    site_ids_for,
+)
 from alstrial.web.core.models import ANALYSIS_ROLES, Role
 from alstrial.web.trials.models import Trial
 
@@ -33,7 +43,15 @@ KINDS = {
     "dictionary": ("Data dictionary (CSV)", ANALYSIS_ROLES),
     "sdtm": ("SDTM: CSV, XPT, Dataset-JSON, define.xml (zip)", FULL_ROLES),
     "odm": ("CDISC ODM 1.3.2 with audit trail (XML)", FULL_ROLES),
+    "randomisation": ("Randomisation list (CSV, unblinded)", (Role.DSMB_STATISTICIAN,)),
 }
+#: Kinds that exist only for a randomised trial.
+RANDOMISED_ONLY = ("randomisation",)
+
+
+def _unblinded(user, site_ids) -> bool:
+    """True when ``user`` may see the arm at every one of ``site_ids``."""
+    return all(can_see_arm(user, site_id) for site_id in site_ids)
 
 
 def _sites(user, trial, roles) -> list[int]:
@@ -47,6 +65,7 @@ def dashboard_panel_context(request, trial) -> dict:
         {"label": label, "url": reverse("exchange:download", args=[trial.slug, kind])}
         for kind, (label, roles) in KINDS.items()
         if _sites(request.user, trial, roles)
+        and (kind not in RANDOMISED_ONLY or is_blinded_trial(trial))
     ]
     return {"links": links}
 
@@ -78,11 +97,14 @@ def download(request, slug: str, kind: str):
     from alstrial.exchange.spreadsheet import write_csv
     from alstrial.web.exchange.extract import trial_data
     from alstrial.web.exchange.forms import form_specs
+    from alstrial.web.exchange.randomisation_list import randomisation_list
     from alstrial.web.exchange.statistician import write_statistician_csv
 
     if kind not in KINDS:
         raise Http404("No such export")
     trial = get_for_user_or_404(Trial.objects.distinct(), request.user, slug=slug)
+    if kind in RANDOMISED_ONLY and not is_blinded_trial(trial):
+        raise Http404("This trial has no randomisation")
     sites = _sites(request.user, trial, KINDS[kind][1])
     if not sites:
         raise PermissionDenied("This export needs another role at this trial's sites.")
@@ -91,8 +113,14 @@ def download(request, slug: str, kind: str):
         response["Content-Disposition"] = f'attachment; filename="{slug}-dictionary.csv"'
         write_csv(dictionary_frame(form_specs(trial.protocol), trial.protocol), response)
         return response
+    if kind == "randomisation":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{slug}-randomisation.csv"'
+        write_csv(randomisation_list(trial, sites), response)
+        return response
+    unblinded = _unblinded(request.user, sites)
     if kind == "odm":
-        data = trial_data(trial, site_ids=sites, audit=True)
+        data = trial_data(trial, site_ids=sites, audit=True, unblinded=unblinded)
         try:
             document = build_odm(data, form_specs(trial.protocol))
         except OdmContentError as error:
@@ -104,7 +132,7 @@ def download(request, slug: str, kind: str):
         out = Path(folder) / kind
         if kind == "sdtm":
             try:
-                write_sdtm(trial_data(trial, site_ids=sites), out, xpt=True)
+                write_sdtm(trial_data(trial, site_ids=sites, unblinded=unblinded), out, xpt=True)
             except SdtmConformanceError as error:
                 return _unprocessable("SDTM", error)
         else:
