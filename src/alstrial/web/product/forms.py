@@ -7,6 +7,7 @@ from django import forms
 from alstrial.domain.text_limits import MAX_FREE_TEXT_CHARS, MAX_REASON_CHARS, MAX_SCAN_CHARS
 from alstrial.web.core.forms import AuditedFormMixin
 from alstrial.web.product.models import Administration, QcResult, Route
+from alstrial.web.safety.models import AdverseEvent
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -33,9 +34,7 @@ class HarvestForm(forms.Form):
 
     def __init__(self, *args, subject, **kwargs):
         super().__init__(*args, **kwargs)
-        from django.apps import apps
-
-        events = apps.get_model("safety", "AdverseEvent").objects.filter(subject=subject)
+        events = AdverseEvent.objects.filter(subject=subject)
         self.fields["adverse_event"].queryset = events.order_by("onset_date")
 
 
