@@ -60,8 +60,12 @@ def _length(values: pd.Series, data_type: str) -> int | None:
     if data_type not in ("text", "integer", "float"):
         return None
     texts = values.dropna().map(lambda v: f"{v:g}" if isinstance(v, float) else str(v))
+    if texts.empty:
+        # A column with no value at all (EXDOSE of a blinded export): an empty float series
+        # has no .str accessor.
+        return 1
     lengths = texts.map(utf8_length) if data_type == "text" else texts.str.len()
-    return max(1, int(lengths.max()) if len(texts) else 1)
+    return max(1, int(lengths.max()))
 
 
 def build_define_xml(
