@@ -91,6 +91,36 @@ def test_every_format_is_written_with_the_long_term(trial_data, tmp_path):
         if item.get("Length")
     }
     assert lengths["IT.AE.AETERM"] == len(first.encode("utf-8")) == 198
+    # the qualifier names list AETERM1; QVAL no longer claims the causality code list
+    assert (
+        code_list(define, "CL.QNAM_ALSTRIAL")["AETERM1"] == "Reported Term for the Adverse Event 1"
+    )
+    assert code_list_refs(define)["IT.SUPPAE.QVAL"] is None
+    assert code_list_refs(define)["IT.AE.AEREL"] == "CL.REL_ALSTRIAL"
+
+
+def code_list(define: ET.Element, oid: str) -> dict[str, str]:
+    """Coded value -> decode of the code list ``oid``."""
+    found = next(c for c in define.iter(f"{{{ODM_NS}}}CodeList") if c.get("OID") == oid)
+    return {
+        item.get("CodedValue"): "".join(item.itertext()).strip()
+        for item in found.iter(f"{{{ODM_NS}}}CodeListItem")
+    }
+
+
+def code_list_refs(define: ET.Element) -> dict[str, str | None]:
+    refs = {}
+    for item in define.iter(f"{{{ODM_NS}}}ItemDef"):
+        ref = item.find(f"{{{ODM_NS}}}CodeListRef")
+        refs[item.get("OID")] = None if ref is None else ref.get("CodeListOID")
+    return refs
+
+
+def test_without_long_text_qval_keeps_its_code_list(tmp_path):
+    write_sdtm(build_trial_data(), tmp_path)
+    define = ET.parse(tmp_path / "define.xml").getroot()
+    assert code_list_refs(define)["IT.SUPPAE.QVAL"] == "CL.REL_ALSTRIAL"
+    assert "AETERM1" not in code_list(define, "CL.QNAM_ALSTRIAL")
 
 
 def test_long_text_elsewhere_is_refused_naming_dataset_variable_subject(trial_data, tmp_path):

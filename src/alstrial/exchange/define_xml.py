@@ -142,7 +142,7 @@ def build_define_xml(
             group, _def("leaf"), {"ID": f"LF.{name}", f"{{{XLINK_NS}}}href": dataset["file"]}
         )
         ET.SubElement(leaf, _def("title")).text = dataset["file"]
-    known = codelists()
+    known = _with_long_text_qualifiers(codelists(), datasets)
     # A code list must hold at least one term (ODM): one with no terms and no value used is
     # left out, and so is the reference to it.
     used_lists = {
@@ -163,7 +163,7 @@ def build_define_xml(
             attrs["Length"] = length
         item = _odm(mdv, "ItemDef", **attrs)
         _description(item, variable["label"])
-        if variable["codelist"] in used_lists:
+        if variable["codelist"] in used_lists and _within(values, known, variable["codelist"]):
             _odm(item, "CodeListRef", CodeListOID=f"CL.{variable['codelist']}")
         ET.SubElement(item, _def("Origin"), {"Type": variable["origin"]})
         if name in value_level and variable["name"] == f"{name}ORRES":
@@ -172,6 +172,25 @@ def build_define_xml(
     _code_lists(mdv, used_lists, known)
     add_value_code_list_and_method(mdv, datasets)
     return serialise(root, {"def": DEF_NS, "xlink": XLINK_NS})
+
+
+def _with_long_text_qualifiers(known: dict, datasets: dict[str, pd.DataFrame]) -> dict:
+    """The qualifier-name code list with the long-text parts the data hold (``AETERM1``...,
+    ``sdtm_long_text``), each decoded by its label."""
+    supp = datasets.get("SUPPAE")
+    if supp is None or supp.empty:
+        return known
+    terms = dict(known["QNAM_ALSTRIAL"]["terms"])
+    for qnam, qlabel in zip(supp["QNAM"], supp["QLABEL"], strict=True):
+        terms.setdefault(qnam, qlabel)
+    return {**known, "QNAM_ALSTRIAL": {**known["QNAM_ALSTRIAL"], "terms": terms}}
+
+
+def _within(values: pd.Series, known: dict, name: str) -> bool:
+    """A variable refers to a code list with terms only when every value it holds is a term
+    (SUPPAE.QVAL holds causalities and, for long text, the text's continuation)."""
+    terms = known.get(name, {}).get("terms")
+    return not terms or set(v for v in values if isinstance(v, str) and v) <= set(terms)
 
 
 def _code_lists(mdv, used_lists: dict[str, set[str]], known: dict) -> None:
