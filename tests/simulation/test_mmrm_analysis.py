@@ -42,3 +42,17 @@ def test_decisions_of_200_trials_equal_the_reference_engine():
     assert ((p_fast < design.alpha) == (p_slow < design.alpha))[~near].all()
     rejected = (p_slow < design.alpha).mean()
     assert 0.05 < rejected < 0.95  # both decisions occur: the comparison can fail
+
+
+def test_the_mmrm_targets_the_change_at_the_last_visit():
+    from alstrial.simulation.edland import analysis_weights
+    from alstrial.simulation.results import analysis_target
+
+    design = _design()
+    target = analysis_target(design, "mmrm", 0.3)
+    assert target == analysis_target(design, "welch_change", 0.3)
+    # visits fall on whole days: month 6 is day 183, 6.012 months
+    assert target == pytest.approx(0.3 * design.follow_up_visits[-1], rel=5e-3)
+    np.testing.assert_array_equal(
+        analysis_weights(design, "mmrm"), analysis_weights(design, "welch_change")
+    )

@@ -43,13 +43,21 @@ class AnalysisSpec:
     :data:`alstrial.simulation.model_analyses.MODEL_ANALYSES` (docs/simulation.md "Model-based
     analyses"); its estimate is the model's treatment effect, positive when beneficial.
     ``requires_lead_in``: the analysis needs at least 2 lead-in visits (implied for
-    ``paired`` and ``slope_change``).
+    ``paired`` and ``slope_change``). ``estimates``: for a model, the per-subject quantity whose
+    between-arm difference it estimates (``slope_change`` or ``change``), which sets its target
+    and closed-form weights (:func:`alstrial.simulation.results.analysis_target`).
     """
 
     quantity: str
     test: str
     description: str
     requires_lead_in: bool = False
+    estimates: str = "slope_change"
+
+    @property
+    def target_quantity(self) -> str:
+        """The quantity the estimate is compared with: its own, or a model's ``estimates``."""
+        return self.estimates if self.quantity == "visits" else self.quantity
 
     @property
     def needs_controls(self) -> bool:
@@ -117,6 +125,7 @@ ANALYSES = {
         "ALSFRS-R change from baseline at the last follow-up visit, treated minus control: the "
         "MMRM's least-squares mean difference (unstructured covariance, REML), Satterthwaite t "
         "(points)",
+        estimates="change",
     ),
 }
 #: Patient covariates that registry controls can be matched on (natural-history ``Patients``).

@@ -56,7 +56,7 @@ def analysis_weights(design: Design, analysis: str) -> np.ndarray:
     index = np.arange(len(grid.months))
     lead = index < grid.n_lead_in
     post = index >= grid.baseline  # baseline plus follow-up visits
-    quantity = ANALYSES[analysis].quantity
+    quantity = ANALYSES[analysis].target_quantity
     if quantity == "change":
         weights = np.zeros(len(grid.months))
         weights[-1], weights[grid.baseline] = 1.0, -1.0

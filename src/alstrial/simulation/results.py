@@ -44,7 +44,7 @@ def analysis_target(design: Design, analysis: str, effect: float) -> float:
     """
     grid = visit_grid(design)
     shift = treatment_shift(design, grid, effect)
-    if ANALYSES[analysis].quantity == "change":
+    if ANALYSES[analysis].target_quantity == "change":
         return float(shift[-1])
     x = grid.months[grid.baseline :]
     y = shift[grid.baseline :]
