@@ -178,3 +178,23 @@ def test_an_uncontrolled_trials_analysis_data_has_no_unblinding_column(enrolled_
 
     subjects, _ = analysis_frames(enrolled_subject().trial)
     assert "emergency_unblinded" not in subjects.columns
+
+
+def test_the_admin_shows_allocations_but_never_the_seed_or_arm(rct_subject, users, client):
+    from django.contrib import admin
+
+    from alstrial.web.randomisation.models import SealedArm
+
+    assert SealedSeed not in admin.site._registry
+    assert SealedArm not in admin.site._registry
+    subject = rct_subject()
+    allocation = randomise_subject(users["coordinator.seoul"], subject)
+    users["admin"].is_staff = users["admin"].is_superuser = True
+    users["admin"].save()
+    client.force_login(users["admin"])
+    page = client.get(f"/admin/randomisation/allocation/{allocation.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert str(allocation.randomisation_number) in html
+    assert f">{arm_of(subject)}<" not in html
+    assert str(SealedSeed.objects.get().seed) not in html
