@@ -185,3 +185,26 @@ def test_registry_folder_problems_exit_2(files, tmp_path):
         outcome = runner.invoke(app, _args(tmp_path, "--registry", str(folder)))
         assert outcome.exit_code == 2
         assert outcome.stderr.startswith("error: registry")
+
+
+@pytest.mark.parametrize(("column", "value"), [("day", "1e23"), ("day", "9223372036854775808")])
+def test_a_day_beyond_any_study_axis_is_a_row_error_not_a_traceback(files, tmp_path, column, value):
+    visits = pd.read_csv(files / "visits.csv", dtype=str)
+    visits.loc[3, column] = value
+    visits.to_csv(tmp_path / "visits.csv", index=False)
+    outcome = runner.invoke(
+        app,
+        [
+            "analyse",
+            "--subjects",
+            str(files / "subjects.csv"),
+            "--visits",
+            str(tmp_path / "visits.csv"),
+            "--json",
+        ],
+    )
+    assert outcome.exit_code == 2, outcome.output
+    assert outcome.exception is None or isinstance(outcome.exception, SystemExit)
+    assert "visits.csv" in outcome.output
+    assert "line 5" in outcome.output
+    assert "within +-36525" in outcome.output

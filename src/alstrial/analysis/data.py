@@ -31,6 +31,7 @@ import pandas as pd
 from alstrial.domain.alsfrs import check_stored_total, validate_total
 from alstrial.domain.alsfrs_items import CUTTING_KEYS, ITEM_KEYS
 from alstrial.domain.errors import FieldError, ValidationError
+from alstrial.domain.time import MAX_DAY_OFFSET
 
 ARMS = ("treated", "control")
 ONSET_SITES = ("bulbar", "spinal", "other")
@@ -217,11 +218,12 @@ def _text(row: Mapping[str, Any], column: str) -> str:
 
 
 def _integer(value: Any) -> int:
-    """A whole number of days; ``ValueError`` otherwise ("12", 12, 12.0 pass; "12.5" does not)."""
+    """A whole number of days within :data:`~alstrial.domain.time.MAX_DAY_OFFSET` either way;
+    ``ValueError`` otherwise ("12", 12, 12.0 pass; "12.5" and 1e23 do not)."""
     if isinstance(value, bool):
         raise ValueError
     number = float(str(value).strip()) if isinstance(value, str) else float(value)
-    if not math.isfinite(number) or number != int(number):
+    if not math.isfinite(number) or number != int(number) or abs(number) > MAX_DAY_OFFSET:
         raise ValueError
     return int(number)
 
@@ -367,7 +369,8 @@ def _check_subjects(
                         name,
                         line,
                         column,
-                        f"{column} must be a whole number of days, got {value!r}",
+                        f"{column} must be a whole number of days within +-{MAX_DAY_OFFSET}, "
+                        f"got {value!r}",
                         value,
                     )
                 )
@@ -444,7 +447,8 @@ def _check_visits(
                     name,
                     line,
                     "day",
-                    f"day must be a whole number of days, got {row.get('day')!r}",
+                    f"day must be a whole number of days within +-{MAX_DAY_OFFSET}, "
+                    f"got {row.get('day')!r}",
                     row.get("day"),
                 )
             )

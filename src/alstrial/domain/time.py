@@ -11,6 +11,9 @@ import numpy as np
 
 DAYS_PER_MONTH = 365.25 / 12  # 30.4375
 DAYS_PER_YEAR = 365.25
+#: The largest day offset any study axis holds, either way (100 years): a value beyond it is a
+#: typing or unit error, and refusing it keeps every day a small integer in every format.
+MAX_DAY_OFFSET = 36_525
 
 
 def days_to_months(days, days_per_month: float = DAYS_PER_MONTH):

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 # The column names live in proact_columns; they are re-exported here for existing callers.
+from alstrial.domain.time import MAX_DAY_OFFSET
 from alstrial.registry.proact_columns import (  # noqa: F401
     ALSFRS_COLUMNS,
     ALSFRS_ITEM_COLUMNS,
@@ -43,7 +44,7 @@ MAX_LINE_CHARACTERS = 65_536
 MAX_RECORD_CHARACTERS = 4 * MAX_LINE_CHARACTERS
 MAX_FIELDS = 1_000
 #: Day offsets (ALSFRS_Delta, Onset_Delta, Death_Days...): at most 100 years either way.
-MAX_DAYS = 36_525
+MAX_DAYS = MAX_DAY_OFFSET
 
 # File signatures of formats that are sometimes renamed to .csv by mistake.
 _FOREIGN_SIGNATURES = {
