@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
+from alstrial.domain.analysis_plan import AnalysisPlan
 from alstrial.domain.randomisation import RandomisationScheme
 
 #: Case report forms a visit can require. The web app builds its forms from this list.
@@ -362,6 +363,9 @@ class AnalysisSettings(_Dict):
     control: str
     matched_on: tuple[str, ...] = ()
     lead_in_slope: str = "ols"
+    #: The estimand, primary and secondary analyses (None: a safety-primary protocol that
+    #: pre-specifies no efficacy analysis); docs/analysis.md, "Analysis plan".
+    plan: AnalysisPlan | None = None
 
 
 @dataclass(frozen=True)

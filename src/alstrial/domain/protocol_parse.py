@@ -8,6 +8,9 @@ documented in ``docs/protocols.md``.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from alstrial.domain.analysis_plan import ANALYSES, AnalysisPlan, plan_problems
 from alstrial.domain.protocol_model import (
     CELL_PRODUCT,
     CONTROL_TYPES,
@@ -386,4 +389,28 @@ def read_analysis(t: Table) -> AnalysisSettings | None:
         )
         if a.matched_on and control not in (None, "matched_external"):
             t.errors.add(t.key("matched_on"), "applies to control = 'matched_external' only")
-    return a if section.clean else None
+        plan = _read_plan(t, a.primary_outcome, control)
+    return replace(a, plan=plan) if section.clean else None
+
+
+def _read_plan(t: Table, primary_outcome: str | None, control: str | None) -> AnalysisPlan | None:
+    """The keys ``estimand``, ``primary`` and ``secondaries`` (docs/protocols.md): required
+    unless the primary outcome is safety, whose protocol may pre-specify no efficacy analysis."""
+    required = primary_outcome not in (None, "safety")
+    estimand = t.string("estimand", required=required)
+    primary = t.string("primary", required=required, choices=tuple(ANALYSES))
+    secondaries = (
+        t.string_list("secondaries", required=False, choices=tuple(ANALYSES), allow_empty=True)
+        or ()
+    )
+    if primary is None and (estimand is not None or secondaries):
+        t.errors.add(t.key("primary"), "required with estimand or secondaries")
+        return None
+    if estimand is None and primary is not None:
+        t.errors.add(t.key("estimand"), "required with primary")
+        return None
+    if primary is None or control is None:
+        return None
+    for key, message in plan_problems(primary, secondaries, control):
+        t.errors.add(t.key(key), message)
+    return AnalysisPlan(estimand, primary, secondaries)
