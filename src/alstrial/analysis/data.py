@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from alstrial.analysis.visit_labels import label_problems
 from alstrial.domain.alsfrs import check_stored_total, validate_total
 from alstrial.domain.alsfrs_items import CUTTING_KEYS, ITEM_KEYS
 from alstrial.domain.errors import FieldError, ValidationError
@@ -55,7 +56,6 @@ DAY_COLUMNS = ("onset_day", "index_day", "death_day", *SERIES_END_COLUMNS)
 SUBJECT_DAY_COLUMNS = (*DAY_COLUMNS, "last_contact_day")
 #: Optional visit column: the nominal visit label (``BL`` for the baseline, e.g. ``M6``).
 VISIT_LABEL_COLUMN = "visit"
-BASELINE_LABEL = "BL"
 TOTAL_COLUMN = "alsfrs_r_total"
 #: Item columns required when totals are computed from items: all but 5a/5b, plus one of them.
 REQUIRED_ITEM_COLUMNS = tuple(k for k in ITEM_KEYS if k not in CUTTING_KEYS)
@@ -493,52 +493,19 @@ def _check_visits(
 def _check_visit_labels(
     records: list[Record], subjects: dict[str, dict[str, Any]], name: str
 ) -> list[RowError]:
-    """A label once per subject; ``BL`` is the last visit at or before the index day.
-
-    A row without a label is an unscheduled visit: it stays in the data but has no nominal visit.
-    Other labels at or before the index day (e.g. screening) are lead-in visits, which the
-    randomised analyses do not use.
-    """
-    errors: list[RowError] = []
-    seen: dict[tuple[str, str], int] = {}
-    days: dict[str, list[int]] = {}
-    baselines: list[tuple[int, str, int]] = []
+    """The ``visit`` labels' problems (:mod:`.visit_labels`), each naming its line."""
+    rows = []
     for line, row in records:
-        sid, label = _text(row, "subject_id"), _text(row, VISIT_LABEL_COLUMN)
         try:
             day = _integer(row.get("day"))
         except (TypeError, ValueError):
             continue  # already reported by the day check
-        days.setdefault(sid, []).append(day)
-        if not label or not sid:
-            continue
-        if (sid, label) in seen:
-            errors.append(
-                RowError(
-                    name,
-                    line,
-                    VISIT_LABEL_COLUMN,
-                    f"duplicate visit {label!r} for subject {sid!r} (also on line "
-                    f"{seen[(sid, label)]})",
-                    label,
-                )
-            )
-            continue
-        seen[(sid, label)] = line
-        if label == BASELINE_LABEL:
-            baselines.append((line, sid, day))
-    for line, sid, day in baselines:
-        index_day = subjects.get(sid, {}).get("index_day")
-        if index_day is None:
-            continue
-        if day > index_day:
-            reason = f"baseline visit BL on day {day} is after index_day {index_day}"
-        elif any(day < other <= index_day for other in days[sid]):
-            reason = f"BL on day {day} is not the last visit at or before index_day {index_day}"
-        else:
-            continue
-        errors.append(RowError(name, line, VISIT_LABEL_COLUMN, reason, BASELINE_LABEL))
-    return errors
+        rows.append((line, _text(row, "subject_id"), day, _text(row, VISIT_LABEL_COLUMN)))
+    index_days = {sid: subject.get("index_day") for sid, subject in subjects.items()}
+    return [
+        RowError(name, line, VISIT_LABEL_COLUMN, reason, label)
+        for line, label, reason in label_problems(rows, index_days)
+    ]
 
 
 def _visit_score(
