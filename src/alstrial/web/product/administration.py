@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from alstrial.domain.errors import FieldError, MisuseError, ValidationError
+from alstrial.domain.local_time import local_date
 from alstrial.domain.product import CustodyEvent, LotStatus
 from alstrial.domain.product_identity import (
     LotFacts,
@@ -30,7 +31,8 @@ from alstrial.web.core.records import save_clinical
 from alstrial.web.product.ledger import append_custody, move_lot, not_future, require
 from alstrial.web.product.models import Administration, Lot, RefusedAttempt, Route
 from alstrial.web.safety.services import check_dosing_open
-from alstrial.web.subjects.models import Subject
+from alstrial.web.subjects.models import Subject, VisitStatus
+from alstrial.web.subjects.services import record_visit, set_day_zero
 
 ADMINISTERING_ROLES = (Role.INVESTIGATOR, Role.ADMIN)
 logger = logging.getLogger(__name__)
@@ -247,6 +249,22 @@ def _refuse(subject, lot, user, scanned, errors, channel):
     return AdministrationRefused(errors, attempt)
 
 
+def _follow_the_dose(subject: Subject, administration: Administration, user) -> None:
+    """The schedule follows the dose actually given (docs/web.md, 'Time'): the visit carrying it
+    is done on the site's date of the dose, and dose 1 of a protocol anchored on the first
+    administration moves day 0 there, and with it every later visit window (windows are study
+    days). Recorded visits keep their dates."""
+    dose_day = local_date(administration.administered_at, subject.site)
+    visit = administration.visit
+    if visit is not None and visit.status == VisitStatus.SCHEDULED:
+        record_visit(visit, user, visit_date=dose_day, reason=f"dose {administration.dose_number}")
+    anchored = subject.trial.protocol.day_zero == "first_administration"
+    if anchored and administration.dose_number == 1 and subject.day_zero_date != dose_day:
+        set_day_zero(
+            subject, user, dose_day, reason=f"day 0 is the first dose, given on {dose_day}"
+        )
+
+
 def _administer(subject, lot, user, *, volume_ml, **details) -> Administration:
     if details["visit"] is None:  # the schedule's visit for this dose number
         details["visit"] = subject.visits.filter(administration=lot.dose_number).first()
@@ -260,6 +278,7 @@ def _administer(subject, lot, user, *, volume_ml, **details) -> Administration:
         **details,
     )
     save_clinical(administration, user)
+    _follow_the_dose(subject, administration, user)
     move_lot(
         lot,
         user,
