@@ -21,9 +21,11 @@ def test_201_without_the_arm_for_a_blinded_role(rct_subject, users, api):
     stored = Allocation.objects.get(subject=subject)
     assert body["randomisation_number"] == stored.randomisation_number == 1001
     assert body["stratum"] == "bulbar/slow"
+    assert body["randomised_at"] is not None
     read = api(users["statistician"]).get(_path(subject)).json()
     assert "arm" not in read
     assert read["randomisation_number"] == 1001
+    assert read["randomised_at"] is None  # the de-identified reader sees no dates
 
 
 @pytest.mark.parametrize("username", ["unblinded.seoul", "dsmb.statistician"])
@@ -128,3 +130,13 @@ def test_unblinding_a_subject_not_randomised_is_422(rct_subject, users, api):
     )
     assert answer.status_code == 422
     assert "subject" in answer.json()["errors"]
+
+
+@pytest.mark.parametrize("username", ["statistician", "celllab.seoul", "dsmb.statistician"])
+def test_unblinding_requests_are_read_by_the_audit_roles_only(rct_subject, users, api, username):
+    subject = rct_subject()
+    randomise_subject(users["coordinator.seoul"], subject)
+    asked = api(users["investigator.seoul"]).post(_path(subject, "unblinding"), {"reason": "x"})
+    answer = api(users[username]).get(f"unblinding/{asked.json()['id']}")
+    assert answer.status_code == 403
+    assert "x" not in answer.json()["detail"]

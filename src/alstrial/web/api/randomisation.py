@@ -7,7 +7,8 @@
   sites. ``GET`` on the same path reads the allocation (404 before randomisation).
 - ``POST /subjects/{id}/unblinding`` ``{"reason"}``: an investigator requests; 201.
 - ``POST /unblinding/{id}/approve``: a second person approves (403 for the requester).
-- ``GET /unblinding/{id}``: the request; ``arm`` only for its requester once approved.
+- ``GET /unblinding/{id}``: the request, for the audit-trail roles (403 for others); ``arm``
+  only for its requester once approved.
 Every write goes through :mod:`alstrial.web.randomisation.services`.
 """
 
@@ -18,10 +19,11 @@ from datetime import datetime
 from django.http import Http404
 from ninja import Field, Router, Schema, Status
 
-from alstrial.web.api.access import get_for_user_or_404, subject_for
+from alstrial.web.api.access import get_for_user_or_404, hides_dates, require_role, subject_for
 from alstrial.web.api.errors import ApiConflict
 from alstrial.web.api.schemas import ErrorOut, StrictIn
 from alstrial.web.core.access import can_see_arm
+from alstrial.web.core.models import AUDIT_ROLES
 from alstrial.web.randomisation import services
 from alstrial.web.randomisation.models import Allocation, UnblindingRequest
 
@@ -36,7 +38,9 @@ class RandomisationOut(Schema):
         "minimisation: 1, 2, 3, ... over the trial."
     )
     stratum: str = Field(description="The stratification levels joined by '/', or 'all'.")
-    randomised_at: datetime = Field(description="UTC")
+    randomised_at: datetime | None = Field(
+        description="UTC; null for the de-identified reader (statistician), as every date"
+    )
     arm: str | None = Field(
         None, description="The arm code; present only for an unblinded role (no key otherwise)."
     )
@@ -70,7 +74,9 @@ def randomisation_out(allocation: Allocation, user) -> dict:
         "subject_id": allocation.subject_id,
         "randomisation_number": allocation.randomisation_number,
         "stratum": stratum_text(allocation.stratum),
-        "randomised_at": allocation.randomised_at,
+        "randomised_at": None
+        if hides_dates(user, allocation.subject.site_id)
+        else allocation.randomised_at,
     }
     if can_see_arm(user, allocation.subject.site):
         out["arm"] = services.arm_of(allocation.subject)
@@ -167,5 +173,8 @@ def approve_unblinding(request, unblinding_id: int):
     summary="An emergency unblinding request",
 )
 def get_unblinding(request, unblinding_id: int):
-    """The request; ``arm`` only for its requester, once approved."""
-    return unblinding_out(_unblinding(request, unblinding_id), request.user)
+    """The request, for the roles that read the audit trail (its reason is free text); ``arm``
+    only for its requester, once approved."""
+    unblinding = _unblinding(request, unblinding_id)
+    require_role(request.user, unblinding.subject.site, *AUDIT_ROLES)
+    return unblinding_out(unblinding, request.user)

@@ -4,7 +4,8 @@ unblinded role, or to the requester of an approved emergency unblinding."""
 
 from __future__ import annotations
 
-from alstrial.web.core.access import can_see_arm, has_role
+from alstrial.web.core.access import can_see_arm, has_role, is_deidentified
+from alstrial.web.core.models import AUDIT_ROLES
 from alstrial.web.randomisation.models import UnblindingRequest, UnblindingStatus
 from alstrial.web.randomisation.services import (
     RANDOMISER_ROLES,
@@ -54,5 +55,10 @@ def panel_context(user, subject) -> dict:
         and has_role(user, subject.site, *RANDOMISER_ROLES),
         "can_request_unblinding": allocation is not None
         and has_role(user, subject.site, *UNBLINDING_REQUESTER_ROLES),
-        "unblindings": unblinding_rows(user, subject) if allocation else [],
+        # The de-identified reader sees no calendar dates; the requests (names, free text) are
+        # for the roles that read the audit trail.
+        "deidentified": is_deidentified(user, subject.site),
+        "unblindings": unblinding_rows(user, subject)
+        if allocation and has_role(user, subject.site, *AUDIT_ROLES)
+        else [],
     }
