@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "web",
     "safety",
     "backup",
+    "sap",
 )
 
 for _name in COMMAND_MODULES:

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class SapConfig(AppConfig):
+    """The statistical analysis plan: its lock (hash, time, simulated operating
+    characteristics), before unblinding (docs/analysis.md, "Analysis plan")."""
+
+    name = "alstrial.web.sap"
+    label = "sap"
+    verbose_name = "Statistical analysis plan"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from alstrial.web.core.panels import DashboardPanel, register_dashboard_panel
+        from alstrial.web.sap.views import dashboard_panel_context
+
+        register_dashboard_panel(DashboardPanel("sap/panel.html", dashboard_panel_context))
