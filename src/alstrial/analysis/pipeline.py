@@ -69,13 +69,19 @@ DESIGNS = (SINGLE_ARM_LEAD_IN, RANDOMISED)
 DATA_DIR = "data"
 
 
+#: Where the de-identified copy of the report goes, inside the run's folder.
+DEIDENTIFIED_DIR = "deidentified"
+
+
 @dataclass(frozen=True)
 class ReportRequest:
     """What the HTML/PDF report needs beyond the result.
 
     ``safety``: titled safety tables shown as given; ``screening``: ``{"screened": n,
     "reasons": {criterion: n}}`` for the study flow (only the database knows it); ``pdf``: also
-    write ``report.pdf``.
+    write ``report.pdf``; ``deidentified_copy``: also write the report for de-identified readers
+    (no listings, calendar dates or free text) into ``out/deidentified/``, which is all the web
+    app serves them (docs/report.md "Who reads which report").
     """
 
     title: str = "ALSFRS-R efficacy report"
@@ -83,6 +89,7 @@ class ReportRequest:
     safety: Mapping[str, pd.DataFrame] | None = None
     screening: Mapping[str, Any] | None = None
     pdf: bool = True
+    deidentified_copy: bool = False
 
 
 @dataclass(frozen=True)
@@ -196,6 +203,19 @@ def run_pipeline(
                 pdf=report.pdf,
             )
             names += [REPORT_HTML, REPORT_PDF, f"{FIGURES_DIR}/"]
+            if report.deidentified_copy:
+                build_report(
+                    efficacy,
+                    analysed,
+                    staging / DEIDENTIFIED_DIR,
+                    title=report.title,
+                    trial=report.trial,
+                    safety=report.safety,
+                    screening=report.screening,
+                    pdf=report.pdf,
+                    deidentified=True,
+                )
+            names += [f"{DEIDENTIFIED_DIR}/", f"{DEIDENTIFIED_DIR}/{FIGURES_DIR}/"]
         files = _publish(staging, out, names)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -9,7 +9,6 @@ for the markers and for anything that looks like a calendar date or a time of da
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from datetime import UTC, datetime, timedelta
 
@@ -17,22 +16,11 @@ import pytest
 from django.db import models
 from django.urls import reverse
 from export_reports import ae_report
+from support.deidentified import DATE_PATTERNS
 
 from alstrial.domain.alsfrs_items import ITEMS
 from alstrial.web.exchange.views import KINDS
 
-#: Dates and times in the usual spellings: 2025-03-10, 20250310, 10/03/2025, 10.03.2025,
-#: 10 Mar 2025, March 10, 09:30.
-DATE_PATTERNS = [
-    re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b"),
-    re.compile(r"\b(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\b"),
-    re.compile(r"\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b"),
-    re.compile(
-        r"\b\d{1,2} ?(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? ?\d{2,4}\b", re.I
-    ),
-    re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]* \d{1,2}\b"),
-    re.compile(r"\b\d{1,2}:\d{2}\b"),
-]
 #: Text fields that are not free text: codes identifying records, terms from alstrial's list
 #: (``term`` of a coded event; the uncoded one is marked below), the protocol's visit names.
 NOT_FREE_TEXT = {"code", "term_code", "coded_term", "term", "name", "phase", "epoch"}

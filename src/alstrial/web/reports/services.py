@@ -28,8 +28,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from alstrial import __version__
-from alstrial.analysis.pipeline import TrialAnalysis
-from alstrial.web.core.access import get_for_user_or_404, has_role
+from alstrial.analysis.pipeline import DEIDENTIFIED_DIR, TrialAnalysis
+from alstrial.web.core.access import get_for_user_or_404, has_role, is_deidentified
 from alstrial.web.core.models import Role
 from alstrial.web.reports.models import BuildStatus, ReportBuild
 from alstrial.web.trials.models import Trial
@@ -98,16 +98,26 @@ def last_builds(trial: Trial) -> dict[str, ReportBuild | None]:
     }
 
 
-def report_file(trial: Trial, name: str) -> tuple[Path, ReportBuild]:
-    """``report.html`` or ``report.pdf`` of the trial's latest report, and that build (404
-    when there is none)."""
+def reads_deidentified_report(user, trial: Trial) -> bool:
+    """True when ``user`` is a de-identified reader at any of the trial's sites: they get the
+    de-identified copy of every build, whoever started it."""
+    return any(is_deidentified(user, site) for site in trial.sites.all())
+
+
+def report_file(trial: Trial, name: str, user) -> tuple[Path, ReportBuild]:
+    """``report.html`` or ``report.pdf`` of the trial's latest report as ``user`` may read it
+    (the de-identified copy for a de-identified reader), and that build (404 when there is
+    none)."""
     if name not in (HTML_NAME, PDF_NAME):
         raise Http404("No such report file")
     build = last_builds(trial)["done"]
     if build is None or not build.folder:
         raise Http404("This trial's report has not been built yet")
     root = reports_dir()
-    path = (root / build.folder / name).resolve()
+    folder = root / build.folder
+    if reads_deidentified_report(user, trial):
+        folder = folder / DEIDENTIFIED_DIR
+    path = (folder / name).resolve()
     if not path.is_relative_to(root) or not path.is_file():
         raise Http404("The report file is missing; build the report again")
     return path, build

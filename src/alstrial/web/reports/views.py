@@ -87,11 +87,16 @@ def build(request, slug: str):
 def download(request, slug: str, name: str):
     """The latest ``report.html`` (shown, sandboxed) or ``report.pdf`` (downloaded)."""
     trial = services.report_trial_or_404(request.user, slug)
-    path, built = services.report_file(trial, name)
+    path, built = services.report_file(trial, name, request.user)
+    # A de-identified reader's file name carries the build number, not a calendar date.
+    if services.reads_deidentified_report(request.user, trial):
+        stem = f"{trial.slug}-report-deidentified-{built.pk}"
+    else:
+        stem = f"{trial.slug}-report-{built.finished_at:%Y%m%d-%H%M}"
     response = FileResponse(
         path.open("rb"),
         as_attachment=name == services.PDF_NAME,
-        filename=f"{trial.slug}-report-{built.finished_at:%Y%m%d-%H%M}{path.suffix}",
+        filename=f"{stem}{path.suffix}",
     )
     if name == services.HTML_NAME:
         response["Content-Security-Policy"] = REPORT_CSP

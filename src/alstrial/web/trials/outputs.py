@@ -110,5 +110,6 @@ def write_trial_outputs(trial, out: Path, registry: Path | None = None) -> Trial
             trial=trial.slug,
             screening=screening_summary(trial),
             safety=trial_report_tables(trial),
+            deidentified_copy=True,
         ),
     )
