@@ -68,7 +68,7 @@ def board_rows(events, now: datetime | None = None) -> list[BoardRow]:
     rows = []
     serious = (
         events.filter(serious=True)
-        .select_related("subject__site__safety_settings", "subject__trial")
+        .select_related("subject__site", "subject__trial")
         .prefetch_related("submissions")
     )
     for ae in serious:
