@@ -19,15 +19,25 @@ Randomised trials (docs/analysis.md, "Randomised trials") add optional columns: 
 
 from __future__ import annotations
 
-import csv
-import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from alstrial.analysis.data_rows import (
+    AnalysisDataError,
+    Record,
+    RowError,
+    blank,
+    cell_text,
+    extra_values,
+    frame_records,
+    is_infinite,
+    read_csv_records,
+    whole_days,
+)
 from alstrial.analysis.visit_labels import label_problems
 from alstrial.domain.alsfrs import check_stored_total, validate_total
 from alstrial.domain.alsfrs_items import CUTTING_KEYS, ITEM_KEYS
@@ -64,51 +74,6 @@ SUBJECTS_FILE = "subjects.csv"
 VISITS_FILE = "visits.csv"
 
 
-class RowError(FieldError):
-    """One bad value in a file: ``file``, ``line`` (1 is the header), ``column``, ``reason``."""
-
-    def __init__(self, file: str, line: int | None, column: str, reason: str, value: Any = ""):
-        super().__init__(column, reason)
-        self.file = file
-        self.line = line
-        self.column = column
-        self.reason = reason
-        self.value = "" if value is None else str(value)
-
-    def __str__(self) -> str:
-        where = f"{self.file}, line {self.line}" if self.line else self.file
-        return f"{where}, column {self.column}: {self.reason}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "line": self.line,
-            "column": self.column,
-            "value": self.value,
-            "reason": self.reason,
-        }
-
-
-class AnalysisDataError(ValidationError):
-    """Every problem found in the analysis files; raised so that nothing is analysed."""
-
-    errors: list[RowError]
-
-    def __init__(self, errors: Iterable[RowError]):
-        super().__init__(errors)
-        self.args = (f"{len(self.errors)} problem(s) in the analysis data",)
-
-    def __str__(self) -> str:
-        lines = [f"{len(self.errors)} problem(s) in the analysis data:"]
-        lines.extend(f"  {error}" for error in self.errors)
-        return "\n".join(lines)
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per problem: file, line, column, value, reason."""
-        columns = ["file", "line", "column", "value", "reason"]
-        return pd.DataFrame([e.to_dict() for e in self.errors], columns=columns)
-
-
 @dataclass(frozen=True)
 class AnalysisData:
     """Validated analysis data.
@@ -133,9 +98,9 @@ class AnalysisData:
     ) -> AnalysisData:
         """Validate two frames in the CSV shape (row ``i`` is reported as line ``i + 2``)."""
         return validate(
-            _frame_records(subjects),
+            frame_records(subjects),
             list(subjects.columns),
-            _frame_records(visits),
+            frame_records(visits),
             list(visits.columns),
             subjects_name,
             visits_name,
@@ -158,82 +123,11 @@ class AnalysisData:
 def read_analysis_data(subjects_path: str | Path, visits_path: str | Path) -> AnalysisData:
     """Read and validate ``subjects.csv`` and ``visits.csv``; raise :class:`AnalysisDataError`."""
     subjects_path, visits_path = Path(subjects_path), Path(visits_path)
-    s_records, s_columns = _read_csv(subjects_path)
-    v_records, v_columns = _read_csv(visits_path)
+    s_records, s_columns = read_csv_records(subjects_path)
+    v_records, v_columns = read_csv_records(visits_path)
     return validate(
         s_records, s_columns, v_records, v_columns, subjects_path.name, visits_path.name
     )
-
-
-Record = tuple[int, Mapping[str, Any]]
-
-
-def _read_csv(path: Path) -> tuple[list[Record], list[str]]:
-    """Rows with their physical line numbers (the header is line 1)."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            columns = [c.strip() for c in (reader.fieldnames or [])]
-            reader.fieldnames = columns
-            records = []
-            for row in reader:
-                if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
-                    continue  # a blank line is not a row
-                records.append((reader.line_num, row))
-    except OSError as error:
-        raise AnalysisDataError([RowError(path.name, None, "-", f"cannot read: {error}")]) from None
-    except (csv.Error, UnicodeDecodeError) as error:
-        raise AnalysisDataError(
-            [RowError(path.name, None, "-", f"not a CSV file: {error}")]
-        ) from None
-    return records, columns
-
-
-def _frame_records(frame: pd.DataFrame) -> list[Record]:
-    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
-    return [(i + 2, row) for i, row in enumerate(rows)]
-
-
-def _blank(value: Any) -> bool:
-    return (
-        value is None
-        or (isinstance(value, str) and not value.strip())
-        or value is pd.NA
-        or (isinstance(value, float) and value != value)
-    )
-
-
-def _extra_values(row: Mapping[str, Any], name: str, line: int) -> list[RowError]:
-    """A CSV row longer than its header (csv.DictReader files the surplus under ``None``)."""
-    extra = row.get(None)
-    if not extra:
-        return []
-    return [RowError(name, line, "-", f"{len(extra)} value(s) more than the header's columns")]
-
-
-def _text(row: Mapping[str, Any], column: str) -> str:
-    """A cell as stripped text; ``""`` when empty or missing."""
-    value = row.get(column)
-    return "" if _blank(value) else str(value).strip()
-
-
-def _integer(value: Any) -> int:
-    """A whole number of days within :data:`~alstrial.domain.time.MAX_DAY_OFFSET` either way;
-    ``ValueError`` otherwise ("12", 12, 12.0 pass; "12.5" and 1e23 do not)."""
-    if isinstance(value, bool):
-        raise ValueError
-    number = float(str(value).strip()) if isinstance(value, str) else float(value)
-    if not math.isfinite(number) or number != int(number) or abs(number) > MAX_DAY_OFFSET:
-        raise ValueError
-    return int(number)
-
-
-def _infinite(value: Any) -> bool:
-    """True for an infinite number (or text such as "inf"), which no score can be."""
-    try:
-        return math.isinf(float(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def validate(
@@ -302,8 +196,8 @@ def _check_subjects(
     first_line: dict[str, int] = {}
     for line, row in records:
         before = len(errors)
-        errors.extend(_extra_values(row, name, line))
-        sid = _text(row, "subject_id")
+        errors.extend(extra_values(row, name, line))
+        sid = cell_text(row, "subject_id")
         if not sid:
             errors.append(RowError(name, line, "subject_id", "subject_id is empty"))
         elif sid in first_line:
@@ -316,12 +210,12 @@ def _check_subjects(
                     sid,
                 )
             )
-        arm = _text(row, "arm")
+        arm = cell_text(row, "arm")
         if arm not in ARMS:
             errors.append(
                 RowError(name, line, "arm", f"arm must be treated or control, got {arm!r}", arm)
             )
-        site = _text(row, "onset_site") or None
+        site = cell_text(row, "onset_site") or None
         if site is not None and site not in ONSET_SITES:
             errors.append(
                 RowError(
@@ -336,12 +230,12 @@ def _check_subjects(
             "subject_id": sid,
             "arm": arm,
             "onset_site": site,
-            "sex": _text(row, "sex") or None,
-            "stratum": _text(row, "stratum") or None,
+            "sex": cell_text(row, "sex") or None,
+            "stratum": cell_text(row, "stratum") or None,
         }
         age = row.get("age_years")
         clean["age_years"] = None
-        if not _blank(age):
+        if not blank(age):
             try:
                 clean["age_years"] = float(age)
                 if not 0 <= clean["age_years"] <= 120:
@@ -359,10 +253,10 @@ def _check_subjects(
         for column in SUBJECT_DAY_COLUMNS:
             value = row.get(column) if column in columns else None
             clean[column] = None
-            if _blank(value):
+            if blank(value):
                 continue
             try:
-                clean[column] = _integer(value)
+                clean[column] = whole_days(value)
             except (TypeError, ValueError):
                 errors.append(
                     RowError(
@@ -423,8 +317,8 @@ def _check_visits(
     seen: dict[tuple[str, int], int] = {}
     for line, row in records:
         before = len(errors)
-        errors.extend(_extra_values(row, name, line))
-        sid = _text(row, "subject_id")
+        errors.extend(extra_values(row, name, line))
+        sid = cell_text(row, "subject_id")
         subject = subjects.get(sid)
         if not sid:
             errors.append(RowError(name, line, "subject_id", "subject_id is empty"))
@@ -440,7 +334,7 @@ def _check_visits(
             )
         day = None
         try:
-            day = _integer(row.get("day"))
+            day = whole_days(row.get("day"))
         except (TypeError, ValueError):
             errors.append(
                 RowError(
@@ -486,7 +380,9 @@ def _check_visits(
                 )
         total, gastrostomy = _visit_score(row, use_items, name, line, errors)
         if len(errors) == before and subject is not None and not subject.get("_invalid"):
-            visits.append((sid, day, total, gastrostomy, _text(row, VISIT_LABEL_COLUMN) or None))
+            visits.append(
+                (sid, day, total, gastrostomy, cell_text(row, VISIT_LABEL_COLUMN) or None)
+            )
     return visits
 
 
@@ -497,10 +393,10 @@ def _check_visit_labels(
     rows = []
     for line, row in records:
         try:
-            day = _integer(row.get("day"))
+            day = whole_days(row.get("day"))
         except (TypeError, ValueError):
             continue  # already reported by the day check
-        rows.append((line, _text(row, "subject_id"), day, _text(row, VISIT_LABEL_COLUMN)))
+        rows.append((line, cell_text(row, "subject_id"), day, cell_text(row, VISIT_LABEL_COLUMN)))
     index_days = {sid: subject.get("index_day") for sid, subject in subjects.items()}
     return [
         RowError(name, line, VISIT_LABEL_COLUMN, reason, label)
@@ -514,7 +410,7 @@ def _visit_score(
     """The visit's ALSFRS-R total (checked by alstrial.domain.alsfrs) and gastrostomy status."""
     stored = row.get(TOTAL_COLUMN)
     columns = [TOTAL_COLUMN, *(ITEM_KEYS if use_items else ())]
-    infinite = [c for c in columns if not _blank(row.get(c)) and _infinite(row.get(c))]
+    infinite = [c for c in columns if not blank(row.get(c)) and is_infinite(row.get(c))]
     if infinite:
         # checked here because the domain validators expect finite numbers
         errors.extend(
@@ -528,9 +424,9 @@ def _visit_score(
         except FieldError as error:
             errors.append(RowError(name, line, error.field, error.message, stored))
             return None, None
-    items = {key: row.get(key) for key in ITEM_KEYS if not _blank(row.get(key))}
+    items = {key: row.get(key) for key in ITEM_KEYS if not blank(row.get(key))}
     try:
-        score = check_stored_total(items, None if _blank(stored) else stored)
+        score = check_stored_total(items, None if blank(stored) else stored)
     except ValidationError as error:
         for field_error in error.errors:
             value = stored if field_error.field == TOTAL_COLUMN else row.get(field_error.field)
