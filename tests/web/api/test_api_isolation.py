@@ -32,6 +32,23 @@ def _seoul(world):
     return world["seoul"]
 
 
+def _unblinding_request(o):
+    """An emergency unblinding request on the Seoul subject, made once (directly, as its
+    trial kim2009 is not randomised: the routes are under test, not the service)."""
+    from django.utils import timezone
+
+    from alstrial.web.core.records import save_clinical
+    from alstrial.web.randomisation.models import UnblindingRequest
+
+    if "unblinding" not in o:
+        by = o["subject"].created_by
+        request = UnblindingRequest(
+            subject=o["subject"], requested_by=by, reason="test", requested_at=timezone.now()
+        )
+        o["unblinding"] = save_clinical(request, by, "isolation test")
+    return o["unblinding"]
+
+
 #: (method, OpenAPI path) -> function(seoul objects) -> (concrete path, body). Each call
 #: targets a Seoul object; the caller holds roles at Novara only.
 CALLS = {
@@ -111,6 +128,26 @@ CALLS = {
     ("post", "/api/v1/administrations"): lambda o: (
         "administrations",
         administration_body(o["subject"], o["lot"]),
+    ),
+    ("post", "/api/v1/subjects/{subject_id}/randomisation"): lambda o: (
+        f"subjects/{o['subject'].pk}/randomisation",
+        None,
+    ),
+    ("get", "/api/v1/subjects/{subject_id}/randomisation"): lambda o: (
+        f"subjects/{o['subject'].pk}/randomisation",
+        None,
+    ),
+    ("post", "/api/v1/subjects/{subject_id}/unblinding"): lambda o: (
+        f"subjects/{o['subject'].pk}/unblinding",
+        {"reason": "test"},
+    ),
+    ("post", "/api/v1/unblinding/{unblinding_id}/approve"): lambda o: (
+        f"unblinding/{_unblinding_request(o).pk}/approve",
+        None,
+    ),
+    ("get", "/api/v1/unblinding/{unblinding_id}"): lambda o: (
+        f"unblinding/{_unblinding_request(o).pk}",
+        None,
     ),
 }
 
