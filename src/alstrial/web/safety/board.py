@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 from django.utils import timezone
 
+from alstrial.analysis.safety_tables import report_tables
 from alstrial.domain.safety import Cause
 from alstrial.domain.safety_clock import Obligation, ReportStatus
+from alstrial.web.assessments.models import MriSpine
 from alstrial.web.core.access import is_deidentified, site_ids_for
 from alstrial.web.safety.models import AdverseEvent, ReportSubmission
 from alstrial.web.safety.rules import site_time_zone
@@ -104,7 +106,7 @@ def trial_frames(trial, user=None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
 def ae_frame(events) -> pd.DataFrame:
     """The ``ae`` frame of :mod:`alstrial.analysis.safety_tables` from AdverseEvent rows."""
     rows = []
-    for ae in events.select_related("subject"):
+    for ae in events.select_related("subject__site"):
         row = {
             "event_id": ae.pk,
             "subject_id": ae.subject.code,
@@ -116,6 +118,8 @@ def ae_frame(events) -> pd.DataFrame:
             "seriousness_criteria": ";".join(ae.seriousness_criteria or ()),
             "expected": ae.expected,
             "awareness_at": ae.awareness_at,
+            # The report shows each moment in its own site's time (docs/report.md).
+            "time_zone": ae.subject.site.time_zone,
             "action_taken": ae.action_taken,
             "coded": not ae.needs_coding,
         }
@@ -123,7 +127,8 @@ def ae_frame(events) -> pd.DataFrame:
             row[cause.field] = getattr(ae, cause.field)
         rows.append(row)
     columns = ["event_id", "subject_id", "term", "grade", "onset_date", "resolution_date"]
-    columns += ["outcome", "seriousness_criteria", "expected", "awareness_at", "action_taken"]
+    columns += ["outcome", "seriousness_criteria", "expected", "awareness_at", "time_zone"]
+    columns += ["action_taken"]
     columns += ["coded"]
     return pd.DataFrame(rows, columns=[*columns, *(c.field for c in Cause)])
 
@@ -135,8 +140,6 @@ def subjects_frame(subjects, events) -> pd.DataFrame:
 
 def mri_frame(subjects) -> pd.DataFrame:
     """The ``mri`` frame from the spinal cord MRI form (assessments app) of ``subjects``."""
-    from alstrial.web.assessments.models import MriSpine
-
     rows = MriSpine.objects.filter(subject__in=subjects, visit__visit_date__isnull=False)
     data = rows.values_list(
         "subject__code", "visit__visit_date", "cord_volume_ml", "abnormal_proliferation"
@@ -150,6 +153,4 @@ def mri_frame(subjects) -> pd.DataFrame:
 def trial_report_tables(trial, *, listings: bool = True) -> dict[str, pd.DataFrame]:
     """``{title: table}`` of ``trial``'s safety tables over every site: the trial report's
     ``safety`` argument (``alstrial.analysis.report.build``)."""
-    from alstrial.analysis.safety_tables import report_tables
-
     return report_tables(*trial_frames(trial), listings=listings)
