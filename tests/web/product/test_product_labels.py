@@ -27,10 +27,24 @@ def test_the_qr_code_reads_back_as_the_label(product_world, lot_at):
     assert normalise(text) == lot.code
     fields = scanned_fields(text)
     assert fields["DONOR"] == alice.code
-    assert fields["EXPIRES"] == f"{lot.expires_at:%Y-%m-%d %H:%M} UTC"
+    # the test site keeps UTC: the expiry is its wall clock with zone and offset
+    assert fields["EXPIRES"] == f"{lot.expires_at:%Y-%m-%d %H:%M} UTC (+00:00)"
     assert "7e+07 cells in 2 ml autologous cerebrospinal fluid" in fields["DOSE"]
     assert text.endswith(AUTOLOGOUS_WARNING)
     assert label.qr_svg.startswith("<svg")
+
+
+def test_the_label_shows_the_expiry_on_the_seoul_clock(product_world, lot_at):
+    from datetime import timedelta
+
+    alice = product_world["alice"]
+    alice.site.time_zone = "Asia/Seoul"
+    alice.site.save()
+    lot = lot_at(alice, "released")
+    local = lot.expires_at + timedelta(hours=9)  # Seoul keeps UTC+9 all year
+    expected = f"{local:%Y-%m-%d %H:%M} KST (+09:00)"
+    assert lot_label(lot).expires == expected
+    assert scanned_fields(lot_label(lot).payload)["EXPIRES"] == expected
 
 
 def test_a_scanned_label_gives_the_dose_to_its_donor_only(product_world, users, lot_at):

@@ -15,7 +15,7 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 class HarvestForm(forms.Form):
     aspirated_at = forms.DateTimeField(
-        label="Aspirated at (UTC)", widget=DATETIME, input_formats=["%Y-%m-%dT%H:%M"]
+        label="Aspirated at (site time)", widget=DATETIME, input_formats=["%Y-%m-%dT%H:%M"]
     )
     anatomical_site = forms.CharField(
         required=False, help_text="Blank: the protocol's site (e.g. posterior iliac crest)."
@@ -154,7 +154,7 @@ class AdministrationForm(forms.Form):
     )
     route = forms.ChoiceField(choices=Route.choices)
     administered_at = forms.DateTimeField(
-        label="Administered at (UTC)",
+        label="Administered at (site time)",
         widget=DATETIME,
         input_formats=["%Y-%m-%dT%H:%M"],
         required=False,

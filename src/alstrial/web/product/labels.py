@@ -4,7 +4,8 @@ The QR code holds the lot ID first and then the label's fields, separated by ``|
 (:func:`alstrial.domain.product_identity.label_payload`), e.g.::
 
     LOT-SEO-0007-A-01-H|DONOR=SEO-0007-A|PRODUCT=Autologous bone-marrow MSC|DOSE=7e+07 cells
-    in 2 ml autologous cerebrospinal fluid|EXPIRES=2026-11-22 08:30 UTC|FOR AUTOLOGOUS USE ONLY
+    in 2 ml autologous cerebrospinal fluid|EXPIRES=2026-11-22 17:30 KST (+09:00)|FOR AUTOLOGOUS
+    USE ONLY
 
 Scanned into the administration form's lot field, the service reads the lot ID from it and
 refuses a label whose printed donor differs from the donor inside the lot ID. The label is never
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 import segno
 
+from alstrial.domain.local_time import format_local
 from alstrial.domain.product_identity import label_payload
 from alstrial.web.product.models import Lot
 
@@ -71,7 +73,8 @@ def lot_label(lot: Lot, scale: int = 2) -> LotLabel:
             dose += f" ({lot.cells_per_kg:.3g} cells/kg x {lot.weight_kg:g} kg)"
     else:
         dose = "dose not yet prepared"
-    expires = f"{lot.expires_at:%Y-%m-%d %H:%M} UTC" if lot.expires_at else "not yet formulated"
+    # the bedside reads the site's clock: the expiry in local time, zone and offset shown
+    expires = format_local(lot.expires_at, lot.site) if lot.expires_at else "not yet formulated"
     # The payload must not contain the separator: descriptions from the protocol are cleaned.
     fields = {
         "donor": lot.subject.code,

@@ -35,14 +35,18 @@ def require(user, site, *roles: str, what: str) -> None:
 CLOCK_SKEW_MINUTES = 5
 
 
-def not_future(field: str, when: datetime | date, errors: list[FieldError]) -> None:
-    """Append a FieldError naming ``field`` when ``when`` is in the future (or naive)."""
+def not_future(field: str, when: datetime | date, errors: list[FieldError], site=None) -> None:
+    """Append a FieldError naming ``field`` when ``when`` is in the future (or naive).
+
+    A date is a local calendar date: it is compared with today at ``site`` (docs/web.md,
+    'Time'; a batch started on the Seoul date is not refused while UTC is still on yesterday).
+    """
     if isinstance(when, datetime):
         if when.tzinfo is None:
             errors.append(FieldError(field, "the time needs a time zone"))
         elif when > timezone.now() + timedelta(minutes=CLOCK_SKEW_MINUTES):
             errors.append(FieldError(field, f"{when:%Y-%m-%d %H:%M} is in the future"))
-    elif when > timezone.localdate():
+    elif when > timezone.localdate(timezone=site.zone if site is not None else None):
         errors.append(FieldError(field, f"{when} is in the future"))
 
 

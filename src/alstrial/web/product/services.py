@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from alstrial.domain.errors import FieldError, ValidationError
 from alstrial.domain.identifiers import lot_code
+from alstrial.domain.local_time import local_date
 from alstrial.domain.product import CustodyEvent, LotStatus
 from alstrial.domain.product_culture import Passage as PassageFacts
 from alstrial.domain.product_culture import validate_passage
@@ -171,8 +172,8 @@ def create_batch(harvest: Harvest, user, *, culture_started_on: date, deviations
     if culture_started_on is None:
         errors.append(FieldError("culture_started_on", "the culture start date is required"))
     else:
-        not_future("culture_started_on", culture_started_on, errors)
-        if culture_started_on < harvest.aspirated_at.date():
+        not_future("culture_started_on", culture_started_on, errors, subject.site)
+        if culture_started_on < local_date(harvest.aspirated_at, subject.site):
             errors.append(
                 FieldError("culture_started_on", "the culture cannot start before the harvest")
             )
@@ -235,7 +236,7 @@ def record_passage(
     except ValidationError as error:
         errors.extend(error.errors)
     if harvested_on is not None:
-        not_future("harvested_on", harvested_on, errors)
+        not_future("harvested_on", harvested_on, errors, batch.subject.site)
     maximum = batch.subject.trial.protocol.interventions.product.passages_max
     if number is not None and number > maximum:
         errors.append(FieldError("number", f"the protocol allows at most {maximum} passages"))

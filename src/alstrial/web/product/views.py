@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 
 from alstrial.domain.errors import ValidationError
+from alstrial.domain.local_time import local_date
 from alstrial.web.core.access import get_for_user_or_404, has_role, require_role, role_required
 from alstrial.web.core.forms import add_domain_errors
 from alstrial.web.core.models import Role
@@ -122,9 +123,8 @@ def harvest_create(request, pk: int):
 @role_required(*LAB)
 def batch_create(request, pk: int):
     harvest = fetch(request, HARVESTS, lambda h: h.subject.site, pk)
-    form = BatchForm(
-        request.POST or None, initial={"culture_started_on": harvest.aspirated_at.date()}
-    )
+    started = local_date(harvest.aspirated_at, harvest.subject.site)  # the site's date
+    form = BatchForm(request.POST or None, initial={"culture_started_on": started})
 
     def action(data):
         return services.create_batch(harvest, request.user, **data)
