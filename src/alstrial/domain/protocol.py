@@ -28,6 +28,7 @@ from alstrial.domain.protocol_checks import (
     check_safety,
     check_schedule,
 )
+from alstrial.domain.protocol_edit_checks import check_edit_checks, read_checks
 from alstrial.domain.protocol_model import (
     CONTROL_TYPES,
     DAY_ZERO_EVENTS,
@@ -200,6 +201,8 @@ def protocol_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Proto
         randomisation = (
             read_randomisation(randomisation_table) if randomisation_table is not None else None
         )
+        check_tables = root.tables("checks", required=False)
+        checks = read_checks(check_tables) if check_tables else ()
 
     # Order and windows can be checked once every visit's timing was read; rules that depend
     # on forms and codes need the whole schedule clean, or they would report knock-on errors.
@@ -223,6 +226,8 @@ def protocol_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Proto
     if analysis is not None:
         present = randomisation_table is not None
         check_randomisation(randomisation, analysis, phases, parts.get("route"), present, errors)
+    if checks and schedule_clean:
+        check_edit_checks(checks, phases, errors)
     if len(errors):
         raise ProtocolError(errors.items, source)
     return Protocol(
@@ -235,6 +240,7 @@ def protocol_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Proto
         analysis=analysis,
         source=source,
         randomisation=randomisation,
+        checks=checks,
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 from alstrial.domain.analysis_plan import AnalysisPlan
+from alstrial.domain.edit_checks import EditCheck
 from alstrial.domain.randomisation import RandomisationScheme
 
 #: Case report forms a visit can require. The web app builds its forms from this list.
@@ -421,6 +422,8 @@ class Protocol(_Dict):
     source: str = "<dict>"
     #: The allocation scheme of a randomised trial (``analysis.control = "randomised"``).
     randomisation: RandomisationScheme | None = None
+    #: Edit checks across records (``[[checks]]``; docs/protocols.md), in file order.
+    checks: tuple[EditCheck, ...] = ()
 
     def visits(self) -> tuple[Visit, ...]:
         """Every visit in schedule order."""
