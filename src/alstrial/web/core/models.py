@@ -32,6 +32,10 @@ class Role(models.TextChoices):
     # "Blinding"): they see the arm; every other role is blinded to it.
     UNBLINDED_PHARMACY = "unblinded_pharmacy", "Unblinded cell laboratory / pharmacy"
     DSMB_STATISTICIAN = "dsmb_statistician", "DSMB statistician (unblinded, read-only)"
+    # Data management (docs/datamanagement.md): the monitor (CRA) raises and closes queries and
+    # verifies forms against source; the data manager also freezes subjects and locks the trial.
+    MONITOR = "monitor", "Monitor (CRA)"
+    DATA_MANAGER = "data_manager", "Data manager"
 
 
 #: Roles that enter or change clinical data on the subject and assessment pages.
