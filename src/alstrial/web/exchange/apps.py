@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from alstrial.web.core.panels import DashboardPanel, register_dashboard_panel
+
 
 class ExchangeConfig(AppConfig):
     """Data exchange downloads: SDTM, ODM, data dictionary, statisticians' CSV."""
@@ -9,7 +11,8 @@ class ExchangeConfig(AppConfig):
     verbose_name = "Data exchange"
 
     def ready(self) -> None:
-        from alstrial.web.core.panels import DashboardPanel, register_dashboard_panel
+        # Views import models, which load only once the app registry is ready: Django
+        # imports this module while it is still filling the registry.
         from alstrial.web.exchange.views import dashboard_panel_context
 
         register_dashboard_panel(DashboardPanel("exchange/panel.html", dashboard_panel_context))
