@@ -1,0 +1,75 @@
+"""Queries on clinical data (docs/datamanagement.md, "Queries").
+
+A query points at one stored value: the form (its key, e.g. ``alsfrs_r``), the record's primary
+key and the field. It is opened by a failed edit check (origin ``check``, with the check's code)
+or by hand by a monitor or data manager (``manual``); the site answers; the monitor closes or
+re-opens it. Rows are written only by :mod:`alstrial.web.dataquality.services`; simple-history
+keeps every state with who, when and why.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from alstrial.web.core.access import SiteScopedQuerySet
+from alstrial.web.core.models import Site
+
+USER = settings.AUTH_USER_MODEL
+
+
+class QueryStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ANSWERED = "answered", "Answered"
+    CLOSED = "closed", "Closed"
+
+
+class QueryOrigin(models.TextChoices):
+    CHECK = "check", "Edit check"
+    MANUAL = "manual", "Raised by hand"
+
+
+class Query(models.Model):
+    """One data query on ``form``/``record_id``/``field`` of ``subject``."""
+
+    site_lookup = "site"
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    subject = models.ForeignKey(
+        "subjects.Subject", on_delete=models.PROTECT, related_name="queries"
+    )
+    form = models.CharField(max_length=40)
+    record_id = models.PositiveBigIntegerField()
+    field = models.CharField(max_length=80)
+    origin = models.CharField(max_length=10, choices=QueryOrigin.choices)
+    check_code = models.CharField(
+        max_length=64, blank=True, help_text="The protocol's check that raised it (origin check)."
+    )
+    status = models.CharField(max_length=10, choices=QueryStatus.choices, default=QueryStatus.OPEN)
+    text = models.TextField()
+    opened_at = models.DateTimeField()
+    opened_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    answer = models.TextField(blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_by_check = models.BooleanField(
+        default=False, help_text="Closed by itself: the value was corrected and the check passes."
+    )
+    history = HistoricalRecords()
+
+    objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("opened_at", "id")
+        verbose_name_plural = "queries"
+        indexes = (models.Index(fields=["subject", "status"]),)
+
+    def __str__(self) -> str:
+        return f"query {self.pk} on {self.form}.{self.field} ({self.status})"
