@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "safety",
     "backup",
     "sap",
+    "checks",
 )
 
 for _name in COMMAND_MODULES:
