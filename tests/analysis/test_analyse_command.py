@@ -44,7 +44,22 @@ def test_json_is_the_result_object(files):
     subjects = pd.read_csv(files / "subjects.csv")
     visits = pd.read_csv(files / "visits.csv")
     expected = json.loads(json.dumps(analyse(AnalysisData.from_frames(subjects, visits)).to_dict()))
+    # No --protocol, so no analysis plan: the contract key is there, null (docs/analysis.md).
+    assert (printed.pop("primary"), printed.pop("analysis_plan")) == (None, None)
     assert printed == expected
+
+
+def test_json_names_the_protocols_primary(files):
+    outcome = runner.invoke(app, _args(files, "--json", "--protocol", "protocols/kim2009.toml"))
+    assert outcome.exit_code == 0, outcome.output
+    printed = json.loads(outcome.stdout)
+    assert printed["primary"]["name"] == "change_vs_control"
+    change = printed["between_arms"]["change"]
+    assert change["difference"] is not None  # the cohort has its own controls
+    assert printed["primary"]["estimate"] == change["difference"]
+    assert printed["primary"]["p"] == change["welch_t_p"]
+    text = runner.invoke(app, _args(files, "--protocol", "protocols/kim2009.toml")).stdout
+    assert text.splitlines()[0].startswith("primary: Change in ALSFRS-R over follow-up")
 
 
 def test_options_reach_the_settings(files):

@@ -43,6 +43,7 @@ from alstrial.analysis.data import (
 from alstrial.analysis.efficacy import EfficacyResult, analyse
 from alstrial.analysis.matching import Matcher
 from alstrial.analysis.output import OUTPUT_NAMES, write_outputs
+from alstrial.analysis.plan import plan_record, primary_entry
 from alstrial.analysis.randomised import (
     RANDOMISED_OUTPUT_NAMES,
     RandomisedResult,
@@ -54,7 +55,9 @@ from alstrial.analysis.report.build import FIGURES_DIR, ReportPaths, build_repor
 from alstrial.analysis.report.build import HTML_NAME as REPORT_HTML
 from alstrial.analysis.report.build import PDF_NAME as REPORT_PDF
 from alstrial.analysis.settings import AnalysisSettings
+from alstrial.domain.analysis_plan import AnalysisPlan
 from alstrial.domain.errors import FieldError
+from alstrial.domain.plan_lock import LockedPlan
 
 #: Single-arm trial with a lead-in: each subject is his own control (lead-in against follow-up
 #: slope), optionally with matched registry controls (docs/analysis.md).
@@ -62,8 +65,8 @@ SINGLE_ARM_LEAD_IN = "single_arm_lead_in"
 #: A two-arm randomised trial: besides the efficacy analysis, the MMRM, ANCOVA and survival
 #: analyses of :mod:`alstrial.analysis.randomised` (docs/analysis.md, "Randomised trials").
 RANDOMISED = "randomised"
-#: The designs the pipeline can analyse. A locked statistical analysis plan will be one more
-#: keyword argument of :func:`run_pipeline` choosing the primary analysis the report leads with.
+#: The designs the pipeline can analyse. The protocol's analysis plan (``plan``, and its lock)
+#: chooses the primary analysis the result and the report lead with (docs/analysis.md).
 DESIGNS = (SINGLE_ARM_LEAD_IN, RANDOMISED)
 #: Where :func:`run_pipeline` writes the analysed trial data inside ``out``.
 DATA_DIR = "data"
@@ -100,7 +103,9 @@ class TrialAnalysis:
     subjects plus any matched registry controls); ``efficacy``: the efficacy result (its
     ``matching`` holds the registry matching, if any); ``files``: every file written, in the
     order written (empty without ``out``); ``report``: where the report went, if asked;
-    ``randomised``: the randomised design's MMRM, ANCOVA and survival analyses.
+    ``randomised``: the randomised design's MMRM, ANCOVA and survival analyses; ``plan``: the
+    protocol's analysis plan; ``locked``: its lock; ``protocol_sha256``: the hash of the
+    protocol analysed under it (compared with the locked one).
     """
 
     design: str
@@ -110,6 +115,9 @@ class TrialAnalysis:
     files: tuple[Path, ...] = ()
     report: ReportPaths | None = field(default=None)
     randomised: RandomisedResult | None = None
+    plan: AnalysisPlan | None = None
+    locked: LockedPlan | None = None
+    protocol_sha256: str | None = None
 
     @property
     def matching(self) -> MatchResult | None:
@@ -135,6 +143,9 @@ class TrialAnalysis:
             extra = self.randomised.to_dict()
             result["settings"] = {**result["settings"], **extra.pop("settings")}
             result.update(extra)
+        sha256 = None if self.locked is None else self.locked.sha256
+        result["primary"] = primary_entry(self.plan, result, sha256)
+        result["analysis_plan"] = plan_record(self.plan, result, self.locked, self.protocol_sha256)
         return result
 
 
@@ -149,6 +160,9 @@ def run_pipeline(
     write_data: bool = False,
     report: ReportRequest | None = None,
     randomised: RandomisedSettings | None = None,
+    plan: AnalysisPlan | None = None,
+    locked: LockedPlan | None = None,
+    protocol_sha256: str | None = None,
 ) -> TrialAnalysis:
     """Match (when ``registry`` is given), analyse, and write the deliverables into ``out``.
 
@@ -157,7 +171,9 @@ def run_pipeline(
     :class:`alstrial.registry.proact.Registry` to draw matched external controls from.
     ``write_data``: also write the trial's data as ``out/data/subjects.csv`` and ``visits.csv``.
     ``report``: also write the HTML/PDF report into ``out``. ``randomised``: the settings of
-    the randomised design's analyses (default :class:`RandomisedSettings`).
+    the randomised design's analyses (default :class:`RandomisedSettings`). ``plan``: the
+    protocol's analysis plan, whose primary leads the result (``primary``) and the report;
+    ``locked``: its lock, against which the settings used are checked (``analysis_plan``).
 
     Raises :class:`FieldError` (an unknown design; a registry for a trial with its own controls;
     no registry patient qualifies; ``report`` or ``write_data`` without ``out``) before anything
@@ -177,8 +193,11 @@ def run_pipeline(
     trial = None
     if design == RANDOMISED:
         trial = analyse_randomised(analysed, randomised or RandomisedSettings())
+    planned = dict(plan=plan, locked=locked, protocol_sha256=protocol_sha256)
+    result = TrialAnalysis(design, data, analysed, efficacy, randomised=trial, **planned)
     if out is None:
-        return TrialAnalysis(design, data, analysed, efficacy, randomised=trial)
+        return result
+    plan_section = result.to_dict()["analysis_plan"]
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".alstrial-run-", dir=out.parent))
@@ -201,6 +220,7 @@ def run_pipeline(
                 safety=report.safety,
                 screening=report.screening,
                 pdf=report.pdf,
+                plan=plan_section,
             )
             names += [REPORT_HTML, REPORT_PDF, f"{FIGURES_DIR}/"]
             if report.deidentified_copy:
@@ -214,6 +234,7 @@ def run_pipeline(
                     screening=report.screening,
                     pdf=report.pdf,
                     deidentified=True,
+                    plan=plan_section,
                 )
             names += [f"{DEIDENTIFIED_DIR}/", f"{DEIDENTIFIED_DIR}/{FIGURES_DIR}/"]
         files = _publish(staging, out, names)
@@ -226,7 +247,7 @@ def run_pipeline(
             pdf=out / REPORT_PDF if report.pdf else None,
             figures=tuple(f for f in files if f.parent == out / FIGURES_DIR),
         )
-    return TrialAnalysis(design, data, analysed, efficacy, tuple(files), paths, trial)
+    return TrialAnalysis(design, data, analysed, efficacy, tuple(files), paths, trial, **planned)
 
 
 def _publish(staging: Path, out: Path, names: list[str]) -> list[Path]:

@@ -76,12 +76,15 @@ def analyse(
         raise _fail("--report needs --out DIR")
     if protocol is not None and follow_up_days is not None:
         raise _fail("give --follow-up-days or --protocol (whose visit windows set it), not both")
+    plan = None
     try:
         if protocol is not None:
             from alstrial.analysis.settings import settings_from_protocol
             from alstrial.domain.protocol import load_protocol
 
-            settings = settings_from_protocol(load_protocol(protocol), pre_slope=pre_slope)
+            declared = load_protocol(protocol)
+            settings = settings_from_protocol(declared, pre_slope=pre_slope)
+            plan = declared.analysis.plan
         else:
             settings = AnalysisSettings(follow_up_days=follow_up_days or 90, pre_slope=pre_slope)
     except ValueError as error:
@@ -109,6 +112,7 @@ def analyse(
             report=ReportRequest() if report else None,
             design=design,
             randomised=randomised,
+            plan=plan,
         )
     except AnalysisDataError as error:
         raise _fail(str(error)) from None
@@ -119,7 +123,11 @@ def analyse(
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
     elif out is None:
-        if design == RANDOMISED:  # the randomised comparisons lead; slopes are exploratory
+        planned = result.to_dict()["analysis_plan"]
+        if planned is not None:  # the protocol's pre-specified analyses lead
+            _print_planned(planned)
+            typer.echo("exploratory:")
+        elif design == RANDOMISED:  # the randomised comparisons lead; slopes are exploratory
             _print_randomised(result.randomised)
             typer.echo("exploratory:")
         _print_summary(result.efficacy)
@@ -147,6 +155,20 @@ def _print_randomised(result) -> None:
         f"p = {s.cox['p']:.4g}); RMST to {s.rmst.tau_days:g} days: difference "
         f"{s.rmst.difference:.1f} days (SE {s.rmst.se:.1f}, p = {s.rmst.p:.4g})"
     )
+
+
+def _print_planned(planned: dict) -> None:
+    """The primary, then the secondaries, as the protocol's analysis plan orders them."""
+    for row in planned["results"]:
+        low, high, p = row["ci_low"], row["ci_high"], row["p"]
+        if row["estimate"] is None:  # e.g. a comparison with controls when none were given
+            typer.echo(f"{row['role']}: {row['label']}: not computable from these data")
+            continue
+        interval = "" if low is None or high is None else f" (95% CI {low:.3f} to {high:.3f})"
+        tested = "p not computable" if p is None else f"p = {p:.4g}"
+        typer.echo(f"{row['role']}: {row['label']}: {row['estimate']:.3f}{interval}, {tested}")
+    if planned["locked_sha256"] is None:
+        typer.echo("(analysis plan not locked: the protocol names these analyses)")
 
 
 def _read_registry(folder: Path):

@@ -36,14 +36,15 @@ def plan_sha256(content: Any) -> str:
 
 def deviations(locked: dict[str, Any], current: dict[str, Any]) -> list[str]:
     """One sentence per locked part (:data:`LOCKED_PARTS`, ``operating_characteristics``
-    excepted: they describe the design, not this run) or per setting that differs now."""
+    excepted: they describe the design, not this run) or per setting that differs now. A part
+    missing from ``current`` is not compared (an analysis of files knows no protocol hash)."""
     found = []
-    if locked.get("protocol_sha256") != current.get("protocol_sha256"):
+    if "protocol_sha256" in current and locked.get("protocol_sha256") != current["protocol_sha256"]:
         found.append(
             f"protocol changed since the lock: sha256 {str(current.get('protocol_sha256'))[:12]} "
             f"instead of {str(locked.get('protocol_sha256'))[:12]}"
         )
-    if locked.get("plan") != current.get("plan"):
+    if "plan" in current and locked.get("plan") != current["plan"]:
         found.append(
             f"analysis plan {current.get('plan')} instead of the locked {locked.get('plan')}"
         )

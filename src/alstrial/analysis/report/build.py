@@ -33,6 +33,7 @@ from alstrial.analysis.report.deidentify import deidentified_tables
 from alstrial.analysis.report.figures import love_plot
 from alstrial.analysis.report.flow import study_flow
 from alstrial.analysis.report.honesty import NaturalHistoryCheck, natural_history_check
+from alstrial.analysis.report.planned import planned_view
 from alstrial.analysis.slopes import windowed_visits
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -71,6 +72,7 @@ def build_report(
     generated_at: dt.datetime | None = None,
     deidentified: bool = False,
     time_zone: str | None = None,
+    plan: Mapping[str, Any] | None = None,
 ) -> ReportPaths:
     """Render the report of ``result`` into ``out`` (created) and return the paths.
 
@@ -81,7 +83,10 @@ def build_report(
     not). ``natural_history`` defaults to the check computed from ``result.matching`` when
     registry controls were matched. ``deidentified``: for a de-identified reader (the
     statistician): no listings, no calendar dates or moments, no free text
-    (:mod:`.deidentify`), and no generation date.
+    (:mod:`.deidentify`), and no generation date. ``plan``: the result's ``analysis_plan``
+    (:func:`alstrial.analysis.plan.plan_record`): the report then opens with the pre-specified
+    primary, then the secondaries, the lock's hash and time and any deviation, and labels the
+    rest exploratory (docs/report.md, "The primary first").
     """
     out = Path(out)
     if deidentified:
@@ -100,6 +105,7 @@ def build_report(
             for i, (name, frame) in enumerate((safety or {}).items())
         ]
         context.update(
+            plan=None if plan is None else planned_view(plan),
             title=title,
             trial=trial,
             generated_at="" if deidentified else stamp,
