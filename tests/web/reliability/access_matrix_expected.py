@@ -140,6 +140,21 @@ WEB: dict[str, tuple] = {
         "200 200 200 200 403 200 200 login", "200 200 200 200 403 200 200 login",
         "404 404 404 404 403 404 404 login", "404 404 404 404 403 404 404 login",
     ),
+    # Randomisation pages: the matrix's subject is of kim2009 (not randomised), so a POST by a
+    # role that may randomise is refused with the reason (422); the approve page's object is
+    # the demo's first, already approved, request (refused, redirected back: 302).
+    "randomisation:approve": (
+        "405 405 405 405 405 405 405 405", "403 302 403 302 403 403 403 login",
+        "405 405 405 405 405 405 405 405", "403 404 403 404 403 403 403 login",
+    ),
+    "randomisation:randomise": (
+        "200 200 403 403 403 403 403 login", "422 422 403 403 403 403 403 login",
+        "404 404 403 403 403 403 403 login", "404 404 403 403 403 403 403 login",
+    ),
+    "randomisation:request_unblinding": (
+        "405 405 405 405 405 405 405 405", "403 302 403 403 403 403 403 login",
+        "405 405 405 405 405 405 405 405", "403 404 403 403 403 403 403 login",
+    ),
     "reports:analysis": (
         "403 200 403 200 200 403 200 login", "403 200 403 200 200 403 200 login",
         None, None,
@@ -340,6 +355,23 @@ API: dict[str, tuple] = {
     ),
     "GET /api/v1/administrations/{administration_id}": (
         "200 200 200 200 200 200 200 401", None,
+    ),
+    # Randomisation (docs/api.md): the POSTs without a body run their checks (kim2009 is not
+    # randomised: 422; roles that may not act: 403); approving the demo's approved request: 422.
+    "POST /api/v1/subjects/{subject_id}/randomisation": (
+        "422 422 403 403 403 403 403 401", None,
+    ),
+    "GET /api/v1/subjects/{subject_id}/randomisation": (
+        "404 404 404 404 404 404 404 401", None,
+    ),
+    "POST /api/v1/subjects/{subject_id}/unblinding": (
+        "422 422 422 422 422 422 422 401", "422 422 422 422 422 422 422 401",
+    ),
+    "POST /api/v1/unblinding/{unblinding_id}/approve": (
+        "403 422 403 422 403 403 403 401", None,
+    ),
+    "GET /api/v1/unblinding/{unblinding_id}": (
+        "200 200 403 200 403 200 200 401", None,
     ),
 }
 # fmt: on

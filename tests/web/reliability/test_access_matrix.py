@@ -97,9 +97,12 @@ PK_MODEL = {
             "product:administer",
             "audit:subject",
             "audit:subject_csv",
+            "randomisation:randomise",
+            "randomisation:request_unblinding",
         ),
         "subjects.Subject",
     ),
+    "randomisation:approve": "randomisation.UnblindingRequest",
     "subjects:visit": "subjects.Visit",
     "assessments:endpoint_edit": "assessments.EndpointEvent",
     "product:batch_create": "product.Harvest",
@@ -134,6 +137,7 @@ API_MODEL = {
     "event_id": "safety.AdverseEvent",
     "lot_id": "product.Lot",
     "administration_id": "product.Administration",
+    "unblinding_id": "randomisation.UnblindingRequest",
 }
 FIXED = {"table": "subjects", "form_key": "alsfrs_r", "kind": "initial", "name": "overview"}
 
@@ -222,6 +226,15 @@ def _complete_the_world(safety_monitor) -> None:
         )
         ae = AdverseEvent.objects.filter(subject__site__code=site).first()
         Notification.objects.create(user=safety_monitor, adverse_event=ae, message="matrix")
+    # The demo's randomised trial runs at Seoul only: an unblinding request at Novara gives the
+    # other-site column of the unblinding routes (made directly: its trial is not randomised).
+    from alstrial.web.randomisation.models import UnblindingRequest
+
+    novara = Subject.objects.filter(site__code="novara").first()
+    request = UnblindingRequest(
+        subject=novara, requested_by=admin, reason="matrix", requested_at=timezone.now()
+    )
+    save_clinical(request, admin, "matrix world")
 
 
 def get_user_model_admin():
