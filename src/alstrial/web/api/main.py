@@ -11,6 +11,7 @@ from alstrial.web.api import (
     alsfrs,
     auth,
     lots,
+    queries,
     randomisation,
     subjects,
     visits,
@@ -39,3 +40,4 @@ api.add_router("/assessments/alsfrs", alsfrs.router)
 api.add_router("/adverse-events", adverse_events.router)
 api.add_router("/lots", lots.router)
 api.add_router("/administrations", administrations.router)
+api.add_router("/queries", queries.router)
