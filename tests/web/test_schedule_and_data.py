@@ -6,7 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -51,7 +51,6 @@ def test_out_of_window_visits_are_flagged(enrolled_subject, users):
 
 def test_analysis_frames_use_study_days(enrolled_subject, users, sites):
     subject = enrolled_subject("seoul", days_ago=150)
-    give_dose(subject, users, sites)  # treated: dose 1 was given
     user = users["coordinator.seoul"]
     items = {i.key: 4 for i in ITEMS if i.key != "cutting_with_gastrostomy"}
     expected = []
@@ -62,6 +61,9 @@ def test_analysis_frames_use_study_days(enrolled_subject, users, sites):
             AlsfrsAssessment(subject=subject, visit=visit, **{**items, "walking": walking}), user
         )
         expected.append((visit.target_date - subject.day_zero_date).days)
+    # treated: dose 1 given on the planned day 0 (a dose on another day would move day 0)
+    on_day_zero = datetime.combine(subject.day_zero_date, time(10), tzinfo=subject.site.zone)
+    give_dose(subject, users, sites, at=on_day_zero)
     subjects, visits = analysis_frames(subject.trial)
     assert subjects.to_dict("records") == [
         {

@@ -37,6 +37,8 @@ class SubjectStatus(models.TextChoices):
     ENROLLED = "enrolled", "Enrolled"
     COMPLETED = "completed", "Completed"
     WITHDRAWN = "withdrawn", "Withdrawn"
+    LOST_TO_FOLLOW_UP = "lost_to_follow_up", "Lost to follow-up"
+    DIED = "died", "Died"
 
 
 class Sex(models.TextChoices):
@@ -88,6 +90,11 @@ class Subject(ClinicalRecord):
         null=True, blank=True, help_text="Day 0 of the schedule (the protocol's anchor event)."
     )
     withdrawal_date = models.DateField(null=True, blank=True)
+    disposition_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Site date the subject finished: completed, withdrew, was lost or died.",
+    )
     withdrawal_reason = models.TextField(blank=True)
 
     class Meta:
@@ -115,7 +122,8 @@ class Subject(ClinicalRecord):
     def clean_clinical(self) -> None:
         errors = []
         now = today(self.site)
-        for field in ("consent_date", "screening_date", "enrolment_date", "withdrawal_date"):
+        dates = ("consent_date", "screening_date", "enrolment_date", "withdrawal_date")
+        for field in (*dates, "disposition_date"):
             value = getattr(self, field)
             if value is not None and value > now:
                 errors.append(FieldError(field, f"{value} is in the future"))

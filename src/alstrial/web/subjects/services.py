@@ -148,6 +148,7 @@ def withdraw_subject(subject: Subject, user, *, withdrawal_date, withdrawal_reas
         raise ValidationError(errors)
     subject.status = SubjectStatus.WITHDRAWN
     subject.withdrawal_date = withdrawal_date
+    subject.disposition_date = withdrawal_date
     subject.withdrawal_reason = withdrawal_reason.strip()
     return save_clinical(subject, user, reason or "withdrawal")
 
@@ -226,7 +227,58 @@ def record_visit(
     visit.status = VisitStatus.DONE
     visit.visit_date = visit_date
     visit.missed_reason = ""
-    return save_clinical(visit, user, reason, expected_version=expected_version)
+    with transaction.atomic():
+        visit = save_clinical(visit, user, reason, expected_version=expected_version)
+        complete_if_finished(visit.subject, user)
+    return visit
+
+
+def complete_if_finished(subject: Subject, user) -> bool:
+    """An enrolled subject whose last scheduled visit is done has completed the study, on that
+    visit's date (docs/web.md, 'Subjects finish'). Returns whether the subject completed."""
+    last = subject.visits.order_by("-sequence").first()
+    if subject.status != SubjectStatus.ENROLLED or last is None:
+        return False
+    if last.status != VisitStatus.DONE:
+        return False
+    subject.status = SubjectStatus.COMPLETED
+    subject.disposition_date = last.visit_date
+    save_clinical(subject, user, f"completed: last scheduled visit {last.code} done")
+    return True
+
+
+#: Dispositions a person records (``completed`` follows from the visits).
+RECORDED_DISPOSITIONS = (
+    SubjectStatus.WITHDRAWN,
+    SubjectStatus.LOST_TO_FOLLOW_UP,
+    SubjectStatus.DIED,
+)
+
+
+def record_disposition(subject: Subject, user, *, disposition, disposition_date, reason):
+    """Record that an enrolled subject stopped early: ``withdrawn``, ``lost_to_follow_up`` or
+    ``died``, on ``disposition_date`` (the site's date), with why (``reason``, required).
+    Later visits stay scheduled and unrecorded. Refused with a FieldError naming the field."""
+    errors = []
+    if subject.status != SubjectStatus.ENROLLED:
+        errors.append(FieldError("status", f"{subject.code} is not enrolled"))
+    if disposition not in RECORDED_DISPOSITIONS:
+        allowed = ", ".join(RECORDED_DISPOSITIONS)
+        errors.append(FieldError("disposition", f"{disposition!r} is not one of {allowed}"))
+    if disposition_date is None:
+        errors.append(FieldError("disposition_date", "the date is required"))
+    elif subject.enrolment_date and disposition_date < subject.enrolment_date:
+        errors.append(FieldError("disposition_date", "cannot precede enrolment"))
+    if not (reason or "").strip():
+        errors.append(FieldError("reason", "say why the subject left the study"))
+    if errors:
+        raise ValidationError(errors)
+    subject.status = disposition
+    subject.disposition_date = disposition_date
+    if disposition == SubjectStatus.WITHDRAWN:
+        subject.withdrawal_date = disposition_date
+        subject.withdrawal_reason = reason.strip()
+    return save_clinical(subject, user, reason.strip())
 
 
 def record_missed_visit(

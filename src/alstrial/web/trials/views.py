@@ -7,6 +7,7 @@ from collections import Counter
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
+from alstrial.domain.disposition import disposition_counts
 from alstrial.exchange.spreadsheet import write_csv
 from alstrial.web.core.access import get_for_user_or_404, role_required, site_ids_for
 from alstrial.web.core.models import ANALYSIS_ROLES
@@ -20,7 +21,10 @@ from alstrial.web.trials.models import Trial
 def trial_summary(trial: Trial, user) -> dict:
     """Counts for the dashboard over the subjects ``user`` may see (their sites only)."""
     subjects = Subject.objects.visible_to(user).filter(trial=trial)
-    by_status = Counter(subjects.values_list("status", flat=True))
+    statuses = list(subjects.values_list("status", flat=True))
+    by_status = Counter(statuses)
+    # the one count of the study flow, shared with the report and SDTM DS (docs/web.md)
+    counts = disposition_counts(statuses)
     visits = (
         Visit.objects.visible_to(user)
         .filter(subject__trial=trial, subject__status=SubjectStatus.ENROLLED)
@@ -44,8 +48,9 @@ def trial_summary(trial: Trial, user) -> dict:
                 missing.append((visit, registered))
     return {
         "statuses": [(s.label, by_status.get(s.value, 0)) for s in SubjectStatus],
-        "screened": sum(by_status.values()),
-        "enrolled": by_status.get(SubjectStatus.ENROLLED, 0),
+        "screened": counts.screened,
+        "enrolled": counts.enrolled,  # ever enrolled: on study and finished
+        "dispositions": counts,
         "due": due,
         "overdue": overdue,
         "missing": missing,
