@@ -8,6 +8,7 @@
 | 404 | no such object, **or another site's** (existence never leaks) |
 | 409 | an edit based on a stale ``version``; a form already entered for a visit; a database |
 |     | constraint refusing a record saved at the same moment |
+| 423 | the trial's database is locked (docs/datamanagement.md, "Locks"): nothing was written |
 | 422 | bad input, named field by field (schema errors and the domain's ``ValidationError``); |
 |     | a refused administration (with ``refused_attempt_id``) |
 | 429 | too many failed logins (django-axes) |
@@ -27,6 +28,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 
 from alstrial.domain.errors import FieldError, ValidationError
 from alstrial.web.core.records import ConflictError
+from alstrial.web.core.write_guards import WritesLocked
 from alstrial.web.product.administration import AdministrationRefused
 
 #: Locations ninja puts before a field name: ("body", "payload", "speech") -> "speech".
@@ -99,6 +101,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(ValidationError)
     def domain_invalid(request, exc):
         return respond(request, 422, _body("invalid input; nothing was saved", exc.by_field()))
+
+    @api.exception_handler(WritesLocked)
+    def locked(request, exc):
+        return respond(request, 423, _body(exc.message, exc.by_field()))
 
     @api.exception_handler(ConflictError)
     def conflict(request, exc):

@@ -14,6 +14,7 @@ from alstrial.web.api import (
     queries,
     randomisation,
     subjects,
+    trial_lock,
     visits,
 )
 from alstrial.web.api.errors import install_error_handlers
@@ -41,3 +42,4 @@ api.add_router("/adverse-events", adverse_events.router)
 api.add_router("/lots", lots.router)
 api.add_router("/administrations", administrations.router)
 api.add_router("/queries", queries.router)
+api.add_router("/trials", trial_lock.router)

@@ -27,6 +27,7 @@ from alstrial.domain.errors import FieldError, MisuseError, ValidationError
 from alstrial.domain.text_limits import check_reason
 from alstrial.web.core.access import SiteScopedQuerySet
 from alstrial.web.core.stored_fields import check_stored_fields
+from alstrial.web.core.write_guards import check_writable
 
 #: Change reason recorded for the first save when the user gives none.
 INITIAL_ENTRY_REASON = "initial entry"
@@ -186,6 +187,7 @@ def save_clinical(obj: ClinicalRecord, user, reason: str = "", *, expected_versi
     else:
         reason = _require_reason(reason, "change")
     check_reason(reason)
+    check_writable(obj)  # a locked trial or subject refuses every write (WritesLocked)
     check_stored_fields(obj)
     obj.clean_clinical()
     now = timezone.now()
@@ -224,6 +226,7 @@ def delete_clinical(obj: ClinicalRecord, user, reason: str, *, expected_version=
         raise PermissionDenied("clinical data is deleted by an identified, logged-in user")
     reason = _require_reason(reason, "delete")
     check_reason(reason)
+    check_writable(obj)
     expected = obj.version if expected_version is None else int(expected_version)
     with transaction.atomic():
         _claim_version(obj, expected)

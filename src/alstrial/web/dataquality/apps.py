@@ -11,4 +11,8 @@ class DataQualityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from alstrial.web.core.write_guards import register_write_guard
         from alstrial.web.dataquality import signals  # noqa: F401  (connects the save hooks)
+        from alstrial.web.dataquality.locks import refuse_locked_trial
+
+        register_write_guard(refuse_locked_trial)

@@ -73,3 +73,19 @@ class Query(models.Model):
 
     def __str__(self) -> str:
         return f"query {self.pk} on {self.form}.{self.field} ({self.status})"
+
+
+class TrialLock(models.Model):
+    """The database lock of one trial: while ``locked``, every write of the trial's data is
+    refused (docs/datamanagement.md, "Locks"). One row per trial, changed only by the data
+    manager through the services; its history is the audit trail of every lock and unlock."""
+
+    trial = models.OneToOneField("trials.Trial", on_delete=models.PROTECT, related_name="lock")
+    locked = models.BooleanField(default=False)
+    reason = models.TextField()
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"{self.trial} {'locked' if self.locked else 'unlocked'}"

@@ -23,6 +23,7 @@ from alstrial.web.core.access import SiteScopedQuerySet
 from alstrial.web.core.models import Site
 from alstrial.web.core.records import ClinicalRecord
 from alstrial.web.core.stored_fields import check_stored_fields
+from alstrial.web.core.write_guards import check_writable
 from alstrial.web.subjects.models import Subject, Visit
 
 USER = settings.AUTH_USER_MODEL
@@ -302,6 +303,7 @@ class AppendOnly(models.Model):
         # A value refused here would otherwise stay in the ledger for good (or fail on
         # PostgreSQL only); the same check as every clinical save.
         check_stored_fields(self)
+        check_writable(self)  # a locked trial refuses ledger rows too (WritesLocked)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
