@@ -65,6 +65,8 @@ ALSTRIAL_APPS = [
     "alstrial.web.exchange",
     "alstrial.web.design",
     "alstrial.web.reports",
+    "alstrial.web.sap",
+    "alstrial.web.dataquality",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + ALSTRIAL_APPS
 
