@@ -32,6 +32,9 @@ class VisitForm:
     url: Callable[[object], str | None]
     done_visits: Callable[[list[int]], QuerySet] | None = None
     done_visit_field: str = "visit_id"
+    #: The roles whose view of ``url`` opens (the roles its view is decorated with); empty: every
+    #: role. The subject page links the form only for these (docs/web.md, 'Errors you can see').
+    roles: tuple[str, ...] = ()
 
 
 _REGISTRY: dict[str, VisitForm] = {}

@@ -17,6 +17,7 @@ class ProductConfig(AppConfig):
         # Django imports this module while it is still filling the registry.
         from alstrial.web.product.models import Administration, Harvest
         from alstrial.web.product.panel import dashboard_panel_context
+        from alstrial.web.product.views import VIEWERS
         from alstrial.web.subjects.models import Visit
 
         def subject_page(visit) -> str:
@@ -34,6 +35,7 @@ class ProductConfig(AppConfig):
                 lambda visit: Harvest.objects.filter(visit=visit).exists(),
                 subject_page,
                 done_visits=lambda ids: Harvest.objects.filter(visit_id__in=ids),
+                roles=VIEWERS,
             )
         )
         register_visit_form(
@@ -46,6 +48,7 @@ class ProductConfig(AppConfig):
                 subject_page,
                 done_visits=lambda ids: Visit.objects.filter(pk__in=ids).filter(Exists(dose_given)),
                 done_visit_field="pk",
+                roles=VIEWERS,
             )
         )
         register_dashboard_panel(DashboardPanel("product/panel.html", dashboard_panel_context))

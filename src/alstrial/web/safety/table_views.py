@@ -66,6 +66,10 @@ def panel_context(trial, user) -> dict:
         "evaluation": services.evaluate_trial(trial),
         "halts": services.active_halts(trial),
         "unread": services.unread_count(user),
+        # The links the panel offers follow the rule the listing and board views apply, so a
+        # role that would meet a 403 (the statistician) is not shown them.
+        "can_read_events": has_any_role(user, *services.READER_ROLES),
+        "can_see_tables": has_any_role(user, *services.TABLE_ROLES),
     }
 
 

@@ -16,6 +16,7 @@ from alstrial.domain.errors import FieldError, ValidationError
 from alstrial.domain.safety_clock import CLOCK_RULE, ReportKind
 from alstrial.web.core.access import (
     get_for_user_or_404,
+    has_any_role,
     has_role,
     require_role,
     role_required,
@@ -32,9 +33,11 @@ from alstrial.web.subjects.models import Subject
 def render_page(request, template: str, context: dict, status: int = 200):
     """Render a safety page with the safety links and the unread-notifications badge."""
     unread = services.unread_count(request.user)
+    # Only the pages the person's role opens (the same roles as the views' role_required).
+    readers = has_any_role(request.user, *services.READER_ROLES)
     nav = [
-        {"url": reverse("safety:list"), "label": "Adverse events"},
-        {"url": reverse("safety:board"), "label": "Safety board"},
+        *([{"url": reverse("safety:list"), "label": "Adverse events"}] if readers else []),
+        *([{"url": reverse("safety:board"), "label": "Safety board"}] if readers else []),
         {
             "url": reverse("safety:notifications"),
             "label": f"Notifications ({unread})" if unread else "Notifications",

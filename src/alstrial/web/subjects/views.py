@@ -91,8 +91,9 @@ def screen(request):
     return render(request, "subjects/screen.html", context, status=outcome.status)
 
 
-def _visit_rows(subject: Subject) -> list[dict]:
-    """Each visit with the status of every form it requires (required / done / missing)."""
+def _visit_rows(subject: Subject, user) -> list[dict]:
+    """Each visit with the status of every form it requires (required / done / missing), and
+    the form's link when ``user``'s role opens it (else ``url`` is None)."""
     rows = []
     now = today(subject.site)
     # The related manager hands every visit this same subject (with its site): no copies.
@@ -112,12 +113,13 @@ def _visit_rows(subject: Subject) -> list[dict]:
             state = "done" if done else ("missing" if closed else "required")
             if visit.status == VisitStatus.MISSED:
                 state = "not collected"
+            opens = not registered.roles or has_role(user, subject.site, *registered.roles)
             forms.append(
                 {
                     "key": key,
                     "label": registered.label,
                     "state": state,
-                    "url": registered.url(visit),
+                    "url": registered.url(visit) if opens else None,
                 }
             )
         rows.append({"visit": visit, "forms": forms})
@@ -131,7 +133,7 @@ def subject_detail(request, pk: int):
     )
     context = {
         "subject": subject,
-        "rows": _visit_rows(subject) if subject.day_zero_date else [],
+        "rows": _visit_rows(subject, request.user) if subject.day_zero_date else [],
         "can_edit": has_role(request.user, subject.site, *DATA_ENTRY_ROLES),
         "can_audit": has_role(request.user, subject.site, *AUDIT_ROLES),
         "deidentified": is_deidentified(request.user, subject.site),
