@@ -42,6 +42,8 @@ def test_coordinator_journey(browser_page, live_server, make_user, kim_trial):
         "fvc_percent_predicted": "88",
     }.items():
         page.fill(f"#id_{name}", value)
+    page.select_option("#id_sex", "F")  # nothing is pre-selected (docs/web.md, 'Forms')
+    page.select_option("#id_onset_site", "spinal")
     page.select_option("#id_el_escorial", "probable")
     page.click("main button[type=submit]")
     page.wait_for_selector("text=screened: eligible")

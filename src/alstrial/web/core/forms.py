@@ -25,12 +25,45 @@ class AuditedFormMixin(forms.Form):
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
+#: The empty first option of a choice a person must make: nothing is pre-selected, so a clinical
+#: value (sex, site of onset, El Escorial category, an adverse event's outcome) is never saved
+#: because it happened to be first in the list (docs/web.md, 'Forms').
+CHOOSE = ("", "Choose…")
+
+
+def choose_one(choices) -> list[tuple[str, str]]:
+    """``choices`` behind an empty "Choose…" option; the field stays required."""
+    return [CHOOSE, *choices]
+
+
+#: How a person reads the domain's field names that no form field shows (a derived value such
+#: as the disease duration is named in the domain's errors, docs/domain.md).
+READABLE_NAMES = {
+    "disease_duration_months": "Disease duration (months, from symptom onset to screening)",
+    "enrolment_date": "Enrolment date",
+    "alsfrs_r_total": "ALSFRS-R total",
+    "fvc_percent_predicted": "FVC (% of predicted)",
+}
+
+
+def readable_name(field: str, form: forms.BaseForm | None = None) -> str:
+    """The name a clinician reads for domain field ``field``: the form's label when the form has
+    the field, a known name, else the words of the identifier (``visit_date`` -> "Visit date")."""
+    if form is not None and field in form.fields and form.fields[field].label:
+        return str(form.fields[field].label)
+    return READABLE_NAMES.get(field) or field.replace("_", " ").capitalize()
+
+
 def add_domain_errors(form: forms.BaseForm, error: ValidationError) -> None:
-    """Show each domain error next to its field (or at the top when the form has no such field)."""
+    """Show each domain error next to its field, or at the top under the field's readable name
+    when the form has no such field."""
     for field, messages in error.by_field().items():
         target = field if field in form.fields else None
         for message in messages:
-            form.add_error(target, message if target else f"{field}: {message}")
+            if target or not field:
+                form.add_error(target, message)
+            else:
+                form.add_error(None, f"{readable_name(field)}: {message}")
 
 
 @dataclass(frozen=True)

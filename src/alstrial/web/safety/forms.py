@@ -17,6 +17,7 @@ from alstrial.domain.safety import (
 )
 from alstrial.domain.safety_terms import shipped_terms
 from alstrial.domain.text_limits import MAX_FREE_TEXT_CHARS, MAX_REASON_CHARS
+from alstrial.web.core.forms import choose_one
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.TextInput(attrs={"type": "datetime-local"})
@@ -60,7 +61,7 @@ class AdverseEventForm(forms.Form):
         help_text="Site local time. Day 0 of the reporting clock.",
     )
     action_taken = forms.ChoiceField(choices=[(a.value, _label(a.value)) for a in ActionTaken])
-    outcome = forms.ChoiceField(choices=[(o.value, _label(o.value)) for o in Outcome])
+    outcome = forms.ChoiceField(choices=choose_one((o.value, _label(o.value)) for o in Outcome))
     narrative = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=MAX_FREE_TEXT_CHARS
     )

@@ -6,7 +6,7 @@ from django import forms
 
 from alstrial.domain.protocol import EL_ESCORIAL
 from alstrial.domain.text_limits import MAX_FREE_TEXT_CHARS
-from alstrial.web.core.forms import AuditedFormMixin
+from alstrial.web.core.forms import AuditedFormMixin, choose_one
 from alstrial.web.subjects.models import OnsetSite, Sex, SubjectIdentity
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -31,12 +31,13 @@ class ScreeningForm(forms.Form):
         widget=DATE_WIDGET, help_text="Date of written informed consent."
     )
     screening_date = forms.DateField(widget=DATE_WIDGET)
-    sex = forms.ChoiceField(choices=Sex.choices)
+    sex = forms.ChoiceField(choices=choose_one(Sex.choices))
     age_years = forms.IntegerField(label="Age (years)")
-    onset_site = forms.ChoiceField(choices=OnsetSite.choices, label="Site of onset")
+    onset_site = forms.ChoiceField(choices=choose_one(OnsetSite.choices), label="Site of onset")
     symptom_onset_date = forms.DateField(widget=DATE_WIDGET, label="Date of symptom onset")
     el_escorial = forms.ChoiceField(
-        choices=[(c, c.replace("_", " ")) for c in EL_ESCORIAL], label="El Escorial category"
+        choices=choose_one((c, c.replace("_", " ")) for c in EL_ESCORIAL),
+        label="El Escorial category",
     )
     alsfrs_r_total = forms.IntegerField(label="ALSFRS-R total at screening (0-48)")
     fvc_percent_predicted = forms.FloatField(label="FVC (% of predicted)")
