@@ -23,6 +23,9 @@ from alstrial.domain.errors import FieldError, ValidationError
 #: Where the shipped designs live: ``designs/`` at the top of the repository.
 DESIGNS_DIR = Path(__file__).resolve().parents[3] / "designs"
 
+#: Multiplicity rules of a multi-arm design's primary analysis (:mod:`.multiplicity`).
+MULTIPLICITY_RULES = ("dunnett", "holm")
+
 #: Who the controls are: none (single arm), randomized concurrent controls, or untreated
 #: patients matched from a natural-history registry.
 CONTROL_SOURCES = ("none", "randomized", "registry")
@@ -201,6 +204,36 @@ class Design:
     dropout_per_month: float = 0.0
     enrolment: Enrolment = field(default_factory=Enrolment)
     matching: Matching = field(default_factory=Matching)
+    dose_arms: tuple[int, ...] = ()
+    dose_effects: tuple[float, ...] = ()
+    multiplicity: str = ""
+
+    @property
+    def is_multi_arm(self) -> bool:
+        """Several dose arms against one randomized control (``arms.dose_arms``)."""
+        return len(self.dose_arms) >= 2
+
+    @property
+    def comparisons(self) -> tuple[str, ...]:
+        """The comparisons each analysis makes, treated minus control: one for a two-arm
+        design (``""``), ``dose 1``, ``dose 2``, ... for a multi-arm one."""
+        if not self.is_multi_arm:
+            return ("",)
+        return tuple(f"dose {k + 1}" for k in range(len(self.dose_arms)))
+
+    @property
+    def outcome_rows(self) -> tuple[tuple[str, int], ...]:
+        """``(analysis, comparison index)`` of each row of the engines' outcome arrays: every
+        comparison of the primary analysis, then of each secondary one (for a two-arm design,
+        one row per analysis)."""
+        return tuple((name, k) for name in self.analyses for k in range(len(self.comparisons)))
+
+    def comparison_effect(self, effect: float, comparison: int) -> float:
+        """The slope change of a comparison's dose arm when the run's effect is ``effect``
+        (points/month): ``effect`` times the arm's ``effect.dose_arm_fractions`` entry."""
+        if not self.is_multi_arm:
+            return effect
+        return effect * self.dose_effects[comparison]
 
     @property
     def analyses(self) -> tuple[str, ...]:
@@ -225,7 +258,8 @@ class Design:
     def with_changes(self, **changes: Any) -> Design:
         """A copy with some fields changed (``n``, ``follow_up_months`` are understood too).
 
-        ``n`` sets both arms (``n_control`` too when the design has controls; a registry pool
+        ``n`` sets both arms (a multi-arm design: the control arm, the dose arms keeping their
+        ratio; ``n_control`` too when the design has controls; a registry pool
         grows with it, keeping its size per control, so matching stays as close);
         ``follow_up_months`` keeps the follow-up visits up to that month, adding it as the last
         visit if needed, at the design's visit spacing. ``enrolment`` and ``matching`` may be
@@ -253,6 +287,11 @@ class Design:
         if "n" in changes:
             n = int(changes.pop("n"))
             changes["n_treated"] = n
+            if self.is_multi_arm:
+                # n is the control arm's size; the dose arms keep the design's ratio.
+                ratio = n / self.n_control
+                changes["dose_arms"] = tuple(max(2, round(k * ratio)) for k in self.dose_arms)
+                changes["n_treated"] = sum(changes["dose_arms"])
             if self.control_source != "none":
                 changes["n_control"] = n
             if self.control_source == "registry" and self.n_control:
@@ -288,6 +327,9 @@ class Design:
                 self.effect_duration_months if math.isfinite(self.effect_duration_months) else None
             ),
             "dropout_per_month": self.dropout_per_month,
+            "dose_arms": list(self.dose_arms),
+            "dose_arm_fractions": list(self.dose_effects),
+            "multiplicity": self.multiplicity or None,
         }
 
 
@@ -342,11 +384,14 @@ def design_from_dict(data: dict[str, Any], source_name: str = "design") -> Desig
     analysis = reader.table("analysis")
     dropout = reader.table("dropout")
     covariates = tuple(reader.get(matching, "matching.covariates", list, list(Matching.covariates)))
+    dose_arms = tuple(reader.get(arms, "arms.dose_arms", list, []))
+    # A multi-arm design's treated subjects are its dose arms' (arms.treated may be left out).
+    n_treated_default = sum(dose_arms) if dose_arms and _all_ints(dose_arms) else None
     design = Design(
         name=reader.get(data, "name", str, None),
         title=reader.get(data, "title", str, ""),
         source=reader.get(data, "source", str, ""),
-        n_treated=reader.get(arms, "arms.treated", int, None),
+        n_treated=reader.get(arms, "arms.treated", int, n_treated_default),
         n_control=reader.get(arms, "arms.control", int, 0),
         control_source=reader.get(arms, "arms.control_source", str, "none"),
         lead_in_visits=tuple(reader.get(schedule, "schedule.lead_in_visits", list, [0.0])),
@@ -359,6 +404,9 @@ def design_from_dict(data: dict[str, Any], source_name: str = "design") -> Desig
         effect_delay_months=reader.get(effect, "effect.delay_months", float, 0.0),
         effect_duration_months=reader.get(effect, "effect.duration_months", float, math.inf),
         dropout_per_month=reader.get(dropout, "dropout.per_month", float, 0.0),
+        dose_arms=dose_arms,
+        dose_effects=tuple(reader.get(effect, "effect.dose_arm_fractions", list, [])),
+        multiplicity=reader.get(analysis, "analysis.multiplicity", str, ""),
         enrolment=Enrolment(
             min_lead_in_decline=reader.get(
                 enrolment, "enrolment.min_lead_in_decline", float, -math.inf
@@ -389,6 +437,10 @@ def design_from_dict(data: dict[str, Any], source_name: str = "design") -> Desig
     if reader.errors:
         raise ValidationError(reader.errors)
     return design
+
+
+def _all_ints(values) -> bool:
+    return all(isinstance(v, int) and not isinstance(v, bool) for v in values)
 
 
 class _Reader:
@@ -472,6 +524,7 @@ def _check(design: Design, where: str = "design") -> list[FieldError]:
         bad("effect.duration_months", "must be > 0 months (leave it out for a lasting effect)")
     if design.dropout_per_month < 0:
         bad("dropout.per_month", "must be >= 0")
+    errors.extend(_check_arms(design, where))
     rules = design.enrolment
     if rules.max_screened < 1:
         bad("enrolment.max_screened", "must be at least 1")
@@ -494,4 +547,38 @@ def _check(design: Design, where: str = "design") -> list[FieldError]:
             bad("arms.control", "must not exceed arms.treated (one match per treated subject)")
         if match.pool < design.n_control:
             bad("matching.pool", f"must be at least arms.control ({design.n_control})")
+    return errors
+
+
+def _check_arms(design: Design, where: str) -> list[FieldError]:
+    """A multi-arm design's keys: dose arm sizes summing to ``arms.treated``, one effect
+    fraction per arm, randomized controls, a stated multiplicity rule, between-arm analyses."""
+    errors: list[FieldError] = []
+
+    def bad(key: str, message: str) -> None:
+        errors.append(FieldError(key, f"{where}: {key} {message}"))
+
+    if not design.dose_arms:
+        if design.dose_effects:
+            bad("effect.dose_arm_fractions", "needs arms.dose_arms")
+        if design.multiplicity:
+            bad("analysis.multiplicity", "applies only to a multi-arm design (arms.dose_arms)")
+        return errors
+    if len(design.dose_arms) < 2 or not _all_ints(design.dose_arms) or min(design.dose_arms) < 2:
+        bad("arms.dose_arms", "must list at least 2 dose arms of at least 2 subjects each")
+        return errors
+    if sum(design.dose_arms) != design.n_treated:
+        bad("arms.treated", f"must equal the sum of arms.dose_arms ({sum(design.dose_arms)})")
+    if design.control_source != "randomized":
+        bad("arms.control_source", "must be 'randomized' for a multi-arm design")
+    if len(design.dose_effects) != len(design.dose_arms) or not all(
+        isinstance(f, int | float) and not isinstance(f, bool) and math.isfinite(f)
+        for f in design.dose_effects
+    ):
+        bad("effect.dose_arm_fractions", "must give one number per dose arm")
+    if design.multiplicity not in MULTIPLICITY_RULES:
+        bad("analysis.multiplicity", f"must be one of {', '.join(MULTIPLICITY_RULES)}")
+    for name in design.analyses:
+        if name in ANALYSES and not ANALYSES[name].needs_controls:
+            bad("analysis.primary", f"{name!r} is not a between-arm analysis")
     return errors

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from alstrial.simulation.designs import Design
+from alstrial.simulation.multiplicity import MultiplicitySummary
 from alstrial.simulation.natural_history import NaturalHistory
 from alstrial.simulation.reference import run_chunk_reference
 from alstrial.simulation.results import AnalysisSummary, SimulationResult
@@ -119,14 +120,30 @@ class Simulation:
             seconds=seconds,
             model=self.model_name or describe_model(self.model),
             analyses=tuple(
-                AnalysisSummary.from_arrays(self.design, name, effect, estimates[a], p_values[a])
-                for a, name in enumerate(self.design.analyses)
+                AnalysisSummary.from_arrays(
+                    self.design,
+                    name,
+                    self.design.comparison_effect(effect, k),
+                    estimates[row],
+                    p_values[row],
+                    self.design.comparisons[k],
+                )
+                for row, (name, k) in enumerate(self.design.outcome_rows)
             ),
+            multiplicity=self._multiplicity(p_values),
             estimates=estimates,
             p_values=p_values,
             n_enrolled=np.concatenate([o.n_enrolled for o in outcomes]),
             n_controls=np.concatenate([o.n_controls for o in outcomes]),
             model_parameters=self.model.to_dict(),
+        )
+
+    def _multiplicity(self, p_values: np.ndarray) -> MultiplicitySummary | None:
+        """A multi-arm design's primary analysis under its rule (its first rows)."""
+        if not self.design.is_multi_arm:
+            return None
+        return MultiplicitySummary.from_p_values(
+            self.design, p_values[: len(self.design.comparisons)]
         )
 
     def _outcomes(self, tasks: list[tuple]) -> Iterator[ChunkOutcome]:

@@ -34,11 +34,12 @@ from alstrial.simulation.trials import (
     ChunkOutcome,
     TrialDraws,
     VisitGrid,
+    arm_shifts,
     design_exit_months,
     gone_mask,
     observed_totals,
     patient_count,
-    treatment_shift,
+    place_arms,
     visit_grid,
 )
 
@@ -47,7 +48,7 @@ def run_chunk_reference(
     design: Design, model: NaturalHistory, draws: ChunkDraws, effect: float
 ) -> ChunkOutcome:
     """Simulate and analyse every trial of a chunk, one by one."""
-    n_analyses = len(design.analyses)
+    n_analyses = len(design.outcome_rows)
     estimates = np.full((n_analyses, draws.n_trials), np.nan)
     p_values = np.full((n_analyses, draws.n_trials), np.nan)
     n_enrolled = np.zeros(draws.n_trials, dtype=int)
@@ -81,22 +82,23 @@ def simulate_trial(
     expected = expected_totals(cands, grid.entry_months)
     gone = gone_mask(cands, grid.entry_months)
 
-    # Randomized allocation: the places with the n_treated smallest allocation numbers are
-    # treated (a random permutation, so a short trial still has both arms at random).
-    ranks = np.argsort(np.argsort(draws.allocation))
-    shift = treatment_shift(design, grid, effect)
+    # Randomized allocation (trials.place_arms): 0 the control, k >= 1 dose arm k.
+    arms = place_arms(design, draws.allocation)
+    shifts = arm_shifts(design, grid, effect)
     exits = design_exit_months(design, draws.exit)
     subjects, visits = [], []
     treated_baselines: list[tuple[int, float]] = []
     for k, j in enumerate(enrolled):
-        treated = design.control_source != "randomized" or ranks[k] < design.n_treated
+        treated = arms[k] > 0
         noise = np.concatenate([screening_noise[j], draws.follow_up_noise[k]])
-        totals = observed_totals(expected[j] + sd * noise, shift if treated else 0.0)
+        totals = observed_totals(expected[j] + sd * noise, shifts[arms[k]] if treated else 0.0)
         if treated:
             treated_baselines.append((j, totals[grid.baseline]))
         seen = ~gone[j] & ~(grid.months > exits[k])
         sid = f"S{k + 1:03d}"
         subjects.append(_subject_row(sid, "treated" if treated else "control", cands, j, grid))
+        if design.is_multi_arm:
+            subjects[-1]["dose_arm"] = int(arms[k])
         visits.extend(_visit_rows(sid, grid, totals, seen))
 
     if design.control_source == "registry" and draws.registry is not None:
@@ -230,8 +232,27 @@ def analyse_trial(
     design: Design, subjects: pd.DataFrame, visits: pd.DataFrame
 ) -> list[tuple[float, float]]:
     """``(estimate, p_value)`` of each of the design's analyses of a trial (primary first), by
-    the analysis engine. An estimate is NaN when a group has fewer than 2 values (the tests'
-    minimum)."""
+    the analysis engine; a multi-arm design's subjects carry their ``dose_arm`` and each
+    analysis is run on each dose arm with the control (``Design.outcome_rows``). An estimate is
+    NaN when a group has fewer than 2 values (the tests' minimum)."""
+    if design.is_multi_arm:
+        outcomes = {}
+        for k in range(len(design.comparisons)):
+            keep = subjects["dose_arm"].isin([0, k + 1])
+            pair = subjects[keep].drop(columns="dose_arm")
+            pair_visits = visits[visits["subject_id"].isin(pair["subject_id"])]
+            for name, outcome in zip(
+                design.analyses, _analyses(design, pair, pair_visits), strict=True
+            ):
+                outcomes[name, k] = outcome
+        return [outcomes[row] for row in design.outcome_rows]
+    return _analyses(design, subjects, visits)
+
+
+def _analyses(
+    design: Design, subjects: pd.DataFrame, visits: pd.DataFrame
+) -> list[tuple[float, float]]:
+    """``(estimate, p_value)`` of each of the design's analyses of a two-arm trial."""
     data = AnalysisData.from_frames(subjects, visits)
     settings = AnalysisSettings(follow_up_days=int(visit_grid(design).days[-1]))
     table = subject_slopes(data, settings).table

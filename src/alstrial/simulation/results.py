@@ -71,11 +71,13 @@ class AnalysisSummary:
     trials_without_test: int
     estimate_sd: float = math.nan
     mean_estimate_se: float = math.nan
+    comparison: str = ""  # a multi-arm design's dose arm against the control ("dose 1", ...)
 
     @classmethod
     def from_arrays(
-        cls, design: Design, analysis: str, effect: float, estimates, p_values
+        cls, design: Design, analysis: str, effect: float, estimates, p_values, comparison=""
     ) -> AnalysisSummary:
+        """``effect``: the slope change of the compared arm (points/month)."""
         trials = len(p_values)
         reject = np.nan_to_num(p_values, nan=1.0) < design.alpha
         rejections = int(reject.sum())
@@ -95,10 +97,13 @@ class AnalysisSummary:
             trials_without_test=int(np.isnan(p_values).sum()),
             estimate_sd=sd,
             mean_estimate_se=sd / math.sqrt(finite.size) if finite.size >= 2 else math.nan,
+            comparison=comparison,
         )
 
     def to_dict(self) -> dict[str, Any]:
+        comparison = {"comparison": self.comparison} if self.comparison else {}
         return {
+            **comparison,
             "analysis": self.analysis,
             "description": ANALYSES[self.analysis].description,
             "rejection_rate": self.rejection_rate,
@@ -129,7 +134,9 @@ def _json_number(value: Any) -> Any:
 class SimulationResult:
     """A simulation run: the primary analysis's summary, the secondary ones, per-trial arrays.
 
-    ``estimates``/``p_values`` are ``(analyses, trials)`` in ``design.analyses`` order.
+    ``estimates``/``p_values`` are ``(rows, trials)`` in ``design.outcome_rows`` order (for a
+    two-arm design, one row per analysis in ``design.analyses`` order; a multi-arm design has a
+    row per analysis and dose arm, and ``analyses`` a summary per row, the primary's first).
     """
 
     design: Design
@@ -145,6 +152,9 @@ class SimulationResult:
     n_enrolled: np.ndarray = field(repr=False)
     n_controls: np.ndarray = field(repr=False)
     model_parameters: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: A multi-arm design's primary analysis under its multiplicity rule
+    #: (:class:`.multiplicity.MultiplicitySummary`); None for two arms.
+    multiplicity: Any = None
 
     @property
     def primary(self) -> AnalysisSummary:
@@ -207,6 +217,7 @@ class SimulationResult:
             "trials_without_test": primary.trials_without_test,
             "short_trials": self.short_trials,
             "secondary": [a.to_dict() for a in self.analyses[1:]],
+            **({"multiplicity": self.multiplicity.to_dict()} if self.multiplicity else {}),
             "model": self.model,
             "model_parameters": {k: _json_number(v) for k, v in self.model_parameters.items()},
             "settings": {"days_per_month": DAYS_PER_MONTH, "design": self.design.to_dict()},

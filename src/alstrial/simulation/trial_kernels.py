@@ -95,12 +95,12 @@ def simulate_trials(
     cand,  # (8, n * P) candidates, draw_kernels rows
     cand_noise,  # (n, P, L) their lead-in noise
     places,
-    treated_place,  # (T, places) bool: the place is treated (allocation)
+    arm_place,  # (T, places) int: the place's arm, 0 control, k >= 1 dose arm k (allocation)
     follow_noise,  # (T, places, V - L)
     exit_months,  # (T, places) design exit, months from the first dose
     entry,  # (V,) months from entry
     months,  # (V,) months from the first dose
-    shift,  # (V,) treatment shift, points
+    shift,  # (A, V) treatment shift of each arm, points (row 0, the control's, unused)
     n_lead,
     noise_sd,
     floor_start,  # NaN: no floor
@@ -200,13 +200,14 @@ def simulate_trials(
         # The enrolled subjects' follow-up visits, by place.
         for k in range(n_enrolled):
             c = enrolled_index[k]
-            treated = treated_place[t, k]
+            arm = arm_place[t, k]
+            treated = arm > 0
             for v in range(lead, n_visits):
                 value = (
                     _expected(cand, c, entry[v], floor_start)
                     + noise_sd * follow_noise[t, k, v - lead]
                 )
-                totals[k, v] = _observed(value + shift[v] if treated else value)
+                totals[k, v] = _observed(value + shift[arm, v] if treated else value)
             for v in range(n_visits):
                 seen[k, v] = not _gone(entry[v], cand[DEATH, c], cand[DROPOUT, c]) and not (
                     months[v] > exit_months[t, k]
@@ -216,7 +217,7 @@ def simulate_trials(
         n_subjects = places
         if has_registry:
             n_subjects += _match(
-                t, totals, seen, places, n_enrolled, treated_place, enrolled_index, cand,
+                t, totals, seen, places, n_enrolled, arm_place, enrolled_index, cand,
                 reg, reg_base_noise, control_noise, n_control, cov_codes, cov_scales, pool,
                 entry, baseline, last_lead, noise_sd, floor_start, mine, pool_cov, penalty,
                 distance, out_control,
@@ -237,7 +238,7 @@ def _expected(people, i, t, floor_start):
 
 @njit(cache=True, nogil=True)
 def _match(
-    t, totals, seen, places, n_enrolled, treated_place, enrolled_index, cand, reg,
+    t, totals, seen, places, n_enrolled, arm_place, enrolled_index, cand, reg,
     reg_base_noise, control_noise, n_control, cov_codes, cov_scales, pool, entry, baseline,
     last_lead, noise_sd, floor_start, mine, pool_cov, penalty, distance, out_control,
 ):  # fmt: skip
@@ -272,7 +273,7 @@ def _match(
     for k in range(n_enrolled):
         if matched == n_control:
             break
-        if not treated_place[t, k]:
+        if not arm_place[t, k] > 0:
             continue
         c = enrolled_index[k]
         for q in range(n_cov):

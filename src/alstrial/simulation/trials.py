@@ -105,6 +105,34 @@ def treatment_shift(design: Design, grid: VisitGrid, effect: float) -> np.ndarra
     return effect * np.clip(np.minimum(months, ends) - starts, 0.0, None).sum(axis=1)
 
 
+def arm_shifts(design: Design, grid: VisitGrid, effect: float) -> np.ndarray:
+    """``(A, V)`` points added at each visit by each arm: row 0 the control (zeros), row ``k``
+    dose arm ``k`` (:func:`treatment_shift` at its effect, :meth:`Design.comparison_effect`);
+    a two-arm design has the one treated row."""
+    rows = [np.zeros(grid.months.size)]
+    rows += [
+        treatment_shift(design, grid, design.comparison_effect(effect, k))
+        for k in range(len(design.comparisons))
+    ]
+    return np.array(rows)
+
+
+def place_arms(design: Design, allocation: np.ndarray) -> np.ndarray:
+    """The arm of each enrolment place from its allocation numbers (last axis: places): 0 the
+    control, ``k >= 1`` dose arm ``k``. The places with the ``n_treated`` smallest numbers are
+    treated (a random permutation, so a short trial still has its arms at random); of those, the
+    smallest go to dose arm 1, the next to dose arm 2, ... (``arms.dose_arms``). Without
+    randomized controls every place is treated."""
+    if design.control_source != "randomized":
+        return np.ones(allocation.shape, dtype=np.int64)
+    ranks = np.argsort(np.argsort(allocation, axis=-1), axis=-1)
+    if not design.is_multi_arm:
+        return (ranks < design.n_treated).astype(np.int64)
+    bounds = np.cumsum(design.dose_arms)
+    arms = 1 + np.searchsorted(bounds, ranks, side="right")
+    return np.where(ranks < design.n_treated, arms, 0).astype(np.int64)
+
+
 def _covered_intervals(doses, delay: float, duration: float) -> np.ndarray:
     """The union of ``[dose + delay, dose + delay + duration]`` over the doses, as disjoint
     ``(start, end)`` rows in order (months)."""

@@ -32,9 +32,10 @@ from alstrial.simulation.trial_kernels import AGE, BASELINE_TOTAL, MONTHS, simul
 from alstrial.simulation.trials import (
     ChunkDraws,
     ChunkOutcome,
+    arm_shifts,
     design_exit_months,
     patient_count,
-    treatment_shift,
+    place_arms,
     visit_grid,
 )
 
@@ -63,11 +64,7 @@ def run_chunk_vectorized(
     places, _ = patient_count(design)
     registry = design.control_source == "registry"
     subjects = places + (design.n_control if registry else 0)
-    if design.control_source == "randomized":
-        ranks = np.argsort(np.argsort(draws.allocation, axis=1), axis=1)
-        treated_place = ranks < design.n_treated
-    else:
-        treated_place = np.ones((t_count, places), dtype=bool)
+    arm_place = place_arms(design, draws.allocation)
     rules = design.enrolment
     lead_months = grid.months[:lead]
     lead_dx = lead_months - lead_months.mean()  # as reference._eligible (analysis ols_slope)
@@ -86,12 +83,12 @@ def run_chunk_vectorized(
     base_noise = draws.registry_baseline_noise
     shared = (
         places,
-        treated_place,
+        arm_place,
         draws.follow_up_noise,
         design_exit_months(design, draws.exit),
         grid.entry_months,
         grid.months,
-        treatment_shift(design, grid, effect),
+        arm_shifts(design, grid, effect),
         lead,
         model.noise_sd,
         np.nan if model.floor_start is None else float(model.floor_start),
@@ -125,21 +122,19 @@ def run_chunk_vectorized(
         simulate_trials(short, people, noise, *shared)
 
     arm_treated, arm_control = out["treated"], out["control"]
-    visits = ChunkVisits(
-        months=grid.months,
-        n_lead_in=lead,
-        totals=np.where(out["seen"], out["totals"], np.nan),
-        seen=out["seen"],
-        treated=arm_treated,
-        control=arm_control,
-    )
+    totals = np.where(out["seen"], out["totals"], np.nan)
     estimates, p_values = [], []
-    for name in design.analyses:
+    for name, comparison in design.outcome_rows:
+        # A multi-arm design compares each dose arm's subjects with the control's.
+        treated = arm_treated
+        if design.is_multi_arm:
+            treated = arm_treated & (arm_place[:, : arm_treated.shape[1]] == comparison + 1)
         if ANALYSES[name].quantity == "visits":
+            visits = ChunkVisits(grid.months, lead, totals, out["seen"], treated, arm_control)
             estimate, p_value = MODEL_ANALYSES[name].chunk(visits)
         else:
             estimate, p_value = _analysis(
-                name, out["lead"], out["follow"], out["change"], arm_treated, arm_control
+                name, out["lead"], out["follow"], out["change"], treated, arm_control
             )
         estimates.append(estimate)
         p_values.append(p_value)
