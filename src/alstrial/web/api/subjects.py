@@ -17,6 +17,7 @@ from ninja import Field, Query, Router, Schema, Status
 from alstrial.web.api.access import get_for_user_or_404, hides_dates, require_role, subject_for
 from alstrial.web.api.pages import PageParams, page, page_of
 from alstrial.web.api.schemas import ChangeIn, ErrorOut, Integer, Number, StrictIn
+from alstrial.web.audit.blinding import trail_for
 from alstrial.web.audit.trail import subject_trail
 from alstrial.web.core.access import can_see_arm, is_blinded_trial, sites_for
 from alstrial.web.core.models import AUDIT_ROLES, DATA_ENTRY_ROLES
@@ -276,5 +277,6 @@ def audit_trail(request, subject_id: int):
                 {"field": c.field, "old": _text(c.old), "new": _text(c.new)} for c in e.changes
             ],
         }
-        for e in subject_trail(subject)
+        # A blinded role reads no entry that reveals the arm (docs/randomisation.md "Blinding").
+        for e in trail_for(request.user, subject, subject_trail(subject))
     ]

@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from alstrial.exchange.spreadsheet import spreadsheet_row
+from alstrial.web.audit.blinding import trail_for
 from alstrial.web.audit.trail import CSV_COLUMNS, csv_rows, subject_trail
 from alstrial.web.core.access import get_for_user_or_404, require_role, role_required
 from alstrial.web.core.models import AUDIT_ROLES
@@ -30,7 +31,8 @@ def _subject(request, pk: int) -> Subject:
 @role_required(*AUDIT_ROLES)
 def subject_audit(request, pk: int):
     subject = _subject(request, pk)
-    entries = list(reversed(subject_trail(subject)))
+    # A blinded role reads no entry that reveals the arm (docs/randomisation.md "Blinding").
+    entries = list(reversed(trail_for(request.user, subject, subject_trail(subject))))
     return render(request, "audit/subject.html", {"subject": subject, "entries": entries})
 
 
@@ -46,7 +48,8 @@ def _csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:
 def subject_audit_csv(request, pk: int):
     subject = _subject(request, pk)
     response, writer = _csv_response(f"audit-{subject.code}.csv")
-    writer.writerows(map(spreadsheet_row, csv_rows(subject_trail(subject), subject.code)))
+    entries = trail_for(request.user, subject, subject_trail(subject))
+    writer.writerows(map(spreadsheet_row, csv_rows(entries, subject.code)))
     return response
 
 
@@ -60,6 +63,7 @@ def trial_audit_csv(request, slug: str):
         .order_by("site__code", "number")
     )
     response, writer = _csv_response(f"audit-{trial.slug}.csv")
-    for subject in subjects:
-        writer.writerows(map(spreadsheet_row, csv_rows(subject_trail(subject), subject.code)))
+    for subject in subjects.select_related("site", "trial"):
+        entries = trail_for(request.user, subject, subject_trail(subject))
+        writer.writerows(map(spreadsheet_row, csv_rows(entries, subject.code)))
     return response

@@ -21,6 +21,7 @@ import segno
 
 from alstrial.domain.local_time import format_local
 from alstrial.domain.product_identity import label_payload
+from alstrial.web.core.access import is_blinded_trial
 from alstrial.web.product.models import Lot
 
 AUTOLOGOUS_WARNING = "FOR AUTOLOGOUS USE ONLY"
@@ -64,10 +65,15 @@ def qr_code(payload: str) -> segno.QRCode:
 
 
 def lot_label(lot: Lot, scale: int = 2) -> LotLabel:
-    """The label of ``lot``. Before the dose is prepared, dose and expiry say so."""
+    """The label of ``lot``. Before the dose is prepared, dose and expiry say so; in a blinded
+    trial the dose is the volume only, the same for active and placebo."""
     protocol = lot.subject.trial.protocol
     product = protocol.interventions.product.description
-    if lot.dose_cells is not None:
+    if lot.dose_cells is not None and is_blinded_trial(lot.subject.trial):
+        # Blinded trial: the label of an active lot and of a placebo must read the same
+        # (docs/product.md "Placebo"): the volume and vehicle only, never the cell count.
+        dose = f"{lot.volume_ml:g} ml {lot.vehicle}"
+    elif lot.dose_cells is not None:
         dose = f"{lot.dose_cells:.3g} cells in {lot.volume_ml:g} ml {lot.vehicle}"
         if lot.cells_per_kg:
             dose += f" ({lot.cells_per_kg:.3g} cells/kg x {lot.weight_kg:g} kg)"

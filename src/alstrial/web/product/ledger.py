@@ -20,7 +20,9 @@ from alstrial.web.core.models import Role
 from alstrial.web.core.records import save_clinical
 from alstrial.web.product.models import CustodyEntry, Lot
 
-LAB_ROLES = (Role.CELL_LAB, Role.ADMIN)
+# The unblinded pharmacy of a randomised, blinded trial prepares active and placebo lots
+# (docs/randomisation.md "Blinding"); a blinded lab role is refused that trial's QC pages.
+LAB_ROLES = (Role.CELL_LAB, Role.ADMIN, Role.UNBLINDED_PHARMACY)
 
 
 def require(user, site, *roles: str, what: str) -> None:

@@ -11,11 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 
 from alstrial.domain.errors import ValidationError
 from alstrial.domain.local_time import local_date
-from alstrial.web.core.access import get_for_user_or_404, has_role, require_role, role_required
+from alstrial.web.core.access import (
+    get_for_user_or_404,
+    has_role,
+    hides_arm,
+    require_role,
+    role_required,
+)
 from alstrial.web.core.forms import add_domain_errors
 from alstrial.web.core.models import Role
 from alstrial.web.product import services
@@ -158,6 +165,10 @@ def _batch_context(request, batch: Batch) -> dict:
 @role_required(*VIEWERS)
 def batch_detail(request, pk: int):
     batch = fetch(request, BATCHES, lambda b: b.subject.site, pk)
+    if hides_arm(request.user, batch.subject.trial, batch.subject.site_id):
+        # The culture (passages, cell counts) is what a placebo lacks: unblinded roles only
+        # (docs/randomisation.md "Blinding").
+        raise PermissionDenied("In a blinded trial only the unblinded pharmacy sees the culture.")
     return render(request, "product/batch.html", _batch_context(request, batch))
 
 

@@ -4,12 +4,13 @@ electronic signature, dose preparation, custody moves and the printable label.""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from alstrial.domain.errors import ValidationError
 from alstrial.domain.product_release import evaluate_release, validate_qc_results
-from alstrial.web.core.access import has_role, role_required
+from alstrial.web.core.access import has_role, hides_arm, role_required
 from alstrial.web.core.forms import add_domain_errors
 from alstrial.web.core.models import Role
 from alstrial.web.core.records import ConflictError
@@ -27,9 +28,20 @@ def _lot(request, pk: int) -> Lot:
     return fetch(request, LOTS, lambda lot: lot.site, pk)
 
 
+def _unblinded_lot(request, pk: int) -> Lot:
+    """The lot, for a page that shows its QC (cell counts, viability): in a blinded trial only
+    an unblinded role may open it (docs/randomisation.md "Blinding")."""
+    lot = _lot(request, pk)
+    if hides_arm(request.user, lot.subject.trial, lot.site_id):
+        raise PermissionDenied("In a blinded trial the unblinded pharmacy enters QC results.")
+    return lot
+
+
 def _lot_context(request, lot: Lot, **extra) -> dict:
     qc = QcResult.objects.filter(lot=lot).first()
     return {
+        # a blinded role sees no dose, QC or evaluation (docs/randomisation.md "Blinding")
+        "blinded": hides_arm(request.user, lot.subject.trial, lot.site_id),
         "lot": lot,
         "subject": lot.subject,
         "evaluation": services.evaluate_lot(lot),
@@ -53,7 +65,7 @@ def lot_detail(request, pk: int):
 
 @role_required(*LAB)
 def qc_edit(request, pk: int):
-    lot = _lot(request, pk)
+    lot = _unblinded_lot(request, pk)
     form = QcForm(
         request.POST or None, initial=qc_initial(QcResult.objects.filter(lot=lot).first())
     )
@@ -89,7 +101,7 @@ def qc_edit(request, pk: int):
 @role_required(*LAB)
 def qc_preview(request, pk: int):
     """HTMX: the release evaluation of the values typed so far (nothing is saved)."""
-    lot = _lot(request, pk)
+    lot = _unblinded_lot(request, pk)
     criteria, rule, weight = services.release_inputs(lot)
     values = {name: request.POST.get(name) for name in QcResult.RESULT_FIELDS}
     try:
