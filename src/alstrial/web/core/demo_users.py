@@ -15,4 +15,8 @@ DEMO_ROLES: dict[str, dict[str, list[str]]] = {
     # The unblinded roles of the randomised msc_rct demo (docs/randomisation.md "Blinding").
     "unblinded.seoul": {"seoul": ["unblinded_pharmacy"]},
     "dsmb.statistician": {"seoul": ["dsmb_statistician"]},
+    # Data management (docs/datamanagement.md): the Seoul monitor (CRA) and a trial-wide data
+    # manager.
+    "cra.seoul": {"seoul": ["monitor"]},
+    "dm.trials": {"seoul": ["data_manager"], "novara": ["data_manager"]},
 }
