@@ -21,6 +21,7 @@ APP_URLS = [
     ("design/", "alstrial.web.design.urls"),
     ("reports/", "alstrial.web.reports.urls"),
     ("exchange/", "alstrial.web.exchange.urls"),
+    ("sap/", "alstrial.web.sap.urls"),
 ]
 
 urlpatterns = [

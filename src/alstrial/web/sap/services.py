@@ -15,13 +15,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from alstrial.domain.errors import FieldError
-from alstrial.domain.plan_lock import LockedPlan, deviations, plan_sha256
+from alstrial.domain.plan_lock import deviations, plan_sha256
 from alstrial.simulation.plan_characteristics import operating_characteristics
 from alstrial.web.core.access import has_role
 from alstrial.web.core.models import Role
 from alstrial.web.sap.models import PlanLock
 from alstrial.web.trials.models import Trial
-from alstrial.web.trials.outputs import analysis_settings
+from alstrial.web.trials.outputs import analysis_settings, locked_plan
 
 #: Who may lock a plan in the web app: the trial statistician, who is blinded to the arms
 #: (docs/web.md "Roles"), so the plan is fixed by someone who has not seen the comparison.
@@ -102,12 +102,6 @@ def _refuse_second_lock(trial: Trial) -> None:
             f"the analysis plan of {trial.slug} is already locked (sha256 {existing.sha256}, "
             f"{existing.locked_at:%Y-%m-%d %H:%M} UTC); a locked plan cannot change",
         )
-
-
-def locked_plan(trial: Trial) -> LockedPlan | None:
-    """The trial's lock as the analysis reads it (checked against its hash), or None."""
-    lock = PlanLock.objects.filter(trial=trial).first()
-    return None if lock is None else lock.as_locked_plan()
 
 
 def lock_deviations(trial: Trial) -> list[str]:

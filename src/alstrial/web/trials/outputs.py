@@ -20,8 +20,10 @@ from alstrial.analysis.data import AnalysisData
 from alstrial.analysis.pipeline import ReportRequest, TrialAnalysis, run_pipeline
 from alstrial.analysis.settings import AnalysisSettings, settings_from_protocol
 from alstrial.domain.errors import FieldError
+from alstrial.domain.plan_lock import LockedPlan
 from alstrial.registry.proact import read_registry
 from alstrial.web.safety.board import trial_report_tables
+from alstrial.web.sap.models import PlanLock
 from alstrial.web.subjects.models import Subject
 from alstrial.web.trials.analysis_data import analysis_frames
 
@@ -112,4 +114,13 @@ def write_trial_outputs(trial, out: Path, registry: Path | None = None) -> Trial
             safety=trial_report_tables(trial),
             deidentified_copy=True,
         ),
+        plan=trial.protocol.analysis.plan,
+        locked=locked_plan(trial),
+        protocol_sha256=trial.protocol_sha256,
     )
+
+
+def locked_plan(trial) -> LockedPlan | None:
+    """The trial's locked analysis plan (checked against its hash), or None when not locked."""
+    lock = PlanLock.objects.filter(trial=trial).first()
+    return None if lock is None else lock.as_locked_plan()
