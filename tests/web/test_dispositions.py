@@ -11,7 +11,11 @@ import pytest
 from alstrial.domain.disposition import STATUSES
 from alstrial.domain.errors import ValidationError
 from alstrial.web.subjects.models import Subject, SubjectStatus, VisitStatus
-from alstrial.web.subjects.services import record_disposition, record_visit
+from alstrial.web.subjects.services import (
+    complete_if_finished,
+    record_disposition,
+    record_visit,
+)
 from alstrial.web.trials.views import trial_summary
 
 pytestmark = pytest.mark.django_db
@@ -27,9 +31,11 @@ def test_the_last_scheduled_visit_done_completes_the_subject(enrolled_subject, u
     visits = list(subject.visits.filter(status=VisitStatus.SCHEDULED).order_by("sequence"))
     for visit in visits[:-1]:
         record_visit(visit, coordinator, visit_date=visit.target_date)
+        assert not complete_if_finished(Subject.objects.get(pk=subject.pk), coordinator)
         assert Subject.objects.get(pk=subject.pk).status == SubjectStatus.ENROLLED
     last = visits[-1]
     record_visit(last, coordinator, visit_date=last.target_date)
+    assert complete_if_finished(Subject.objects.get(pk=subject.pk), coordinator)
     subject = Subject.objects.get(pk=subject.pk)
     assert subject.status == SubjectStatus.COMPLETED
     assert subject.disposition_date == last.target_date

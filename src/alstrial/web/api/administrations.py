@@ -16,6 +16,7 @@ from functools import partial
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
+from alstrial.domain.local_time import in_site_time
 from alstrial.domain.text_limits import MAX_FREE_TEXT_CHARS, MAX_SCAN_CHARS
 from alstrial.web.api.access import get_for_user_or_404, hides_arm, hides_dates, subject_for
 from alstrial.web.api.errors import api_field_names
@@ -29,6 +30,7 @@ from alstrial.web.api.schemas import (
     choice_of,
     max_length_of,
 )
+from alstrial.web.api.site_time import SITE_TIME
 from alstrial.web.product.administration import administer_dose
 from alstrial.web.product.models import Administration, Route
 from alstrial.web.subjects.models import Visit
@@ -67,7 +69,7 @@ class AdministrationOut(Schema):
     visit_id: int | None
     dose_number: int
     route: str
-    administered_at: datetime | None = Field(description="UTC")
+    administered_at: datetime | None = Field(description=SITE_TIME)
     cells_given: float | None = Field(description="null for a blinded role in a blinded trial")
     volume_ml: float | None = Field(description="null for a blinded role in a blinded trial")
     spinal_level: str
@@ -91,7 +93,9 @@ def administration_out(given: Administration, user) -> dict:
         "visit_id": given.visit_id,
         "dose_number": given.dose_number,
         "route": given.route,
-        "administered_at": None if hidden else given.administered_at,
+        "administered_at": None
+        if hidden
+        else in_site_time(given.administered_at, given.subject.site),
         "cells_given": None if blinded else given.cells_given,
         "volume_ml": None if blinded else given.volume_ml,
         "spinal_level": given.spinal_level,

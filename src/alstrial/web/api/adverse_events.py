@@ -14,9 +14,11 @@ from datetime import date, datetime
 
 from ninja import Field, Query, Router, Schema, Status
 
+from alstrial.domain.local_time import in_site_time
 from alstrial.web.api.access import get_for_user_or_404, require_any_role, require_role, subject_for
 from alstrial.web.api.pages import PageParams, page, page_of
 from alstrial.web.api.schemas import ChangeIn, ErrorOut, Integer, StrictIn, max_length_of
+from alstrial.web.api.site_time import SITE_TIME
 from alstrial.web.safety import services
 from alstrial.web.safety.models import AdverseEvent
 
@@ -102,7 +104,7 @@ class AdverseEventOut(Schema):
     relatedness_spinal_surgery: str
     action_taken: str
     outcome: str
-    awareness_at: datetime | None = Field(description="UTC")
+    awareness_at: datetime | None = Field(description=SITE_TIME)
     narrative: str
     follow_up_number: int
     version: int
@@ -111,6 +113,8 @@ class AdverseEventOut(Schema):
 def ae_out(ae: AdverseEvent) -> dict:
     names = [n for n in AdverseEventOut.model_fields if n not in ("subject_code",)]
     out = {name: getattr(ae, name) for name in names if name != "id"}
+    if ae.awareness_at is not None:  # on the site's clock, with its offset (docs/api.md)
+        out["awareness_at"] = in_site_time(ae.awareness_at, ae.subject.site)
     return {**out, "id": ae.pk, "subject_code": ae.subject.code}
 
 

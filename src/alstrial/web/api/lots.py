@@ -16,10 +16,12 @@ from typing import Literal
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
+from alstrial.domain.local_time import in_site_time
 from alstrial.domain.text_limits import MAX_REASON_CHARS
 from alstrial.web.api.access import get_for_user_or_404, hides_arm, hides_dates, require_role
 from alstrial.web.api.pages import PageParams, page, page_of
 from alstrial.web.api.schemas import ChangeIn, ErrorOut, Integer, Number, StrictIn
+from alstrial.web.api.site_time import SITE_TIME
 from alstrial.web.core.records import ConflictError
 from alstrial.web.product import services
 from alstrial.web.product.models import Batch, Lot, QcResult
@@ -43,8 +45,8 @@ class LotOut(Schema):
     cells_per_kg: float | None
     vehicle: str | None
     volume_ml: float | None
-    formulated_at: datetime | None = Field(description="UTC")
-    expires_at: datetime | None = Field(description="UTC")
+    formulated_at: datetime | None = Field(description=SITE_TIME)
+    expires_at: datetime | None = Field(description=SITE_TIME)
     releasable: bool | None = Field(
         description="Every release criterion passes now (null for a blinded role in a blinded "
         "trial)."
@@ -137,11 +139,16 @@ def lot_out(lot: Lot, user) -> dict:
         "id": lot.pk,
         "site": lot.site.code,
         "donor_code": lot.subject.code,
-        "formulated_at": None if hidden else lot.formulated_at,
-        "expires_at": None if hidden else lot.expires_at,
+        "formulated_at": None if hidden else _local(lot.formulated_at, lot),
+        "expires_at": None if hidden else _local(lot.expires_at, lot),
         "releasable": services.evaluate_lot(lot).releasable,
         "qc": {**qc.as_mapping(), "version": qc.version} if qc else None,
     }
+
+
+def _local(moment, lot: Lot):
+    """A stored time as the lot's site reads it, with its offset (docs/api.md, datetimes)."""
+    return None if moment is None else in_site_time(moment, lot.site)
 
 
 def _blinded_lot_out(lot: Lot, user) -> dict:
@@ -157,7 +164,7 @@ def _blinded_lot_out(lot: Lot, user) -> dict:
         "site": lot.site.code,
         "donor_code": lot.subject.code,
         "formulated_at": None,
-        "expires_at": None if hidden else lot.expires_at,
+        "expires_at": None if hidden else _local(lot.expires_at, lot),
         "releasable": None,
         "qc": None,
     }

@@ -227,15 +227,16 @@ def record_visit(
     visit.status = VisitStatus.DONE
     visit.visit_date = visit_date
     visit.missed_reason = ""
-    with transaction.atomic():
-        visit = save_clinical(visit, user, reason, expected_version=expected_version)
-        complete_if_finished(visit.subject, user)
-    return visit
+    return save_clinical(visit, user, reason, expected_version=expected_version)
 
 
 def complete_if_finished(subject: Subject, user) -> bool:
     """An enrolled subject whose last scheduled visit is done has completed the study, on that
-    visit's date (docs/web.md, 'Subjects finish'). Returns whether the subject completed."""
+    visit's date (docs/web.md, 'Subjects finish'). Returns whether the subject completed.
+
+    Called once a subject's data are in, not from :func:`record_visit`: a completed subject
+    receives no dose, and loaders (the demo) record the visits before the doses given at them.
+    """
     last = subject.visits.order_by("-sequence").first()
     if subject.status != SubjectStatus.ENROLLED or last is None:
         return False
