@@ -10,8 +10,8 @@ from alstrial.web.assessments.services import record_visit_form
 
 
 @pytest.fixture
-def cra(make_user):
-    return make_user("cra.seoul", {"seoul": ["monitor"]})
+def cra(users):
+    return users["cra.seoul"]  # the demo's monitor (CRA)
 
 
 def test_query_life_cycle_through_the_api(api, enrolled_subject, users, cra):

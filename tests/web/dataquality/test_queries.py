@@ -14,8 +14,8 @@ from alstrial.web.dataquality.models import Query, QueryOrigin, QueryStatus
 
 
 @pytest.fixture
-def monitor(make_user):
-    return make_user("cra.seoul", {"seoul": ["monitor"]})
+def monitor(users):
+    return users["cra.seoul"]  # the demo's monitor (CRA)
 
 
 def _fvc(subject, user, percent):

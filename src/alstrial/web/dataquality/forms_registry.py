@@ -25,9 +25,10 @@ def form_models() -> dict[str, type[models.Model]]:
     return found
 
 
-def record_of(subject, form: str, record_id: int, field: str) -> models.Model:
+def record_of(subject, form: str, record_id: int, field: str | None) -> models.Model:
     """The record a query points at; ValidationError naming ``form``, ``record_id`` or ``field``
-    when it is not a form, not this subject's record or not one of its fields."""
+    when it is not a form, not this subject's record or (``field`` given) not one of its
+    fields."""
     registry = form_models()
     model = registry.get(form)
     if model is None:
@@ -35,7 +36,7 @@ def record_of(subject, form: str, record_id: int, field: str) -> models.Model:
             [FieldError("form", f"unknown form {form!r}; expected one of {', '.join(registry)}")]
         )
     names = {f.name for f in model._meta.concrete_fields if f.editable}
-    if field not in names and not (form == "alsfrs_r" and field == "total"):
+    if field is not None and field not in names and not (form == "alsfrs_r" and field == "total"):
         raise ValidationError([FieldError("field", f"{form} has no field {field!r}")])
     record = model._base_manager.filter(pk=record_id).first()
     owner_id = getattr(record, "pk" if form == "subject" else "subject_id", None)

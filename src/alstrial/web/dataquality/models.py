@@ -89,3 +89,37 @@ class TrialLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trial} {'locked' if self.locked else 'unlocked'}"
+
+
+class SourceVerification(models.Model):
+    """A monitor's mark that one stored form was checked against the source documents (SDV).
+
+    ``record_version`` is the record's version when verified. A later change of the record
+    clears the mark (``cleared_at`` and ``cleared_reason`` say when and why); the history keeps
+    both states (docs/datamanagement.md, "Source data verification").
+    """
+
+    site_lookup = "site"
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    subject = models.ForeignKey(
+        "subjects.Subject", on_delete=models.PROTECT, related_name="verifications"
+    )
+    form = models.CharField(max_length=40)
+    record_id = models.PositiveBigIntegerField()
+    record_version = models.PositiveIntegerField()
+    verified_at = models.DateTimeField()
+    verified_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_reason = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("verified_at", "id")
+        indexes = (models.Index(fields=["form", "record_id"]),)
+
+    def __str__(self) -> str:
+        state = "verified" if self.cleared_at is None else "cleared"
+        return f"{self.form} {self.record_id} v{self.record_version} {state}"
