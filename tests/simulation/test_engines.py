@@ -20,12 +20,13 @@ P_TOLERANCE = 1e-9
 
 
 def _tolerances(design) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per analysis: estimate and p-value tolerances, and how near alpha a decision may differ.
+    """Per outcome row (analysis, and dose arm of a multi-arm design): estimate and p-value
+    tolerances, and how near alpha a decision may differ.
 
     A model fitted to the visits is compared with the statsmodels reference, whose optimizers
     stop within about 1e-6 of the optimum the REML engine reaches (tests/simulation/
     test_model_analyses.py); the closed forms agree to floating point."""
-    model = np.array([ANALYSES[name].quantity == "visits" for name in design.analyses])
+    model = np.array([ANALYSES[name].quantity == "visits" for name, _ in design.outcome_rows])
     estimate = np.where(model, 1e-4, 1e-9)[:, None]
     p_value = np.where(model, 1e-4, P_TOLERANCE)[:, None]
     decision = np.where(model, 1e-6, P_TOLERANCE)[:, None]
