@@ -107,11 +107,13 @@ def test_the_dashboard_button_locks_for_the_statistician_only(
     client.force_login(coordinator)
     page = client.get(reverse("trials:dashboard", args=[kim_trial.slug]))
     assert b'data-testid="sap-lock"' not in page.content
-    assert client.post(url).status_code == 403
+    assert client.post(url, {"confirm": kim_trial.slug}).status_code == 403
     client.force_login(statistician)
     page = client.get(reverse("trials:dashboard", args=[kim_trial.slug]))
     assert b'data-testid="sap-lock"' in page.content
-    assert client.post(url).status_code == 302
+    assert client.post(url).status_code == 302  # unconfirmed: nothing locked
+    assert not PlanLock.objects.exists()
+    assert client.post(url, {"confirm": kim_trial.slug}).status_code == 302
     lock = PlanLock.objects.get(trial=kim_trial)
     assert lock.content["operating_characteristics"]["trials"] == FEW
     page = client.get(reverse("trials:dashboard", args=[kim_trial.slug]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
@@ -33,6 +34,13 @@ def dashboard_panel_context(request, trial) -> dict:
 def lock(request, slug: str):
     """Lock the trial's plan (the statistician only: 403 for anyone else)."""
     trial = get_for_user_or_404(Trial.objects.distinct(), request.user, slug=slug)
+    if not services.may_lock(request.user, trial):
+        raise PermissionDenied("Only the trial statistician may lock the analysis plan.")
+    # The lock cannot be undone: the statistician confirms it explicitly (an empty or replayed
+    # POST locks nothing).
+    if request.POST.get("confirm") != trial.slug:
+        messages.error(request, "Tick the confirmation to lock the analysis plan; nothing locked.")
+        return redirect("trials:dashboard", slug=trial.slug)
     try:
         done = services.lock_plan(trial, request.user, trials=services.DEFAULT_TRIALS)
     except FieldError as error:
