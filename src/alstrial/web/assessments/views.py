@@ -7,6 +7,7 @@ answers 404; a stale version answers 409 with a conflict message.
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -15,6 +16,7 @@ from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from alstrial.domain.alsfrs_items import ITEMS
+from alstrial.domain.errors import FieldError, ValidationError
 from alstrial.web.assessments.forms import AlsfrsForm, DeleteForm, EndpointForm, visit_form_class
 from alstrial.web.assessments.models import VISIT_ASSESSMENTS, EndpointEvent
 from alstrial.web.assessments.services import (
@@ -42,6 +44,39 @@ DEIDENTIFIED_HIDDEN_FIELDS = ("visit_date", "notes", "other", "reason")
 def _visit(request, visit_pk: int) -> Visit:
     return get_for_user_or_404(
         Visit.objects.select_related("subject__site", "subject__trial"), request.user, pk=visit_pk
+    )
+
+
+#: The box a person ticks to save a visit date outside the visit's window (docs/web.md, 'Forms').
+CONFIRM_OUTSIDE_WINDOW = "confirm_outside_window"
+
+
+def check_window(form, visit, confirmed: bool) -> None:
+    """Refuse a new visit date outside ``visit``'s window until the person confirms it.
+
+    The window is the protocol's, from day 0 (``Visit.earliest_date`` / ``latest_date``, site
+    local dates). A date already saved on the visit is not asked about again. Refused: the error
+    names the window and the form gains the confirmation box, so the person checks the date
+    before anything is saved instead of finding an "out of window" flag afterwards.
+    """
+    day = form.cleaned_data.get("visit_date")
+    first, last = visit.earliest_date, visit.latest_date
+    if confirmed or day is None or first is None or last is None or day == visit.visit_date:
+        return
+    if first <= day <= last:
+        return
+    form.fields[CONFIRM_OUTSIDE_WINDOW] = forms.BooleanField(
+        required=False, label=f"Yes, {day:%Y-%m-%d} is right although it is outside the window"
+    )
+    raise ValidationError(
+        [
+            FieldError(
+                "visit_date",
+                f"{day:%Y-%m-%d} is outside the window of {visit.code} "
+                f"({first:%Y-%m-%d} to {last:%Y-%m-%d}): correct the date, or confirm it "
+                "below and save again",
+            )
+        ]
     )
 
 
@@ -76,7 +111,13 @@ def visit_form(request, visit_pk: int, form_key: str):
     if request.method == "POST":
         require_role(request.user, subject.site, *DATA_ENTRY_ROLES)
         form = form_class(request.POST, instance=instance, initial=initial)
-        outcome = submit(form, lambda data: _save_visit_form(form, visit, request.user))
+        confirmed = request.POST.get(CONFIRM_OUTSIDE_WINDOW) in ("on", "true", "1")
+
+        def save(data):
+            check_window(form, visit, confirmed)
+            _save_visit_form(form, visit, request.user)
+
+        outcome = submit(form, save)
         if outcome.saved:
             messages.success(request, f"{model._meta.verbose_name} saved for {visit}.")
             return redirect("subjects:detail", pk=subject.pk)
