@@ -5,7 +5,8 @@ Top-level attributes as the Dataset-JSON 1.1 specification names them (creation 
 ``name``, ``label``), ``columns`` with ``itemOID``, ``name``, ``label``, ``dataType`` (string;
 integer for --SEQ and --DY; double for other numbers), ``length`` for strings and
 ``keySequence`` for the dataset keys, and ``rows`` as arrays in column order (empty and NaN
-become null). The metadata reference is the export's ``define.json``.
+become null). ``metaDataRef`` names the export's ``define.xml`` (Define-XML 2.1), whose study,
+MetaDataVersion, ItemGroupDef and ItemDef OIDs the file repeats.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from alstrial.exchange.define import STRUCTURES
+from alstrial.exchange.odm import oid
 from alstrial.exchange.sdtm_spec import DATASETS
 
 VERSION = "1.1.0"
@@ -72,9 +74,9 @@ def dataset_json(
         "dbLastModifiedDateTime": stamp,
         "originator": "alstrial",
         "sourceSystem": {"name": "alstrial", "version": "0.1.0"},
-        "studyOID": f"ST.{study_id}",
+        "studyOID": oid("ST", study_id),
         "metaDataVersionOID": "MDV.SDTM",
-        "metaDataRef": "define.json",
+        "metaDataRef": "define.xml",
         "itemGroupOID": f"IG.{domain}",
         "records": len(rows),
         "name": domain,

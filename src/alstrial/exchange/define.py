@@ -1,5 +1,5 @@
 """Define metadata for the SDTM export: ``define.json`` and ``define_variables.csv`` here,
-``define.xml`` (Define-XML 2.0, ``define_xml``) from the same metadata. Content: each dataset
+``define.xml`` (Define-XML 2.1, ``define_xml``) from the same metadata. Content: each dataset
 (label, class, structure, keys), each variable (label, type, SDTMIG core, origin, codelist)
 and each codelist, the sponsor-defined ALSFRS-R test codes marked as such (ALSFRS-R has no
 CDISC controlled terminology, docs/domain.md, 'CDISC mapping'), with the settings (months = days /
@@ -19,6 +19,7 @@ from alstrial.domain.time import DAYS_PER_MONTH
 from alstrial.exchange.sdtm_spec import DATASETS, QS_CATEGORY, QS_TESTS, QS_TOTAL, VS_TESTS
 from alstrial.exchange.sdtm_supp import PROCEDURE_QUALIFIERS
 from alstrial.exchange.spreadsheet import write_csv
+from alstrial.exchange.terminology import CODELIST_NCI_CODES, CT_VERSION, TERM_NCI_CODES
 
 STRUCTURES = {
     "DM": ("Special Purpose", "One record per subject", ["STUDYID", "USUBJID"]),
@@ -52,26 +53,31 @@ def codelists() -> dict[str, dict]:
             "terms": {name: name for name in qs_codes.values()},
         },
         "QSCAT_ALSTRIAL": {"sponsor_defined": True, "terms": {QS_CATEGORY: QS_CATEGORY}},
-        "EPOCH": {"sponsor_defined": False, "nci_code": "C99079", "terms": {e: e for e in EPOCHS}},
+        "EPOCH": {
+            "sponsor_defined": False,
+            "nci_code": CODELIST_NCI_CODES["EPOCH"],
+            "terms": {e: e for e in EPOCHS},
+        },
         "ROUTE": {
             "sponsor_defined": False,
-            "nci_code": "C66729",
+            "nci_code": CODELIST_NCI_CODES["ROUTE"],
             "terms": {"INTRATHECAL": "Intrathecal", "INTRASPINAL": "Intraspinal"},
-            # NCI code given by docs/domain.md, 'CDISC mapping'; the others are left to CDISC CT
-            # lookup.
-            "nci_term_codes": {"INTRATHECAL": "C38267"},
+            "nci_term_codes": TERM_NCI_CODES["ROUTE"],
         },
         "VSTESTCD": {
             "sponsor_defined": False,
-            "nci_code": "C66741",
+            "nci_code": CODELIST_NCI_CODES["VSTESTCD"],
             "terms": {code: name for code, name, _ in VS_TESTS.values()},
         },
         "QNAM_ALSTRIAL": {
             "sponsor_defined": True,
             "terms": {qnam: label for qnam, label in PROCEDURE_QUALIFIERS.values()},
         },
-        "UNIT_ALSTRIAL": {"sponsor_defined": True, "terms": {"CELLS": "Number of cells"}},
-        "NY": {"sponsor_defined": False, "nci_code": "C66742", "terms": {"Y": "Yes", "N": "No"}},
+        "NY": {
+            "sponsor_defined": False,
+            "nci_code": CODELIST_NCI_CODES["NY"],
+            "terms": {"Y": "Yes", "N": "No"},
+        },
         "REL_ALSTRIAL": {
             "sponsor_defined": True,
             "description": "Causality to the cell product (WHO-UMC-like categories)",
@@ -108,7 +114,8 @@ def define_metadata(study_id: str, title: str, counts: dict[str, int]) -> dict:
         )
     return {
         "study": {"study_id": study_id, "title": title},
-        "standard": "SDTMIG 3.4 (the same metadata as define.xml, Define-XML 2.0.0)",
+        "standard": "SDTMIG 3.4 (the same metadata as define.xml, Define-XML 2.1.0)",
+        "controlled_terminology": f"CDISC SDTM CT {CT_VERSION}",
         "settings": {"days_per_month": DAYS_PER_MONTH},
         "datasets": datasets,
         "codelists": codelists(),

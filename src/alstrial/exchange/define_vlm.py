@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from alstrial.exchange.define_standards import DEF_NS, origin_attributes
 from alstrial.exchange.odm import ODM_NS, XML_LANG
 from alstrial.exchange.sdtm_spec import QS_TESTS, QS_TOTAL, VS_TESTS
 
-DEF_NS = "http://www.cdisc.org/ns/def/v2.0"
 SCORE_LIST = "CL.ALSFRSR_ITEM_SCORE"
 TOTAL_METHOD = "MT.QS.ALSRTOT"
 
@@ -127,7 +127,7 @@ def add_value_items(mdv: ET.Element, datasets: dict[str, pd.DataFrame]) -> None:
             _text(item, "Description", test.description)
             if test.code_list:
                 _odm(item, "CodeListRef", CodeListOID=test.code_list)
-            _def(item, "Origin", Type=test.origin)
+            _def(item, "Origin", **origin_attributes(test.origin))
 
 
 def add_value_code_list_and_method(mdv: ET.Element, datasets: dict[str, pd.DataFrame]) -> None:

@@ -1,12 +1,16 @@
-"""define.xml (Define-XML 2.0.0) for the SDTM export, validated against the shipped schema.
+"""define.xml (Define-XML 2.1.0) for the SDTM export, validated against the shipped schema.
 
-The same metadata as ``define.json`` (``define.define_metadata``): one ItemGroupDef per dataset
-(Purpose Tabulation, def:Structure, def:Class, keys as KeySequence, a def:leaf pointing at the
-``.xpt`` file), one ItemDef per variable (data type, length from the data, SAS name, def:Origin,
-CodeListRef) and the code lists. Sponsor-defined lists (the ALSFRS-R test codes) carry their
-decodes; for CDISC lists whose terms alstrial does not ship, the list holds the terms used in
-the data (EnumeratedItem), with the NCI code where docs/domain.md, 'CDISC mapping' gives one
-(INTRATHECAL, C38267). QS and VS have value-level metadata (``define_vlm``).
+The same metadata as ``define.json`` (``define.define_metadata``): def:Context "Submission" on
+the ODM root; def:Standards declaring SDTMIG 3.4 and the one dated CDISC SDTM Controlled
+Terminology release (``terminology.CT_VERSION``); one ItemGroupDef per dataset (Purpose
+Tabulation, def:Structure, def:StandardOID, the def:Class element, keys as KeySequence, a
+def:leaf pointing at the ``.xpt`` file), one ItemDef per variable (data type, length from the
+data, SAS name, def:Origin as Define-XML 2.1 names origins, CodeListRef) and the code lists (a
+CDISC list carries def:StandardOID of the CT release; a sponsor term in it is
+def:ExtendedValue="Yes"; a sponsor-defined list says why in a def:CommentDef). Sponsor-defined
+lists (the ALSFRS-R test codes) carry their decodes; for CDISC lists whose terms alstrial does
+not ship, the list holds the terms used in the data (EnumeratedItem), with the NCI codes of
+``terminology`` (INTRATHECAL, C38267). QS and VS have value-level metadata (``define_vlm``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,15 @@ from pathlib import Path
 import pandas as pd
 
 from alstrial.exchange.define import codelists, define_metadata
+from alstrial.exchange.define_standards import (
+    CT_OID,
+    DEF_NS,
+    DEFINE_VERSION,
+    IG_OID,
+    add_comment,
+    add_standards,
+    origin_attributes,
+)
 from alstrial.exchange.define_vlm import (
     add_value_code_list_and_method,
     add_value_items,
@@ -26,10 +39,10 @@ from alstrial.exchange.define_vlm import (
 )
 from alstrial.exchange.odm import ODM_NS, XML_LANG, oid, serialise
 from alstrial.exchange.sdtm_long_text import utf8_length
+from alstrial.exchange.terminology import is_extended
 
-DEF_NS = "http://www.cdisc.org/ns/def/v2.0"
 XLINK_NS = "http://www.w3.org/1999/xlink"
-SCHEMA = Path(__file__).with_name("schemas") / "define" / "2.0" / "define2-0-0.xsd"
+SCHEMA = Path(__file__).with_name("schemas") / "define" / "2.1" / "define2-1-0.xsd"
 
 
 def _odm(parent, name, text=None, **attrs) -> ET.Element:
@@ -83,6 +96,7 @@ def build_define_xml(
             "ODMVersion": "1.3.2",
             "Originator": "alstrial",
             "SourceSystem": "alstrial",
+            _def("Context"): "Submission",
         },
     )
     study = _odm(root, "Study", OID=oid("ST", study_id))
@@ -95,12 +109,9 @@ def build_define_xml(
         "MetaDataVersion",
         OID="MDV.SDTM",
         Name=f"{study_id} SDTM",
-        **{
-            _def("DefineVersion"): "2.0.0",
-            _def("StandardName"): "SDTM-IG",
-            _def("StandardVersion"): "3.4",
-        },
+        **{_def("DefineVersion"): DEFINE_VERSION},
     )
+    add_standards(mdv)
     value_level = add_value_lists(mdv, datasets)
     used_lists: dict[str, set[str]] = {}
     items = []
@@ -119,8 +130,8 @@ def build_define_xml(
             Purpose="Tabulation",
             **{
                 _def("Structure"): dataset["structure"],
-                _def("Class"): dataset["class"].upper(),
                 _def("ArchiveLocationID"): f"LF.{name}",
+                _def("StandardOID"): IG_OID,
             },
         )
         _description(group, dataset["label"])
@@ -138,6 +149,7 @@ def build_define_xml(
                 used_lists.setdefault(variable["codelist"], set()).update(
                     v for v in frame[variable["name"]] if isinstance(v, str) and v
                 )
+        ET.SubElement(group, _def("Class"), {"Name": dataset["class"].upper()})
         leaf = ET.SubElement(
             group, _def("leaf"), {"ID": f"LF.{name}", f"{{{XLINK_NS}}}href": dataset["file"]}
         )
@@ -165,12 +177,13 @@ def build_define_xml(
         _description(item, variable["label"])
         if variable["codelist"] in used_lists and _within(values, known, variable["codelist"]):
             _odm(item, "CodeListRef", CodeListOID=f"CL.{variable['codelist']}")
-        ET.SubElement(item, _def("Origin"), {"Type": variable["origin"]})
+        ET.SubElement(item, _def("Origin"), origin_attributes(variable["origin"]))
         if name in value_level and variable["name"] == f"{name}ORRES":
             ET.SubElement(item, _def("ValueListRef"), {"ValueListOID": value_list_oid(name)})
     add_value_items(mdv, datasets)
     _code_lists(mdv, used_lists, known)
     add_value_code_list_and_method(mdv, datasets)
+    _code_list_comments(mdv, used_lists, known)
     return serialise(root, {"def": DEF_NS, "xlink": XLINK_NS})
 
 
@@ -196,24 +209,45 @@ def _within(values: pd.Series, known: dict, name: str) -> bool:
 def _code_lists(mdv, used_lists: dict[str, set[str]], known: dict) -> None:
     for name in sorted(used_lists):
         spec = known.get(name, {"sponsor_defined": False, "terms": {}})
-        code_list = _odm(mdv, "CodeList", OID=f"CL.{name}", Name=name, DataType="text")
+        attrs = {"OID": f"CL.{name}", "Name": name, "DataType": "text"}
+        if spec["sponsor_defined"]:
+            if spec.get("description"):
+                attrs[_def("CommentOID")] = f"COM.CL.{name}"
+        else:
+            attrs[_def("StandardOID")] = CT_OID
+        code_list = _odm(mdv, "CodeList", **attrs)
         if spec["terms"]:
             codes = spec.get("nci_term_codes", {})
             for order, (value, decode) in enumerate(spec["terms"].items(), start=1):
                 entry = _odm(code_list, "CodeListItem", CodedValue=value, OrderNumber=order)
+                _mark_extended(entry, name, value)
                 decoded = _odm(entry, "Decode")
                 _odm(decoded, "TranslatedText", decode).set(XML_LANG, "en")
                 if value in codes:
                     _odm(entry, "Alias", Context="nci:ExtCodeID", Name=codes[value])
         else:
             for order, value in enumerate(sorted(used_lists[name]), start=1):
-                _odm(code_list, "EnumeratedItem", CodedValue=value, OrderNumber=order)
+                entry = _odm(code_list, "EnumeratedItem", CodedValue=value, OrderNumber=order)
+                _mark_extended(entry, name, value)
         if "nci_code" in spec:
             _odm(code_list, "Alias", Context="nci:ExtCodeID", Name=spec["nci_code"])
 
 
+def _mark_extended(entry: ET.Element, codelist: str, value: str) -> None:
+    if is_extended(codelist, value):
+        entry.set(_def("ExtendedValue"), "Yes")
+
+
+def _code_list_comments(mdv, used_lists: dict[str, set[str]], known: dict) -> None:
+    """def:CommentDef for each sponsor-defined code list that says why it is one."""
+    for name in sorted(used_lists):
+        spec = known.get(name, {})
+        if spec.get("sponsor_defined") and spec.get("description"):
+            add_comment(mdv, f"COM.CL.{name}", spec["description"])
+
+
 def validate_define(source: bytes | str | Path) -> list[str]:
-    """Problems found by the Define-XML 2.0 schema (empty = valid); no network access."""
+    """Problems found by the Define-XML 2.1 schema (empty = valid); no network access."""
     import xmlschema
 
     schema = xmlschema.XMLSchema(str(SCHEMA))

@@ -109,7 +109,7 @@ DATASETS: dict[str, tuple[str, tuple[Variable, ...]]] = {
             Variable("EXLOT", "Lot Number", core="Perm"),
             Variable("EXTRT", "Name of Treatment", origin="Protocol"),
             Variable("EXDOSE", "Dose", "Num", "Exp"),
-            Variable("EXDOSU", "Dose Units", core="Exp", codelist="UNIT_ALSTRIAL"),
+            Variable("EXDOSU", "Dose Units", core="Exp", codelist="UNIT"),
             Variable("EXDOSFRM", "Dose Form", core="Exp", codelist="FRM", origin="Protocol"),
             Variable("EXROUTE", "Route of Administration", core="Perm", codelist="ROUTE"),
             Variable("EXVAMT", "Treatment Vehicle Amount", "Num", "Perm"),

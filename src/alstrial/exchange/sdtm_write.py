@@ -1,5 +1,5 @@
 """Write a trial's SDTM datasets: CSV and Dataset-JSON 1.1 always, XPT v5 with ``xpt=True``,
-and the define metadata (define.xml, validated against Define-XML 2.0, and define.json).
+and the define metadata (define.xml, validated against Define-XML 2.1, and define.json).
 
 All or nothing: the files are written into a temporary folder moved into place when complete
 (``staging``); a failure raises :class:`SdtmConformanceError` naming the dataset, variable and
@@ -47,7 +47,7 @@ def write_sdtm(data: TrialData, out_dir: str | Path, *, xpt: bool = False) -> li
     define_xml = build_define_xml(datasets, data.study_id, data.title)
     problems = validate_define(define_xml)
     if problems:  # a defect of alstrial's metadata, never of the trial's data
-        raise SdtmConformanceError("define.xml fails the Define-XML 2.0 schema: " + problems[0])
+        raise SdtmConformanceError("define.xml fails the Define-XML 2.1 schema: " + problems[0])
     with staged_folder(out_dir) as folder:
         try:
             written = _write_files(data, datasets, folder, xpt)
