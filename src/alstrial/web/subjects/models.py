@@ -9,13 +9,14 @@ e.g. the first administration), so the schedule's target day ``d`` is ``day_zero
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from alstrial.domain.errors import FieldError, ValidationError
+from alstrial.domain.local_time import study_day
 from alstrial.domain.protocol import EL_ESCORIAL
 from alstrial.web.core.access import SiteScopedQuerySet
 from alstrial.web.core.models import Role, Site
@@ -113,11 +114,12 @@ class Subject(ClinicalRecord):
     def has_consent(self) -> bool:
         return self.consent_date is not None
 
-    def study_day(self, when: date | None) -> int | None:
-        """Days from day 0 to ``when`` (negative before day 0); None without both dates."""
+    def study_day(self, when: date | datetime | None) -> int | None:
+        """Days from day 0 to ``when`` (negative before day 0), a moment taken to the site's
+        date first (the one rule, ``alstrial.domain.local_time.study_day``); None without both."""
         if when is None or self.day_zero_date is None:
             return None
-        return (when - self.day_zero_date).days
+        return study_day(self.site, self.day_zero_date, when)
 
     def clean_clinical(self) -> None:
         errors = []
