@@ -13,6 +13,7 @@ class DataQualityConfig(AppConfig):
     def ready(self) -> None:
         from alstrial.web.core.write_guards import register_write_guard
         from alstrial.web.dataquality import signals  # noqa: F401  (connects the save hooks)
-        from alstrial.web.dataquality.locks import refuse_locked_trial
+        from alstrial.web.dataquality.locks import refuse_frozen_subject, refuse_locked_trial
 
         register_write_guard(refuse_locked_trial)
+        register_write_guard(refuse_frozen_subject)

@@ -1,6 +1,6 @@
-"""The trial database lock: the guard every write passes (registered in
-``alstrial.web.core.write_guards`` at start-up) and the data manager's lock and unlock
-(docs/datamanagement.md, "Locks")."""
+"""The trial database lock and the subject freeze: the guards every write passes (registered
+in ``alstrial.web.core.write_guards`` at start-up) and the data manager's lock, unlock, freeze
+and unfreeze (docs/datamanagement.md, "Locks")."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from alstrial.domain.errors import FieldError, ValidationError
 from alstrial.domain.text_limits import check_reason
 from alstrial.web.core.access import has_role
 from alstrial.web.core.models import Role
-from alstrial.web.core.write_guards import WritesLocked, trial_id_of
-from alstrial.web.dataquality.models import TrialLock
+from alstrial.web.core.write_guards import WritesLocked, subject_id_of, trial_id_of
+from alstrial.web.dataquality.models import SubjectFreeze, TrialLock
 
 #: Who locks and unlocks a trial's database.
 LOCK_ROLES = (Role.DATA_MANAGER,)
@@ -34,6 +34,56 @@ def refuse_locked_trial(obj: Model) -> None:
         )
 
 
+def refuse_frozen_subject(obj: Model) -> None:
+    """Raise :class:`WritesLocked` when ``obj`` belongs to a frozen subject."""
+    subject_id = subject_id_of(obj)
+    if subject_id is None:
+        return
+    freeze = SubjectFreeze.objects.filter(subject_id=subject_id, frozen=True).first()
+    if freeze is not None:
+        raise WritesLocked(
+            "subject",
+            f"subject {freeze.subject.code} is frozen ({freeze.reason}); nothing can be changed "
+            "until a data manager unfreezes it",
+        )
+
+
+def _set_freeze(user, subject, frozen: bool, reason: str) -> SubjectFreeze:
+    if not has_role(user, subject.site, *LOCK_ROLES):
+        raise PermissionDenied("only the trial's data manager freezes or unfreezes a subject")
+    reason = _reason(reason)
+    with transaction.atomic():
+        freeze = SubjectFreeze.objects.select_for_update().filter(subject=subject).first()
+        if freeze is None:
+            freeze = SubjectFreeze(subject=subject)
+        elif freeze.frozen == frozen:
+            state = "frozen" if frozen else "not frozen"
+            raise ValidationError([FieldError("subject", f"the subject is already {state}")])
+        freeze.frozen, freeze.reason = frozen, reason
+        freeze.changed_at, freeze.changed_by = timezone.now(), user
+        freeze._history_user, freeze._change_reason = user, reason
+        freeze.save()
+    return freeze
+
+
+def freeze_subject(user, subject, reason: str) -> SubjectFreeze:
+    """A data manager freezes one subject's casebook (e.g. after its last query closed)."""
+    return _set_freeze(user, subject, True, reason)
+
+
+def unfreeze_subject(user, subject, reason: str) -> SubjectFreeze:
+    """A data manager unfreezes it again (audited, with the reason)."""
+    return _set_freeze(user, subject, False, reason)
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError([FieldError("reason", "required")])
+    check_reason(reason)
+    return reason
+
+
 def _require_data_manager(user, trial) -> None:
     """403 unless ``user`` is a data manager at one of the trial's sites."""
     if not any(has_role(user, site, *LOCK_ROLES) for site in trial.sites.all()):
@@ -42,10 +92,7 @@ def _require_data_manager(user, trial) -> None:
 
 def _set_lock(user, trial, locked: bool, reason: str) -> TrialLock:
     _require_data_manager(user, trial)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError([FieldError("reason", "required")])
-    check_reason(reason)
+    reason = _reason(reason)
     with transaction.atomic():
         lock = TrialLock.objects.select_for_update().filter(trial=trial).first()
         if lock is None:

@@ -123,3 +123,21 @@ class SourceVerification(models.Model):
     def __str__(self) -> str:
         state = "verified" if self.cleared_at is None else "cleared"
         return f"{self.form} {self.record_id} v{self.record_version} {state}"
+
+
+class SubjectFreeze(models.Model):
+    """A data manager's freeze of one subject's casebook: while ``frozen``, every write of the
+    subject's data is refused (docs/datamanagement.md, "Locks"). One row per subject; its
+    history is the audit trail of every freeze and unfreeze."""
+
+    subject = models.OneToOneField(
+        "subjects.Subject", on_delete=models.PROTECT, related_name="freeze"
+    )
+    frozen = models.BooleanField(default=False)
+    reason = models.TextField()
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"{self.subject} {'frozen' if self.frozen else 'not frozen'}"
