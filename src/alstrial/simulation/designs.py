@@ -207,6 +207,7 @@ class Design:
     dose_arms: tuple[int, ...] = ()
     dose_effects: tuple[float, ...] = ()
     multiplicity: str = ""
+    prognostic_correlation: float = 0.0
 
     @property
     def is_multi_arm(self) -> bool:
@@ -327,9 +328,18 @@ class Design:
                 self.effect_duration_months if math.isfinite(self.effect_duration_months) else None
             ),
             "dropout_per_month": self.dropout_per_month,
-            "dose_arms": list(self.dose_arms),
-            "dose_arm_fractions": list(self.dose_effects),
-            "multiplicity": self.multiplicity or None,
+            **(
+                {"dose_arms": list(self.dose_arms), "dose_arm_fractions": list(self.dose_effects)}
+                if self.dose_arms
+                else {}
+            ),
+            # Only when set, so that a design without them reads as before.
+            **({"multiplicity": self.multiplicity} if self.multiplicity else {}),
+            **(
+                {"prognostic_correlation": self.prognostic_correlation}
+                if self.prognostic_correlation
+                else {}
+            ),
         }
 
 
@@ -407,6 +417,7 @@ def design_from_dict(data: dict[str, Any], source_name: str = "design") -> Desig
         dose_arms=dose_arms,
         dose_effects=tuple(reader.get(effect, "effect.dose_arm_fractions", list, [])),
         multiplicity=reader.get(analysis, "analysis.multiplicity", str, ""),
+        prognostic_correlation=reader.get(analysis, "analysis.prognostic_correlation", float, 0.0),
         enrolment=Enrolment(
             min_lead_in_decline=reader.get(
                 enrolment, "enrolment.min_lead_in_decline", float, -math.inf
@@ -525,6 +536,10 @@ def _check(design: Design, where: str = "design") -> list[FieldError]:
     if design.dropout_per_month < 0:
         bad("dropout.per_month", "must be >= 0")
     errors.extend(_check_arms(design, where))
+    if not 0 <= design.prognostic_correlation < 1:
+        bad("analysis.prognostic_correlation", "must be >= 0 and < 1")
+    elif design.prognostic_correlation and (design.is_multi_arm or not design.n_control):
+        bad("analysis.prognostic_correlation", "needs a two-arm design with controls")
     rules = design.enrolment
     if rules.max_screened < 1:
         bad("enrolment.max_screened", "must be at least 1")

@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import statsmodels.api as sm
 
 from alstrial.analysis.data import AnalysisData
 from alstrial.analysis.settings import AnalysisSettings
@@ -28,7 +29,9 @@ from alstrial.domain.time import DAYS_PER_MONTH
 from alstrial.simulation.designs import ANALYSES, Design
 from alstrial.simulation.model_analyses import MODEL_ANALYSES
 from alstrial.simulation.natural_history import NaturalHistory, Patients, expected_totals
+from alstrial.simulation.prognostic import adjusts, prognostic_scores, score_noise
 from alstrial.simulation.ranks import TIE_DECIMALS
+from alstrial.simulation.results import analysis_target
 from alstrial.simulation.trials import (
     ChunkDraws,
     ChunkOutcome,
@@ -53,8 +56,15 @@ def run_chunk_reference(
     p_values = np.full((n_analyses, draws.n_trials), np.nan)
     n_enrolled = np.zeros(draws.n_trials, dtype=int)
     n_controls = np.zeros(draws.n_trials, dtype=int)
+    noise = None
+    if design.prognostic_correlation:
+        places = patient_count(design)[0]
+        registry = design.n_control if design.control_source == "registry" else 0
+        noise = score_noise(draws.seed, draws.chunk_index, draws.n_trials, places + registry)
     for i in range(draws.n_trials):
         subjects, visits = simulate_trial(design, model, draws.trial(i), effect)
+        if noise is not None:
+            subjects = _with_scores(design, subjects, visits, effect, noise[i])
         n_enrolled[i] = int((subjects["subject_id"].str.startswith("S")).sum())
         n_controls[i] = int((subjects["arm"] == "control").sum())
         for a, outcome in enumerate(analyse_trial(design, subjects, visits)):
@@ -200,6 +210,62 @@ def _greedy_match(design, cands, treated_baselines, reg, reg_baseline, followed)
     return matches
 
 
+def _with_scores(design, subjects, visits, effect, noise) -> pd.DataFrame:
+    """The subjects with a ``score_<analysis>`` column per adjusted analysis: the prognostic
+    score of :mod:`.prognostic` from the analysis engine's per-subject values, ``noise`` taken
+    by place (``S001`` place 0, registry ``R001`` after the enrolled places)."""
+    table = _slope_table(design, subjects, visits).set_index("subject_id")
+    places = patient_count(design)[0]
+    place = subjects["subject_id"].map(
+        lambda sid: int(sid[1:]) - 1 + (places if sid.startswith("R") else 0)
+    )
+    treated = (subjects["arm"] == "treated").to_numpy()
+    subjects = subjects.copy()
+    for name in design.analyses:
+        if not adjusts(design, name):
+            continue
+        values = _subject_values(name, table.reindex(subjects["subject_id"]))
+        analysed = ~np.isnan(values)
+        scores = prognostic_scores(
+            values[None, :],
+            treated[None, :],
+            analysed[None, :],
+            analysis_target(design, name, effect),
+            noise[place.to_numpy()][None, :],
+            design.prognostic_correlation,
+        )
+        subjects[f"score_{name}"] = scores[0]
+    return subjects
+
+
+def _subject_values(name: str, table: pd.DataFrame) -> np.ndarray:
+    """The per-subject values a between-arm analysis compares (analysis engine's table)."""
+    quantity = ANALYSES[name].quantity
+    if quantity == "slope_change":
+        return (table["follow_up_slope"] - table["lead_in_slope"]).to_numpy(dtype=float)
+    return table[quantity].to_numpy(dtype=float)
+
+
+def _slope_table(design: Design, subjects: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
+    """The analysis engine's per-subject slopes and changes of a trial."""
+    columns = ["subject_id", "arm", "age_years", "sex", "onset_site", "onset_day", "index_day"]
+    columns.append("death_day")
+    data = AnalysisData.from_frames(subjects[columns], visits)
+    settings = AnalysisSettings(follow_up_days=int(visit_grid(design).days[-1]))
+    return subject_slopes(data, settings).table
+
+
+def _ancova(values: np.ndarray, treated: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    """One trial's ANCOVA ``value ~ 1 + treated + score`` by statsmodels OLS: the treated
+    coefficient and its two-sided t-test p-value (NaN with fewer than 2 subjects in an arm)."""
+    keep = ~np.isnan(values) & ~np.isnan(scores)
+    if treated[keep].sum() < 2 or (~treated[keep]).sum() < 2:
+        return math.nan, math.nan
+    design_matrix = np.column_stack([np.ones(keep.sum()), treated[keep], scores[keep]])
+    fit = sm.OLS(values[keep], design_matrix).fit()
+    return float(fit.params[1]), float(fit.pvalues[1])
+
+
 def _subject_row(sid: str, arm: str, people: Patients, j: int, grid: VisitGrid) -> dict:
     entry_day = int(grid.days[0])
     death = people.death_month[j]
@@ -252,18 +318,30 @@ def analyse_trial(
 def _analyses(
     design: Design, subjects: pd.DataFrame, visits: pd.DataFrame
 ) -> list[tuple[float, float]]:
-    """``(estimate, p_value)`` of each of the design's analyses of a two-arm trial."""
+    """``(estimate, p_value)`` of each of the design's analyses of a two-arm trial; a design
+    with a prognostic score adjusts its between-arm t analyses for it (:mod:`.prognostic`)."""
+    scores = subjects.filter(like="score_").set_index(subjects["subject_id"])
+    subjects = subjects.drop(columns=scores.columns)
     data = AnalysisData.from_frames(subjects, visits)
     settings = AnalysisSettings(follow_up_days=int(visit_grid(design).days[-1]))
     table = subject_slopes(data, settings).table
     treated = table[table["arm"] == "treated"]
     control = table[table["arm"] == "control"]
-    return [
-        MODEL_ANALYSES[name].trial(design, subjects, visits)
-        if ANALYSES[name].quantity == "visits"
-        else _one_analysis(name, treated, control)
-        for name in design.analyses
-    ]
+    outcomes = []
+    for name in design.analyses:
+        if ANALYSES[name].quantity == "visits":
+            outcomes.append(MODEL_ANALYSES[name].trial(design, subjects, visits))
+        elif adjusts(design, name):
+            outcomes.append(
+                _ancova(
+                    _subject_values(name, table),
+                    (table["arm"] == "treated").to_numpy(),
+                    scores[f"score_{name}"].reindex(table["subject_id"]).to_numpy(dtype=float),
+                )
+            )
+        else:
+            outcomes.append(_one_analysis(name, treated, control))
+    return outcomes
 
 
 def _one_analysis(analysis: str, treated: pd.DataFrame, control: pd.DataFrame):

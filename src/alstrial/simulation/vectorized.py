@@ -27,7 +27,14 @@ from alstrial.simulation.designs import ANALYSES, Design
 from alstrial.simulation.draw_kernels import patient_matrix
 from alstrial.simulation.model_analyses import MODEL_ANALYSES, ChunkVisits
 from alstrial.simulation.natural_history import NaturalHistory
+from alstrial.simulation.prognostic import (
+    adjusts,
+    ancova_rows,
+    prognostic_scores,
+    score_noise,
+)
 from alstrial.simulation.ranks import rank_sum_rows, signed_rank_rows
+from alstrial.simulation.results import analysis_target
 from alstrial.simulation.trial_kernels import AGE, BASELINE_TOTAL, MONTHS, simulate_trials
 from alstrial.simulation.trials import (
     ChunkDraws,
@@ -132,6 +139,15 @@ def run_chunk_vectorized(
         if ANALYSES[name].quantity == "visits":
             visits = ChunkVisits(grid.months, lead, totals, out["seen"], treated, arm_control)
             estimate, p_value = MODEL_ANALYSES[name].chunk(visits)
+        elif adjusts(design, name):
+            values = _values(name, out["lead"], out["follow"], out["change"])
+            noise = score_noise(draws.seed, draws.chunk_index, t_count, subjects)
+            target = analysis_target(design, name, effect)
+            analysed = (treated | arm_control) & ~np.isnan(values)
+            scores = prognostic_scores(
+                values, treated, analysed, target, noise, design.prognostic_correlation
+            )
+            estimate, p_value = ancova_rows(values, treated, arm_control, scores)
         else:
             estimate, p_value = _analysis(
                 name, out["lead"], out["follow"], out["change"], treated, arm_control
@@ -155,12 +171,17 @@ def _analysis(name, lead_in, follow_up, change, treated, control):
         if spec.test == "rank":
             p_value = signed_rank_rows(follow_up - lead_in, treated)
         return estimate, p_value
-    values = {
-        "follow_up_slope": follow_up,
-        "slope_change": follow_up - lead_in,
-        "change": change,
-    }[spec.quantity]
+    values = _values(name, lead_in, follow_up, change)
     estimate, p_value = welch_t_rows(values, treated, values, control)
     if spec.test == "rank":
         p_value = rank_sum_rows(values, treated, values, control)
     return estimate, p_value
+
+
+def _values(name, lead_in, follow_up, change):
+    """The per-subject values a between-arm analysis compares."""
+    return {
+        "follow_up_slope": follow_up,
+        "slope_change": follow_up - lead_in,
+        "change": change,
+    }[ANALYSES[name].quantity]
