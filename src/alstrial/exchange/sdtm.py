@@ -27,6 +27,7 @@ import pandas as pd
 
 from alstrial.domain.protocol_model import ROUTE_CDISC
 from alstrial.exchange.sdtm_arms import exposure, procedure_name, randomised_arms
+from alstrial.exchange.sdtm_flags import last_before_exposure
 from alstrial.exchange.sdtm_long_text import split_long_text
 from alstrial.exchange.sdtm_spec import (
     QS_CATEGORY,
@@ -173,6 +174,10 @@ def build_sdtm(data: TrialData) -> dict[str, pd.DataFrame]:
         "DS": _ds,
     }
     datasets = {domain: _finish(domain, builders[domain](ctx), ctx) for domain in DOMAINS}
+    for domain in ("QS", "VS"):
+        datasets[domain][f"{domain}LOBXFL"] = last_before_exposure(
+            datasets[domain], domain, datasets["DM"]
+        )
     suppae = build_suppae(datasets["AE"], data.adverse_events, data.study_id)
     datasets["AE"], datasets["SUPPAE"] = split_long_text("AE", datasets["AE"], suppae)
     return datasets
@@ -189,7 +194,7 @@ def _finish(domain: str, rows: list[dict], ctx: _Context) -> pd.DataFrame:
         if variable.type == "Num":
             frame[variable.name] = pd.to_numeric(column).astype(float)
         else:
-            frame[variable.name] = column.fillna("").astype(str)
+            frame[variable.name] = column.astype(object).fillna("").astype(str)
     return frame.reset_index(drop=True)
 
 

@@ -34,6 +34,12 @@ def _ident(domain: str) -> tuple[Variable, ...]:
     )
 
 
+def _last_before_exposure(domain: str) -> Variable:
+    """--LOBXFL (SDTMIG 3.4, Expected in Findings; derived by ``sdtm_flags``)."""
+    label = "Last Observation Before Exposure Flag"
+    return Variable(f"{domain}LOBXFL", label, core="Exp", codelist="NY", origin="Derived")
+
+
 def _timing(prefix: str, visit: bool = True) -> tuple[Variable, ...]:
     visits = (
         (
@@ -150,6 +156,7 @@ DATASETS: dict[str, tuple[str, tuple[Variable, ...]]] = {
                 "QSSTRESC", "Character Result/Finding in Std Format", "Char", "Exp", "", "Derived"
             ),
             Variable("QSSTRESN", "Numeric Finding in Standard Units", "Num", "Exp", "", "Derived"),
+            _last_before_exposure("QS"),
             Variable("QSDRVFL", "Derived Flag", core="Perm", codelist="NY", origin="Derived"),
             *_timing("QS"),
         ),
@@ -169,6 +176,7 @@ DATASETS: dict[str, tuple[str, tuple[Variable, ...]]] = {
                 "VSSTRESN", "Numeric Result/Finding in Standard Units", "Num", "Exp", "", "Derived"
             ),
             Variable("VSSTRESU", "Standard Units", core="Exp", codelist="VSRESU", origin="Derived"),
+            _last_before_exposure("VS"),
             *_timing("VS"),
         ),
     ),
