@@ -178,3 +178,14 @@ def test_json_gives_edland_where_it_applies(tmp_path):
     kim = json.loads(simulate("kim2009", "--trials", "250", "--json").stdout)["closed_form"]
     assert kim["applies"] is False
     assert "the natural-history model is not linear" in kim["why_not"]
+
+
+def test_a_multi_arm_design_prints_each_comparison_and_its_rule():
+    out = simulate("dose_ranging", "--trials", "20", "--jobs", "1", "--model", "linear")
+    assert out.exit_code == 0, out.output
+    assert "dose 1 vs control, dunnett" in out.output
+    assert "any dose arm, dunnett" in out.output
+    run = ("dose_ranging", "--trials", "20", "--jobs", "1", "--json", "--effect", "0.5")
+    as_json = json.loads(simulate(*run).output)
+    assert as_json["multiplicity"]["comparisons"] == ["dose 1", "dose 2"]
+    assert as_json["secondary"][0]["comparison"] == "dose 2"

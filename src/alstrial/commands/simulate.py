@@ -159,7 +159,14 @@ def simulate(
         typer.echo(json.dumps({**result.to_dict(), "closed_form": closed_form}))
         return
     _print_result(result)
-    if closed_form["applies"]:
+    if closed_form["applies"] and "multi_arm" in closed_form:
+        power = closed_form["multi_arm"]
+        arms = " / ".join(f"{p:.4f}" for p in power["arm_power"])
+        typer.echo(
+            f"closed form       {power['rule']}: per dose arm {arms}, any {power['any_power']:.4f}"
+            " (normal, linear model)"
+        )
+    elif closed_form["applies"]:
         typer.echo(
             f"Edland power      {closed_form['edland_power']:.4f} (normal), "
             f"{closed_form['edland_power_t']:.4f} (t): closed form, linear model"
@@ -173,10 +180,20 @@ def _closed_form(design, model, effect: float) -> dict:
     problems = edland_problems(design, model)
     if problems:
         return {"applies": False, "why_not": problems}
+    if design.is_multi_arm:
+        from alstrial.simulation.multi_arm import multi_arm_power
+
+        sizes = (design.n_control, *design.dose_arms)
+        effects = tuple(design.comparison_effect(effect, k) for k in range(len(sizes) - 1))
+        power = multi_arm_power(design, model, sizes, effects, rule=design.multiplicity)
+        return {"applies": True, "multi_arm": power.to_dict()}
+    rho = design.prognostic_correlation
     return {
         "applies": True,
-        "edland_power": edland_power(design, model, effect),
-        "edland_power_t": edland_power(design, model, effect, distribution="t"),
+        "edland_power": edland_power(design, model, effect, prognostic_correlation=rho),
+        "edland_power_t": edland_power(
+            design, model, effect, distribution="t", prognostic_correlation=rho
+        ),
     }
 
 
@@ -187,7 +204,13 @@ def _print_result(result) -> None:
     typer.echo(f"design            {result.design.name}: {result.design.title}")
     typer.echo(f"model             {result.model}; engine {result.engine}; seed {result.seed}")
     typer.echo(f"effect            {result.effect:+.3f} points/month from the first dose")
-    typer.echo(f"analysis          {primary.analysis} (two-sided, alpha {result.design.alpha})")
+    comparison = f", {primary.comparison} vs control" if primary.comparison else ""
+    typer.echo(
+        f"analysis          {primary.analysis}{comparison} (two-sided, alpha "
+        f"{result.design.alpha}; unadjusted)"
+        if comparison
+        else f"analysis          {primary.analysis} (two-sided, alpha {result.design.alpha})"
+    )
     typer.echo(
         f"rejection rate    {primary.rejection_rate:.4f} ({kind}); 95% CI (Wilson) "
         f"{low:.4f}-{high:.4f}; {result.trials} trials"
@@ -197,10 +220,21 @@ def _print_result(result) -> None:
         f"mean estimate     {primary.mean_estimate:+.4f} (target {primary.target:+.4f}, "
         f"bias {primary.bias:+.4f}, Monte Carlo SE {primary.mean_estimate_se:.4f})"
     )
+    if result.multiplicity is not None:
+        rule = result.multiplicity
+        for comparison, rate in zip(rule.comparisons, rule.rejection_rates, strict=True):
+            typer.echo(f"  {comparison} vs control, {rule.rule}: rejection rate {rate:.4f}")
+        a_low, a_high = rule.any_rate_ci
+        typer.echo(
+            f"  any dose arm, {rule.rule}: rejection rate {rule.any_rate:.4f} "
+            f"({a_low:.4f}-{a_high:.4f}; familywise error at effect 0)"
+        )
     for other in result.analyses[1:]:
         o_low, o_high = other.rejection_rate_ci
+        label = f"{other.analysis} ({other.comparison})" if other.comparison else other.analysis
         typer.echo(
-            f"  secondary {other.analysis}: rejection rate {other.rejection_rate:.4f} "
+            f"  {'primary' if other.analysis == primary.analysis else 'secondary'} {label}: "
+            f"rejection rate {other.rejection_rate:.4f} "
             f"({o_low:.4f}-{o_high:.4f}), mean estimate {other.mean_estimate:+.4f}"
         )
     if result.short_trials:
