@@ -33,6 +33,10 @@ def built(kim_trial, users, reports_dir):
     folder.mkdir(parents=True)
     (folder / "report.html").write_text("<html><body>KIM REPORT</body></html>")
     (folder / "report.pdf").write_bytes(b"%PDF-1.7 KIM")
+    # The de-identified copy every build also writes (served to the statistician).
+    (folder / "deidentified").mkdir()
+    (folder / "deidentified" / "report.html").write_text("<html><body>KIM DEID</body></html>")
+    (folder / "deidentified" / "report.pdf").write_bytes(b"%PDF-1.7 KIM DEID")
     now = timezone.now()
     return ReportBuild.objects.create(
         trial=kim_trial,
@@ -87,14 +91,17 @@ def test_readers_see_the_page_and_download(client, users, built, username):
     text = page.content.decode()
     assert 'data-testid="last-built"' in text
     assert '<span data-testid="analysed-treated">2</span> of 3 treated' in text
+    copy = " DEID" if username == "statistician" else ""
     html = client.get("/reports/kim2009/report.html")
     assert html.status_code == 200
-    assert b"KIM REPORT" in b"".join(html.streaming_content)
+    assert f"<body>KIM {'DEID' if copy else 'REPORT'}</body>".encode() in b"".join(
+        html.streaming_content
+    )
     assert "sandbox" in html["Content-Security-Policy"]
     pdf = client.get("/reports/kim2009/report.pdf")
     assert pdf.status_code == 200
     assert pdf["Content-Disposition"].startswith("attachment;")
-    assert b"".join(pdf.streaming_content) == b"%PDF-1.7 KIM"
+    assert b"".join(pdf.streaming_content) == f"%PDF-1.7 KIM{copy}".encode()
 
 
 def test_unknown_trial_and_unknown_file_are_404(client, users, built):

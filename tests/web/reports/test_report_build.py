@@ -54,7 +54,9 @@ def test_button_builds_html_and_pdf_with_the_analysed_count(client, demo, tmp_pa
     expected = _analysed_directly(trial)
     assert expected >= 20  # the demo's 22 treated subjects followed to month 3
 
-    client.force_login(demo.users["statistician"])
+    # The investigator reads the full report (the statistician gets the de-identified copy:
+    # test_report_deidentified.py), so the safety listings below are in it.
+    client.force_login(demo.users["investigator.seoul"])
     response = client.post(f"/reports/{trial.slug}/build/", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     panel = response.content.decode()
