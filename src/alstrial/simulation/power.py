@@ -20,6 +20,7 @@ import pandas as pd
 from alstrial.simulation.designs import Design, load_design
 from alstrial.simulation.edland import edland_power, edland_problems
 from alstrial.simulation.engines import Simulation, scheduler_address
+from alstrial.simulation.multi_arm import multi_arm_power
 from alstrial.simulation.natural_history import NaturalHistory
 
 #: What a power curve can vary, with the units of the values.
@@ -101,9 +102,9 @@ def power_curve(
 def _curve_row(over: str, value: float, result, model: NaturalHistory) -> dict[str, Any]:
     """One point of a power curve (columns :data:`CURVE_COLUMNS`)."""
     design, primary = result.design, result.primary
-    closed_form = (
-        math.nan if edland_problems(design, model) else edland_power(design, model, result.effect)
-    )
+    closed_form = math.nan
+    if not edland_problems(design, model):
+        closed_form = _closed_form(design, model, result)
     return {
         "over": over,
         "value": value,
@@ -112,14 +113,27 @@ def _curve_row(over: str, value: float, result, model: NaturalHistory) -> dict[s
         "follow_up_months": design.follow_up_months,
         "effect": result.effect,
         "trials": result.trials,
-        "rejection_rate": primary.rejection_rate,
-        "ci_low": primary.rejection_rate_ci[0],
-        "ci_high": primary.rejection_rate_ci[1],
+        # a multi-arm design: at least one dose arm under its rule (result.rejection_rate)
+        "rejection_rate": result.rejection_rate,
+        "ci_low": result.rejection_rate_ci[0],
+        "ci_high": result.rejection_rate_ci[1],
         "mean_estimate": primary.mean_estimate,
         "target": primary.target,
         "bias": primary.bias,
         "edland_power": closed_form,
     }
+
+
+def _closed_form(design: Design, model: NaturalHistory, result) -> float:
+    """Edland's power of the run (with the design's prognostic-score correlation), or for a
+    multi-arm design the closed-form power to reject at least one dose arm under its rule."""
+    if not design.is_multi_arm:
+        return edland_power(
+            design, model, result.effect, prognostic_correlation=design.prognostic_correlation
+        )
+    sizes = (design.n_control, *design.dose_arms)
+    effects = tuple(design.comparison_effect(result.effect, k) for k in range(len(sizes) - 1))
+    return multi_arm_power(design, model, sizes, effects, rule=design.multiplicity).any_power
 
 
 @dataclass(frozen=True)

@@ -162,10 +162,17 @@ class SimulationResult:
 
     @property
     def rejection_rate(self) -> float:
+        """How often a trial rejects: the primary analysis', or for a multi-arm design at least
+        one dose arm under its multiplicity rule (the familywise error at effect 0)."""
+        if self.multiplicity is not None:
+            return self.multiplicity.any_rate
         return self.primary.rejection_rate
 
     @property
     def rejection_rate_ci(self) -> tuple[float, float]:
+        """Wilson 95% interval of :attr:`rejection_rate`."""
+        if self.multiplicity is not None:
+            return self.multiplicity.any_rate_ci
         return self.primary.rejection_rate_ci
 
     @property

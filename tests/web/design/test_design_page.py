@@ -292,3 +292,16 @@ def test_a_primary_analysis_the_design_cannot_run_is_refused_next_to_its_field(c
     response = client.post(URL, {**VALID, "primary": "mixed_model_slope_change"})
     errors = _field_errors(response.content.decode(), "primary")
     assert any("needs at least 2 lead-in visits" in e for e in errors), errors
+
+
+def test_multi_arm_and_procova_keys_are_offered_and_checked(client, users):
+    _login(client, users, "statistician")
+    form_page = client.get(URL, {"design": "dose_ranging"}).content.decode()
+    assert 'name="n" value="20"' in form_page  # the control arm; the dose arms keep 1:2:2
+    assert 'value="dunnett" selected' in form_page
+    response = client.post(URL, {**VALID, "prognostic_correlation": "1.0"})
+    errors = _field_errors(response.content.decode(), "prognostic_correlation")
+    assert any("must be >= 0 and < 1" in e for e in errors), errors
+    response = client.post(URL, {**VALID, "multiplicity": "holm"})
+    errors = _field_errors(response.content.decode(), "multiplicity")
+    assert any("multi-arm" in e for e in errors), errors

@@ -48,6 +48,9 @@ FIELD_FOR_KEY = {
     "effect.delay_months": "effect_delay_months",
     "analysis.alpha": "alpha",
     "analysis.primary": "primary",
+    "analysis.multiplicity": "multiplicity",
+    "analysis.prognostic_correlation": "prognostic_correlation",
+    "arms.control_source": "prognostic_correlation",
 }
 
 
@@ -124,7 +127,8 @@ class SimulatorForm(forms.Form):
     n = forms.IntegerField(
         label="Subjects per arm",
         max_value=MAX_SUBJECTS_PER_ARM,
-        help_text="Both arms when the design has controls.",
+        help_text="Both arms when the design has controls; a multi-arm design: the control "
+        "arm, the dose arms keeping their ratio.",
     )
     follow_up_months = forms.FloatField(
         label="Follow-up, months after the first dose", max_value=MAX_FOLLOW_UP_MONTHS
@@ -148,6 +152,19 @@ class SimulatorForm(forms.Form):
     )
     effect_delay_months = forms.FloatField(label="Effect starts after, months")
     alpha = forms.FloatField(label="Significance level (two-sided)")
+    multiplicity = forms.ChoiceField(
+        label="Multiplicity rule (multi-arm designs)",
+        required=False,
+        choices=[("", "the design's own"), ("dunnett", "Dunnett"), ("holm", "Bonferroni-Holm")],
+        help_text="Each dose arm against the control, familywise level alpha. Blank: the "
+        "design's own (none for two arms).",
+    )
+    prognostic_correlation = forms.FloatField(
+        label="Prognostic-score correlation (PROCOVA)",
+        required=False,
+        help_text="rho of a prognostic score with the outcome under control; the between-arm "
+        "t analyses adjust for it (ANCOVA). Blank or 0: no score.",
+    )
     trials = forms.IntegerField(
         label="Trials per point",
         min_value=1,
@@ -180,7 +197,8 @@ class SimulatorForm(forms.Form):
                 "over": "n",
                 "values": default_values("n", design.n_treated, design.follow_up_months),
                 "effect": design.effect,
-                "n": design.n_treated,
+                # A multi-arm design's n is its control arm (the dose arms keep their ratio).
+                "n": design.n_control if design.is_multi_arm else design.n_treated,
                 "follow_up_months": design.follow_up_months,
                 "min_lead_in_decline": _finite_or_none(rules.min_lead_in_decline),
                 "max_lead_in_decline": _finite_or_none(rules.max_lead_in_decline),
@@ -188,6 +206,8 @@ class SimulatorForm(forms.Form):
                 "dropout_per_month": design.dropout_per_month,
                 "effect_delay_months": design.effect_delay_months,
                 "alpha": design.alpha,
+                "multiplicity": design.multiplicity,
+                "prognostic_correlation": design.prognostic_correlation or None,
                 "trials": DEFAULT_TRIALS,
                 "seed": DEFAULT_SEED,
             }
@@ -269,6 +289,8 @@ class SimulatorForm(forms.Form):
                 dropout_per_month=data["dropout_per_month"],
                 effect_delay_months=data["effect_delay_months"],
                 alpha=data["alpha"],
+                multiplicity=data.get("multiplicity") or design.multiplicity,
+                prognostic_correlation=data.get("prognostic_correlation") or 0.0,
                 enrolment=rules,
             )
         except ValidationError as error:

@@ -88,7 +88,7 @@ def check_point(request: CurveRequest, row: dict) -> PointCheck:
     """
     design = request.design
     if request.over == "n":
-        design = design.with_changes(n=int(row["n_treated"]))
+        design = design.with_changes(n=int(row["value"]))
     elif request.over == "follow_up":
         design = design.with_changes(follow_up_months=float(row["follow_up_months"]))
     result = Simulation(design, model=MODELS[request.model][1](), effect=row["effect"]).run(
