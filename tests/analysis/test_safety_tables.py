@@ -173,6 +173,21 @@ def test_empty_trial_gives_zero_counts_not_errors():
     assert st.sae_listing(empty).empty
 
 
+@pytest.mark.parametrize(
+    "empty",
+    [AE.iloc[0:0], pd.DataFrame([], columns=AE.columns)],
+    ids=["typed", "as_the_web_builds"],
+)
+def test_every_table_of_a_trial_without_events_is_built(empty):
+    """A trial with no adverse event yet (the web builds its frame from no rows, every column
+    of object dtype) gets every table, with zero counts: the safety page once answered 500."""
+    tables = st.report_tables(empty, SUBJECTS)
+    assert tables
+    seriousness = st.by_seriousness(empty, SUBJECTS)
+    assert list(seriousness["subjects"]) == [0] * len(seriousness)
+    assert list(seriousness["events"]) == [0] * len(seriousness)
+
+
 def test_bad_input_names_the_column():
     with pytest.raises(FieldError) as excinfo:
         st.overview(AE.drop(columns=["expected"]), SUBJECTS)

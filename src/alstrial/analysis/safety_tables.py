@@ -239,7 +239,9 @@ def by_seriousness(ae: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFrame:
     n = _n(subjects)
     rows = []
     for criterion in Seriousness:
-        hit = events[events["criteria"].map(lambda c, s=str(criterion): s in c)]
+        # astype(bool): an empty object-dtype mask would be read as a list of column labels.
+        mask = events["criteria"].map(lambda c, s=str(criterion): s in c).astype(bool)
+        hit = events[mask]
         count = int(hit["subject_id"].nunique())
         rows.append(
             {
