@@ -16,9 +16,7 @@ def site_zones(sites):
         sites[code].time_zone = zone
         sites[code].save(update_fields=["time_zone"])
     return {
-        "seoul": SiteSafetySettings.objects.create(
-            site=sites["seoul"], email_safety_monitors=True
-        ),
+        "seoul": SiteSafetySettings.objects.create(site=sites["seoul"], email_safety_monitors=True),
         "novara": SiteSafetySettings.objects.create(site=sites["novara"]),
     }
 
