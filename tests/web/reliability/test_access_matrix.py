@@ -34,6 +34,10 @@ ROLES = (
     "statistician",
     "auditor",
     "admin",
+    "unblinded_pharmacy",
+    "dsmb_statistician",
+    "monitor",
+    "data_manager",
     "anonymous",
 )
 #: Routes outside the matrix, with the reason.
@@ -138,6 +142,7 @@ API_MODEL = {
     "lot_id": "product.Lot",
     "administration_id": "product.Administration",
     "unblinding_id": "randomisation.UnblindingRequest",
+    "query_id": "dataquality.Query",
 }
 FIXED = {"table": "subjects", "form_key": "alsfrs_r", "kind": "initial", "name": "overview"}
 
@@ -275,7 +280,8 @@ def observe_api(clients, tokens, method: str, path: str) -> tuple:
     for site in ("seoul", "novara") if params else ("seoul",):
         url = path
         for param in params:
-            url = url.replace(f"{{{param}}}", str(object_at(API_MODEL[param], site)))
+            value = TRIAL_AT[site] if param == "slug" else object_at(API_MODEL[param], site)
+            url = url.replace(f"{{{param}}}", str(value))
         answers = []
         for role in ROLES:
             token = tokens[role]
