@@ -69,8 +69,15 @@ def test_dm_reference_start_and_arms(trial_data):
     assert dm.loc["SEO-0001-X", "RFSTDTC"] == "2025-03-10"
     assert dm.loc["SEO-0001-X", "RFXSTDTC"] == "2025-03-10T09:30"
     assert dm.loc["SEO-0001-X", "RFXENDTC"] == "2025-04-05T09:30"  # day 26
-    assert dm.loc["SEO-0003-Z", "ARMCD"] == "SCRNFAIL"
-    assert dm.loc["SEO-0003-Z", "RFSTDTC"] == ""
+    assert dm.loc["SEO-0001-X", "ARMCD"] == dm.loc["SEO-0001-X", "ACTARMCD"] == "MSC"
+    assert dm.loc["SEO-0001-X", "ARMNRS"] == ""
+    assert dm.loc["SEO-0001-X", "RFENDTC"] == "2025-04-05T09:30"  # the last dose
+    # SDTMIG 3.4: a screen failure has no arm; the reason is in ARMNRS.
+    failure = dm.loc["SEO-0003-Z"]
+    assert (failure["ARMCD"], failure["ARM"], failure["ACTARMCD"], failure["ACTARM"]) == ("",) * 4
+    assert failure["ARMNRS"] == "SCREEN FAILURE"
+    assert failure["RFSTDTC"] == failure["RFENDTC"] == ""
+    assert failure["RFPENDTC"] == "2025-01-06"  # screening, the last contact
 
 
 def test_qs_items_and_totals_by_hand(trial_data):

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from alstrial.domain.protocol_model import ROUTE_CDISC
-from alstrial.exchange.sdtm_arms import exposure, procedure_name, randomised_arms
+from alstrial.exchange.sdtm_arms import assigned_arm, dm_arms, exposure, procedure_name
 from alstrial.exchange.sdtm_flags import last_before_exposure
 from alstrial.exchange.sdtm_long_text import split_long_text
 from alstrial.exchange.sdtm_spec import (
@@ -203,42 +203,33 @@ def _dm(ctx: _Context) -> list[dict]:
     for s in ctx.data.subjects.itertuples():
         first, last = ctx.first_dose.get(s.subject_id), ctx.last_dose.get(s.subject_id)
         screen_failed = s.status == "screen_failed"
-        planned = ("SCRNFAIL", "Screen Failure") if screen_failed else ARM
-        if screen_failed:
-            actual = planned
-        elif s.subject_id not in ctx.reference:
-            actual = ("NOTTRT", "Not Treated")
-        else:
-            actual = ARM
-        if ctx.data.protocol.randomisation is not None:  # arms of the protocol (sdtm_arms)
-            planned, actual = randomised_arms(
-                ctx.data.protocol,
-                ctx.data.arms,
-                s.subject_id,
-                screen_failed=screen_failed,
-                treated=s.subject_id in ctx.reference,
-            )
-        ends = [d for d in (s.withdrawal_date, s.death_date) if iso_date(d)]
+        treated = s.subject_id in ctx.first_dose
+        planned = assigned_arm(ctx.data.protocol, ctx.data.arms, s.subject_id, ARM, s.status)
+        arms = dm_arms(planned, screen_failed=screen_failed, treated=treated, treatment=ARM[1])
+        contacts = (s.consent_date, s.screening_date, s.withdrawal_date, s.death_date)
+        ends = [d for d in contacts if iso_date(d)] + _visit_dates(ctx, s.subject_id)
+        # RFPENDTC: the last contact, for every subject (a screen failure's screening too);
+        # RFENDTC: the end of treatment (last dose), else of participation, only for a subject
+        # with an arm (SDTMIG 3.4 DM: null for screen failures and subjects not assigned).
+        end_of_participation = iso_date(max(ends, default=None))
+        reference_end = (iso_datetime(last) or end_of_participation) if arms["ARMCD"] else ""
         rows.append(
             {
                 "USUBJID": ctx.usubjid(s.subject_id),
                 "SUBJID": s.subject_id,
                 "RFSTDTC": iso_date(ctx.reference.get(s.subject_id)),
-                "RFENDTC": iso_datetime(last) or iso_date(ctx.reference.get(s.subject_id)),
+                "RFENDTC": reference_end,
                 "RFXSTDTC": iso_datetime(first),
                 "RFXENDTC": iso_datetime(last),
                 "RFICDTC": iso_date(s.consent_date),
-                "RFPENDTC": iso_date(max(ends + _visit_dates(ctx, s.subject_id), default=None)),
+                "RFPENDTC": end_of_participation,
                 "DTHDTC": iso_date(s.death_date),
                 "DTHFL": "Y" if iso_date(s.death_date) else "",
                 "SITEID": s.site,
                 "AGE": float(s.age_years) if pd.notna(s.age_years) else np.nan,
                 "AGEU": "YEARS" if pd.notna(s.age_years) else "",
                 "SEX": s.sex if s.sex in ("M", "F") else "U",
-                "ARMCD": planned[0],
-                "ARM": planned[1],
-                "ACTARMCD": actual[0],
-                "ACTARM": actual[1],
+                **arms,
             }
         )
     return rows

@@ -1,22 +1,29 @@
-"""SDTM arm and treatment variables of a randomised trial (docs/exchange.md, "Arms").
+"""SDTM arm and treatment variables (docs/exchange.md, "Arms").
 
-A trial without randomisation (kim2009, mazzini2003) has one arm, ``sdtm.ARM``, and every
+DM arms follow SDTMIG 3.4: a subject without an arm has ARMCD, ARM, ACTARMCD and ACTARM empty
+and the reason in ARMNRS (``SCREEN FAILURE``, ``NOT ASSIGNED``, ``ASSIGNED, NOT TREATED``,
+``UNPLANNED TREATMENT``, with ACTARMUD describing an unplanned treatment); the 3.2-style
+pseudo-arms (``SCRNFAIL``, ``NOTASSGN``, ``NOTTRT``) are not used.
+
+A trial without randomisation (kim2009, mazzini2003) has one arm, ``sdtm.ARM``, to which a
+subject is assigned at enrolment (a subject still in screening is not assigned), and every
 administration gives cells. A randomised trial's arms come from its protocol's
 ``[randomisation]`` section:
 
 - Unblinded export (``TrialData.arms`` maps subject IDs to arm codes): DM ARMCD/ARM is the
-  randomised arm (``NOTASSGN`` for an enrolled subject not yet randomised, ``SCRNFAIL`` for a
-  screen failure), ACTARMCD/ACTARM the arm the subject was treated in (``NOTTRT`` before the
-  first dose); EX of a placebo arm has EXTRT ``PLACEBO`` and EXDOSE 0 cells; PR records a
+  randomised arm, ACTARMCD/ACTARM the arm the subject was treated in (empty, ``ASSIGNED, NOT
+  TREATED``, before the first dose; a dose without randomisation is ``UNPLANNED TREATMENT``);
+  EX of a placebo arm has EXTRT ``PLACEBO`` and EXDOSE 0 cells; PR records a
   sham arm's procedure as ``SHAM LUMBAR PUNCTURE``.
 - Blinded export (``TrialData.arms`` is None): what a GCP inspector expects of a blinded team's
   datasets, nothing derived from the arm. ARMCD/ACTARMCD are ``BLINDED`` and ARM/ACTARM
   ``Blinded treatment`` for every subject who is not a screen failure (the same placeholder for
-  both arms: the variables are required, so they cannot be left empty in a conformant DM;
-  ``SCRNFAIL`` stays, it does not depend on the arm; randomised or not, dosed or not, is the
-  blinded team's knowledge and is told by DS and EX, so it is not hidden there either), EXTRT
-  is ``BLINDED STUDY TREATMENT`` with EXDOSE and EXVAMT empty, and PR names the procedure as
-  the protocol schedules it (lumbar puncture) for both arms, as the bedside does.
+  both arms, so that a treated subject's arm is not empty; a screen failure has no arm and
+  ARMNRS ``SCREEN FAILURE``, which does not depend on the arm, and a subject still in screening
+  ``NOT ASSIGNED``; randomised or not, dosed or not, is the blinded team's knowledge and is
+  told by DS and EX, so it is not hidden there either), EXTRT is ``BLINDED STUDY TREATMENT``
+  with EXDOSE and EXVAMT empty, and PR names the procedure as the protocol schedules it
+  (lumbar puncture) for both arms, as the bedside does.
 """
 
 from __future__ import annotations
@@ -26,9 +33,12 @@ from alstrial.domain.randomisation import Arm
 #: EXTRT of a dose whose arm the export does not reveal.
 BLINDED_TREATMENT = "BLINDED STUDY TREATMENT"
 PLACEBO_TREATMENT = "PLACEBO"
-SCREEN_FAILURE = ("SCRNFAIL", "Screen Failure")
-NOT_ASSIGNED = ("NOTASSGN", "Not Assigned")
-NOT_TREATED = ("NOTTRT", "Not Treated")
+#: ARMNRS, the reason a subject has no arm (SDTMIG 3.4 DM; CDISC code list ARMNULRS).
+SCREEN_FAILURE = "SCREEN FAILURE"
+NOT_ASSIGNED = "NOT ASSIGNED"
+NOT_TREATED = "ASSIGNED, NOT TREATED"
+UNPLANNED = "UNPLANNED TREATMENT"
+NO_ARM = ("", "")
 BLINDED_ARM = ("BLINDED", "Blinded treatment")
 #: The sham counterpart of a real procedure (docs/exchange.md, "Arms").
 SHAM_PROCEDURE = {"LUMBAR PUNCTURE": "SHAM LUMBAR PUNCTURE"}
@@ -42,23 +52,50 @@ def arm_by_code(protocol, code: str) -> Arm:
     raise ValueError(f"arm {code!r} is not an arm of the protocol")
 
 
-def randomised_arms(protocol, arms, subject_id: str, *, screen_failed: bool, treated: bool):
-    """``((ARMCD, ARM), (ACTARMCD, ACTARM))`` of one subject of a randomised trial.
+def dm_arms(
+    planned: tuple[str, str] | None, *, screen_failed: bool, treated: bool, treatment: str
+) -> dict[str, str]:
+    """ARMCD, ARM, ACTARMCD, ACTARM, ARMNRS and ACTARMUD of one subject (SDTMIG 3.4).
 
-    ``arms`` is ``{subject ID: arm code}`` for an unblinded export, None for a blinded one.
-    A subject is treated in the arm of the lots made for them, which the unblinded pharmacy
-    prepares for the randomised arm, so the actual arm is the randomised one once dosed.
+    ``planned`` is the ``(code, name)`` of the arm the subject was assigned to (None when not
+    assigned); once treated, the subject is treated in that arm: the unblinded pharmacy
+    prepares the lots for the assigned arm. ``treatment`` describes a dose given without an
+    assignment (ACTARMUD).
     """
     if screen_failed:
-        return SCREEN_FAILURE, SCREEN_FAILURE
+        planned, actual, reason = NO_ARM, NO_ARM, SCREEN_FAILURE
+    elif planned is None:
+        planned, actual = NO_ARM, NO_ARM
+        reason = UNPLANNED if treated else NOT_ASSIGNED
+    elif not treated:
+        actual, reason = NO_ARM, NOT_TREATED
+    else:
+        actual, reason = planned, ""
+    return {
+        "ARMCD": planned[0],
+        "ARM": planned[1],
+        "ACTARMCD": actual[0],
+        "ACTARM": actual[1],
+        "ARMNRS": reason,
+        "ACTARMUD": treatment if reason == UNPLANNED else "",
+    }
+
+
+def assigned_arm(protocol, arms, subject_id: str, single_arm: tuple[str, str], status: str):
+    """The ``(code, name)`` a subject is assigned to, or None: the randomised arm (the blinded
+    placeholder in a blinded export), or for a trial without randomisation its one arm from
+    enrolment on."""
+    if status in ("screening", "screen_failed"):
+        return None
+    if protocol.randomisation is None:
+        return single_arm
     if arms is None:
-        return BLINDED_ARM, BLINDED_ARM
+        return BLINDED_ARM
     code = arms.get(subject_id)
     if code is None:
-        return NOT_ASSIGNED, NOT_TREATED
+        return None
     arm = arm_by_code(protocol, code)
-    planned = (arm.code, arm.name)
-    return planned, planned if treated else NOT_TREATED
+    return (arm.code, arm.name)
 
 
 def exposure(protocol, arms, subject_id: str, treatment: str, cells, volume_ml) -> dict:

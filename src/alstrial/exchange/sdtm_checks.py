@@ -6,7 +6,8 @@ Checked for every dataset: the variables and their order match ``sdtm_spec``; re
 ISO 8601 (date, or date and time to the minute); study days (--DY) are never 0 and agree with
 the dates and RFSTDTC; --SEQ is unique within each USUBJID; USUBJID = STUDYID-SUBJID and every
 USUBJID of a domain is in DM; EPOCH values are the protocol epochs; QS test codes belong to the
-sponsor-defined codelist; every supplemental qualifier has its parent record; no character
+sponsor-defined codelist; DM arms and reference dates follow SDTMIG 3.4 (``sdtm_dm_rules``);
+every supplemental qualifier has its parent record; no character
 value is over 200 bytes (``sdtm_long_text`` moves longer AE text to SUPPAE; elsewhere the
 problem names the dataset, variable and subject). Returns a list of problems (empty =
 conformant).
@@ -19,6 +20,7 @@ import re
 import pandas as pd
 
 from alstrial.domain.protocol_model import EPOCHS
+from alstrial.exchange.sdtm_dm_rules import check_dm_arms
 from alstrial.exchange.sdtm_long_text import MAX_TEXT_BYTES, utf8_length
 from alstrial.exchange.sdtm_spec import QS_TESTS, QS_TOTAL, column_names, variables
 
@@ -33,6 +35,7 @@ def check_sdtm(datasets: dict[str, pd.DataFrame]) -> list[str]:
     subjects = set(dm["USUBJID"])
     bad_ids = dm.loc[dm["USUBJID"] != dm["STUDYID"] + "-" + dm["SUBJID"], "USUBJID"]
     problems += [f"DM: USUBJID {u} is not STUDYID-SUBJID" for u in bad_ids]
+    problems += check_dm_arms(dm)
     reference = dict(zip(dm["USUBJID"], dm["RFSTDTC"].str[:10], strict=True))
     for domain, frame in datasets.items():
         problems += _check_domain(domain, frame, subjects, reference)

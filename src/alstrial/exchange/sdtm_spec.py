@@ -77,10 +77,13 @@ DATASETS: dict[str, tuple[str, tuple[Variable, ...]]] = {
             Variable("AGE", "Age", "Num", "Exp"),
             Variable("AGEU", "Age Units", core="Exp", codelist="AGEU"),
             Variable("SEX", "Sex", codelist="SEX"),
-            Variable("ARMCD", "Planned Arm Code", origin="Assigned"),
-            Variable("ARM", "Description of Planned Arm", origin="Assigned"),
-            Variable("ACTARMCD", "Actual Arm Code", origin="Derived"),
-            Variable("ACTARM", "Description of Actual Arm", origin="Derived"),
+            # Expected in SDTMIG 3.4: empty when ARMNRS gives the reason there is no arm.
+            Variable("ARMCD", "Planned Arm Code", core="Exp", origin="Assigned"),
+            Variable("ARM", "Description of Planned Arm", core="Exp", origin="Assigned"),
+            Variable("ACTARMCD", "Actual Arm Code", core="Exp", origin="Derived"),
+            Variable("ACTARM", "Description of Actual Arm", core="Exp", origin="Derived"),
+            Variable("ARMNRS", "Reason Arm and/or Actual Arm is Null", "Char", "Exp", "ARMNULRS"),
+            Variable("ACTARMUD", "Description of Unplanned Actual Arm", core="Exp"),
         ),
     ),
     "AE": (
