@@ -72,6 +72,9 @@ def test_stale_version_is_409_on_every_resource(world, coordinator, resource):
         obj = seoul["ae"]
         path = f"adverse-events/{obj.pk}"
         body = {k: v for k, v in ae_report(subject).items() if k != "subject_id"}
+    # The world's setting-up may have saved the record again since the fixture read it (e.g.
+    # dose 1 moves the subject's day 0): start from the version in the database.
+    obj.refresh_from_db()
     ok = coordinator.put(path, {**body, "reason": "correction", "version": obj.version})
     assert ok.status_code == 200, ok.content
     assert ok.json()["version"] == obj.version + 1
