@@ -8,6 +8,12 @@ from typing import Annotated
 
 import typer
 
+from alstrial.domain.errors import FieldError, ValidationError
+
+# Imports rule: alstrial.analysis, alstrial.registry and alstrial.domain.protocol (numpy, pandas,
+# scipy, matplotlib) are imported inside the command that runs them, so `alstrial --help` and the
+# other commands start without loading them (docs/DEVELOPING.md, "Errors").
+
 #: Exit status for bad input (unreadable or invalid files, bad options), as ``alstrial alsfrs``.
 EXIT_BAD_INPUT = 2
 
@@ -69,8 +75,8 @@ def analyse(
     from alstrial.analysis.data import AnalysisDataError, read_analysis_data
     from alstrial.analysis.pipeline import RANDOMISED, ReportRequest, run_pipeline
     from alstrial.analysis.randomised import RandomisedSettings
-    from alstrial.analysis.settings import AnalysisSettings
-    from alstrial.domain.errors import FieldError, ValidationError
+    from alstrial.analysis.settings import AnalysisSettings, settings_from_protocol
+    from alstrial.domain.protocol import load_protocol
 
     if report and out is None:
         raise _fail("--report needs --out DIR")
@@ -79,9 +85,6 @@ def analyse(
     plan = None
     try:
         if protocol is not None:
-            from alstrial.analysis.settings import settings_from_protocol
-            from alstrial.domain.protocol import load_protocol
-
             declared = load_protocol(protocol)
             settings = settings_from_protocol(declared, pre_slope=pre_slope)
             plan = declared.analysis.plan
