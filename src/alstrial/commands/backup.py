@@ -10,6 +10,10 @@ import typer
 
 from alstrial.commands.web import DbOption, setup_django
 
+# Imports rule: Django and alstrial.web are imported inside each command, after setup_django()
+# has configured the database from --db / DATABASE_URL (a model imported earlier would bind
+# the wrong database). See docs/DEVELOPING.md, "Errors".
+
 
 def _fail(error: Exception) -> None:
     typer.echo(f"error: {error}", err=True)
