@@ -8,6 +8,12 @@ from typing import Annotated
 
 import typer
 
+from alstrial.commands.web import setup_django
+
+# Imports rule: Django and alstrial.web are imported inside each command, after setup_django()
+# has configured the database from --db / DATABASE_URL (a model imported earlier would bind
+# the wrong database). See docs/DEVELOPING.md, "Errors".
+
 checks_app = typer.Typer(
     name="checks",
     help="Edit checks: run them in batch over a trial's stored data.",
@@ -33,8 +39,6 @@ def run(
 ) -> None:
     """Evaluate every check on every subject: a new finding opens a query, a check that now
     passes closes its query. Prints one line per subject with findings, then the totals."""
-    from alstrial.commands.web import setup_django
-
     setup_django(db)
     from django.contrib.auth import get_user_model
     from django.core.exceptions import PermissionDenied
