@@ -14,6 +14,13 @@ from typing import Annotated
 
 import typer
 
+from alstrial.commands.web import setup_django
+
+# Imports rule: Django and alstrial.web are imported inside each command, after setup_django()
+# has configured the database from --db / DATABASE_URL (a model imported earlier would bind
+# the wrong database); the exchange writers (pandas, xmlschema) wait for the command that
+# uses them, so `alstrial --help` stays fast (docs/DEVELOPING.md, "Errors").
+
 export_app = typer.Typer(
     name="export", help="Export a trial's data (SDTM, ODM, dictionary, CSV).", no_args_is_help=True
 )
@@ -30,8 +37,6 @@ SiteOption = Annotated[
 
 def _trial_and_sites(trial_slug: str, db: Path | None, site: str | None):
     """The Trial and the site ids to export (None = every site); exit 2 when unknown."""
-    from alstrial.commands.web import setup_django
-
     setup_django(db)
     from alstrial.web.core.models import Site
     from alstrial.web.trials.models import Trial
