@@ -13,6 +13,13 @@ from pathlib import Path
 
 import typer
 
+from alstrial.commands.web import setup_django
+
+# Imports rule: Django and alstrial.web are imported inside each command, after setup_django()
+# has configured the database from --db / DATABASE_URL (a model imported earlier would bind
+# the wrong database); rich's progress bar and alstrial.registry (pandas) wait for the
+# command that uses them, so `alstrial --help` stays fast (docs/DEVELOPING.md, "Errors").
+
 
 def default_report_path() -> Path:
     """``rejected_rows.csv`` beside the SQLite database (PostgreSQL: the working folder)."""
@@ -25,8 +32,6 @@ def default_report_path() -> Path:
 
 def run_import(directory: Path, *, db: Path | None, strict: bool, report: Path | None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from alstrial.commands.web import setup_django
 
     setup_django(db)
     from django.core.management import call_command
