@@ -16,6 +16,11 @@ import typer
 
 from alstrial.commands.web import DbOption, setup_django
 
+# Imports rule: Django and alstrial.web are imported inside each command, after setup_django()
+# has configured the database from --db / DATABASE_URL (a model imported earlier would bind
+# the wrong database); the safety tables (pandas) wait for the command that uses them, so
+# `alstrial --help` stays fast (docs/DEVELOPING.md, "Errors").
+
 safety_app = typer.Typer(help="Safety: expedited reporting deadlines.", no_args_is_help=True)
 
 
