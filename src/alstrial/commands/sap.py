@@ -8,6 +8,13 @@ from typing import Annotated
 
 import typer
 
+from alstrial.commands.web import setup_django
+from alstrial.domain.errors import FieldError, ValidationError
+
+# Imports rule: Django and alstrial.web are imported inside each command, after setup_django()
+# has configured the database from --db / DATABASE_URL (a model imported earlier would bind
+# the wrong database). See docs/DEVELOPING.md, "Errors".
+
 sap_app = typer.Typer(
     name="sap",
     help="The statistical analysis plan: lock it before unblinding, show the lock.",
@@ -21,8 +28,6 @@ DbOption = Annotated[
 
 
 def _trial(slug: str, db: Path | None):
-    from alstrial.commands.web import setup_django
-
     setup_django(db)
     from alstrial.web.trials.models import Trial
 
@@ -50,7 +55,6 @@ def lock(
     """Freeze the protocol, analysis settings and simulated operating characteristics under a
     SHA-256 hash. A locked plan cannot change: a second lock is refused (exit 2)."""
     found = _trial(trial, db)
-    from alstrial.domain.errors import FieldError, ValidationError
     from alstrial.web.sap.services import lock_plan
 
     try:
