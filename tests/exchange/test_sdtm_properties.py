@@ -49,13 +49,15 @@ def trial_from(draws: list[dict]) -> TrialData:
                 "age_years": 60,
                 "consent_date": zero - timedelta(days=130),
                 "screening_date": zero - timedelta(days=105),
-                "day_zero_date": zero,
+                "day_zero_date": None if draw["status"] == "screen_failed" else zero,
                 "withdrawal_date": zero + timedelta(days=5)
                 if draw["status"] == "withdrawn"
                 else None,
             }
         )
         for sequence, (row, done) in enumerate(zip(SCHEDULE, draw["done"], strict=True), 1):
+            # A screen failure never gets past screening (the app refuses its later visits).
+            done = done and (draw["status"] != "screen_failed" or row.epoch == "SCREENING")
             when = zero + timedelta(days=row.day + draw["shift"]) if done else None
             visits.append(
                 {

@@ -46,8 +46,10 @@ def test_unblinded_sdtm_carries_arms_placebo_and_sham(rct_trial, both_arms, rct_
 def test_a_not_yet_randomised_subject_is_not_assigned(rct_trial, rct_subject):
     waiting = rct_subject()
     dm = build_sdtm(trial_data(rct_trial, unblinded=True))["DM"].set_index("SUBJID")
-    assert dm.loc[waiting.code, "ARMCD"] == "NOTASSGN"
-    assert dm.loc[waiting.code, "ACTARMCD"] == "NOTTRT"
+    # SDTMIG 3.4: no pseudo-arm; empty arm variables and the reason in ARMNRS.
+    assert dm.loc[waiting.code, "ARMCD"] == ""
+    assert dm.loc[waiting.code, "ACTARMCD"] == ""
+    assert dm.loc[waiting.code, "ARMNRS"] == "NOT ASSIGNED"
 
 
 def test_blinded_sdtm_and_csv_carry_nothing_derived_from_the_arm(rct_trial, both_arms, rct_given):
