@@ -8,6 +8,10 @@ from typing import Annotated
 
 import typer
 
+# Imports rule: rich and alstrial.domain.protocol (numpy, through the randomisation lists) are
+# imported inside the command that uses them, so `alstrial --help` and the other commands start
+# without loading them. See docs/DEVELOPING.md, "Errors".
+
 protocol_app = typer.Typer(
     name="protocol",
     help="Trial protocols (TOML files; see docs/protocols.md).",
