@@ -8,6 +8,12 @@ from typing import Annotated
 
 import typer
 
+from alstrial.commands.registry_import import run_import
+
+# Imports rule: alstrial.registry and alstrial.exchange (numpy, pandas) are imported inside the
+# command that uses them, so `alstrial --help` and the other commands start without loading them.
+# See docs/DEVELOPING.md, "Errors".
+
 registry_app = typer.Typer(
     name="registry",
     help="Natural-history registries in PRO-ACT format.",
@@ -97,8 +103,6 @@ def import_(
     ] = None,
 ) -> None:
     """Import PRO-ACT files into the database in one transaction (see docs/exchange.md)."""
-    from alstrial.commands.registry_import import run_import
-
     run_import(directory, db=db, strict=strict, report=report)
 
 
