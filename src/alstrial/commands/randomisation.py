@@ -11,8 +11,10 @@ from typing import Annotated
 import typer
 
 from alstrial.domain.errors import ValidationError
-from alstrial.domain.protocol import ProtocolError, load_protocol
-from alstrial.domain.randomisation import dry_run
+
+# Imports rule: alstrial.domain.protocol and alstrial.domain.randomisation (numpy) are imported
+# inside the command that uses them: at the top they were most of the start-up time of every
+# `alstrial` command. See docs/DEVELOPING.md, "Errors".
 
 randomisation_app = typer.Typer(
     name="randomisation",
@@ -48,6 +50,9 @@ def generate(
     The same protocol, subjects and seed always give the same file. Nothing is written when
     the protocol or the arguments are refused (exit 2).
     """
+    from alstrial.domain.protocol import ProtocolError, load_protocol
+    from alstrial.domain.randomisation import dry_run
+
     try:
         scheme = load_protocol(protocol).randomisation
         if scheme is None:
