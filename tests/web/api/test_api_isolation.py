@@ -49,6 +49,29 @@ def _unblinding_request(o):
     return o["unblinding"]
 
 
+def _query(o):
+    """A data query on the Seoul subject's age, raised once (directly: the routes are under
+    test, not the data-management service)."""
+    from django.utils import timezone
+
+    from alstrial.web.dataquality.models import Query
+
+    if "query" not in o:
+        subject = o["subject"]
+        o["query"] = Query.objects.create(
+            site=subject.site,
+            subject=subject,
+            form="subject",
+            record_id=subject.pk,
+            field="age_years",
+            origin="manual",
+            text="Please check the age against the source.",
+            opened_at=timezone.now(),
+            opened_by=subject.created_by,
+        )
+    return o["query"]
+
+
 #: (method, OpenAPI path) -> function(seoul objects) -> (concrete path, body). Each call
 #: targets a Seoul object; the caller holds roles at Novara only.
 CALLS = {
@@ -149,6 +172,35 @@ CALLS = {
         f"unblinding/{_unblinding_request(o).pk}",
         None,
     ),
+    ("post", "/api/v1/queries"): lambda o: (
+        "queries",
+        {
+            "subject_id": o["subject"].pk,
+            "form": "subject",
+            "record_id": o["subject"].pk,
+            "field": "age_years",
+            "text": "Please check.",
+        },
+    ),
+    ("post", "/api/v1/queries/{query_id}/answer"): lambda o: (
+        f"queries/{_query(o).pk}/answer",
+        {"answer": "checked against the source"},
+    ),
+    ("post", "/api/v1/queries/{query_id}/close"): lambda o: (
+        f"queries/{_query(o).pk}/close",
+        {"reason": "resolved"},
+    ),
+    ("post", "/api/v1/queries/{query_id}/reopen"): lambda o: (
+        f"queries/{_query(o).pk}/reopen",
+        {"reason": "not resolved"},
+    ),
+    ("post", "/api/v1/trials/{slug}/lock"): lambda o: ("trials/kim2009/lock", {"reason": "x"}),
+    ("post", "/api/v1/trials/{slug}/unlock"): lambda o: ("trials/kim2009/unlock", {"reason": "x"}),
+}
+
+#: Routes answering a plain list: (method, path) -> function(seoul objects) -> path.
+PLAIN_LISTS = {
+    ("get", "/api/v1/queries"): lambda o: (_query(o), f"queries?subject_id={o['subject'].pk}")[1],
 }
 
 #: List routes: (method, path) -> function(seoul objects) -> (path with a filter, Seoul ids).
@@ -185,6 +237,10 @@ OTHER_SITE_ROLES = (
     "auditor",
     "statistician",
     "admin",
+    "monitor",
+    "data_manager",
+    "unblinded_pharmacy",
+    "dsmb_statistician",
 )
 
 
@@ -200,7 +256,7 @@ def served_operations(client) -> set[tuple[str, str]]:
 
 def test_every_route_has_an_isolation_call(world, users, api):
     served = served_operations(api(users["admin"]))
-    covered = set(CALLS) | set(LISTS) | NO_SITE_OBJECT
+    covered = set(CALLS) | set(LISTS) | set(PLAIN_LISTS) | NO_SITE_OBJECT
     assert served - covered == set(), "routes without a site-isolation test"
     assert covered - served == set(), "isolation calls for routes that do not exist"
 
@@ -246,6 +302,21 @@ def test_other_site_user_lists_leave_out_the_other_site(world, make_user, api, r
     assert [s["id"] for s in own] == [novara["subject"].pk]
 
 
+@pytest.mark.parametrize("role", OTHER_SITE_ROLES)
+def test_other_site_user_plain_lists_leave_out_the_other_site(world, make_user, api, role):
+    client = api(make_user(f"novara-{role}", {"novara": [role]}))
+    seoul = _seoul(world)
+    for (_method, route), call in PLAIN_LISTS.items():
+        path = call(seoul)
+        response = client.get(path)
+        if response.status_code == 403:  # a role that reads no such records anywhere
+            continue
+        assert response.status_code == 200, (route, response.content)
+        assert response.json() == [], route
+        unfiltered = client.get(path.split("?")[0]).json()
+        assert not {item["subject_id"] for item in unfiltered} & {seoul["subject"].pk}, route
+
+
 def test_every_route_without_a_token_is_401(world):
     anonymous = ApiClient(None)
     seoul = _seoul(world)
@@ -254,3 +325,5 @@ def test_every_route_without_a_token_is_401(world):
         assert anonymous.call(method, path, body).status_code == 401, (method, route)
     for (_method, route), call in LISTS.items():
         assert anonymous.get(call(seoul)[0]).status_code == 401, route
+    for (_method, route), call in PLAIN_LISTS.items():
+        assert anonymous.get(call(seoul)).status_code == 401, route
