@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from alstrial.web.core.panels import DashboardPanel, register_dashboard_panel
+
 
 class SapConfig(AppConfig):
     """The statistical analysis plan: its lock (hash, time, simulated operating
@@ -11,7 +13,8 @@ class SapConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from alstrial.web.core.panels import DashboardPanel, register_dashboard_panel
+        # Views import models, which load only once the app registry is ready: Django
+        # imports this module while it is still filling the registry.
         from alstrial.web.sap.views import dashboard_panel_context
 
         register_dashboard_panel(DashboardPanel("sap/panel.html", dashboard_panel_context))
