@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from alstrial.web.core.write_guards import register_write_guard
+
 
 class DataQualityConfig(AppConfig):
     """Data management: edit-check and manual queries and their workflow
@@ -11,7 +13,8 @@ class DataQualityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from alstrial.web.core.write_guards import register_write_guard
+        # Models, and modules that import them, load only once the app registry is ready:
+        # Django imports this module while it is still filling the registry.
         from alstrial.web.dataquality import signals  # noqa: F401  (connects the save hooks)
         from alstrial.web.dataquality.locks import refuse_frozen_subject, refuse_locked_trial
 
