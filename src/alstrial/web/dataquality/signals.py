@@ -13,6 +13,8 @@ from django.db.models.signals import post_save
 
 from alstrial.web.assessments.models import AlsfrsAssessment, FvcAssessment
 from alstrial.web.dataquality.forms_registry import form_models
+from alstrial.web.dataquality.services import run_subject_checks
+from alstrial.web.dataquality.verification import clear_after_change
 from alstrial.web.product.models import Administration
 from alstrial.web.safety.models import AdverseEvent
 from alstrial.web.subjects.models import Subject, Visit
@@ -23,8 +25,6 @@ CHECKED_MODELS = (Subject, Visit, AlsfrsAssessment, FvcAssessment, Administratio
 def _run_checks(sender, instance, raw=False, **kwargs) -> None:
     if raw:  # loading fixtures: the records are not being entered
         return
-    from alstrial.web.dataquality.services import run_subject_checks
-
     subject = instance if isinstance(instance, Subject) else instance.subject
     user = getattr(instance, "updated_by", None) or getattr(instance, "created_by", None)
     if user is None:
@@ -40,8 +40,6 @@ def _clear_verification(sender, instance, created=False, raw=False, **kwargs) ->
     """A change of a verified form clears its mark (source data verification)."""
     if raw or created:
         return
-    from alstrial.web.dataquality.verification import clear_after_change
-
     form = _FORM_OF[sender]
     user = getattr(instance, "updated_by", None)
     clear_after_change(form, instance, user, getattr(instance, "_change_reason", ""))
