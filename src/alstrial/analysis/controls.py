@@ -48,6 +48,7 @@ from alstrial.analysis.registry_pool import (
     control_pool,
     ols_slopes_by_group,
 )
+from alstrial.analysis.results import records
 from alstrial.analysis.settings import AnalysisSettings
 from alstrial.domain.alsfrs import delta_fs
 from alstrial.domain.errors import FieldError
@@ -147,8 +148,6 @@ class MatchResult:
         return self.matches.copy()
 
     def to_dict(self) -> dict[str, Any]:
-        from alstrial.analysis.results import records
-
         return {
             "settings": dict(self.settings),
             "matcher": dict(self.params),
