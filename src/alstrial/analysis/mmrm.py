@@ -28,6 +28,7 @@ from scipy import stats
 
 from alstrial.analysis import mmrm_kernel as kernel
 from alstrial.analysis.data import AnalysisData
+from alstrial.analysis.mmrm_kr import kenward_roger
 from alstrial.analysis.results import plain
 from alstrial.domain.errors import FieldError
 
@@ -180,8 +181,6 @@ def fit_mmrm(
         variance, df = satterthwaite(sums, fits.theta, contrast, fits.hessian)
         se, df = float(np.sqrt(variance[0])), float(df[0])
     else:
-        from alstrial.analysis.mmrm_kr import kenward_roger
-
         se, df = kenward_roger(sums, fits, contrast)
     quantile = stats.t.ppf(0.5 + confidence / 2, df)
     difference = TreatmentDifference(
