@@ -20,6 +20,7 @@ import pandas as pd
 from alstrial.analysis.data import ARMS, AnalysisData
 from alstrial.analysis.efficacy import EfficacyResult
 from alstrial.analysis.results import Estimate, TestResult
+from alstrial.analysis.slopes import EXCLUSION_RULES
 from alstrial.domain.time import DAYS_PER_MONTH
 
 ARM_LABELS = {"treated": "MSC-treated", "control": "Control"}
@@ -386,8 +387,6 @@ def responders_table(result: EfficacyResult) -> Table:
 
 def exclusions_table(result: EfficacyResult) -> Table:
     """How many subjects each exclusion or truncation rule touched, per arm."""
-    from alstrial.analysis.slopes import EXCLUSION_RULES
-
     frame = result.slopes.exclusions
     rows = []
     for rule, meaning in EXCLUSION_RULES.items():
