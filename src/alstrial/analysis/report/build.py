@@ -22,6 +22,8 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from alstrial import __version__
 from alstrial.analysis.data import AnalysisData
@@ -115,6 +117,8 @@ def build_report(
         html = _render(context)
         (staging / HTML_NAME).write_text(html, encoding="utf-8")
         if pdf:
+            # WeasyPrint (about 0.7 s to import, with its own native libraries) loads only
+            # when a PDF is asked for.
             from weasyprint import HTML
 
             HTML(string=html, base_url=str(staging)).write_pdf(staging / PDF_NAME)
@@ -212,9 +216,6 @@ def _matching_settings(matching) -> dict[str, str]:
 
 
 def _render(context: dict[str, Any]) -> str:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-    from markupsafe import Markup
-
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html"]),
