@@ -208,6 +208,7 @@ class BalanceTable:
 
         Returns the matplotlib Figure. Lines at the threshold show the 0.1 rule.
         """
+        # matplotlib loads only when a plot is drawn: balance tables are computed without it.
         from alstrial.analysis.report.figures import love_plot
 
         return love_plot(self, ax=ax, absolute=absolute)
