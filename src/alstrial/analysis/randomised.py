@@ -113,6 +113,7 @@ RANDOMISED_OUTPUT_NAMES = ("randomised.json", "mmrm_ls_means.csv", "km_table.csv
 
 def write_randomised_outputs(result: RandomisedResult, folder: Path) -> list[Path]:
     """Write the randomised analyses' files into ``folder``; returns them."""
+    # matplotlib loads only when the figures are written: fitting the analyses needs none.
     import matplotlib.pyplot as plt
 
     from alstrial.analysis.survival_figure import km_figure
