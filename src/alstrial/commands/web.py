@@ -1,12 +1,14 @@
 """``alstrial demo``, ``alstrial serve`` and ``alstrial manage``: the trial operations web app.
 
-Django is imported inside the commands (after ``--db`` has set ``ALSTRIAL_DB``), so the rest of
-the command line starts fast and the database choice is made before settings are read.
+Django and alstrial.web are imported inside the commands (after ``--db`` has set ``ALSTRIAL_DB``),
+and so is the synthetic registry (pandas), so the rest of the command line starts fast and the
+database choice is made before settings are read (docs/DEVELOPING.md, "Errors").
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 from typing import Annotated
 
@@ -36,8 +38,6 @@ DEMO_MARKER_TABLE = "alstrial_demo_marker"
 
 def _is_replaceable(path: Path) -> bool:
     """True for a missing file, a database without subjects, or one an earlier demo made."""
-    import sqlite3
-
     if not path.exists():
         return True
     try:
