@@ -305,6 +305,7 @@ def _checked_frame(frame: pd.DataFrame, name: str, id_column: str, exact) -> pd.
 
 def _propensity_logits(x_t: np.ndarray, x_c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Linear predictor of an unpenalised logistic regression of treatment on the covariates."""
+    # scikit-learn (about 1.4 s to import) loads only when a propensity score is fitted.
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 
