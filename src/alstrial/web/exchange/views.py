@@ -27,6 +27,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 
+from alstrial.exchange.dictionary import dictionary_frame
+from alstrial.exchange.odm import OdmContentError, build_odm
+from alstrial.exchange.sdtm_write import SdtmConformanceError, write_sdtm
+from alstrial.exchange.spreadsheet import write_csv
 from alstrial.web.core.access import (
     can_see_arm,
     get_for_user_or_404,
@@ -34,6 +38,10 @@ from alstrial.web.core.access import (
     site_ids_for,
 )
 from alstrial.web.core.models import ANALYSIS_ROLES, Role
+from alstrial.web.exchange.extract import trial_data
+from alstrial.web.exchange.forms import form_specs
+from alstrial.web.exchange.randomisation_list import randomisation_list
+from alstrial.web.exchange.statistician import write_statistician_csv
 from alstrial.web.trials.models import Trial
 
 #: Roles that may download identified-date exports (SDTM dates, the ODM audit trail).
@@ -91,15 +99,6 @@ def _unprocessable(kind: str, error: Exception) -> HttpResponse:
 
 @login_required
 def download(request, slug: str, kind: str):
-    from alstrial.exchange.dictionary import dictionary_frame
-    from alstrial.exchange.odm import OdmContentError, build_odm
-    from alstrial.exchange.sdtm_write import SdtmConformanceError, write_sdtm
-    from alstrial.exchange.spreadsheet import write_csv
-    from alstrial.web.exchange.extract import trial_data
-    from alstrial.web.exchange.forms import form_specs
-    from alstrial.web.exchange.randomisation_list import randomisation_list
-    from alstrial.web.exchange.statistician import write_statistician_csv
-
     if kind not in KINDS:
         raise Http404("No such export")
     trial = get_for_user_or_404(Trial.objects.distinct(), request.user, slug=slug)
