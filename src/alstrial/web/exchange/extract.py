@@ -26,6 +26,7 @@ from alstrial.web.assessments.models import (
 )
 from alstrial.web.core.access import is_blinded_trial, site_ids_for
 from alstrial.web.core.models import ANALYSIS_ROLES
+from alstrial.web.exchange.audit import audit_rows
 from alstrial.web.product.models import Administration, Harvest
 from alstrial.web.randomisation.services import arms_of
 from alstrial.web.safety.models import AdverseEvent
@@ -146,8 +147,6 @@ def trial_data(
         ),
     }
     if audit:
-        from alstrial.web.exchange.audit import audit_rows
-
         frames["audit"] = frame_of("audit", audit_rows(ids, code))
     arms = None
     if is_blinded_trial(trial):
