@@ -14,6 +14,12 @@ from typing import Annotated
 
 import typer
 
+from alstrial.domain.errors import ValidationError
+
+# Imports rule: alstrial.simulation and alstrial.registry (numpy, scipy, pandas, matplotlib,
+# joblib, dask) are imported inside the command that runs them, so `alstrial --help` and the
+# other commands start without loading them. See docs/DEVELOPING.md, "Errors".
+
 MODELS = ("literature", "linear")
 
 
@@ -112,7 +118,6 @@ def simulate(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
 ) -> None:
     """Simulate a trial design: rejection rate (type I error at effect 0, power otherwise)."""
-    from alstrial.domain.errors import ValidationError
     from alstrial.simulation.designs import load_design
     from alstrial.simulation.engines import ENGINES, Simulation, SimulationInterrupted
 
@@ -254,7 +259,6 @@ def _power_curve(design, model, over, values, run: dict, table, plot, as_json) -
         points = parse_values(values)
     except ValueError as error:
         raise _fail(f"--values: {error}") from None
-    from alstrial.domain.errors import ValidationError
     from alstrial.simulation.engines import SimulationInterrupted
 
     try:
