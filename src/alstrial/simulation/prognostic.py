@@ -26,6 +26,7 @@ import numpy as np
 from scipy.special import stdtr
 
 from alstrial.simulation.designs import ANALYSES, Design
+from alstrial.simulation.trials import CHUNK_SIZE
 
 #: Analyses PROCOVA adjusts: the between-arm t-tests on per-subject values.
 ADJUSTED_QUANTITIES = ("follow_up_slope", "slope_change", "change")
@@ -43,8 +44,6 @@ def adjusts(design: Design, analysis: str) -> bool:
 
 def score_noise(seed: int, chunk_index: int, n_trials: int, places: int) -> np.ndarray:
     """``(T, places)`` standard normals of the scores' own part (module docstring)."""
-    from alstrial.simulation.trials import CHUNK_SIZE
-
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(chunk_index, CHUNK_SIZE)))
     return rng.standard_normal((n_trials, places))
 
