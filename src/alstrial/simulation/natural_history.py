@@ -412,6 +412,7 @@ def calibrate(
     """Estimate the natural-history parameters from an imported registry (a ``Registry`` of
     :mod:`alstrial.registry.proact`); see :mod:`alstrial.simulation.natural_history_calibration`
     for what is estimated and how. Imported on use: that module builds on this one."""
+    # A cycle: alstrial.simulation.natural_history_calibration imports this module.
     from alstrial.simulation.natural_history_calibration import calibrate as _calibrate
 
     return _calibrate(registry, window_months=window_months, prior=prior)
