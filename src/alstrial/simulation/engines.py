@@ -151,6 +151,7 @@ class Simulation:
         if not (self.progress and len(tasks) >= PROGRESS_MIN_CHUNKS):
             yield from _interruptible(source)
             return
+        # rich loads only when a progress bar is shown.
         from rich.progress import Progress
 
         trials = sum(task[-1] for task in tasks)
@@ -165,6 +166,7 @@ class Simulation:
             for task in tasks:
                 yield simulate_chunk(*task)
             return
+        # joblib (about 0.2 s to import) loads only when chunks run in parallel.
         from joblib import Parallel, delayed
 
         # The vectorized engine spends its time in numpy, which releases the GIL: threads start
@@ -174,6 +176,7 @@ class Simulation:
         yield from parallel(delayed(simulate_chunk)(*task) for task in tasks)
 
     def _dask(self, tasks: list[tuple]) -> Iterator[ChunkOutcome]:
+        # dask.distributed (about 0.5 s to import) loads only when a dask scheduler is used.
         from distributed import Client, as_completed
 
         with scheduler_address(self.scheduler, self.n_jobs) as address:
@@ -196,6 +199,7 @@ def scheduler_address(scheduler: str | None, n_jobs: int = -1) -> Iterator[str |
     if scheduler != "local":
         yield scheduler
         return
+    # dask.distributed (about 0.5 s to import) loads only when a dask scheduler is used.
     from distributed import LocalCluster
 
     workers = n_jobs if n_jobs > 0 else None
