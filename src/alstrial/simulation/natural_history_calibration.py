@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import minimize
 
 from alstrial.domain.time import DAYS_PER_MONTH
 from alstrial.simulation.natural_history import (
@@ -44,8 +45,6 @@ def _visits_matrix(alsfrs: pd.DataFrame, subject_ids: pd.Index, window_days: flo
 
 def _weibull_fit(time, died, lp, shape0: float, scale0: float) -> tuple[float, float]:
     """Weibull PH maximum likelihood of (shape, scale) with a fixed linear predictor (offset)."""
-    from scipy.optimize import minimize
-
     log_t = np.log(time)
 
     def negloglik(theta):
